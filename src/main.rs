@@ -1,0 +1,29 @@
+//! Entry point: choose the personality from argv[0], then hand over.
+//!
+//! `#![no_main]` keeps Rust's runtime start-up out of the way: it would set
+//! SIGPIPE to "ignore" and reopen closed standard fds before `main`, and the
+//! shim must pass the caller's signal dispositions and fds to bwrap as they are.
+#![no_main]
+
+use std::ffi::{c_char, c_int};
+
+/// Marks this file as bwrap-doctor, so that the shim recognises copies of
+/// itself on PATH. An `SHT_NOTE` section (the name starts with `.note`) that
+/// linkers keep and map into a `PT_NOTE` segment.
+#[used]
+#[unsafe(link_section = ".note.bwrap-doctor")]
+static MARKER: bwrap_doctor::shim::marker::Note = bwrap_doctor::shim::marker::MARKER;
+
+#[unsafe(no_mangle)]
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // the C runtime's contract for main
+pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+    // SAFETY: the C runtime passes argc valid, NUL-terminated strings in argv.
+    let args = unsafe { bwrap_doctor::shim::RawArgs::from_c_main(argc, argv) };
+    match bwrap_doctor::personality::of(&args) {
+        bwrap_doctor::personality::Personality::Shim => bwrap_doctor::shim::main(args),
+        bwrap_doctor::personality::Personality::ShimExplicit => {
+            bwrap_doctor::shim::main(args.for_exec_subcommand())
+        }
+        bwrap_doctor::personality::Personality::Cli => bwrap_doctor::cli::main(),
+    }
+}

@@ -1,0 +1,90 @@
+//! The caller's argv, kept as the C runtime handed it over, so that bwrap
+//! receives the very same bytes (no UTF-8 round trip, no copies).
+
+use std::ffi::{CStr, c_char, c_int};
+
+/// A NULL-terminated argv: pointers into memory that lives as long as the
+/// process (the C runtime's argv block, or static strings).
+pub struct RawArgs {
+    ptrs: Vec<*const c_char>,
+}
+
+impl RawArgs {
+    /// # Safety
+    /// `argv` must hold `argc` valid NUL-terminated strings that live for the
+    /// rest of the process, as the C runtime guarantees for `main`.
+    pub unsafe fn from_c_main(argc: c_int, argv: *const *const c_char) -> Self {
+        let n = usize::try_from(argc).unwrap_or(0);
+        let mut ptrs = Vec::with_capacity(n + 1);
+        for i in 0..n {
+            // SAFETY: i < argc, per the contract above.
+            let p = unsafe { *argv.add(i) };
+            if p.is_null() {
+                break;
+            }
+            ptrs.push(p);
+        }
+        ptrs.push(std::ptr::null());
+        RawArgs { ptrs }
+    }
+
+    /// Build from owned strings (tests, the `check` command). The strings are
+    /// leaked: argv must outlive every use, and these are small and few.
+    pub fn from_strings<I, S>(items: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Vec<u8>>,
+    {
+        let mut ptrs: Vec<*const c_char> = items
+            .into_iter()
+            .map(|s| {
+                let c = std::ffi::CString::new(s).unwrap_or_default();
+                Box::leak(c.into_boxed_c_str()).as_ptr()
+            })
+            .collect();
+        ptrs.push(std::ptr::null());
+        RawArgs { ptrs }
+    }
+
+    /// `bwrap-doctor exec [--] ARGS…` → the argv bwrap would have had when
+    /// called as `bwrap ARGS…`.
+    pub fn for_exec_subcommand(&self) -> RawArgs {
+        let mut rest = 2;
+        if self.get(2) == Some(b"--".as_slice()) {
+            rest = 3;
+        }
+        let mut ptrs = vec![c"bwrap".as_ptr()];
+        ptrs.extend_from_slice(&self.ptrs[rest.min(self.len())..]);
+        if ptrs.last().is_some_and(|p| !p.is_null()) {
+            ptrs.push(std::ptr::null());
+        }
+        RawArgs { ptrs }
+    }
+
+    /// Number of arguments, argv[0] included.
+    pub fn len(&self) -> usize {
+        self.ptrs.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        if i >= self.len() {
+            return None;
+        }
+        // SAFETY: every pointer before the terminating NULL is a valid C string.
+        Some(unsafe { CStr::from_ptr(self.ptrs[i]) }.to_bytes())
+    }
+
+    /// Every argument after argv[0].
+    pub fn operands(&self) -> impl Iterator<Item = &[u8]> {
+        (1..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// The NULL-terminated pointer array for `execve`/`posix_spawn`.
+    pub fn as_ptr(&self) -> *const *const c_char {
+        self.ptrs.as_ptr()
+    }
+}

@@ -1,0 +1,78 @@
+//! How bwrap ended, and ending the shim the same way.
+
+use std::mem::MaybeUninit;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitReason {
+    Code(i32),
+    Signal { signal: i32, core_dumped: bool },
+}
+
+impl ExitReason {
+    pub fn from_wait_status(status: libc::c_int) -> Option<ExitReason> {
+        if libc::WIFEXITED(status) {
+            Some(ExitReason::Code(libc::WEXITSTATUS(status)))
+        } else if libc::WIFSIGNALED(status) {
+            Some(ExitReason::Signal {
+                signal: libc::WTERMSIG(status),
+                core_dumped: libc::WCOREDUMP(status),
+            })
+        } else {
+            None
+        }
+    }
+
+    pub fn success(&self) -> bool {
+        *self == ExitReason::Code(0)
+    }
+}
+
+impl std::fmt::Display for ExitReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExitReason::Code(c) => write!(f, "exit code {c}"),
+            ExitReason::Signal {
+                signal,
+                core_dumped,
+            } => {
+                write!(f, "killed by signal {signal}")?;
+                if *core_dumped {
+                    write!(f, " (core dumped)")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// End this process exactly as bwrap ended: the same exit code, or death by
+/// the same signal (not 128+N), with a core dump only if bwrap dumped one.
+pub fn mirror(reason: ExitReason) -> ! {
+    match reason {
+        ExitReason::Code(code) => std::process::exit(code),
+        ExitReason::Signal {
+            signal,
+            core_dumped,
+        } => {
+            // SAFETY: resetting our own signal state before dying by `signal`.
+            unsafe {
+                if !core_dumped {
+                    let none = libc::rlimit {
+                        rlim_cur: 0,
+                        rlim_max: 0,
+                    };
+                    libc::setrlimit(libc::RLIMIT_CORE, &none);
+                }
+                super::signals::set_disposition(signal, libc::SIG_DFL);
+                let mut one = MaybeUninit::<libc::sigset_t>::uninit();
+                libc::sigemptyset(one.as_mut_ptr());
+                libc::sigaddset(one.as_mut_ptr(), signal);
+                libc::raise(signal);
+                libc::pthread_sigmask(libc::SIG_UNBLOCK, one.as_ptr(), std::ptr::null_mut());
+                // A signal whose default action does not terminate (it cannot
+                // have killed bwrap, but be safe): the shell's convention.
+                libc::_exit(128 + signal);
+            }
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! Finding the real bubblewrap: the override variable, then PATH in order
+//! (skipping this shim and any other bwrap-doctor build), then the usual
+//! system paths.
+
+use super::marker::{self, FileKind};
+use std::ffi::{CString, OsStr, OsString};
+use std::fmt::Write as _;
+use std::fs::File;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// Absolute path of the real bwrap; wins over PATH.
+pub const OVERRIDE_VAR: &str = "BWRAP_DOCTOR_REAL_BWRAP";
+/// Set only for wrapper *scripts* found on the way, to stop a loop of
+/// wrappers that call `bwrap` from PATH again; removed before the real bwrap
+/// runs, so the sandbox never sees it.
+pub const DEPTH_VAR: &str = "BWRAP_DOCTOR_DEPTH";
+pub const MAX_DEPTH: u32 = 4;
+
+/// Where distributions and Flatpak put bubblewrap, tried after PATH.
+pub const SYSTEM_PATHS: &[&str] = &[
+    "/usr/bin/bwrap",
+    "/bin/bwrap",
+    "/usr/local/bin/bwrap",
+    "/run/current-system/sw/bin/bwrap",
+    "/usr/libexec/flatpak-bwrap",
+    "/usr/local/libexec/flatpak-bwrap",
+    "/usr/lib/flatpak/flatpak-bwrap",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FoundBy {
+    Override,
+    PathEntry(PathBuf),
+    SystemPath,
+}
+
+#[derive(Debug, Clone)]
+pub struct RealBwrap {
+    pub path: PathBuf,
+    pub c_path: CString,
+    pub found_by: FoundBy,
+    pub kind: FileKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    Missing,
+    NotExecutable,
+    ThisShim,
+    OtherShim,
+}
+
+#[derive(Debug)]
+pub enum LocateError {
+    OverrideNotAbsolute(OsString),
+    OverrideUnusable { path: PathBuf, why: Skip },
+    NotFound { path_entries: Vec<(PathBuf, Skip)> },
+    Loop { depth: u32 },
+}
+
+/// What this process knows about itself, to recognise its own file.
+pub struct SelfId {
+    dev_ino: Option<(u64, u64)>,
+}
+
+impl SelfId {
+    pub fn current() -> SelfId {
+        let dev_ino = std::fs::metadata("/proc/self/exe")
+            .ok()
+            .map(|m| (m.dev(), m.ino()));
+        SelfId { dev_ino }
+    }
+}
+
+/// Look at one candidate file: is it a bwrap we may run?
+pub fn examine(path: &Path, me: &SelfId) -> Result<FileKind, Skip> {
+    let meta = std::fs::metadata(path).map_err(|_| Skip::Missing)?;
+    if !meta.is_file() {
+        return Err(Skip::Missing);
+    }
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| Skip::Missing)?;
+    // SAFETY: c is a valid C string.
+    if unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::X_OK, libc::AT_EACCESS) } != 0 {
+        return Err(Skip::NotExecutable);
+    }
+    if me.dev_ino == Some((meta.dev(), meta.ino())) {
+        return Err(Skip::ThisShim);
+    }
+    // An execute-only file (mode 0711) cannot be opened; it is no copy of
+    // the shim, since nobody could have read it to run it as one.
+    let kind = match File::open(path) {
+        Ok(f) => marker::classify(&f),
+        Err(_) => FileKind::Other,
+    };
+    if kind == FileKind::Shim {
+        return Err(Skip::OtherShim);
+    }
+    Ok(kind)
+}
+
+fn found(path: PathBuf, found_by: FoundBy, kind: FileKind) -> RealBwrap {
+    let c_path = CString::new(path.as_os_str().as_bytes()).unwrap_or_default();
+    RealBwrap {
+        path,
+        c_path,
+        found_by,
+        kind,
+    }
+}
+
+/// The real bwrap for this environment.
+pub fn locate(
+    override_value: Option<&OsStr>,
+    path_var: Option<&OsStr>,
+    depth: u32,
+    me: &SelfId,
+) -> Result<RealBwrap, LocateError> {
+    if depth >= MAX_DEPTH {
+        return Err(LocateError::Loop { depth });
+    }
+    if let Some(v) = override_value.filter(|v| !v.is_empty()) {
+        let p = Path::new(v);
+        if !p.is_absolute() {
+            return Err(LocateError::OverrideNotAbsolute(v.to_owned()));
+        }
+        return examine(p, me)
+            .map(|kind| found(p.to_path_buf(), FoundBy::Override, kind))
+            .map_err(|why| LocateError::OverrideUnusable {
+                path: p.to_path_buf(),
+                why,
+            });
+    }
+    // execvp's default when PATH is unset.
+    let path_var = path_var.unwrap_or(OsStr::new("/bin:/usr/bin"));
+    let mut entries = Vec::new();
+    for entry in path_var.as_bytes().split(|&b| b == b':') {
+        // An empty entry means the current directory, as for execvp.
+        let dir = if entry.is_empty() {
+            PathBuf::from(".")
+        } else {
+            PathBuf::from(OsStr::from_bytes(entry))
+        };
+        let candidate = dir.join("bwrap");
+        match examine(&candidate, me) {
+            Ok(kind) => return Ok(found(candidate, FoundBy::PathEntry(dir), kind)),
+            Err(why) => entries.push((dir, why)),
+        }
+    }
+    for sys in SYSTEM_PATHS {
+        if let Ok(kind) = examine(Path::new(sys), me) {
+            return Ok(found(PathBuf::from(sys), FoundBy::SystemPath, kind));
+        }
+    }
+    Err(LocateError::NotFound {
+        path_entries: entries,
+    })
+}
+
+impl Skip {
+    fn label(&self) -> Option<&'static str> {
+        match self {
+            Skip::Missing => None,
+            Skip::NotExecutable => Some("not executable"),
+            Skip::ThisShim => Some("this shim"),
+            Skip::OtherShim => Some("another bwrap-doctor"),
+        }
+    }
+}
+
+impl LocateError {
+    /// One line for a human: what was searched and what to do.
+    pub fn message(&self) -> String {
+        match self {
+            LocateError::OverrideNotAbsolute(v) => format!(
+                "{OVERRIDE_VAR}={} is not an absolute path; set it to the full path of the real bwrap (e.g. /usr/bin/bwrap) or unset it",
+                v.to_string_lossy()
+            ),
+            LocateError::OverrideUnusable { path, why } => {
+                let what = match why {
+                    Skip::Missing => "does not exist or is not a regular file",
+                    Skip::NotExecutable => "is not executable by this user",
+                    Skip::ThisShim | Skip::OtherShim => "is bwrap-doctor itself, not bubblewrap",
+                };
+                format!(
+                    "{OVERRIDE_VAR}={} {what}; point it at the real bubblewrap binary (see 'command -v bwrap' outside the shim's directory) or unset it",
+                    path.display()
+                )
+            }
+            LocateError::NotFound { path_entries } => {
+                let mut s = String::from("cannot find the real bwrap: searched PATH (");
+                for (i, (dir, why)) in path_entries.iter().enumerate() {
+                    if i > 0 {
+                        s.push_str(", ");
+                    }
+                    let _ = write!(s, "{}", dir.display());
+                    if let Some(label) = why.label() {
+                        let _ = write!(s, " [{label}]");
+                    }
+                }
+                let _ = write!(
+                    s,
+                    ") and {}; install bubblewrap ({}) or set {OVERRIDE_VAR} to its absolute path",
+                    SYSTEM_PATHS.join(", "),
+                    install_hint()
+                );
+                s
+            }
+            LocateError::Loop { depth } => format!(
+                "bwrap wrappers call each other in a loop ({DEPTH_VAR}={depth}); make sure the real bubblewrap is on PATH after the bwrap-doctor shim, or set {OVERRIDE_VAR}"
+            ),
+        }
+    }
+}
+
+/// The install command for the distribution this runs on (read only on this
+/// error path).
+pub fn install_hint() -> String {
+    let os_release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    let ids: Vec<String> = os_release
+        .lines()
+        .filter_map(|l| l.strip_prefix("ID=").or_else(|| l.strip_prefix("ID_LIKE=")))
+        .flat_map(|v| {
+            v.trim_matches('"')
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let has = |id: &str| ids.iter().any(|i| i == id);
+    if has("debian") || has("ubuntu") {
+        "sudo apt install bubblewrap".into()
+    } else if has("fedora") || has("rhel") || has("centos") {
+        "sudo dnf install bubblewrap".into()
+    } else if has("arch") {
+        "sudo pacman -S bubblewrap".into()
+    } else if has("suse") || has("opensuse") {
+        "sudo zypper install bubblewrap".into()
+    } else if has("alpine") {
+        "sudo apk add bubblewrap".into()
+    } else if has("nixos") {
+        "add pkgs.bubblewrap to your system packages".into()
+    } else {
+        "your distribution's 'bubblewrap' package".into()
+    }
+}

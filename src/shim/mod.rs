@@ -1,0 +1,436 @@
+//! The `bwrap` personality: run the real bubblewrap so that nobody can tell
+//! the shim is there, and explain the failure when it fails.
+//!
+//! The order of work matters: capture the caller's signal state first, find
+//! the real bwrap, start it, relay, wait; only after a failure is anything
+//! else (rules, probes) touched.
+
+mod args;
+pub mod exit;
+pub mod failure;
+mod fds;
+pub mod locate;
+pub mod marker;
+mod relay;
+mod signals;
+mod spawn;
+mod supervise;
+
+pub use args::RawArgs;
+
+use exit::ExitReason;
+use locate::{DEPTH_VAR, OVERRIDE_VAR, RealBwrap, SelfId};
+use marker::FileKind;
+use std::ffi::{CStr, CString, OsStr, c_char};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+
+/// Set to anything but "" or "0": run the real bwrap in place, no supervision.
+pub const OFF_VAR: &str = "BWRAP_DOCTOR_OFF";
+
+unsafe extern "C" {
+    static environ: *const *const c_char;
+}
+
+/// Write one line to stderr with the `bwrap-doctor: ` prefix.
+pub fn say(msg: &str) {
+    let line = format!("bwrap-doctor: {msg}\n");
+    write_stderr_bounded(line.as_bytes(), std::time::Duration::from_millis(500));
+}
+
+/// Write to fd 2 without ever blocking past `limit`: the shim must not hang
+/// a caller that stopped reading its stderr. What does not fit is dropped.
+pub fn write_stderr_bounded(mut bytes: &[u8], limit: std::time::Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    while !bytes.is_empty() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        let mut p = libc::pollfd {
+            fd: 2,
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        // SAFETY: polling and writing fd 2.
+        unsafe {
+            if libc::poll(&mut p, 1, left.as_millis().max(1) as i32) <= 0 {
+                continue;
+            }
+            let chunk = bytes.len().min(libc::PIPE_BUF);
+            let n = libc::write(2, bytes.as_ptr().cast(), chunk);
+            if n < 0 {
+                let e = *libc::__errno_location();
+                if e == libc::EAGAIN || e == libc::EINTR {
+                    continue;
+                }
+                return;
+            }
+            bytes = &bytes[n as usize..];
+        }
+    }
+}
+
+static PANIC_MESSAGE: Mutex<Option<String>> = Mutex::new(None);
+
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        if let Ok(mut slot) = PANIC_MESSAGE.lock() {
+            *slot = Some(format!("{msg}{at}"));
+        }
+    }));
+}
+
+fn panic_message() -> String {
+    PANIC_MESSAGE
+        .lock()
+        .ok()
+        .and_then(|m| m.clone())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn env_flag(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The environment bwrap gets: the caller's, except for the wrapper-loop
+/// counter, which only wrapper scripts see.
+struct Env {
+    _owned: Vec<CString>,
+    ptrs: Vec<*const c_char>,
+}
+
+impl Env {
+    fn for_target(real: &RealBwrap, depth: u32) -> Option<Env> {
+        let set_depth = real.kind == FileKind::Script;
+        if !set_depth && std::env::var_os(DEPTH_VAR).is_none() {
+            return None; // the caller's environ, untouched
+        }
+        let prefix = format!("{DEPTH_VAR}=");
+        let mut owned: Vec<CString> = std::env::vars_os()
+            .filter(|(k, _)| k != DEPTH_VAR)
+            .filter_map(|(k, v)| {
+                let mut b = k.as_bytes().to_vec();
+                b.push(b'=');
+                b.extend_from_slice(v.as_bytes());
+                CString::new(b).ok()
+            })
+            .collect();
+        if set_depth {
+            owned.push(CString::new(format!("{prefix}{}", depth + 1)).unwrap_or_default());
+        }
+        let mut ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
+        ptrs.push(std::ptr::null());
+        Some(Env {
+            _owned: owned,
+            ptrs,
+        })
+    }
+}
+
+fn envp(env: &Option<Env>) -> *const *const c_char {
+    match env {
+        // SAFETY: reading the C runtime's environ pointer.
+        None => unsafe { environ },
+        Some(e) => e.ptrs.as_ptr(),
+    }
+}
+
+/// `--args FD` operands whose fd is a regular file: the only argument
+/// sources the shim may read later (with pread, never consuming them).
+fn regular_args_fds(args: &RawArgs) -> Vec<RawFd> {
+    let ops: Vec<&[u8]> = args.operands().collect();
+    ops.windows(2)
+        .filter(|w| w[0] == b"--args")
+        .filter_map(|w| std::str::from_utf8(w[1]).ok()?.parse::<RawFd>().ok())
+        .filter(|&fd| is_regular_file(fd))
+        .collect()
+}
+
+fn is_regular_file(fd: RawFd) -> bool {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
+    // SAFETY: fstat into our buffer.
+    unsafe {
+        libc::fstat(fd, st.as_mut_ptr()) == 0
+            && st.assume_init().st_mode & libc::S_IFMT == libc::S_IFREG
+    }
+}
+
+/// Did the caller ask bwrap for `--die-with-parent`? Looked at only when the
+/// caller has died. Arguments passed through a pipe cannot be read back;
+/// then the answer is "yes", the safe side for a sandbox.
+fn asked_die_with_parent(args: &RawArgs, readable_args_fds: &[RawFd]) -> bool {
+    let ops: Vec<&[u8]> = args.operands().collect();
+    if ops.iter().any(|a| *a == b"--die-with-parent") {
+        return true;
+    }
+    for w in ops.windows(2).filter(|w| w[0] == b"--args") {
+        let fd = std::str::from_utf8(w[1])
+            .ok()
+            .and_then(|s| s.parse::<RawFd>().ok());
+        match fd.filter(|fd| readable_args_fds.contains(fd)) {
+            Some(fd) => {
+                if read_file_fd(fd)
+                    .split(|&b| b == 0)
+                    .any(|a| a == b"--die-with-parent")
+                {
+                    return true;
+                }
+            }
+            None => return true,
+        }
+    }
+    false
+}
+
+/// The whole content of a regular file behind `fd`, read with pread so the
+/// caller's offset is untouched. Capped at 16 MiB.
+pub fn read_file_fd(fd: RawFd) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 64 * 1024];
+    while out.len() < 16 << 20 {
+        // SAFETY: pread into our buffer.
+        let n = unsafe {
+            libc::pread(
+                fd,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                out.len() as libc::off_t,
+            )
+        };
+        if n <= 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n as usize]);
+    }
+    out
+}
+
+/// The shim's entry point.
+pub fn main(args: RawArgs) -> ! {
+    let closed_std = fds::reserve_closed_std_fds();
+    let signals = signals::SignalState::capture();
+    quiet_panics();
+
+    let depth = std::env::var(DEPTH_VAR)
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(0);
+    let located = catch_unwind(|| {
+        locate::locate(
+            std::env::var_os(OVERRIDE_VAR).as_deref(),
+            std::env::var_os("PATH").as_deref(),
+            depth,
+            &SelfId::current(),
+        )
+    });
+    let real = match located {
+        Ok(Ok(real)) => real,
+        Ok(Err(e)) => {
+            say(&e.message());
+            std::process::exit(127);
+        }
+        Err(_) => {
+            say(&format!(
+                "internal error while looking for the real bwrap ({}); set {OVERRIDE_VAR} to its absolute path",
+                panic_message()
+            ));
+            std::process::exit(127);
+        }
+    };
+    let env = Env::for_target(&real, depth);
+
+    // The off switch, or nowhere to relay to: be bwrap, in place.
+    if env_flag(OFF_VAR) || closed_std[2] {
+        run_in_place(&real, &args, &env, &signals);
+    }
+
+    let prepared = catch_unwind(AssertUnwindSafe(|| -> std::io::Result<_> {
+        let relay = relay::Relay::new()?;
+        let sigfd = supervise::signalfd(&signals)?;
+        Ok((relay, sigfd))
+    }));
+    let (mut relay, sigfd) = match prepared {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => fall_back(&real, &args, &env, &signals, &e.to_string()),
+        Err(_) => fall_back(&real, &args, &env, &signals, &panic_message()),
+    };
+
+    signals.take_over();
+    // SAFETY: getppid has no side effects.
+    let original_ppid = unsafe { libc::getppid() };
+    let spawned = spawn::spawn(&spawn::Spawn {
+        path: &real.c_path,
+        argv: args.as_ptr(),
+        envp: envp(&env),
+        signals: &signals,
+        stderr: relay.sink_fd(),
+    });
+    let child = match spawned {
+        Ok(pid) => pid,
+        Err(e) if is_exec_error(&e) => {
+            say(&format!("cannot run {}: {e}", real.path.display()));
+            std::process::exit(if e.raw_os_error() == Some(libc::ENOENT) {
+                127
+            } else {
+                126
+            });
+        }
+        Err(e) => {
+            signals.restore();
+            fall_back(&real, &args, &env, &signals, &e.to_string())
+        }
+    };
+    relay.sink = None; // only bwrap and its sandbox hold the write end now
+
+    // Learn of the caller's death, to honour --die-with-parent.
+    // SAFETY: prctl on ourselves.
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            signals::parent_death_signal() as libc::c_ulong,
+        );
+    }
+    let args_fds = regular_args_fds(&args);
+    let mut keep = vec![relay.source.as_raw_fd(), sigfd.as_raw_fd()];
+    keep.extend_from_slice(&args_fds);
+    fds::release_callers_fds(&keep);
+    let stderr_is_terminal = relay.is_pty;
+
+    let die_with_parent = || asked_die_with_parent(&args, &args_fds);
+    let supervisor = supervise::Supervisor::new(
+        child,
+        relay,
+        &signals,
+        sigfd,
+        original_ppid,
+        &die_with_parent,
+    );
+    // SAFETY: getppid has no side effects.
+    if unsafe { libc::getppid() } != original_ppid && die_with_parent() {
+        // The caller died before PR_SET_PDEATHSIG took effect.
+        // SAFETY: killing ourselves, as the caller's death would have.
+        unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+    }
+    let outcome = match catch_unwind(AssertUnwindSafe(|| supervisor.run())) {
+        Ok(o) => o,
+        Err(_) => {
+            say(&format!(
+                "internal error while relaying bwrap's stderr ({}); waiting for bwrap",
+                panic_message()
+            ));
+            mirror_when_done(child)
+        }
+    };
+
+    if !outcome.exit.success() {
+        let failure = failure::Failure {
+            args: &args,
+            bwrap: &real,
+            exit: outcome.exit,
+            stderr_tail: outcome.tail.bytes(),
+            stderr_truncated: outcome.tail.truncated(),
+            stderr_is_terminal,
+        };
+        match catch_unwind(AssertUnwindSafe(|| failure::explain(&failure))) {
+            Ok(Some(text)) => write_stderr_bounded(&text, std::time::Duration::from_secs(2)),
+            Ok(None) => {}
+            Err(_) => say(&format!(
+                "internal error while explaining the failure ({}); bwrap's own message above is complete",
+                panic_message()
+            )),
+        }
+    }
+    exit::mirror(outcome.exit)
+}
+
+fn is_exec_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(
+            libc::ENOENT
+                | libc::EACCES
+                | libc::ENOEXEC
+                | libc::EPERM
+                | libc::ENOTDIR
+                | libc::ELOOP
+                | libc::ETXTBSY
+                | libc::EISDIR
+                | libc::ENAMETOOLONG
+        )
+    )
+}
+
+/// Could not supervise: one warning line, then be bwrap in place.
+fn fall_back(
+    real: &RealBwrap,
+    args: &RawArgs,
+    env: &Option<Env>,
+    signals: &signals::SignalState,
+    why: &str,
+) -> ! {
+    say(&format!(
+        "cannot supervise bwrap ({why}); running it directly, without diagnosis"
+    ));
+    run_in_place(real, args, env, signals)
+}
+
+fn run_in_place(
+    real: &RealBwrap,
+    args: &RawArgs,
+    env: &Option<Env>,
+    signals: &signals::SignalState,
+) -> ! {
+    let e = spawn::exec_in_place(&real.c_path, args.as_ptr(), envp(env), signals);
+    say(&format!("cannot run {}: {e}", real.path.display()));
+    std::process::exit(if e.raw_os_error() == Some(libc::ENOENT) {
+        127
+    } else {
+        126
+    })
+}
+
+/// Last resort after an internal error mid-run: wait for bwrap and end as
+/// it ended.
+fn mirror_when_done(child: libc::pid_t) -> ! {
+    loop {
+        let mut status = 0;
+        // SAFETY: waiting for our own child.
+        let r = unsafe { libc::waitpid(child, &mut status, 0) };
+        if r == child {
+            if let Some(reason) = ExitReason::from_wait_status(status) {
+                exit::mirror(reason);
+            }
+        } else if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            exit::mirror(ExitReason::Code(1));
+        }
+    }
+}
+
+/// For the CLI: whether a path names this very program.
+pub fn is_this_program(path: &std::path::Path) -> bool {
+    matches!(
+        locate::examine(path, &SelfId::current()),
+        Err(locate::Skip::ThisShim) | Err(locate::Skip::OtherShim)
+    )
+}
+
+pub fn path_bytes(p: &OsStr) -> &[u8] {
+    p.as_bytes()
+}
+
+pub fn cstr_lossy(c: &CStr) -> String {
+    c.to_string_lossy().into_owned()
+}

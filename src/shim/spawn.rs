@@ -1,0 +1,96 @@
+//! Starting the real bwrap as a child with the caller's argv, environment,
+//! signal mask and dispositions, and every inherited fd; only fd 2 is
+//! replaced by the relay's write end.
+
+use super::signals::{SignalState, set_disposition};
+use std::ffi::{CStr, c_char};
+use std::io;
+use std::os::fd::RawFd;
+
+pub struct Spawn<'a> {
+    pub path: &'a CStr,
+    pub argv: *const *const c_char,
+    pub envp: *const *const c_char,
+    pub signals: &'a SignalState,
+    /// Becomes the child's fd 2.
+    pub stderr: RawFd,
+}
+
+/// Start bwrap with `clone(CLONE_VM | CLONE_VFORK)` and a small stack of its
+/// own, the way glibc's `posix_spawn` does, but without `posix_spawn`'s
+/// side effect: it sets glibc's internal signals (32, 33) to "ignore" in the
+/// child, and bwrap must inherit exactly the caller's dispositions. The
+/// child only makes raw syscalls (sigaction, sigprocmask, dup2, execve), and
+/// the parent sleeps until it has exec'd or failed.
+pub fn spawn(s: &Spawn) -> io::Result<libc::pid_t> {
+    const STACK: usize = 64 * 1024;
+    let mut stack = vec![0u8; STACK];
+    let mut args = ChildArgs { spawn: s, errno: 0 };
+    // The stack grows down on every platform bwrap runs on.
+    let top = stack.as_mut_ptr().wrapping_add(STACK) as usize & !15;
+    // SAFETY: CLONE_VFORK suspends us until the child has exec'd or exited,
+    // so `args` and `stack` outlive every use the child makes of them.
+    let pid = unsafe {
+        libc::clone(
+            child_main,
+            top as *mut libc::c_void,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            (&mut args as *mut ChildArgs).cast(),
+        )
+    };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if args.errno != 0 {
+        // The child exited after a failed execve; reap it.
+        let mut status = 0;
+        // SAFETY: waiting for the child we just made.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        return Err(io::Error::from_raw_os_error(args.errno));
+    }
+    drop(stack);
+    Ok(pid)
+}
+
+struct ChildArgs<'a, 'b> {
+    spawn: &'a Spawn<'b>,
+    errno: i32,
+}
+
+extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the parent's ChildArgs, alive while the parent is
+    // suspended; only async-signal-safe calls follow.
+    unsafe {
+        let args = &mut *(arg as *mut ChildArgs);
+        let s = args.spawn;
+        if s.signals.chld_was_ignored {
+            set_disposition(libc::SIGCHLD, libc::SIG_IGN);
+        }
+        if s.stderr != 2 && libc::dup2(s.stderr, 2) < 0 {
+            args.errno = *libc::__errno_location();
+            libc::_exit(127);
+        }
+        libc::pthread_sigmask(
+            libc::SIG_SETMASK,
+            &s.signals.original_mask,
+            std::ptr::null_mut(),
+        );
+        libc::execve(s.path.as_ptr(), s.argv, s.envp);
+        args.errno = *libc::__errno_location();
+        libc::_exit(127)
+    }
+}
+
+/// Replace this process with bwrap, as if the shim were not there. Used by
+/// the off switch and as the fallback whenever supervision cannot be set up.
+pub fn exec_in_place(
+    path: &CStr,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    signals: &SignalState,
+) -> io::Error {
+    signals.restore();
+    // SAFETY: valid, NULL-terminated argv and envp.
+    unsafe { libc::execve(path.as_ptr(), argv, envp) };
+    io::Error::last_os_error()
+}

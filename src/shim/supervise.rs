@@ -1,0 +1,452 @@
+//! The supervision loop: relay bwrap's stderr, pass signals on, follow
+//! bwrap's stops, and collect how it ended.
+//!
+//! Single-threaded: one `poll` over the relay, the signalfd and (when output
+//! is pending) the caller's stderr. The shim never blocks in a write, so a
+//! caller that stops reading stderr can still stop or kill the sandbox.
+
+use super::exit::ExitReason;
+use super::relay::{Relay, Tail};
+use super::signals::{self, SignalState};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+/// After bwrap exits, how long to wait for the rest of the sandbox to close
+/// stderr before handing the relay to a detached process.
+const LINGER: Duration = Duration::from_millis(20);
+
+pub struct Outcome {
+    pub exit: ExitReason,
+    pub tail: Tail,
+}
+
+pub struct Supervisor<'a> {
+    pub child: libc::pid_t,
+    pub relay: Relay,
+    pub signals: &'a SignalState,
+    pub sigfd: OwnedFd,
+    /// The parent when we started; a change means the caller died.
+    pub original_ppid: libc::pid_t,
+    /// Asked only when the caller has died.
+    pub die_with_parent: &'a dyn Fn() -> bool,
+    pub tail: Tail,
+    buf: Box<[u8]>,
+    pending: std::ops::Range<usize>,
+    /// The relay's source is still open (not at EOF).
+    source_open: bool,
+    /// The caller's stderr has gone away (EPIPE); stop writing to it.
+    stderr_gone: bool,
+    exit: Option<ExitReason>,
+}
+
+pub fn signalfd(signals: &SignalState) -> std::io::Result<OwnedFd> {
+    // SAFETY: creating a new signalfd for a valid set.
+    let fd = unsafe { libc::signalfd(-1, &signals.taken, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: a fresh fd we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+impl<'a> Supervisor<'a> {
+    pub fn new(
+        child: libc::pid_t,
+        relay: Relay,
+        signals: &'a SignalState,
+        sigfd: OwnedFd,
+        original_ppid: libc::pid_t,
+        die_with_parent: &'a dyn Fn() -> bool,
+    ) -> Self {
+        Supervisor {
+            child,
+            relay,
+            signals,
+            sigfd,
+            original_ppid,
+            die_with_parent,
+            tail: Tail::default(),
+            buf: vec![0u8; 64 * 1024].into_boxed_slice(),
+            pending: 0..0,
+            source_open: true,
+            stderr_gone: false,
+            exit: None,
+        }
+    }
+
+    /// Run until bwrap has ended and its stderr is relayed (or handed to a
+    /// detached relay). Returns how bwrap ended and the tail of its stderr.
+    pub fn run(mut self) -> Outcome {
+        while self.exit.is_none() {
+            self.poll_once(None);
+        }
+        self.finish_relay();
+        Outcome {
+            exit: self.exit.unwrap_or(ExitReason::Code(1)),
+            tail: self.tail,
+        }
+    }
+
+    /// One round of poll and the work it makes ready. Returns false on timeout.
+    fn poll_once(&mut self, timeout: Option<Duration>) -> bool {
+        let writing = !self.pending.is_empty();
+        let mut fds = [
+            libc::pollfd {
+                fd: self.sigfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: if self.source_open && !writing {
+                    self.relay.source.as_raw_fd()
+                } else {
+                    -1
+                },
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: if writing { 2 } else { -1 },
+                events: libc::POLLOUT,
+                revents: 0,
+            },
+        ];
+        let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
+        // SAFETY: fds is a valid array of pollfd.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+        if n < 0 {
+            return true; // EINTR: go round again
+        }
+        if n == 0 {
+            return false;
+        }
+        if fds[0].revents != 0 {
+            self.handle_signals();
+        }
+        if fds[2].revents != 0 {
+            self.write_some();
+        }
+        if fds[1].revents != 0 {
+            self.read_some();
+        }
+        true
+    }
+
+    fn read_some(&mut self) {
+        let fd = self.relay.source.as_raw_fd();
+        // SAFETY: reading into our own buffer.
+        let n = unsafe { libc::read(fd, self.buf.as_mut_ptr().cast(), self.buf.len()) };
+        if n > 0 {
+            let n = n as usize;
+            self.tail.push(&self.buf[..n]);
+            if self.stderr_gone {
+                return;
+            }
+            self.pending = 0..n;
+            if !self.relay.paced {
+                // Regular files and terminals: write straight through.
+                while !self.pending.is_empty() && !self.stderr_gone {
+                    self.write_some();
+                }
+            }
+        } else if n == 0 {
+            self.source_open = false;
+        } else {
+            match errno() {
+                libc::EAGAIN | libc::EINTR => {}
+                // EIO: every pty slave is closed, the pty's way to say EOF.
+                _ => self.source_open = false,
+            }
+        }
+    }
+
+    fn write_some(&mut self) {
+        let chunk = if self.relay.paced {
+            self.pending.len().min(libc::PIPE_BUF)
+        } else {
+            self.pending.len()
+        };
+        let bytes = &self.buf[self.pending.start..self.pending.start + chunk];
+        // SAFETY: writing from our own buffer to the caller's stderr.
+        let n = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+        if n >= 0 {
+            self.pending.start += n as usize;
+        } else {
+            match errno() {
+                libc::EAGAIN | libc::EINTR => {
+                    if !self.relay.paced {
+                        // A non-blocking stderr set by the caller: wait for it.
+                        self.relay.paced = true;
+                    }
+                }
+                _ => {
+                    // EPIPE and friends: the caller's stderr is gone. Close the
+                    // relay so that bwrap's writers see the same EPIPE they
+                    // would have seen without the shim.
+                    self.stderr_gone = true;
+                    self.pending = 0..0;
+                    self.close_source();
+                }
+            }
+        }
+    }
+
+    fn close_source(&mut self) {
+        if self.source_open {
+            self.source_open = false;
+            // Replace the fd by /dev/null rather than leave a hole the next
+            // open could fill; the OwnedFd closes it at the end.
+            // SAFETY: dup3 onto our own fd.
+            unsafe {
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+                if null >= 0 {
+                    libc::dup3(null, self.relay.source.as_raw_fd(), libc::O_CLOEXEC);
+                    libc::close(null);
+                }
+            }
+        }
+    }
+
+    fn handle_signals(&mut self) {
+        let mut infos: Vec<libc::signalfd_siginfo> = Vec::new();
+        loop {
+            let mut batch = [MaybeUninit::<libc::signalfd_siginfo>::zeroed(); 16];
+            let size = std::mem::size_of::<libc::signalfd_siginfo>();
+            // SAFETY: reading whole siginfo records into our buffer.
+            let n = unsafe {
+                libc::read(
+                    self.sigfd.as_raw_fd(),
+                    batch.as_mut_ptr().cast(),
+                    size * batch.len(),
+                )
+            };
+            if n <= 0 {
+                break;
+            }
+            for b in batch.iter().take(n as usize / size) {
+                // SAFETY: the kernel filled these records.
+                infos.push(unsafe { b.assume_init() });
+            }
+        }
+        let me = std::process::id() as u32;
+        let has = |sig: i32| infos.iter().any(|i| i.ssi_signo == sig as u32);
+
+        // Continue before anything else: a SIGCHLD read in the same batch
+        // must see bwrap as it is after the continue, not stop us again.
+        if has(libc::SIGCONT) && self.child_is_stopped() {
+            self.forward(libc::SIGCONT);
+        }
+        let mut stopped_self = false;
+        for info in infos.iter().filter(|i| i.ssi_signo == libc::SIGTSTP as u32) {
+            if !from_kernel(info) && info.ssi_pid != me {
+                self.forward(libc::SIGTSTP);
+            }
+            if !stopped_self {
+                signals::stop_self(libc::SIGTSTP, self.signals);
+                stopped_self = true;
+            }
+        }
+        for info in &infos {
+            let sig = info.ssi_signo as i32;
+            if sig == libc::SIGCONT || sig == libc::SIGTSTP {
+                continue;
+            }
+            if sig == libc::SIGCHLD {
+                self.reap(&mut stopped_self);
+                continue;
+            }
+            if sig == libc::SIGWINCH {
+                self.relay.sync_window_size();
+            }
+            if sig == signals::parent_death_signal() && self.parent_died() {
+                if (self.die_with_parent)() {
+                    // bwrap set PR_SET_PDEATHSIG against us: our death is what
+                    // kills the sandbox, as the caller's death would have.
+                    // SAFETY: killing ourselves.
+                    unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+                }
+                continue;
+            }
+            if self.should_forward(info, me) {
+                self.forward(sig);
+            }
+        }
+    }
+
+    /// Whether a signal the shim received was meant for bwrap.
+    fn should_forward(&self, info: &libc::signalfd_siginfo, me: u32) -> bool {
+        // Sent by ourselves (an EPIPE's SIGPIPE, a file-size SIGXFSZ) or by
+        // bwrap: not for bwrap.
+        if info.ssi_pid == me || info.ssi_pid == self.child as u32 {
+            return false;
+        }
+        if from_kernel(info) {
+            // The terminal sends INT, QUIT, WINCH, HUP to the whole foreground
+            // group, bwrap included: passing them on would deliver them twice.
+            // Only a session leader gets a hangup for itself.
+            // SAFETY: getsid/getpid have no side effects.
+            let leader = unsafe { libc::getsid(0) == libc::getpid() };
+            return info.ssi_signo == libc::SIGHUP as u32 && leader;
+        }
+        true
+    }
+
+    fn forward(&self, sig: i32) {
+        if self.exit.is_none() {
+            // SAFETY: the child is not reaped yet, so its pid cannot be reused.
+            unsafe { libc::kill(self.child, sig) };
+        }
+    }
+
+    fn parent_died(&self) -> bool {
+        // SAFETY: getppid has no side effects.
+        unsafe { libc::getppid() != self.original_ppid }
+    }
+
+    fn child_is_stopped(&self) -> bool {
+        if self.exit.is_some() {
+            return false;
+        }
+        match std::fs::read(format!("/proc/{}/stat", self.child)) {
+            Ok(stat) => {
+                // The state follows the last ')' (the name may contain any byte).
+                let after = stat
+                    .iter()
+                    .rposition(|&b| b == b')')
+                    .map_or(&stat[..0], |p| &stat[p + 1..]);
+                matches!(after.get(1), Some(b'T') | Some(b't'))
+            }
+            // Without /proc, continuing a running process does no harm.
+            Err(_) => true,
+        }
+    }
+
+    fn reap(&mut self, stopped_self: &mut bool) {
+        while self.exit.is_none() {
+            let mut status = 0;
+            // SAFETY: waiting for our own child.
+            let r = unsafe {
+                libc::waitpid(
+                    self.child,
+                    &mut status,
+                    libc::WNOHANG | libc::WUNTRACED | libc::WCONTINUED,
+                )
+            };
+            if r <= 0 {
+                if r < 0 && errno() == libc::ECHILD {
+                    // Someone else reaped it; nothing more can be learned.
+                    self.exit = Some(ExitReason::Code(1));
+                }
+                return;
+            }
+            if libc::WIFSTOPPED(status) {
+                // bwrap was stopped (e.g. SIGSTOP to its pid): the caller
+                // should see its child stopped, as it would have.
+                if !*stopped_self {
+                    signals::stop_self(libc::WSTOPSIG(status), self.signals);
+                    *stopped_self = true;
+                }
+                if self.child_is_stopped() {
+                    // We were continued on our own: continue bwrap too.
+                    self.forward(libc::SIGCONT);
+                }
+            } else if let Some(reason) = ExitReason::from_wait_status(status) {
+                self.exit = Some(reason);
+            }
+        }
+    }
+
+    /// bwrap has exited: relay what is left. If some process in the sandbox
+    /// still holds stderr open after a short grace, keep relaying from a
+    /// detached process so that its later writes get no EPIPE.
+    fn finish_relay(&mut self) {
+        let deadline = Instant::now() + LINGER;
+        while self.source_open || !self.pending.is_empty() {
+            if self.stderr_gone {
+                return;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            self.poll_once(Some(deadline - now));
+        }
+        if self.source_open && !self.stderr_gone {
+            while !self.pending.is_empty() && !self.stderr_gone {
+                self.write_some_blocking();
+            }
+            self.detach_relay();
+        }
+    }
+
+    fn write_some_blocking(&mut self) {
+        let mut p = libc::pollfd {
+            fd: 2,
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        // SAFETY: polling fd 2.
+        unsafe { libc::poll(&mut p, 1, 1000) };
+        self.write_some();
+    }
+
+    fn detach_relay(&mut self) {
+        let src = self.relay.source.as_raw_fd();
+        // SAFETY: after fork the child only copies bytes between two fds and
+        // exits; it touches no lock that the parent could hold (single thread).
+        unsafe {
+            let pid = libc::fork();
+            if pid != 0 {
+                // Parent (or fork failure: the writers get EPIPE, as they
+                // would if nobody read the terminal any more).
+                self.source_open = false;
+                return;
+            }
+            super::fds::close_all_except(&[src]);
+            libc::pthread_sigmask(
+                libc::SIG_SETMASK,
+                &self.signals.original_mask,
+                std::ptr::null_mut(),
+            );
+            let fl = libc::fcntl(src, libc::F_GETFL);
+            libc::fcntl(src, libc::F_SETFL, fl & !libc::O_NONBLOCK);
+            relay_until_eof(src);
+            libc::_exit(0);
+        }
+    }
+}
+
+fn relay_until_eof(src: RawFd) {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        // SAFETY: plain blocking reads and writes on our fds.
+        let n = unsafe { libc::read(src, buf.as_mut_ptr().cast(), buf.len()) };
+        if n < 0 && errno() == libc::EINTR {
+            continue;
+        }
+        if n <= 0 {
+            return;
+        }
+        let mut off = 0usize;
+        while off < n as usize {
+            // SAFETY: writing from our buffer to fd 2.
+            let w = unsafe { libc::write(2, buf[off..].as_ptr().cast(), n as usize - off) };
+            if w < 0 {
+                if errno() == libc::EINTR {
+                    continue;
+                }
+                return;
+            }
+            off += w as usize;
+        }
+    }
+}
+
+fn from_kernel(info: &libc::signalfd_siginfo) -> bool {
+    info.ssi_code == libc::SI_KERNEL
+}

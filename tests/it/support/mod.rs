@@ -1,0 +1,397 @@
+//! What the tests share: the installed shim, the real bwrap, the
+//! unprivileged test user, running commands with a time limit, and skipping
+//! loudly.
+
+pub mod helper;
+pub mod pty;
+pub mod seccomp;
+
+use std::cell::RefCell;
+use std::ffi::OsStr;
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The panic payload of a skipped test.
+pub struct Skip(pub String);
+
+/// End the current test as skipped, saying why.
+pub fn skip(why: impl Into<String>) -> ! {
+    std::panic::panic_any(Skip(why.into()))
+}
+
+thread_local! {
+    static CURRENT: RefCell<String> = const { RefCell::new(String::new()) };
+    static LAST_PANIC: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+pub fn set_current_test(name: &str) {
+    CURRENT.with(|c| *c.borrow_mut() = name.to_string());
+}
+
+/// Failures are reported once, in the summary; skips are not failures.
+pub fn quiet_skip_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        if info.payload().is::<Skip>() {
+            return;
+        }
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        LAST_PANIC.with(|p| *p.borrow_mut() = at);
+    }));
+}
+
+pub fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    let msg = p
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(non-string panic)".into());
+    let at = LAST_PANIC.with(|p| p.borrow().clone());
+    format!("{msg}\n    at {at}")
+}
+
+/// Who runs the command under test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum As {
+    Root,
+    User,
+}
+
+pub const TEST_USER: &str = "bwd-test";
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no side effects.
+    unsafe { libc::geteuid() == 0 }
+}
+
+impl As {
+    pub fn label(&self) -> &'static str {
+        match self {
+            As::Root => "root",
+            As::User => "user",
+        }
+    }
+
+    /// Make `cmd` run as this identity, or skip the test if this machine
+    /// cannot provide it.
+    pub fn apply(&self, cmd: &mut Command) {
+        match self {
+            As::Root => {
+                if !is_root() {
+                    skip("needs root (the suite runs as an unprivileged user)");
+                }
+            }
+            As::User => {
+                if is_root() {
+                    let (uid, gid) = test_user();
+                    // SAFETY: only async-signal-safe calls between fork and exec.
+                    unsafe {
+                        cmd.pre_exec(move || {
+                            if libc::setgroups(0, std::ptr::null()) != 0
+                                || libc::setgid(gid) != 0
+                                || libc::setuid(uid) != 0
+                            {
+                                return Err(std::io::Error::last_os_error());
+                            }
+                            Ok(())
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn uid(&self) -> u32 {
+        match self {
+            As::Root => 0,
+            As::User if is_root() => test_user().0,
+            // SAFETY: getuid has no side effects.
+            As::User => unsafe { libc::getuid() },
+        }
+    }
+}
+
+/// The unprivileged test user (created when missing; root only).
+pub fn test_user() -> (u32, u32) {
+    static USER: OnceLock<Result<(u32, u32), String>> = OnceLock::new();
+    let r = USER.get_or_init(|| {
+        let lookup = || -> Option<(u32, u32)> {
+            let out = Command::new("id").args(["-u", TEST_USER]).output().ok()?;
+            let uid = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+            let out = Command::new("id").args(["-g", TEST_USER]).output().ok()?;
+            let gid = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+            Some((uid, gid))
+        };
+        if let Some(ids) = lookup() {
+            return Ok(ids);
+        }
+        let made = Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+            ])
+            .arg(TEST_USER)
+            .status();
+        match made {
+            Ok(s) if s.success() => lookup().ok_or_else(|| "useradd ran but id fails".into()),
+            other => Err(format!("cannot create user {TEST_USER}: {other:?}")),
+        }
+    });
+    match r {
+        Ok(ids) => *ids,
+        Err(e) => skip(format!("no unprivileged test user: {e}")),
+    }
+}
+
+/// The test installation: a world-readable directory holding the shim (as
+/// `bin/bwrap`) and this test binary (as `helper`), so the unprivileged user
+/// can run both and bwrap can see them inside the sandbox.
+pub struct Install {
+    pub dir: PathBuf,
+    pub bin: PathBuf,
+    pub shim: PathBuf,
+    pub doctor: PathBuf,
+    pub helper: PathBuf,
+    scratch: AtomicUsize,
+}
+
+pub fn install() -> &'static Install {
+    static I: OnceLock<Install> = OnceLock::new();
+    I.get_or_init(|| {
+        let dir = PathBuf::from(format!("/tmp/bwd-it-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        for d in [&dir, &bin] {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let built = PathBuf::from(env!("CARGO_BIN_EXE_bwrap-doctor"));
+        let doctor = bin.join("bwrap-doctor");
+        std::fs::copy(&built, &doctor).unwrap();
+        let shim = bin.join("bwrap");
+        std::fs::hard_link(&doctor, &shim).unwrap();
+        let helper = dir.join("helper");
+        std::fs::copy(std::env::current_exe().unwrap(), &helper).unwrap();
+        for f in [&doctor, &helper] {
+            std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        Install {
+            dir,
+            bin,
+            shim,
+            doctor,
+            helper,
+            scratch: AtomicUsize::new(0),
+        }
+    })
+}
+
+impl Install {
+    /// PATH with the shim first, as a user who installed it has.
+    pub fn path_var(&self) -> String {
+        format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", self.bin.display())
+    }
+
+    /// A fresh directory anybody can write (for the unprivileged user).
+    pub fn scratch(&self) -> PathBuf {
+        let n = self.scratch.fetch_add(1, Ordering::SeqCst);
+        let d = self.dir.join(format!("s{n}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        d
+    }
+}
+
+pub fn cleanup() {
+    let _ = std::fs::remove_dir_all(format!("/tmp/bwd-it-{}", std::process::id()));
+}
+
+/// The real bubblewrap, or skip.
+pub fn real_bwrap() -> &'static Path {
+    static REAL: OnceLock<Option<PathBuf>> = OnceLock::new();
+    match REAL.get_or_init(|| {
+        ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())
+    }) {
+        Some(p) => p,
+        None => skip("bubblewrap is not installed (apt-get install bubblewrap)"),
+    }
+}
+
+/// How the command reaches bwrap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// The real bwrap, run by absolute path with argv[0] "bwrap".
+    Direct,
+    /// `bwrap` found on PATH, which is the shim.
+    Shim,
+}
+
+/// A `bwrap ARGS…` command as a caller would build it, with the same
+/// argv[0], environment and PATH either way.
+pub fn bwrap<S: AsRef<OsStr>>(via: Via, who: As, args: impl IntoIterator<Item = S>) -> Command {
+    let inst = install();
+    let real = real_bwrap();
+    let mut cmd = match via {
+        Via::Direct => {
+            let mut c = Command::new(real);
+            c.arg0("bwrap");
+            c
+        }
+        Via::Shim => {
+            let mut c = Command::new(&inst.shim);
+            c.arg0("bwrap");
+            c
+        }
+    };
+    cmd.env_clear()
+        .env("PATH", inst.path_var())
+        .env("LANG", "C")
+        .env("HOME", "/")
+        .current_dir("/");
+    cmd.args(args);
+    who.apply(&mut cmd);
+    cmd
+}
+
+/// The standard sandbox for the probe: the whole host read-only, a /dev,
+/// and the probe as the command.
+pub fn probe_args(extra_bwrap: &[&str], probe: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = ["--ro-bind", "/", "/", "--dev", "/dev"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    v.extend(extra_bwrap.iter().map(|s| s.to_string()));
+    v.push(install().helper.display().to_string());
+    v.push("--helper".into());
+    v.push("probe".into());
+    v.extend(probe.iter().map(|s| s.to_string()));
+    v
+}
+
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl Output {
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+}
+
+/// Run to completion with a time limit (a hang fails the test rather than
+/// the suite), capturing stdout and stderr.
+pub fn run(cmd: &mut Command) -> Output {
+    run_with_input(cmd, None, Duration::from_secs(60))
+}
+
+pub fn run_with_input(cmd: &mut Command, input: Option<&[u8]>, limit: Duration) -> Output {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot spawn {cmd:?}: {e}"));
+    let stdin = child.stdin.take();
+    let input = input.map(|b| b.to_vec());
+    let feeder = std::thread::spawn(move || {
+        if let (Some(mut s), Some(b)) = (stdin, input) {
+            use std::io::Write;
+            let _ = s.write_all(&b);
+        }
+    });
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let status = wait_with_limit(&mut child, limit);
+    let _ = feeder.join();
+    Output {
+        status,
+        stdout: t_out.join().unwrap(),
+        stderr: t_err.join().unwrap(),
+    }
+}
+
+pub fn wait_with_limit(child: &mut std::process::Child, limit: Duration) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("command did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Poll `f` until it returns Some, or fail after `limit`.
+pub fn eventually<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        if start.elapsed() > limit {
+            panic!("timed out after {limit:?} waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The direct children of `pid` (from /proc).
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let mut v = Vec::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            if let Ok(s) = std::fs::read_to_string(t.path().join("children")) {
+                v.extend(s.split_whitespace().filter_map(|x| x.parse::<u32>().ok()));
+            }
+        }
+    }
+    v
+}
+
+/// The state letter of a process (R, S, T, Z…), or None if it is gone.
+pub fn proc_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.trim_start().chars().next()
+}
+
+/// The exit status as (code, signal).
+pub fn code_or_signal(s: &ExitStatus) -> (Option<i32>, Option<i32>) {
+    use std::os::unix::process::ExitStatusExt;
+    (s.code(), s.signal())
+}
