@@ -1,6 +1,137 @@
-//! The `bwrap-doctor` command line.
+//! The `bwrap-doctor` command line (clap). `exec` is dispatched before clap
+//! runs (see `personality`), so clap never sees bwrap's arguments.
+
+use crate::output::{self, ColorChoice};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+const ABOUT: &str = "Makes bubblewrap (bwrap) failures explain themselves.";
+
+const AFTER_HELP: &str = "\
+Installed as `bwrap` in front of the real bubblewrap, bwrap-doctor runs it
+unchanged and, when it fails, prints why after bwrap's own error.
+
+Examples:
+  bwrap-doctor check                 # will bwrap sandboxes work on this host?
+  bwrap-doctor install               # put the shim in ~/.local/bin
+  bwrap-doctor exec -- --ro-bind / / true   # run bwrap through the shim
+
+Exit status: 0 success; 1 a check failed; 2 usage or internal error.
+`exec` exits exactly as bwrap did (127 when no bwrap is found).";
+
+#[derive(Parser, Debug)]
+#[command(name = "bwrap-doctor", version, about = ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// When to use color: auto (a terminal, unless NO_COLOR or TERM=dumb), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check whether bwrap sandboxes work on this host, and why not.
+    #[command(after_help = "\
+Examples:
+  bwrap-doctor check
+  bwrap-doctor check --json
+  bwrap-doctor check --bwrap ~/.local/share/app/bwrap   # a vendored bwrap
+
+Exit status: 0 every check passed or only warned; 1 a check failed; 2 usage error.")]
+    Check {
+        /// Check this bwrap binary instead of the one found on PATH.
+        #[arg(long, value_name = "PATH")]
+        bwrap: Option<PathBuf>,
+        /// Print the report as JSON (schema bwrap-doctor/check, version 1).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Install the shim as `bwrap` in a directory in front of the real one on PATH.
+    #[command(after_help = "\
+Examples:
+  bwrap-doctor install                  # ~/.local/bin/bwrap
+  sudo bwrap-doctor install --dir /usr/local/bin
+
+The shim is a hard link to this program (a copy across file systems). It
+refuses to overwrite a real bwrap and never installs as /usr/bin/bwrap.")]
+    Install {
+        /// Directory to put `bwrap` in [default: ~/.local/bin].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Remove the shim installed by `install`.
+    #[command(after_help = "Example:\n  bwrap-doctor uninstall")]
+    Uninstall {
+        /// Directory the shim was installed in [default: ~/.local/bin].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Run bwrap through the shim: `bwrap-doctor exec -- ARGS…` is `bwrap ARGS…`.
+    #[command(after_help = "Example:\n  bwrap-doctor exec -- --ro-bind / / --unshare-net true")]
+    Exec {
+        /// bwrap's arguments, passed on unchanged.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
+}
 
 pub fn main() -> ! {
-    eprintln!("bwrap-doctor: CLI not yet implemented");
-    std::process::exit(2)
+    let cli = Cli::parse();
+    let code = run(cli);
+    std::process::exit(code)
+}
+
+fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Check { bwrap, json } => {
+            let color = output::init_color(cli.color, output::stdout_is_terminal() && !json);
+            let _ = color;
+            let report = crate::check::run(&crate::check::Options { bwrap });
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
+            } else {
+                print!("{}", crate::check::render::human(&report));
+            }
+            report.exit_code()
+        }
+        Command::Install { dir } => {
+            let result = dir
+                .map_or_else(crate::install::default_dir, Ok)
+                .and_then(|d| crate::install::install(&d));
+            match result {
+                Ok(text) => {
+                    print!("{text}");
+                    0
+                }
+                Err(e) => {
+                    output::error(&e.to_string());
+                    2
+                }
+            }
+        }
+        Command::Uninstall { dir } => {
+            let result = dir
+                .map_or_else(crate::install::default_dir, Ok)
+                .and_then(|d| crate::install::uninstall(&d));
+            match result {
+                Ok(text) => {
+                    print!("{text}");
+                    0
+                }
+                Err(e) => {
+                    output::error(&e.to_string());
+                    2
+                }
+            }
+        }
+        // Dispatched before clap; reached only if argv was unusual.
+        Command::Exec { .. } => {
+            output::error("exec must be the first argument: bwrap-doctor exec -- ARGS…");
+            2
+        }
+    }
 }

@@ -31,7 +31,8 @@ pub struct Supervisor<'a> {
     /// Asked only when the caller has died.
     pub die_with_parent: &'a dyn Fn() -> bool,
     pub tail: Tail,
-    buf: Box<[u8]>,
+    /// Left uninitialised: only the pages a read fills are faulted in.
+    buf: Box<[std::mem::MaybeUninit<u8>]>,
     pending: std::ops::Range<usize>,
     /// The relay's source is still open (not at EOF).
     source_open: bool,
@@ -71,7 +72,7 @@ impl<'a> Supervisor<'a> {
             original_ppid,
             die_with_parent,
             tail: Tail::default(),
-            buf: vec![0u8; 64 * 1024].into_boxed_slice(),
+            buf: Box::new_uninit_slice(64 * 1024),
             pending: 0..0,
             source_open: true,
             stderr_gone: false,
@@ -143,7 +144,9 @@ impl<'a> Supervisor<'a> {
         let n = unsafe { libc::read(fd, self.buf.as_mut_ptr().cast(), self.buf.len()) };
         if n > 0 {
             let n = n as usize;
-            self.tail.push(&self.buf[..n]);
+            // SAFETY: the kernel initialised the first n bytes.
+            let got = unsafe { std::slice::from_raw_parts(self.buf.as_ptr().cast::<u8>(), n) };
+            self.tail.push(got);
             if self.stderr_gone {
                 return;
             }
@@ -171,7 +174,7 @@ impl<'a> Supervisor<'a> {
         } else {
             self.pending.len()
         };
-        let bytes = &self.buf[self.pending.start..self.pending.start + chunk];
+        let bytes = self.filled(self.pending.start..self.pending.start + chunk);
         // SAFETY: writing from our own buffer to the caller's stderr.
         let n = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
         if n >= 0 {
@@ -194,6 +197,13 @@ impl<'a> Supervisor<'a> {
                 }
             }
         }
+    }
+
+    /// Bytes of `buf` that a read has filled.
+    fn filled(&self, r: std::ops::Range<usize>) -> &[u8] {
+        // SAFETY: callers pass only ranges within the last read's count (or
+        // what is left of them), which the kernel initialised.
+        unsafe { std::slice::from_raw_parts(self.buf.as_ptr().add(r.start).cast::<u8>(), r.len()) }
     }
 
     fn close_source(&mut self) {

@@ -17,6 +17,7 @@ macro_rules! tests {
     };
 }
 
+mod cli;
 mod shim;
 mod support;
 
@@ -41,6 +42,7 @@ pub struct Test {
 fn all_tests() -> Vec<Test> {
     let mut v = Vec::new();
     v.extend(shim::tests());
+    v.extend(cli::tests());
     v
 }
 

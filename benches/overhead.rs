@@ -1,0 +1,212 @@
+//! The shim's cost, measured (not asserted): median whole-process time of a
+//! bwrap run three ways, interleaved in one run — directly, through the
+//! shim, and through the smallest possible spawn-and-wait wrapper (a static
+//! C posix_spawn + waitpid program, the floor for any wrapper).
+//!
+//! Run: `cargo bench --bench overhead` (as root it also measures as an
+//! unprivileged user). `BENCH_RUNS=N` sets the iterations (default 300).
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Setup {
+    dir: PathBuf,
+    real: PathBuf,
+    /// The plain `cargo build` binary (dynamically linked).
+    shim: PathBuf,
+    /// The static build that README recommends installing, if given in
+    /// BWD_BENCH_STATIC_SHIM (scripts/bench.sh builds it).
+    static_shim: Option<PathBuf>,
+    floor: PathBuf,
+}
+
+fn setup() -> Setup {
+    let dir = PathBuf::from(format!("/tmp/bwd-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    for d in [&dir, &dir.join("bin")] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let shim = dir.join("bin/bwrap");
+    std::fs::copy(env!("CARGO_BIN_EXE_bwrap-doctor"), &shim).unwrap();
+    let static_shim = std::env::var_os("BWD_BENCH_STATIC_SHIM").map(|p| {
+        std::fs::create_dir_all(dir.join("static")).unwrap();
+        let s = dir.join("static/bwrap");
+        std::fs::copy(p, &s).unwrap();
+        s
+    });
+    let floor = dir.join("floor");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/floor.c");
+    let ok = Command::new("gcc")
+        .args(["-O2", "-static", "-o"])
+        .arg(&floor)
+        .arg(&src)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("bench: cannot build the C floor wrapper (needs gcc and static libc)");
+        std::process::exit(2);
+    }
+    let real = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            eprintln!("bench: bubblewrap is not installed");
+            std::process::exit(2)
+        });
+    Setup {
+        dir,
+        real,
+        shim,
+        static_shim,
+        floor,
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Way {
+    Direct,
+    Shim,
+    StaticShim,
+    Floor,
+}
+
+fn command(s: &Setup, way: Way, args: &[&str], as_uid: Option<(u32, u32)>) -> Command {
+    let mut c = match way {
+        Way::Direct => {
+            let mut c = Command::new(&s.real);
+            c.arg0("bwrap");
+            c
+        }
+        Way::Shim => {
+            let mut c = Command::new(&s.shim);
+            c.arg0("bwrap");
+            c
+        }
+        Way::StaticShim => {
+            let mut c = Command::new(s.static_shim.as_ref().unwrap());
+            c.arg0("bwrap");
+            c
+        }
+        Way::Floor => {
+            let mut c = Command::new(&s.floor);
+            c.arg(&s.real);
+            c
+        }
+    };
+    c.args(args)
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", s.dir.join("bin").display()),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some((uid, gid)) = as_uid {
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            c.pre_exec(move || {
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(gid) != 0
+                    || libc::setuid(uid) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    c
+}
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn measure(s: &Setup, label: &str, args: &[&str], as_uid: Option<(u32, u32)>, runs: usize) {
+    let mut ways = vec![(Way::Direct, "direct"), (Way::Floor, "C floor")];
+    if s.static_shim.is_some() {
+        ways.push((Way::StaticShim, "shim (static)"));
+    }
+    ways.push((Way::Shim, "shim (dynamic)"));
+    let n = ways.len();
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); n];
+    // Warm up caches, then interleave, rotating the order each round.
+    for (w, _) in &ways {
+        for _ in 0..10 {
+            let _ = command(s, *w, args, as_uid).status();
+        }
+    }
+    for i in 0..runs {
+        for k in 0..n {
+            let j = (i + k) % n;
+            let mut c = command(s, ways[j].0, args, as_uid);
+            let t = Instant::now();
+            let st = c.status().expect("spawn");
+            times[j].push(t.elapsed());
+            assert!(st.success(), "{label}: {} failed: {st:?}", ways[j].1);
+        }
+    }
+    let med: Vec<f64> = times
+        .iter_mut()
+        .map(|v| median(v).as_secs_f64() * 1000.0)
+        .collect();
+    let (direct, floor) = (med[0], med[1]);
+    println!(
+        "{label}  (bwrap {}; median of {runs}, interleaved)",
+        args.join(" ")
+    );
+    for (k, (_, name)) in ways.iter().enumerate() {
+        println!(
+            "  {name:<16} {:8.3} ms   {:.3}x direct   {:.3}x floor",
+            med[k],
+            med[k] / direct,
+            med[k] / floor
+        );
+    }
+    if s.static_shim.is_some() {
+        println!(
+            "  shim (static) / floor = {:.3}   (target <= 1.05)",
+            med[2] / floor
+        );
+    } else {
+        println!("  (run scripts/bench.sh to include the static build that README installs)");
+    }
+}
+
+fn main() {
+    // cargo bench passes --bench; nothing else is accepted.
+    let runs = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let s = setup();
+    // SAFETY: geteuid has no side effects.
+    let root = unsafe { libc::geteuid() } == 0;
+    if root {
+        measure(&s, "as root", &["--ro-bind", "/", "/", "true"], None, runs);
+        let nobody = (65534, 65534);
+        measure(
+            &s,
+            "as an unprivileged user (uid 65534)",
+            &["--unshare-user", "--ro-bind", "/", "/", "true"],
+            Some(nobody),
+            runs,
+        );
+    } else {
+        measure(
+            &s,
+            "as this user",
+            &["--unshare-user", "--ro-bind", "/", "/", "true"],
+            None,
+            runs,
+        );
+    }
+    let _ = std::fs::remove_dir_all(&s.dir);
+}

@@ -1,0 +1,25 @@
+#!/bin/sh
+# The whole test suite. As root where apt is available, it first installs
+# what the tests need; then it checks formatting and lints and runs every
+# test (unit tests, the integration suite against the real bwrap as root
+# and as an unprivileged user it creates).
+set -eu
+cd "$(dirname "$0")/.."
+
+PACKAGES="bubblewrap strace libcap2-bin bindfs fuse3 util-linux"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  missing=""
+  for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+  done
+  if [ -n "$missing" ]; then
+    echo "test.sh: installing$missing" >&2
+    # A third-party source that cannot be reached must not stop the install.
+    apt-get update -qq || echo "test.sh: apt-get update reported errors; trying the install anyway" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2
+  fi
+fi
+
+cargo fmt --all -- --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo test --locked

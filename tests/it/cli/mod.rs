@@ -1,0 +1,13 @@
+//! The `bwrap-doctor` command line: check, install, uninstall.
+
+mod check;
+mod install;
+
+use crate::Test;
+
+pub fn tests() -> Vec<Test> {
+    let mut v = Vec::new();
+    v.extend(check::tests());
+    v.extend(install::tests());
+    v
+}
