@@ -2,10 +2,17 @@
 //!
 //! One binary with two personalities (see [`personality`]): the transparent
 //! `bwrap` shim ([`shim`]) and the `bwrap-doctor` command line ([`cli`]).
+//! The diagnosis engine is a library too: a Rust caller can explain a bwrap
+//! failure in-process with [`diagnose`], [`rules`], [`facts`] and [`probe`].
 
+pub mod bwrap_args;
+pub mod cause;
 pub mod check;
 pub mod cli;
+pub mod facts;
 pub mod install;
 pub mod output;
 pub mod personality;
+pub mod probe;
+pub mod rules;
 pub mod shim;

@@ -18,6 +18,8 @@ macro_rules! tests {
 }
 
 mod cli;
+mod probe;
+mod rules;
 mod shim;
 mod support;
 
@@ -43,6 +45,8 @@ fn all_tests() -> Vec<Test> {
     let mut v = Vec::new();
     v.extend(shim::tests());
     v.extend(cli::tests());
+    v.extend(probe::tests());
+    v.extend(rules::tests());
     v
 }
 

@@ -1,0 +1,59 @@
+//! The cause taxonomy (DESIGN.md §5): what a rule may say a failure is.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! causes {
+    ($($variant:ident = $id:expr => $meaning:expr),* $(,)?) => {
+        /// A cause of a bwrap failure.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Cause {
+            $(#[serde(rename = $id)] $variant),*
+        }
+
+        impl Cause {
+            pub const ALL: &'static [Cause] = &[$(Cause::$variant),*];
+
+            /// The id used in rule files and JSON.
+            pub fn id(self) -> &'static str {
+                match self { $(Cause::$variant => $id),* }
+            }
+
+            /// One line: what the cause means.
+            pub fn meaning(self) -> &'static str {
+                match self { $(Cause::$variant => $meaning),* }
+            }
+
+            pub fn from_id(id: &str) -> Option<Cause> {
+                match id { $($id => Some(Cause::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+causes! {
+    AppArmorUsernsRestrict = "apparmor-userns-restrict" => "kernel.apparmor_restrict_unprivileged_userns=1 and no AppArmor exception covers this bwrap",
+    AppArmorProfilePathMismatch = "apparmor-profile-path-mismatch" => "an AppArmor exception exists, but for another bwrap path than the one that ran",
+    UsernsSysctlDisabled = "userns-sysctl-disabled" => "kernel.unprivileged_userns_clone=0",
+    UsernsMaxZero = "userns-max-zero" => "user.max_user_namespaces=0 (or another max_*_namespaces limit reached)",
+    UsernsUnsupportedKernel = "userns-unsupported-kernel" => "the kernel has no user namespaces; only a setuid bwrap works",
+    Wsl1 = "wsl1" => "Windows Subsystem for Linux 1 has no namespaces",
+    Gvisor = "gvisor" => "running under gVisor",
+    NestedUsernsLimit = "nested-userns-limit" => "inside a sandbox that forbids or exhausts nested user namespaces",
+    Chroot = "chroot" => "the caller is in a chroot; the kernel refuses user namespaces there",
+    SeccompFilter = "seccomp-filter" => "a seccomp filter refuses namespace syscalls (container profile, systemd unit, outer sandbox)",
+    ContainerLsmProfile = "container-lsm-profile" => "a container's AppArmor/SELinux profile refuses mounts",
+    ContainerNoPrivileges = "container-no-privileges" => "a container without the privileges bwrap needs",
+    ProcMountDenied = "proc-mount-denied" => "a new procfs cannot be mounted: /proc is masked or partly read-only",
+    SelinuxDenial = "selinux-denial" => "SELinux policy denies a bwrap operation",
+    SetuidModeRestriction = "setuid-mode-restriction" => "bwrap is setuid and the option or path is not allowed in setuid mode",
+    UnexpectedCapabilities = "unexpected-capabilities" => "a non-setuid bwrap started with capabilities",
+    BindSourceMissing = "bind-source-missing" => "a bind source does not exist on the host",
+    BindDestSymlink = "bind-dest-symlink" => "a bind destination crosses a symlink",
+    MountPermissionDenied = "mount-permission-denied" => "the source exists but cannot be bound (FUSE, NFS, autofs)",
+    CommandNotFoundInSandbox = "command-not-found-in-sandbox" => "the program, its interpreter or its libraries are not in the sandbox",
+    BwrapTooOld = "bwrap-too-old" => "the caller uses an option this bwrap release does not know",
+    KernelFeatureMissing = "kernel-feature-missing" => "a syscall bwrap needs is missing or filtered (ENOSYS)",
+    BadArguments = "bad-arguments" => "the caller's bwrap arguments are wrong in themselves",
+    BwrapBinaryUnreadable = "bwrap-binary-unreadable" => "the bwrap executable is not readable by the caller, so it is not dumpable",
+    Other = "other" => "a bwrap failure none of the above explains",
+}

@@ -1,0 +1,186 @@
+//! Facts about a host, by key, observed at most once per diagnosis.
+//!
+//! A fact key names a probe and, after a `:`, its argument:
+//! `kernel.release`, `sysctl.kernel.unprivileged_userns_clone` (sysctls put
+//! their name after `sysctl.`), `path.first_symlink:/home/me/proj/.codex`.
+//! `probe::CATALOGUE` lists every key with its meaning.
+//!
+//! Facts come from the live host (through one injectable root, see
+//! [`crate::probe::Host`]), from a recorded snapshot, or from a rule's own
+//! example; facts derived from other facts (which AppArmor profile covers a
+//! bwrap path…) are computed the same way from any of them.
+
+use crate::probe::{self, Context, Host};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// What a probe saw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Obs {
+    /// An observed value.
+    Seen(Value),
+    /// Definitely not there: the file, sysctl, symlink or profile does not
+    /// exist. A fact in itself (e.g. "this kernel has no such sysctl").
+    Absent,
+    /// Could not be observed; the reason says why (no permission, timed
+    /// out, not recorded in the snapshot…). Never evidence either way.
+    Unavailable(String),
+}
+
+impl Obs {
+    pub fn seen(v: impl Into<Value>) -> Obs {
+        Obs::Seen(v.into())
+    }
+    pub fn unavailable(why: impl Into<String>) -> Obs {
+        Obs::Unavailable(why.into())
+    }
+    pub fn value(&self) -> Option<&Value> {
+        match self {
+            Obs::Seen(v) => Some(v),
+            _ => None,
+        }
+    }
+    /// A short human rendering: the value, "absent", or "unavailable (why)".
+    pub fn describe(&self) -> String {
+        match self {
+            Obs::Seen(Value::String(s)) => s.clone(),
+            Obs::Seen(v) => v.to_string(),
+            Obs::Absent => "absent".into(),
+            Obs::Unavailable(why) => format!("unavailable ({why})"),
+        }
+    }
+}
+
+/// In JSON and TOML: the plain value, or `{"absent": true}`, or
+/// `{"unavailable": "why"}`.
+impl Serialize for Obs {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Obs::Seen(v) => v.serialize(s),
+            Obs::Absent => serde_json::json!({ "absent": true }).serialize(s),
+            Obs::Unavailable(why) => serde_json::json!({ "unavailable": why }).serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Obs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Obs, D::Error> {
+        Ok(Obs::from_value(Value::deserialize(d)?))
+    }
+}
+
+impl Obs {
+    /// Read the JSON/TOML form (see the `Serialize` impl).
+    pub fn from_value(v: Value) -> Obs {
+        if let Value::Object(m) = &v
+            && m.len() == 1
+        {
+            if m.get("absent") == Some(&Value::Bool(true)) {
+                return Obs::Absent;
+            }
+            if let Some(Value::String(why)) = m.get("unavailable") {
+                return Obs::Unavailable(why.clone());
+            }
+        }
+        Obs::Seen(v)
+    }
+}
+
+/// One probe that ran during a diagnosis, for the evidence list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Observation {
+    pub key: String,
+    pub obs: Obs,
+    pub took_ms: f64,
+}
+
+/// Where facts come from.
+pub enum Source<'a> {
+    /// This host, now.
+    Live(&'a Host),
+    /// Only what was recorded (a snapshot, a rule example); probes that
+    /// would read the host answer "not recorded".
+    Recorded(BTreeMap<String, Obs>),
+}
+
+/// The facts of one diagnosis: each key is probed at most once.
+pub struct Facts<'a> {
+    pub source: Source<'a>,
+    pub ctx: Context,
+    cache: RefCell<BTreeMap<String, Obs>>,
+    log: RefCell<Vec<Observation>>,
+}
+
+impl<'a> Facts<'a> {
+    pub fn live(host: &'a Host, ctx: Context) -> Facts<'a> {
+        Facts {
+            source: Source::Live(host),
+            ctx,
+            cache: RefCell::default(),
+            log: RefCell::default(),
+        }
+    }
+
+    pub fn recorded(facts: BTreeMap<String, Obs>, ctx: Context) -> Facts<'static> {
+        Facts {
+            source: Source::Recorded(facts),
+            ctx,
+            cache: RefCell::default(),
+            log: RefCell::default(),
+        }
+    }
+
+    /// The fact `key`, observing it if this is the first time.
+    pub fn get(&self, key: &str) -> Obs {
+        if let Some(o) = self.cache.borrow().get(key) {
+            return o.clone();
+        }
+        let start = Instant::now();
+        let obs = match &self.source {
+            Source::Recorded(m) if m.contains_key(key) => m[key].clone(),
+            Source::Recorded(_) => probe::derive(self, key)
+                .unwrap_or_else(|| Obs::unavailable("not recorded in the snapshot")),
+            Source::Live(host) => probe::observe(host, self, key),
+        };
+        self.record(key, obs.clone(), start.elapsed());
+        obs
+    }
+
+    fn record(&self, key: &str, obs: Obs, took: Duration) {
+        self.cache.borrow_mut().insert(key.to_string(), obs.clone());
+        self.log.borrow_mut().push(Observation {
+            key: key.to_string(),
+            obs,
+            took_ms: took.as_secs_f64() * 1000.0,
+        });
+    }
+
+    /// Every fact observed so far, in the order it was first asked for.
+    pub fn observations(&self) -> Vec<Observation> {
+        self.log.borrow().clone()
+    }
+
+    /// Whether the facts come from this host, now.
+    pub fn is_live(&self) -> bool {
+        matches!(self.source, Source::Live(_))
+    }
+}
+
+/// A whole host recorded for replay (`bwrap-doctor snapshot`,
+/// `explain --snapshot`). Schema: docs/snapshot.md.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub schema: String,
+    pub schema_version: u32,
+    #[serde(default)]
+    pub tool_version: String,
+    #[serde(default)]
+    pub taken_at: String,
+    pub facts: BTreeMap<String, Obs>,
+}
+
+pub const SNAPSHOT_SCHEMA: &str = "bwrap-doctor/snapshot";
+pub const SNAPSHOT_VERSION: u32 = 1;

@@ -1,0 +1,606 @@
+//! Probes: typed, side-effect-free observations of the host, each named by a
+//! fact key (see [`CATALOGUE`]). All host reads go through one injectable
+//! root ([`Host`]), so a probe runs the same against `/` or a fixture tree.
+//! Live experiments (creating namespaces) run in a forked child with a time
+//! bound and leave nothing behind.
+
+mod apparmor;
+mod args;
+mod bwrap;
+mod caller;
+mod container;
+mod experiment;
+mod paths;
+mod sysctl;
+mod system;
+
+use crate::facts::{Facts, Obs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where host facts are read from.
+#[derive(Debug, Clone)]
+pub struct Host {
+    /// `/` on a live host; a fixture tree in tests.
+    pub root: PathBuf,
+    /// Whether experiments (namespaces, mounts, running bwrap --version)
+    /// may run. Only on the live host.
+    pub experiments: bool,
+    /// Time bound for one probe that waits on anything (a child, a path
+    /// that may hang).
+    pub limit: Duration,
+}
+
+impl Host {
+    pub fn live() -> Host {
+        Host {
+            root: PathBuf::from("/"),
+            experiments: true,
+            limit: Duration::from_millis(500),
+        }
+    }
+
+    /// A fixture tree: files only, no experiments.
+    pub fn fixture(root: impl Into<PathBuf>) -> Host {
+        Host {
+            root: root.into(),
+            experiments: false,
+            limit: Duration::from_millis(500),
+        }
+    }
+
+    /// The host path `abs` (absolute, as on the live host) under the root.
+    pub fn path(&self, abs: impl AsRef<Path>) -> PathBuf {
+        let abs = abs.as_ref();
+        let rel = abs.strip_prefix("/").unwrap_or(abs);
+        self.root.join(rel)
+    }
+
+    pub fn read_to_string(&self, abs: impl AsRef<Path>) -> std::io::Result<String> {
+        std::fs::read_to_string(self.path(abs))
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.root == Path::new("/")
+    }
+}
+
+/// What is known about the failing call itself.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The real bwrap that ran (or that `check`/`explain --bwrap` names).
+    pub bwrap: Option<PathBuf>,
+    /// The failing call's arguments, as bwrap parses them.
+    pub args: Option<crate::bwrap_args::Parsed>,
+}
+
+/// How a probe gets its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Reads the host (files under the root).
+    Host,
+    /// Runs something: a namespace experiment, `bwrap --version`.
+    Experiment,
+    /// Computed from other facts or from the call's arguments; works on a
+    /// snapshot too.
+    Derived,
+}
+
+/// One entry of the catalogue: a key (or key prefix, for probes that take
+/// an argument), what it means, and its value.
+#[derive(Debug, Clone, Copy)]
+pub struct Probe {
+    /// The key, or for a family the prefix up to and including `.`/`:`.
+    pub key: &'static str,
+    /// Takes an argument after the key (`sysctl.NAME`, `path.exists:PATH`).
+    pub takes_arg: bool,
+    pub kind: Kind,
+    /// Recorded by `bwrap-doctor snapshot`.
+    pub in_snapshot: bool,
+    pub value: &'static str,
+    pub meaning: &'static str,
+}
+
+macro_rules! probe {
+    ($key:expr, $arg:expr, $kind:ident, $snap:expr, $value:expr, $meaning:expr) => {
+        Probe {
+            key: $key,
+            takes_arg: $arg,
+            kind: Kind::$kind,
+            in_snapshot: $snap,
+            value: $value,
+            meaning: $meaning,
+        }
+    };
+}
+
+/// Every fact a rule may ask for. `docs/snapshot.md` is generated from the
+/// same list (`bwrap-doctor snapshot --keys`).
+pub const CATALOGUE: &[Probe] = &[
+    // system
+    probe!(
+        "kernel.release",
+        false,
+        Host,
+        true,
+        "string",
+        "uname -r (/proc/sys/kernel/osrelease)"
+    ),
+    probe!(
+        "kernel.version",
+        false,
+        Host,
+        true,
+        "string",
+        "/proc/version; WSL1 and gVisor show themselves here"
+    ),
+    probe!(
+        "os.id",
+        false,
+        Host,
+        true,
+        "string",
+        "ID from /etc/os-release (ubuntu, debian, fedora…)"
+    ),
+    probe!(
+        "os.id_like",
+        false,
+        Host,
+        true,
+        "string",
+        "ID_LIKE from /etc/os-release"
+    ),
+    probe!(
+        "os.version_id",
+        false,
+        Host,
+        true,
+        "string",
+        "VERSION_ID from /etc/os-release (24.04, 12…)"
+    ),
+    probe!(
+        "os.pretty_name",
+        false,
+        Host,
+        true,
+        "string",
+        "PRETTY_NAME from /etc/os-release"
+    ),
+    probe!(
+        "lsm.list",
+        false,
+        Host,
+        true,
+        "list of strings",
+        "active LSMs (/sys/kernel/security/lsm)"
+    ),
+    probe!(
+        "sysctl.",
+        true,
+        Host,
+        false,
+        "integer or string; absent if this kernel has no such sysctl",
+        "a sysctl, by its dotted name: sysctl.kernel.unprivileged_userns_clone"
+    ),
+    // AppArmor
+    probe!(
+        "apparmor.enabled",
+        false,
+        Host,
+        true,
+        "bool; absent without AppArmor in the kernel",
+        "/sys/module/apparmor/parameters/enabled"
+    ),
+    probe!(
+        "apparmor.userns_mediation",
+        false,
+        Host,
+        true,
+        "bool",
+        "AppArmor can mediate user namespace creation (features/namespaces/userns_create)"
+    ),
+    probe!(
+        "apparmor.label",
+        false,
+        Host,
+        true,
+        "string",
+        "the caller's AppArmor confinement, e.g. \"unconfined\", \"docker-default (enforce)\""
+    ),
+    probe!(
+        "apparmor.profiles_loaded",
+        false,
+        Host,
+        true,
+        "list of {name, mode}; unavailable without permission",
+        "loaded profiles (/sys/kernel/security/apparmor/profiles)"
+    ),
+    probe!(
+        "apparmor.profile_files",
+        false,
+        Host,
+        true,
+        "list of {file, name, attach, flags, userns, unconfined, disabled}",
+        "profiles in /etc/apparmor.d and the executable paths they attach to"
+    ),
+    probe!(
+        "apparmor.covering_profile",
+        false,
+        Derived,
+        false,
+        "{file, name, attach}; absent if none",
+        "the profile file that attaches to the bwrap that ran and allows userns"
+    ),
+    probe!(
+        "apparmor.bwrap_exceptions",
+        false,
+        Derived,
+        false,
+        "list of {file, name, attach}",
+        "profiles that allow userns for some bwrap path (e.g. Ubuntu's bwrap-userns-restrict)"
+    ),
+    // SELinux
+    probe!(
+        "selinux.mode",
+        false,
+        Host,
+        true,
+        "enforcing | permissive | disabled",
+        "SELinux mode (/sys/fs/selinux/enforce)"
+    ),
+    probe!(
+        "selinux.context",
+        false,
+        Host,
+        true,
+        "string",
+        "the caller's SELinux context"
+    ),
+    // the bwrap that ran
+    probe!(
+        "bwrap.path",
+        false,
+        Derived,
+        true,
+        "string",
+        "the real bwrap that ran"
+    ),
+    probe!(
+        "bwrap.realpath",
+        false,
+        Host,
+        true,
+        "string",
+        "bwrap.path with symlinks resolved"
+    ),
+    probe!("bwrap.setuid", false, Host, true, "bool", "setuid root"),
+    probe!(
+        "bwrap.mode",
+        false,
+        Host,
+        true,
+        "string (octal, e.g. \"0755\")",
+        "permission bits"
+    ),
+    probe!(
+        "bwrap.owner_uid",
+        false,
+        Host,
+        true,
+        "integer",
+        "file owner"
+    ),
+    probe!(
+        "bwrap.readable",
+        false,
+        Host,
+        true,
+        "bool",
+        "the caller can read the file (an execute-only bwrap is not dumpable)"
+    ),
+    probe!(
+        "bwrap.file_caps",
+        false,
+        Host,
+        true,
+        "list of capability names; absent if none",
+        "file capabilities (security.capability)"
+    ),
+    probe!(
+        "bwrap.version",
+        false,
+        Experiment,
+        true,
+        "string, e.g. \"0.8.0\"",
+        "from `bwrap --version`"
+    ),
+    // the caller (the shim runs with the caller's credentials and filters)
+    probe!("caller.uid", false, Host, true, "integer", "real uid"),
+    probe!("caller.euid", false, Host, true, "integer", "effective uid"),
+    probe!(
+        "caller.caps_effective",
+        false,
+        Host,
+        true,
+        "list of capability names",
+        "effective capabilities"
+    ),
+    probe!(
+        "caller.caps_permitted",
+        false,
+        Host,
+        true,
+        "list of capability names",
+        "permitted capabilities"
+    ),
+    probe!(
+        "caller.caps_ambient",
+        false,
+        Host,
+        true,
+        "list of capability names",
+        "ambient capabilities"
+    ),
+    probe!(
+        "caller.caps_bounding",
+        false,
+        Host,
+        true,
+        "list of capability names",
+        "bounding set"
+    ),
+    probe!(
+        "caller.seccomp",
+        false,
+        Host,
+        true,
+        "integer 0|1|2",
+        "seccomp mode (2 = filter)"
+    ),
+    probe!(
+        "caller.seccomp_filters",
+        false,
+        Host,
+        true,
+        "integer",
+        "number of seccomp filters"
+    ),
+    probe!(
+        "caller.no_new_privs",
+        false,
+        Host,
+        true,
+        "integer 0|1",
+        "no_new_privs"
+    ),
+    probe!(
+        "caller.in_initial_userns",
+        false,
+        Host,
+        true,
+        "bool",
+        "the caller is in the initial user namespace (uid_map \"0 0 4294967295\")"
+    ),
+    probe!(
+        "caller.uid_map",
+        false,
+        Host,
+        true,
+        "string",
+        "/proc/self/uid_map"
+    ),
+    // containers and outer sandboxes
+    probe!(
+        "container.kind",
+        false,
+        Host,
+        true,
+        "docker | podman | lxc | kubernetes | systemd-nspawn | wsl1 | wsl2 | gvisor | flatpak | bwrap | chroot | none",
+        "what the caller runs inside"
+    ),
+    probe!(
+        "container.evidence",
+        false,
+        Host,
+        true,
+        "list of strings",
+        "what the detection saw"
+    ),
+    probe!(
+        "sandbox.outer_bwrap",
+        false,
+        Host,
+        true,
+        "bool",
+        "an ancestor process (or pid 1) is bwrap"
+    ),
+    probe!(
+        "chroot",
+        false,
+        Host,
+        true,
+        "bool",
+        "the caller's root is not its mount namespace's root"
+    ),
+    // experiments (forked child, time-bounded)
+    probe!(
+        "experiment.userns",
+        false,
+        Experiment,
+        true,
+        "{ok, step, errno, message}",
+        "create a user namespace and write its uid/gid maps"
+    ),
+    probe!(
+        "experiment.netns",
+        false,
+        Experiment,
+        true,
+        "{ok, step, errno, message}",
+        "add a network namespace and bring up loopback (RTM_NEWADDR, RTM_NEWLINK)"
+    ),
+    probe!(
+        "experiment.proc_mount",
+        false,
+        Experiment,
+        true,
+        "{ok, step, errno, message}",
+        "mount a new procfs in new user, mount and pid namespaces"
+    ),
+    // paths (argument: an absolute host path)
+    probe!(
+        "path.exists:",
+        true,
+        Host,
+        false,
+        "bool",
+        "the path exists (without following a final symlink)"
+    ),
+    probe!(
+        "path.first_symlink:",
+        true,
+        Host,
+        false,
+        "{link, target, absolute}; absent if none",
+        "the first symlink on the way to the path"
+    ),
+    probe!(
+        "path.fstype:",
+        true,
+        Host,
+        false,
+        "string (nfs, fuse, autofs, tmpfs, …); absent if missing",
+        "file system type"
+    ),
+    // the failing call's arguments
+    probe!(
+        "args.namespaces",
+        false,
+        Derived,
+        false,
+        "list of strings",
+        "namespaces the call asks for (user, net, pid, ipc, uts, cgroup)"
+    ),
+    probe!(
+        "args.has:",
+        true,
+        Derived,
+        false,
+        "bool",
+        "the call passes this option, e.g. args.has:--unshare-net"
+    ),
+    probe!(
+        "args.unknown_options",
+        false,
+        Derived,
+        false,
+        "list of strings",
+        "options this grammar does not know"
+    ),
+    probe!(
+        "args.bind_to:",
+        true,
+        Derived,
+        false,
+        "{option, src, dest}; absent if none",
+        "the bind (or other operation) whose destination is this path"
+    ),
+    probe!(
+        "args.bind_from:",
+        true,
+        Derived,
+        false,
+        "{option, src, dest}; absent if none",
+        "the bind whose source is this path"
+    ),
+    probe!(
+        "args.option_since:",
+        true,
+        Derived,
+        false,
+        "string (bubblewrap version)",
+        "the first release that has this option"
+    ),
+];
+
+/// The catalogue entry for a key, if any.
+pub fn lookup(key: &str) -> Option<&'static Probe> {
+    CATALOGUE.iter().find(|p| {
+        if p.takes_arg {
+            key.starts_with(p.key) && key.len() > p.key.len()
+        } else {
+            key == p.key
+        }
+    })
+}
+
+/// Observe `key` on a live host or fixture.
+pub fn observe(host: &Host, facts: &Facts, key: &str) -> Obs {
+    if let Some(o) = derive(facts, key) {
+        return o;
+    }
+    let Some(p) = lookup(key) else {
+        return Obs::unavailable(format!("no probe named {key}"));
+    };
+    if p.kind == Kind::Experiment && !host.experiments {
+        return Obs::unavailable("experiments run only on the live host");
+    }
+    let arg = if p.takes_arg { &key[p.key.len()..] } else { "" };
+    match p.key {
+        "sysctl." => sysctl::read(host, arg),
+        k if k.starts_with("kernel.") || k.starts_with("os.") || k == "lsm.list" => {
+            system::observe(host, k)
+        }
+        k if k.starts_with("selinux.") => system::observe(host, k),
+        k if k.starts_with("apparmor.") => apparmor::observe(host, facts, k),
+        k if k.starts_with("bwrap.") => bwrap::observe(host, facts, k),
+        k if k.starts_with("caller.") => caller::observe(host, k),
+        k if k.starts_with("container.") || k == "sandbox.outer_bwrap" || k == "chroot" => {
+            container::observe(host, facts, k)
+        }
+        k if k.starts_with("experiment.") => experiment::observe(host, facts, k),
+        k if k.starts_with("path.") => paths::observe(host, k, arg),
+        _ => Obs::unavailable(format!("no probe named {key}")),
+    }
+}
+
+/// Facts computed without reading the host: from the call's arguments, or
+/// from other facts. `None` when `key` is not such a fact.
+pub fn derive(facts: &Facts, key: &str) -> Option<Obs> {
+    let p = lookup(key)?;
+    if p.kind != Kind::Derived {
+        return None;
+    }
+    let arg = if p.takes_arg { &key[p.key.len()..] } else { "" };
+    Some(match p.key {
+        "bwrap.path" => match &facts.ctx.bwrap {
+            Some(b) => Obs::seen(b.display().to_string()),
+            None => Obs::unavailable("the bwrap that ran is not known"),
+        },
+        k if k.starts_with("args.") => args::derive(&facts.ctx, k, arg),
+        k if k.starts_with("apparmor.") => apparmor::derive(facts, k),
+        _ => return None,
+    })
+}
+
+/// The keys `bwrap-doctor snapshot` records.
+pub fn snapshot_keys() -> impl Iterator<Item = &'static str> {
+    CATALOGUE.iter().filter(|p| p.in_snapshot).map(|p| p.key)
+}
+
+/// The sysctls a snapshot records (a family needs its names spelled out).
+pub const SNAPSHOT_SYSCTLS: &[&str] = &[
+    "kernel.unprivileged_userns_clone",
+    "user.max_user_namespaces",
+    "user.max_net_namespaces",
+    "user.max_mnt_namespaces",
+    "user.max_pid_namespaces",
+    "kernel.apparmor_restrict_unprivileged_userns",
+    "kernel.apparmor_restrict_unprivileged_userns_complain",
+    "kernel.apparmor_restrict_unprivileged_userns_force",
+    "kernel.apparmor_restrict_unprivileged_unconfined",
+    "kernel.unprivileged_userns_apparmor_policy",
+    "kernel.overflowuid",
+    "kernel.yama.ptrace_scope",
+    "fs.mount-max",
+];

@@ -1,0 +1,212 @@
+//! Rules as the engine uses them: validated, with compiled patterns, and
+//! each item pointing back at the file and line it came from.
+
+use crate::cause::Cause;
+use crate::facts::Obs;
+use regex::Regex;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Where rules come from, in load order: later sources add rules, replace
+/// a rule by id, or disable one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SourceKind {
+    /// `rules/*.toml`, compiled into the binary.
+    Builtin,
+    /// `/etc/bwrap-doctor/rules.d/*.toml`.
+    System,
+    /// `$XDG_CONFIG_HOME/bwrap-doctor/rules.d/*.toml`.
+    User,
+    /// Files named by `BWRAP_DOCTOR_RULES` (colon-separated).
+    Env,
+}
+
+impl SourceKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceKind::Builtin => "built-in",
+            SourceKind::System => "system",
+            SourceKind::User => "user",
+            SourceKind::Env => "BWRAP_DOCTOR_RULES",
+        }
+    }
+}
+
+/// A place in a rule file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub source: SourceKind,
+    /// The file as shown to people: `rules/userns.toml` for built-in rules,
+    /// the full path otherwise.
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: usize,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)
+    }
+}
+
+/// A test on one fact.
+#[derive(Debug, Clone)]
+pub enum Test {
+    Equals(Value),
+    NotEquals(Value),
+    /// The value is one of these.
+    In(Vec<Value>),
+    NotIn(Vec<Value>),
+    /// A string value matches this regex.
+    Matches(Regex),
+    /// `true`: the fact is there (seen); `false`: it is absent.
+    Exists(bool),
+    /// A list contains this value, or a string contains this text.
+    Contains(Value),
+    /// A list is empty (`true`) or not (`false`).
+    Empty(bool),
+    /// Integer comparisons.
+    GreaterThan(i64),
+    LessThan(i64),
+}
+
+/// One condition of a rule: a fact and a test on it.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    /// The fact key, possibly with `{capture}` placeholders
+    /// (`path.first_symlink:{dest}`).
+    pub fact: String,
+    /// An object-valued fact's field to test, e.g. `step` of an experiment.
+    pub field: Option<String>,
+    pub test: Test,
+    /// Name under which the observed value is available to texts.
+    pub alias: Option<String>,
+    /// What the condition means, for the evidence list (optional).
+    pub describe: Option<String>,
+    pub origin: Origin,
+}
+
+/// How wide a fix's effect is: narrow fixes are offered first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// This bwrap, this program, this call.
+    Narrow,
+    /// This user or this container.
+    Local,
+    /// The whole host (a sysctl…): said with its trade-off.
+    HostWide,
+}
+
+#[derive(Debug, Clone)]
+pub struct Fix {
+    pub title: String,
+    /// Commands or file content to run/write, templated.
+    pub commands: Option<String>,
+    pub scope: Scope,
+    /// Required for host-wide fixes: what it costs.
+    pub tradeoff: Option<String>,
+    /// Offer only when these hold (e.g. the distribution).
+    pub when: Vec<Condition>,
+    pub origin: Origin,
+}
+
+/// What a rule's own example expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    Confirmed,
+    Refuted,
+    Unconfirmed,
+    /// The rule's patterns do not match the example's stderr.
+    NoMatch,
+}
+
+impl Expect {
+    pub fn is_positive(self) -> bool {
+        self == Expect::Confirmed
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Expect::Confirmed => "confirmed",
+            Expect::Refuted => "refuted",
+            Expect::Unconfirmed => "unconfirmed",
+            Expect::NoMatch => "no-match",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub name: String,
+    pub stderr: String,
+    /// bwrap's arguments (after argv[0]), when the rule asks about them.
+    pub argv: Option<Vec<String>>,
+    pub facts: BTreeMap<String, Obs>,
+    pub expect: Expect,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub cause: Cause,
+    /// The cause in one sentence (templated).
+    pub summary: String,
+    /// Regexes on bwrap's message (the text after `bwrap: `); named groups
+    /// become captures usable in facts and texts.
+    pub patterns: Vec<Regex>,
+    /// All must hold for the rule to be confirmed.
+    pub confirm: Vec<Condition>,
+    /// Why it happens (templated).
+    pub explanation: String,
+    /// Narrowest first.
+    pub fixes: Vec<Fix>,
+    pub examples: Vec<Example>,
+    /// Rules that name the same cause more precisely: when one of these is
+    /// confirmed, this one is not reported as confirmed too.
+    pub yields_to: Vec<String>,
+    pub origin: Origin,
+}
+
+/// A rule as loaded, with what happened to it.
+#[derive(Debug, Clone)]
+pub enum Status {
+    Active,
+    /// Replaced by a rule with the same id from a later source.
+    Overridden {
+        by: Origin,
+    },
+    /// Disabled by a later source.
+    Disabled {
+        by: Origin,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub rule: Rule,
+    pub status: Status,
+}
+
+/// Everything loaded, and every problem met while loading.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    /// In load order, including overridden and disabled ones.
+    pub all: Vec<Loaded>,
+    /// Files that could not be used, with the rendered diagnostics.
+    pub problems: Vec<super::Problem>,
+}
+
+impl RuleSet {
+    /// The rules in force.
+    pub fn active(&self) -> impl Iterator<Item = &Rule> {
+        self.all
+            .iter()
+            .filter(|l| matches!(l.status, Status::Active))
+            .map(|l| &l.rule)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.active().find(|r| r.id == id)
+    }
+}

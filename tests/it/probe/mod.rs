@@ -1,0 +1,7 @@
+//! Probes against fixture hosts and the live host.
+
+use crate::Test;
+
+pub fn tests() -> Vec<Test> {
+    Vec::new()
+}
