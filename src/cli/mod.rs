@@ -1,6 +1,9 @@
 //! The `bwrap-doctor` command line (clap). `exec` is dispatched before clap
 //! runs (see `personality`), so clap never sees bwrap's arguments.
 
+mod explain;
+mod rules;
+
 use crate::output::{self, ColorChoice};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -14,6 +17,7 @@ unchanged and, when it fails, prints why after bwrap's own error.
 Examples:
   bwrap-doctor check                 # will bwrap sandboxes work on this host?
   bwrap-doctor install               # put the shim in ~/.local/bin
+  some-tool 2>&1 | bwrap-doctor explain      # why did bwrap fail?
   bwrap-doctor exec -- --ro-bind / / true   # run bwrap through the shim
 
 Exit status: 0 success; 1 a check failed; 2 usage or internal error.
@@ -47,6 +51,35 @@ Exit status: 0 every check passed or only warned; 1 a check failed; 2 usage erro
         #[arg(long)]
         json: bool,
     },
+    /// Explain a bwrap error captured elsewhere (a file, or stdin).
+    #[command(after_help = "\
+Examples:
+  bwrap-doctor explain err.txt
+  codex exec ls 2>&1 | bwrap-doctor explain
+  bwrap-doctor explain err.txt -- --unshare-all --bind ~/proj ~/proj sh   # with the bwrap arguments
+  bwrap-doctor explain err.txt --snapshot their-host.json                # against another host
+
+Exit status: 0 a cause was confirmed; 1 none was; 2 usage or input error.")]
+    Explain {
+        /// The captured stderr; `-` or nothing for stdin.
+        #[arg(value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// Diagnose against this recorded host (from `bwrap-doctor snapshot`) instead of this one.
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
+        /// The bwrap binary that ran (default: the one found on PATH, or the snapshot's).
+        #[arg(long, value_name = "PATH")]
+        bwrap: Option<PathBuf>,
+        /// Print the diagnosis as JSON (schema bwrap-doctor/diagnosis, version 1).
+        #[arg(long)]
+        json: bool,
+        /// bwrap's arguments in the failing call (after `--`).
+        #[arg(last = true, value_name = "BWRAP-ARGS")]
+        argv: Vec<std::ffi::OsString>,
+    },
+    /// Work with rule files: list what is loaded, lint, run the rules' own examples.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Install the shim as `bwrap` in a directory in front of the real one on PATH.
     #[command(after_help = "\
 Examples:
@@ -76,6 +109,24 @@ refuses to overwrite a real bwrap and never installs as /usr/bin/bwrap.")]
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum RulesCommand {
+    /// List the rules in force, where each comes from, and what was overridden or disabled.
+    #[command(after_help = "Example:\n  bwrap-doctor rules list")]
+    List,
+    /// Run every rule's own examples: validated, false positive, false negative.
+    #[command(after_help = "\
+Examples:
+  bwrap-doctor rules test
+  bwrap-doctor rules test apparmor        # the rules whose id contains 'apparmor'
+
+Exit status: 0 every example validated; 1 otherwise.")]
+    Test {
+        /// Only the rules whose id contains this text.
+        filter: Option<String>,
+    },
+}
+
 pub fn main() -> ! {
     let cli = Cli::parse();
     let code = run(cli);
@@ -97,6 +148,28 @@ fn run(cli: Cli) -> i32 {
                 print!("{}", crate::check::render::human(&report));
             }
             report.exit_code()
+        }
+        Command::Explain {
+            input,
+            snapshot,
+            bwrap,
+            json,
+            argv,
+        } => explain::run(explain::Options {
+            input,
+            snapshot,
+            bwrap,
+            json,
+            argv,
+            color: cli.color,
+        }),
+        Command::Rules(RulesCommand::List) => {
+            output::init_color(cli.color, output::stdout_is_terminal());
+            rules::list()
+        }
+        Command::Rules(RulesCommand::Test { filter }) => {
+            output::init_color(cli.color, output::stdout_is_terminal());
+            rules::test(filter.as_deref())
         }
         Command::Install { dir } => {
             let result = dir

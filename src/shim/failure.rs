@@ -1,10 +1,22 @@
 //! The seam between the shim and the diagnosis: everything known about a
 //! failed bwrap run goes to [`explain`], whose output is printed after the
-//! relayed stderr and before the shim exits.
+//! relayed stderr and before the shim exits. Only here, after bwrap has
+//! failed, are rules loaded and probes run.
 
 use super::args::RawArgs;
 use super::exit::ExitReason;
 use super::locate::RealBwrap;
+use crate::bwrap_args;
+use crate::diagnose::{self, bwrap_messages};
+use crate::facts::Facts;
+use crate::probe::{Context, Host};
+use crate::report;
+use crate::rules::{self, Locations};
+use std::os::fd::RawFd;
+
+/// Names where the shim writes the diagnosis as JSON: a file path, or
+/// `fd:N` for an fd the caller passed.
+pub const JSON_VAR: &str = "BWRAP_DOCTOR_JSON";
 
 /// A bwrap run that ended with a non-zero status.
 pub struct Failure<'a> {
@@ -19,9 +31,102 @@ pub struct Failure<'a> {
     pub stderr_truncated: bool,
     /// The caller's stderr is a terminal (for color).
     pub stderr_is_terminal: bool,
+    /// `--args` fds that are regular files, readable with pread.
+    pub readable_args_fds: &'a [RawFd],
+}
+
+/// The fd named by `BWRAP_DOCTOR_JSON=fd:N`, which the shim must keep open.
+pub fn json_fd() -> Option<RawFd> {
+    let v = std::env::var(JSON_VAR).ok()?;
+    v.strip_prefix("fd:")?.parse().ok().filter(|fd| *fd > 2)
 }
 
 /// What to print after bwrap's own error, if anything.
-pub fn explain(_failure: &Failure) -> Option<Vec<u8>> {
-    None
+pub fn explain(f: &Failure) -> Option<Vec<u8>> {
+    let ExitReason::Code(code) = f.exit else {
+        return None; // bwrap killed by a signal: nothing of its own to explain
+    };
+    if code == 0 || bwrap_messages(f.stderr_tail).is_empty() {
+        return None;
+    }
+    let rules = rules::load(&Locations::standard());
+    let mut out = String::new();
+    if let Some(first) = rules.problems.first() {
+        let more = rules.problems.len() - 1;
+        let tail = if more > 0 {
+            format!(" (and {more} more file{})", if more == 1 { "" } else { "s" })
+        } else {
+            String::new()
+        };
+        out.push_str(&format!("bwrap-doctor: warning: {}{tail}\n", first.one_line()));
+    }
+    let operands: Vec<&[u8]> = f.args.operands().collect();
+    let args = bwrap_args::parse(&operands, &|fd| {
+        f.readable_args_fds
+            .contains(&fd)
+            .then(|| super::read_file_fd(fd))
+    });
+    let host = Host::live();
+    let facts = Facts::live(
+        &host,
+        Context {
+            bwrap: Some(f.bwrap.path.clone()),
+            args: Some(args),
+        },
+    );
+    let d = diagnose::diagnose(&rules, &facts, f.stderr_tail);
+    if std::env::var_os(JSON_VAR).is_some() {
+        let doc = report::json::document(
+            &d,
+            Some(f.bwrap.path.display().to_string()),
+            Some(report::json::Exit {
+                code: Some(code),
+                signal: None,
+            }),
+        );
+        if let Err(e) = write_json(&report::json::to_string(&doc)) {
+            out.push_str(&format!("bwrap-doctor: warning: {e}\n"));
+        }
+    }
+    if d.candidates.is_empty() {
+        return (!out.is_empty()).then(|| out.into_bytes());
+    }
+    let color = f.stderr_is_terminal && crate::output::should_color(crate::output::ColorChoice::Auto, true);
+    out.push_str(&report::human::render(&d, color));
+    Some(out.into_bytes())
+}
+
+/// Write the JSON document where BWRAP_DOCTOR_JSON says. A path is opened
+/// without following a symlink at its end, so a link planted by someone
+/// else cannot redirect the write.
+fn write_json(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let target = std::env::var(JSON_VAR).unwrap_or_default();
+    if let Some(fd) = json_fd() {
+        let mut bytes = text.as_bytes();
+        while !bytes.is_empty() {
+            // SAFETY: writing our buffer to the fd the caller named.
+            let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+            if n <= 0 {
+                return Err(format!(
+                    "cannot write the diagnosis to {JSON_VAR}={target}: {}",
+                    std::io::Error::last_os_error()
+                ));
+            }
+            bytes = &bytes[n as usize..];
+        }
+        return Ok(());
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&target)
+        .map_err(|e| format!("cannot write the diagnosis to {JSON_VAR}={target}: {e}"))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .map_err(|e| format!("cannot write the diagnosis to {JSON_VAR}={target}: {e}"))
 }

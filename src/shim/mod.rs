@@ -306,6 +306,7 @@ pub fn main(args: RawArgs) -> ! {
     let args_fds = regular_args_fds(&args);
     let mut keep = vec![relay.source.as_raw_fd(), sigfd.as_raw_fd()];
     keep.extend_from_slice(&args_fds);
+    keep.extend(failure::json_fd());
     fds::release_callers_fds(&keep);
     let stderr_is_terminal = relay.is_pty;
 
@@ -343,6 +344,7 @@ pub fn main(args: RawArgs) -> ! {
             stderr_tail: outcome.tail.bytes(),
             stderr_truncated: outcome.tail.truncated(),
             stderr_is_terminal,
+            readable_args_fds: &args_fds,
         };
         match catch_unwind(AssertUnwindSafe(|| failure::explain(&failure))) {
             Ok(Some(text)) => write_stderr_bounded(&text, std::time::Duration::from_secs(2)),

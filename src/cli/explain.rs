@@ -1,0 +1,153 @@
+//! `bwrap-doctor explain`: diagnose stderr captured elsewhere, on this host
+//! or against a recorded snapshot.
+
+use crate::bwrap_args;
+use crate::diagnose;
+use crate::facts::{Facts, Obs, SNAPSHOT_SCHEMA, SNAPSHOT_VERSION, Snapshot};
+use crate::output;
+use crate::probe::{Context, Host};
+use crate::report;
+use crate::rules::{self, Locations};
+use crate::shim::locate::{self, SelfId};
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+pub struct Options {
+    pub input: Option<PathBuf>,
+    pub snapshot: Option<PathBuf>,
+    pub bwrap: Option<PathBuf>,
+    pub json: bool,
+    pub argv: Vec<std::ffi::OsString>,
+    pub color: output::ColorChoice,
+}
+
+/// Read and check a snapshot file: the right schema and a version this
+/// program understands.
+pub fn read_snapshot(path: &Path) -> Result<Snapshot, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read snapshot {}: {e}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not a JSON snapshot: {e}; make one with `bwrap-doctor snapshot`",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    let schema = v.get("schema").and_then(|s| s.as_str()).unwrap_or("");
+    if schema != SNAPSHOT_SCHEMA {
+        return Err(format!(
+            "{} is not a bwrap-doctor snapshot (schema {schema:?}, expected {SNAPSHOT_SCHEMA:?}); make one with `bwrap-doctor snapshot`",
+            path.display()
+        ));
+    }
+    let version = v.get("schema_version").and_then(|s| s.as_u64()).unwrap_or(0);
+    if version != u64::from(SNAPSHOT_VERSION) {
+        return Err(format!(
+            "{} is snapshot version {version}; this bwrap-doctor reads version {SNAPSHOT_VERSION}: take the snapshot again with this version, or use the bwrap-doctor that made it",
+            path.display()
+        ));
+    }
+    serde_json::from_value(v).map_err(|e| format!("{}: malformed snapshot: {e}", path.display()))
+}
+
+fn read_input(input: Option<&Path>) -> Result<Vec<u8>, String> {
+    match input {
+        Some(p) if p != Path::new("-") => {
+            std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+        }
+        _ => {
+            let stdin = std::io::stdin();
+            if input.is_none() && stdin.is_terminal() {
+                return Err(
+                    "give the captured bwrap error as a file (`bwrap-doctor explain err.txt`) or on stdin (`… 2>&1 | bwrap-doctor explain`)".into(),
+                );
+            }
+            let mut buf = Vec::new();
+            stdin
+                .lock()
+                .take(16 << 20)
+                .read_to_end(&mut buf)
+                .map_err(|e| format!("cannot read stdin: {e}"))?;
+            Ok(buf)
+        }
+    }
+}
+
+/// Exit status: 0 a cause was confirmed; 1 none was; 2 usage or input error.
+pub fn run(o: Options) -> i32 {
+    let stderr = match read_input(o.input.as_deref()) {
+        Ok(b) => b,
+        Err(e) => {
+            output::error(&e);
+            return 2;
+        }
+    };
+    let operands: Vec<Vec<u8>> = o
+        .argv
+        .iter()
+        .map(|a| std::os::unix::ffi::OsStrExt::as_bytes(a.as_os_str()).to_vec())
+        .collect();
+    let args = (!operands.is_empty()).then(|| bwrap_args::parse(&operands, &|_| None));
+    let rules = rules::load(&Locations::standard());
+    for p in &rules.problems {
+        eprint!("{}", p.rendered);
+        output::warn(&p.one_line());
+    }
+    let host = Host::live();
+    let (facts, bwrap) = match &o.snapshot {
+        Some(path) => {
+            let snap = match read_snapshot(path) {
+                Ok(s) => s,
+                Err(e) => {
+                    output::error(&e);
+                    return 2;
+                }
+            };
+            let bwrap = o.bwrap.clone().or_else(|| match snap.facts.get("bwrap.path") {
+                Some(Obs::Seen(serde_json::Value::String(p))) => Some(PathBuf::from(p)),
+                _ => None,
+            });
+            let mut recorded = snap.facts;
+            if o.bwrap.is_some() {
+                // Facts about the recorded bwrap do not describe this one.
+                recorded.retain(|k, _| !k.starts_with("bwrap."));
+            }
+            let ctx = Context {
+                bwrap: bwrap.clone(),
+                args,
+            };
+            (Facts::recorded(recorded, ctx), bwrap)
+        }
+        None => {
+            let bwrap = o.bwrap.clone().or_else(|| {
+                locate::locate(
+                    std::env::var_os(locate::OVERRIDE_VAR).as_deref(),
+                    std::env::var_os("PATH").as_deref(),
+                    0,
+                    &SelfId::current(),
+                )
+                .ok()
+                .map(|r| r.path)
+            });
+            let ctx = Context {
+                bwrap: bwrap.clone(),
+                args,
+            };
+            (Facts::live(&host, ctx), bwrap)
+        }
+    };
+    let d = diagnose::diagnose(&rules, &facts, &stderr);
+    if o.json {
+        let doc = report::json::document(&d, bwrap.map(|b| b.display().to_string()), None);
+        println!("{}", report::json::to_string(&doc));
+    } else if d.messages.is_empty() {
+        println!(
+            "bwrap-doctor: no bwrap message in the input (bwrap's errors start with \"bwrap: \"); the failure was the sandboxed program's own, or stderr was not captured"
+        );
+    } else {
+        let color = output::init_color(o.color, output::stdout_is_terminal());
+        print!("{}", report::human::render(&d, color));
+    }
+    if d.has_confirmed() { 0 } else { 1 }
+}

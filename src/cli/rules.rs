@@ -1,0 +1,89 @@
+//! `bwrap-doctor rules list | lint | test`.
+
+use crate::diagnose::selftest::{self, Outcome};
+use crate::output::{self, Style, paint};
+use crate::rules::{self, Locations, Status};
+
+/// What is loaded, from where, and what overrode or disabled what.
+pub fn list() -> i32 {
+    let set = rules::load(&Locations::standard());
+    for l in &set.all {
+        let status = match &l.status {
+            Status::Active => paint(Style::Ok, "active"),
+            Status::Overridden { by } => paint(Style::Dim, &format!("overridden by {by}")),
+            Status::Disabled { by } => paint(Style::Dim, &format!("disabled by {by}")),
+        };
+        println!(
+            "{:<48} {:<32} {:<10} {}  {}",
+            l.rule.id,
+            l.rule.cause.id(),
+            l.rule.origin.source.label(),
+            l.rule.origin,
+            status
+        );
+    }
+    for p in &set.problems {
+        eprint!("{}", p.rendered);
+        output::warn(&p.one_line());
+    }
+    let active = set.active().count();
+    println!(
+        "\n{active} active rule{} ({} loaded, {} file{} with errors)",
+        if active == 1 { "" } else { "s" },
+        set.all.len(),
+        set.problems.len(),
+        if set.problems.len() == 1 { "" } else { "s" }
+    );
+    if set.problems.is_empty() { 0 } else { 1 }
+}
+
+/// Run every rule's examples.
+pub fn test(filter: Option<&str>) -> i32 {
+    let set = rules::load(&Locations::standard());
+    for p in &set.problems {
+        eprint!("{}", p.rendered);
+    }
+    let results = selftest::run(&set, filter);
+    let mut counts = [0usize; 4];
+    for r in &results {
+        let (i, style) = match r.outcome {
+            Outcome::Validated => (0, Style::Ok),
+            Outcome::FalsePositive => (1, Style::Fail),
+            Outcome::FalseNegative => (2, Style::Fail),
+            Outcome::Mismatch => (3, Style::Fail),
+        };
+        counts[i] += 1;
+        let mut line = format!(
+            "{:<15} {} — {} (expected {}, got {})",
+            paint(style, r.outcome.label()),
+            r.rule,
+            r.example,
+            r.expected,
+            r.got
+        );
+        if r.outcome != Outcome::Validated {
+            line.push_str(&format!("\n                at {}", r.origin));
+            if let Some(d) = &r.detail {
+                line.push_str(&format!("\n                {d}"));
+            }
+        }
+        println!("{line}");
+    }
+    println!(
+        "\n{} examples: {} validated, {} false positive, {} false negative, {} mismatch",
+        results.len(),
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3]
+    );
+    if results.is_empty() {
+        output::error("no rule examples to run");
+        return 1;
+    }
+    if counts[1..].iter().sum::<usize>() > 0 || !set.problems.is_empty() {
+        1
+    } else {
+        0
+    }
+}

@@ -1,0 +1,100 @@
+//! Finding bwrap's own messages in stderr, also when a caller prefixed or
+//! wrapped them: `E: Child process exited with code 1: bwrap: …`
+//! (pressure-vessel), `# bwrap: …` (opam), `Runner failure: bwrap: …`,
+//! bwrap's own `--level-prefix` form `<3>bwrap: …`.
+
+use serde::Serialize;
+
+/// How many lines at the end of stderr are searched: bwrap's fatal message
+/// is its last words, possibly followed by a caller's few lines.
+pub const LAST_LINES: usize = 40;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    /// The whole line, as printed.
+    pub line: String,
+    /// bwrap's message: the text after `bwrap: `.
+    pub text: String,
+}
+
+/// bwrap's messages among the last lines of `stderr`, oldest first.
+pub fn bwrap_messages(stderr: &[u8]) -> Vec<Message> {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(LAST_LINES);
+    lines[start..]
+        .iter()
+        .filter_map(|l| {
+            let l = l.trim_end_matches('\r');
+            let at = find_marker(l)?;
+            Some(Message {
+                line: l.to_string(),
+                text: l[at..].trim().to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Where the message starts: after the first `bwrap: ` that is at the start
+/// of the line, after a level prefix `<N>`, or after a separator (space,
+/// colon, quote, `#`).
+fn find_marker(line: &str) -> Option<usize> {
+    const M: &str = "bwrap: ";
+    let mut from = 0;
+    while let Some(i) = line[from..].find(M) {
+        let at = from + i;
+        let before = line[..at].trim_end();
+        let ok = at == 0
+            || line[..at].ends_with('>')
+            || before.is_empty()
+            || before.ends_with([':', '#', '"', '\'', '[', '(', '-', '|', '>'])
+            || line[..at].ends_with(' ');
+        if ok {
+            return Some(at + M.len());
+        }
+        from = at + M.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(s: &str) -> Vec<String> {
+        bwrap_messages(s.as_bytes()).into_iter().map(|m| m.text).collect()
+    }
+
+    #[test]
+    fn plain_and_wrapped_bwrap_lines_give_the_same_message() {
+        for line in [
+            "bwrap: setting up uid map: Permission denied",
+            "<3>bwrap: setting up uid map: Permission denied",
+            "E: Child process exited with code 1: bwrap: setting up uid map: Permission denied",
+            "# bwrap: setting up uid map: Permission denied",
+            "Runner failure: bwrap: setting up uid map: Permission denied",
+            "error: sandbox failed: \"bwrap: setting up uid map: Permission denied\"",
+        ] {
+            let got = texts(line);
+            assert_eq!(got.len(), 1, "{line}");
+            assert!(got[0].starts_with("setting up uid map: Permission denied"), "{line}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn other_lines_are_not_bwrap_messages() {
+        assert!(texts("hello\nmybwrap: no\nsubwrap: x\n").is_empty());
+        let t = texts("compiling…\nbwrap: Can't find source path /x: No such file or directory\nexit 1\n");
+        assert_eq!(t, vec!["Can't find source path /x: No such file or directory"]);
+    }
+
+    #[test]
+    fn only_the_last_lines_are_searched_and_invalid_utf8_is_tolerated() {
+        let mut s = b"bwrap: early\n".to_vec();
+        for _ in 0..LAST_LINES {
+            s.extend_from_slice(b"noise\xff\n");
+        }
+        s.extend_from_slice(b"bwrap: late\r\n");
+        assert_eq!(texts(&String::from_utf8_lossy(&s)), vec!["late"]);
+    }
+}

@@ -1,0 +1,298 @@
+//! Match → confirm → diagnosis.
+//!
+//! bwrap's messages are matched against every active rule's patterns; each
+//! rule that matches is a candidate; its conditions are tested in order
+//! against the facts (each probe runs at most once, and a refuting
+//! condition stops the rule's remaining probes). A candidate is
+//! *confirmed* when every condition holds, *refuted* when one does not,
+//! *unconfirmed* when facts are missing. Nothing is called confirmed that
+//! the probes did not confirm.
+
+mod evaluate;
+pub mod messages;
+pub mod selftest;
+pub mod template;
+
+pub use messages::{Message, bwrap_messages};
+
+use crate::cause::Cause;
+use crate::facts::{Facts, Obs, Observation};
+use crate::rules::{Condition, Fix, Origin, Rule, RuleSet, Scope as FixScope};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use template::Scope;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Confirmed,
+    Unconfirmed,
+    Refuted,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Confirmed => "confirmed",
+            Verdict::Unconfirmed => "unconfirmed",
+            Verdict::Refuted => "refuted",
+        }
+    }
+}
+
+/// One condition as checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// The fact key with captures filled in.
+    pub fact: String,
+    pub field: Option<String>,
+    /// What the condition asks, for people.
+    pub wants: String,
+    pub observed: Obs,
+    /// `None`: could not be decided (the fact is unavailable).
+    pub holds: Option<bool>,
+    pub describe: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RenderedFix {
+    pub title: String,
+    pub scope: &'static str,
+    pub commands: Option<String>,
+    pub tradeoff: Option<String>,
+}
+
+/// A rule whose pattern matched, and what the probes said about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub rule: String,
+    pub cause: Cause,
+    pub verdict: Verdict,
+    /// Set when a more precise confirmed rule (listed in this rule's
+    /// `yields_to`) says the same thing better.
+    pub superseded_by: Option<String>,
+    /// The bwrap message that matched.
+    pub message: Message,
+    pub captures: BTreeMap<String, String>,
+    pub summary: String,
+    pub explanation: String,
+    pub checks: Vec<Check>,
+    pub fixes: Vec<RenderedFix>,
+    #[serde(serialize_with = "origin_text")]
+    pub origin: Origin,
+}
+
+fn origin_text<S: serde::Serializer>(o: &Origin, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&o.to_string())
+}
+
+/// The whole answer for one failure.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnosis {
+    /// bwrap's messages found in stderr.
+    pub messages: Vec<Message>,
+    /// Every candidate: confirmed first, then unconfirmed, then refuted.
+    pub candidates: Vec<Candidate>,
+    /// Every probe that ran, with what it saw.
+    pub observations: Vec<Observation>,
+    /// Facts came from this host, now (not a snapshot).
+    pub live: bool,
+    pub duration_ms: f64,
+}
+
+impl Diagnosis {
+    pub fn confirmed(&self) -> impl Iterator<Item = &Candidate> {
+        self.candidates
+            .iter()
+            .filter(|c| c.verdict == Verdict::Confirmed && c.superseded_by.is_none())
+    }
+
+    pub fn has_confirmed(&self) -> bool {
+        self.confirmed().next().is_some()
+    }
+}
+
+/// What the condition asks, in words.
+fn wants(c: &Condition) -> String {
+    use crate::rules::Test::*;
+    let v = |x: &serde_json::Value| template::value_text(x);
+    let list = |xs: &[serde_json::Value]| xs.iter().map(v).collect::<Vec<_>>().join(" or ");
+    match &c.test {
+        Equals(x) => format!("= {}", v(x)),
+        NotEquals(x) => format!("≠ {}", v(x)),
+        In(xs) => format!("one of {}", list(xs)),
+        NotIn(xs) => format!("none of {}", list(xs)),
+        Matches(re) => format!("matches /{}/", re.as_str()),
+        Exists(true) => "present".into(),
+        Exists(false) => "absent".into(),
+        Contains(x) => format!("contains {}", v(x)),
+        Empty(true) => "empty".into(),
+        Empty(false) => "not empty".into(),
+        GreaterThan(n) => format!("> {n}"),
+        LessThan(n) => format!("< {n}"),
+    }
+}
+
+/// Test a rule's conditions in order; stop at the first that refutes.
+fn evaluate(
+    rule: &Rule,
+    captures: &BTreeMap<String, String>,
+    facts: &Facts,
+) -> (Verdict, Vec<Check>, BTreeMap<String, Obs>) {
+    let mut checks = Vec::new();
+    let mut aliases = BTreeMap::new();
+    let mut unknown = false;
+    for c in &rule.confirm {
+        let key = Scope::captures_only(captures, &c.fact);
+        let observed = facts.get(&key);
+        let holds = evaluate::holds(&c.test, &observed, c.field.as_deref());
+        if let Some(a) = &c.alias {
+            aliases.insert(a.clone(), observed.clone());
+        }
+        checks.push(Check {
+            fact: key,
+            field: c.field.clone(),
+            wants: wants(c),
+            observed,
+            holds,
+            describe: c.describe.clone(),
+        });
+        match holds {
+            Some(false) => return (Verdict::Refuted, checks, aliases),
+            None => unknown = true,
+            Some(true) => {}
+        }
+    }
+    let verdict = if unknown {
+        Verdict::Unconfirmed
+    } else {
+        Verdict::Confirmed
+    };
+    (verdict, checks, aliases)
+}
+
+fn fix_applies(fix: &Fix, captures: &BTreeMap<String, String>, facts: &Facts) -> bool {
+    fix.when.iter().all(|c| {
+        let key = Scope::captures_only(captures, &c.fact);
+        // A fix whose condition cannot be decided is still offered.
+        evaluate::holds(&c.test, &facts.get(&key), c.field.as_deref()) != Some(false)
+    })
+}
+
+fn scope_label(s: FixScope) -> &'static str {
+    match s {
+        FixScope::Narrow => "narrow",
+        FixScope::Local => "local",
+        FixScope::HostWide => "host-wide",
+    }
+}
+
+/// The first pattern of `rule` that matches `text`, with its named groups.
+pub fn match_rule(rule: &Rule, text: &str) -> Option<BTreeMap<String, String>> {
+    rule.patterns.iter().find_map(|re| {
+        let caps = re.captures(text)?;
+        Some(
+            re.capture_names()
+                .flatten()
+                .filter_map(|n| Some((n.to_string(), caps.name(n)?.as_str().to_string())))
+                .collect(),
+        )
+    })
+}
+
+/// Diagnose bwrap's stderr with `rules` against `facts`.
+pub fn diagnose(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
+    let start = Instant::now();
+    let messages = bwrap_messages(stderr);
+    let mut candidates = Vec::new();
+    for rule in rules.active() {
+        // The latest message a rule matches is the one it explains.
+        let Some((message, captures)) = messages
+            .iter()
+            .rev()
+            .find_map(|m| match_rule(rule, &m.text).map(|c| (m.clone(), c)))
+        else {
+            continue;
+        };
+        candidates.push(candidate(rule, message, captures, facts));
+    }
+    // A confirmed rule yields to a confirmed, more precise one.
+    let confirmed: Vec<String> = candidates
+        .iter()
+        .filter(|c| c.verdict == Verdict::Confirmed)
+        .map(|c| c.rule.clone())
+        .collect();
+    for c in &mut candidates {
+        if c.verdict != Verdict::Confirmed {
+            continue;
+        }
+        if let Some(rule) = rules.get(&c.rule) {
+            c.superseded_by = rule
+                .yields_to
+                .iter()
+                .find(|y| confirmed.contains(y))
+                .cloned();
+        }
+    }
+    candidates.sort_by_key(|c| (c.verdict, c.superseded_by.is_some()));
+    Diagnosis {
+        messages,
+        candidates,
+        observations: facts.observations(),
+        live: facts.is_live(),
+        duration_ms: start.elapsed().as_secs_f64() * 1000.0,
+    }
+}
+
+/// Evaluate one matched rule and render its texts.
+pub fn candidate(
+    rule: &Rule,
+    message: Message,
+    captures: BTreeMap<String, String>,
+    facts: &Facts,
+) -> Candidate {
+    let (verdict, checks, aliases) = evaluate(rule, &captures, facts);
+    let scope = Scope {
+        captures: &captures,
+        aliases: &aliases,
+        facts,
+    };
+    let fixes = if verdict == Verdict::Refuted {
+        Vec::new()
+    } else {
+        let mut fixes: Vec<&Fix> = rule
+            .fixes
+            .iter()
+            .filter(|f| fix_applies(f, &captures, facts))
+            .collect();
+        fixes.sort_by_key(|f| f.scope);
+        fixes
+            .into_iter()
+            .map(|f| RenderedFix {
+                title: scope.render(&f.title),
+                scope: scope_label(f.scope),
+                commands: f.commands.as_deref().map(|t| scope.render(t)),
+                tradeoff: f.tradeoff.as_deref().map(|t| scope.render(t)),
+            })
+            .collect()
+    };
+    Candidate {
+        rule: rule.id.clone(),
+        cause: rule.cause,
+        verdict,
+        superseded_by: None,
+        summary: scope.render(&rule.summary),
+        explanation: scope.render(&rule.explanation),
+        checks,
+        fixes,
+        message,
+        captures,
+        origin: rule.origin.clone(),
+    }
+}
+
+/// Time since `start`, for reports.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

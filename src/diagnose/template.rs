@@ -1,0 +1,132 @@
+//! Rendering rule texts: `{name}` is a capture from bwrap's message, an
+//! alias bound by a condition, or a fact key (`{bwrap.path}`);
+//! `{alias.field}` reads a field of an object value; `{{` and `}}` are
+//! literal braces. Rule files are validated at load time, so an unknown name
+//! here is left as written rather than failing.
+
+use crate::facts::{Facts, Obs};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Everything a text may refer to.
+pub struct Scope<'a, 'f> {
+    pub captures: &'a BTreeMap<String, String>,
+    pub aliases: &'a BTreeMap<String, Obs>,
+    pub facts: &'a Facts<'f>,
+}
+
+pub fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(value_text).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn obs_text(o: &Obs) -> String {
+    match o {
+        Obs::Seen(v) => value_text(v),
+        other => other.describe(),
+    }
+}
+
+impl Scope<'_, '_> {
+    fn lookup(&self, name: &str) -> Option<String> {
+        if let Some(c) = self.captures.get(name) {
+            return Some(c.clone());
+        }
+        if let Some(o) = self.aliases.get(name) {
+            return Some(obs_text(o));
+        }
+        // alias.field
+        if let Some((head, field)) = name.split_once('.')
+            && let Some(Obs::Seen(v)) = self.aliases.get(head)
+        {
+            // A list of objects: the field of each, joined.
+            if let Value::Array(items) = v {
+                let parts: Vec<String> = items
+                    .iter()
+                    .filter_map(|i| i.get(field).filter(|x| !x.is_null()).map(value_text))
+                    .collect();
+                return Some(parts.join(", "));
+            }
+            return Some(v.get(field).map_or(String::new(), value_text));
+        }
+        if crate::probe::lookup(name).is_some_and(|p| !p.takes_arg) {
+            return Some(obs_text(&self.facts.get(name)));
+        }
+        None
+    }
+
+    /// Substitute captures only (for fact keys such as `path.exists:{src}`).
+    pub fn captures_only(captures: &BTreeMap<String, String>, text: &str) -> String {
+        render_with(text, &|name| captures.get(name).cloned())
+    }
+
+    pub fn render(&self, text: &str) -> String {
+        render_with(text, &|name| self.lookup(name))
+    }
+}
+
+fn render_with(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if tail.starts_with("{{") {
+            out.push('{');
+            rest = &tail[2..];
+        } else if tail.starts_with("}}") {
+            out.push('}');
+            rest = &tail[2..];
+        } else if tail.starts_with('{')
+            && let Some(end) = tail.find('}')
+            && let name = &tail[1..end]
+            && !name.is_empty()
+            && !name.contains(char::is_whitespace)
+        {
+            match lookup(name) {
+                Some(v) => out.push_str(&v),
+                None => out.push_str(&tail[..=end]),
+            }
+            rest = &tail[end + 1..];
+        } else {
+            out.push_str(&tail[..1]);
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::Context;
+
+    #[test]
+    fn captures_aliases_fields_facts_and_escapes_are_rendered() {
+        let mut facts_map = BTreeMap::new();
+        facts_map.insert("bwrap.path".to_string(), Obs::seen("/opt/x/bwrap"));
+        let facts = Facts::recorded(facts_map, Context::default());
+        let captures = BTreeMap::from([("dest".to_string(), "/home/me/.codex".to_string())]);
+        let aliases = BTreeMap::from([(
+            "link".to_string(),
+            Obs::seen(serde_json::json!({"link": "/home/me/.codex", "target": "/data/codex"})),
+        )]);
+        let scope = Scope {
+            captures: &captures,
+            aliases: &aliases,
+            facts: &facts,
+        };
+        assert_eq!(
+            scope.render("{dest} -> {link.target} via {bwrap.path}; {{literal}} {unknown}"),
+            "/home/me/.codex -> /data/codex via /opt/x/bwrap; {literal} {unknown}"
+        );
+        assert_eq!(
+            Scope::captures_only(&captures, "path.first_symlink:{dest}"),
+            "path.first_symlink:/home/me/.codex"
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! The diagnosis for people. Printed after bwrap's error, never instead of
+//! it: the cause in one sentence, the evidence (each probe and what it
+//! saw), the fixes narrowest first, and the rule that said so.
+
+use crate::diagnose::{Candidate, Check, Diagnosis, Verdict};
+use crate::output::{Style, paint_if};
+use std::fmt::Write;
+
+/// Render `d`. `color`: decided once by the caller (terminal, NO_COLOR).
+pub fn render(d: &Diagnosis, color: bool) -> String {
+    let mut out = String::new();
+    let p = |s: Style, t: &str| paint_if(color, s, t);
+    let confirmed: Vec<&Candidate> = d.confirmed().collect();
+    if !confirmed.is_empty() {
+        let lead = if confirmed.len() == 1 {
+            String::new()
+        } else {
+            format!("{} causes, in the order bwrap meets them. ", confirmed.len())
+        };
+        for (i, c) in confirmed.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            let _ = writeln!(
+                out,
+                "{} {}{} {}",
+                p(Style::Bold, "bwrap-doctor:"),
+                if i == 0 { lead.as_str() } else { "" },
+                p(Style::Fail, &c.summary),
+                p(Style::Dim, &format!("[{}]", c.cause.id()))
+            );
+            candidate_body(&mut out, c, color);
+        }
+        return out;
+    }
+    let what = d
+        .messages
+        .last()
+        .map_or("this failure".to_string(), |m| format!("\"{}\"", m.text));
+    let _ = writeln!(
+        out,
+        "{} no cause could be confirmed for {what}",
+        p(Style::Bold, "bwrap-doctor:")
+    );
+    let possible: Vec<&Candidate> = d
+        .candidates
+        .iter()
+        .filter(|c| c.verdict == Verdict::Unconfirmed)
+        .collect();
+    for c in &possible {
+        let _ = writeln!(
+            out,
+            "  possible: {} {}",
+            c.summary,
+            p(Style::Dim, &format!("[{}]", c.cause.id()))
+        );
+        for ch in &c.checks {
+            let _ = writeln!(out, "    {}", check_line(ch, color));
+        }
+    }
+    let refuted: Vec<&Candidate> = d
+        .candidates
+        .iter()
+        .filter(|c| c.verdict == Verdict::Refuted)
+        .collect();
+    if !refuted.is_empty() {
+        let _ = writeln!(out, "  ruled out:");
+        for c in &refuted {
+            let why = c
+                .checks
+                .iter()
+                .find(|ch| ch.holds == Some(false))
+                .map_or(String::new(), |ch| format!(": {}", check_text(ch)));
+            let _ = writeln!(out, "    {} {}{why}", p(Style::Dim, "-"), c.cause.id());
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  next: run `bwrap-doctor check` for a full report of this host"
+    );
+    out
+}
+
+fn candidate_body(out: &mut String, c: &Candidate, color: bool) {
+    let p = |s: Style, t: &str| paint_if(color, s, t);
+    if !c.checks.is_empty() {
+        let _ = writeln!(out, "  {}", p(Style::Bold, "evidence:"));
+        for ch in &c.checks {
+            let _ = writeln!(out, "    {}", check_line(ch, color));
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "  {} bwrap's own message: {}",
+            p(Style::Bold, "evidence:"),
+            c.message.text
+        );
+    }
+    let explanation = c.explanation.trim();
+    if !explanation.is_empty() {
+        let _ = writeln!(out, "  {}", p(Style::Bold, "why:"));
+        for l in explanation.lines() {
+            let _ = writeln!(out, "    {l}");
+        }
+    }
+    for (i, f) in c.fixes.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {} {} {}",
+            p(Style::Bold, &format!("fix {}:", i + 1)),
+            f.title,
+            p(Style::Dim, &format!("({})", f.scope))
+        );
+        if let Some(cmds) = &f.commands {
+            for l in cmds.trim_end().lines() {
+                let _ = writeln!(out, "      {}", p(Style::Code, l));
+            }
+        }
+        if let Some(t) = &f.tradeoff {
+            let _ = writeln!(out, "      trade-off: {t}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  {}",
+        p(Style::Dim, &format!("rule: {} ({})", c.rule, c.origin))
+    );
+}
+
+fn check_text(ch: &Check) -> String {
+    let field = ch.field.as_ref().map_or(String::new(), |f| format!(".{f}"));
+    let seen = match (&ch.observed, &ch.field) {
+        (crate::facts::Obs::Seen(v), Some(f)) => v
+            .get(f)
+            .map_or("absent".into(), crate::diagnose::template::value_text),
+        (o, _) => o.describe(),
+    };
+    let head = match &ch.describe {
+        Some(d) => format!("{d}: {}{field} = {seen}", ch.fact),
+        None => format!("{}{field} = {seen}", ch.fact),
+    };
+    if ch.holds == Some(true) {
+        head
+    } else {
+        format!("{head} (needs {})", ch.wants)
+    }
+}
+
+fn check_line(ch: &Check, color: bool) -> String {
+    let mark = match ch.holds {
+        Some(true) => paint_if(color, Style::Ok, "ok"),
+        Some(false) => paint_if(color, Style::Fail, "no"),
+        None => paint_if(color, Style::Warn, "??"),
+    };
+    format!("{mark} {}", check_text(ch))
+}
