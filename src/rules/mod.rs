@@ -5,8 +5,10 @@
 //! The format is documented in rules/README.md.
 
 pub mod model;
+pub mod template;
 
 pub use model::*;
+pub use template::placeholders;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -91,9 +93,10 @@ fn todo_loader(what: &str) -> ! {
     panic!("rules loader not written yet: {what}")
 }
 
-/// The built-in rule files: (path shown to people, content).
+/// The built-in rule files: (path shown to people, content). Every
+/// `rules/*.toml` of the source tree, listed by build.rs at build time.
 pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
-    &[]
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"))
 }
 
 /// Parse and validate one file.
