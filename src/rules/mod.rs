@@ -5,7 +5,10 @@
 //! The format is documented in rules/README.md.
 
 pub mod model;
+mod render;
+mod schema;
 pub mod template;
+mod validate;
 
 pub use model::*;
 pub use template::placeholders;
@@ -99,9 +102,19 @@ pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"))
 }
 
-/// Parse and validate one file.
-pub fn parse(_source: SourceKind, _file: &Path, _text: &str) -> Result<FileRules, Vec<RuleError>> {
-    todo_loader("parse")
+/// Parse and validate one file. `file` is the path as shown to people.
+/// Built-in files are held to the project's standard (every rule has a
+/// positive and a negative example). `[[disable]]` ids are checked by
+/// [`load`], which knows what was loaded before.
+pub fn parse(source: SourceKind, file: &Path, text: &str) -> Result<FileRules, Vec<RuleError>> {
+    let c = validate::check(source, file, text, validate::Mode::default());
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    Ok(FileRules {
+        rules: c.rules,
+        disables: c.disables.into_iter().map(|d| (d.id, d.origin)).collect(),
+    })
 }
 
 /// Load every source in order; a broken file is skipped and reported in
@@ -111,6 +124,6 @@ pub fn load(_loc: &Locations) -> RuleSet {
 }
 
 /// Render errors with file:line:col and a caret under the value.
-pub fn render_errors(_file: &Path, _text: &str, _errors: &[RuleError], _color: bool) -> String {
-    todo_loader("render_errors")
+pub fn render_errors(file: &Path, text: &str, errors: &[RuleError], color: bool) -> String {
+    render::render(file, text, errors, &[], color)
 }
