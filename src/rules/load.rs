@@ -44,12 +44,31 @@ impl Locations {
     }
 }
 
-/// One thing to load: a file's text, or why it could not be read.
+/// One thing to load: a file's text, or why it could not be used.
 pub(super) struct Input {
     pub source: SourceKind,
     /// As shown to people.
     pub file: PathBuf,
-    pub text: Result<Cow<'static, str>, RuleError>,
+    /// What could be read (for a file that is not UTF-8, with the bad
+    /// bytes replaced, so the error can show its line).
+    pub text: Cow<'static, str>,
+    /// Why the file cannot be used at all.
+    pub error: Option<RuleError>,
+}
+
+impl Input {
+    fn read(source: SourceKind, file: PathBuf) -> Input {
+        let (text, error) = match read_file(&file, source) {
+            Ok(text) => (text, None),
+            Err((text, e)) => (text, Some(e)),
+        };
+        Input {
+            source,
+            file,
+            text,
+            error,
+        }
+    }
 }
 
 fn io_problem(message: String, help: &str) -> RuleError {
@@ -72,7 +91,8 @@ pub(super) fn inputs(
         v.extend(builtin.iter().map(|(name, text)| Input {
             source: SourceKind::Builtin,
             file: PathBuf::from(name),
-            text: Ok(Cow::Borrowed(*text)),
+            text: Cow::Borrowed(*text),
+            error: None,
         }));
     }
     for (source, dir) in [
@@ -84,11 +104,7 @@ pub(super) fn inputs(
         }
     }
     for f in &loc.env_files {
-        v.push(Input {
-            source: SourceKind::Env,
-            file: f.clone(),
-            text: read_file(f, SourceKind::Env),
-        });
+        v.push(Input::read(SourceKind::Env, f.clone()));
     }
     v
 }
@@ -99,7 +115,8 @@ fn dir_inputs(source: SourceKind, dir: &Path) -> Vec<Input> {
     let problem = |e: std::io::Error| Input {
         source,
         file: dir.to_path_buf(),
-        text: Err(io_problem(
+        text: Cow::Borrowed(""),
+        error: Some(io_problem(
             format!("cannot read the rules directory {}: {e}", dir.display()),
             if e.kind() == ErrorKind::PermissionDenied {
                 "make it readable by this user (chmod a+rx), or move the rules elsewhere; the other sources were loaded"
@@ -129,44 +146,49 @@ fn dir_inputs(source: SourceKind, dir: &Path) -> Vec<Input> {
     names.sort();
     names
         .into_iter()
-        .map(|n| {
-            let path = dir.join(n);
-            Input {
-                source,
-                text: read_file(&path, source),
-                file: path,
-            }
-        })
+        .map(|n| Input::read(source, dir.join(n)))
         .collect()
 }
 
-fn read_file(path: &Path, source: SourceKind) -> Result<Cow<'static, str>, RuleError> {
-    std::fs::read(path)
-        .map_err(|e| {
-            let help = match e.kind() {
-                ErrorKind::PermissionDenied => "make it readable by this user (chmod a+r); the other files were loaded",
-                ErrorKind::NotFound if source == SourceKind::Env => {
-                    "BWRAP_DOCTOR_RULES names it: fix the path or take it out of the variable"
-                }
-                ErrorKind::IsADirectory if source == SourceKind::Env => {
-                    "BWRAP_DOCTOR_RULES lists rule files, not directories (separate several with `:`)"
-                }
-                _ => "check the path; the other files were loaded",
-            };
-            io_problem(format!("cannot read rules file {}: {e}", path.display()), help)
-        })
-        .and_then(|bytes| {
-            String::from_utf8(bytes).map(Cow::Owned).map_err(|e| {
-                io_problem(
-                    format!(
-                        "rules file {} is not UTF-8 (invalid byte at offset {})",
-                        path.display(),
-                        e.utf8_error().valid_up_to()
-                    ),
-                    "save it as UTF-8",
-                )
-            })
-        })
+/// A file's text; on failure, what could be read and the error.
+fn read_file(
+    path: &Path,
+    source: SourceKind,
+) -> Result<Cow<'static, str>, (Cow<'static, str>, RuleError)> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        let help = match e.kind() {
+            ErrorKind::PermissionDenied => {
+                "make it readable by this user (chmod a+r); the other files were loaded"
+            }
+            ErrorKind::NotFound if source == SourceKind::Env => {
+                "BWRAP_DOCTOR_RULES names it: fix the path or take it out of the variable"
+            }
+            ErrorKind::IsADirectory if source == SourceKind::Env => {
+                "BWRAP_DOCTOR_RULES lists rule files, not directories (separate several with `:`)"
+            }
+            _ => "check the path; the other files were loaded",
+        };
+        let e = io_problem(
+            format!("cannot read rules file {}: {e}", path.display()),
+            help,
+        );
+        (Cow::Borrowed(""), e)
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Cow::Owned(text)),
+        Err(e) => {
+            // The text up to the bad byte is as written; point at it.
+            let at = e.utf8_error().valid_up_to();
+            let byte = e.as_bytes()[at];
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let err = Diags::new(&text).make(
+                at..at + '\u{fffd}'.len_utf8(),
+                format!("rules file is not UTF-8: byte 0x{byte:02x} at offset {at}"),
+                Some("save the file as UTF-8".into()),
+            );
+            Err((Cow::Owned(text), err))
+        }
+    }
 }
 
 /// What happened to one input.
@@ -204,20 +226,18 @@ pub(super) fn run(inputs: Vec<Input>, mode: Mode) -> Run {
             current = Some(input.source);
             in_source.clear();
         }
-        let text = match input.text {
-            Ok(t) => t,
-            Err(e) => {
-                files.push(FileResult {
-                    source: input.source,
-                    file: input.file,
-                    text: Cow::Borrowed(""),
-                    rules: 0,
-                    errors: vec![e],
-                    warnings: Vec::new(),
-                });
-                continue;
-            }
-        };
+        let text = input.text;
+        if let Some(e) = input.error {
+            files.push(FileResult {
+                source: input.source,
+                file: input.file,
+                text,
+                rules: 0,
+                errors: vec![e],
+                warnings: Vec::new(),
+            });
+            continue;
+        }
         let Checked {
             rules,
             meta,

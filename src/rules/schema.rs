@@ -251,23 +251,27 @@ impl<'a, 'i> Table<'a, 'i> {
         let found = type_name(v.get_ref());
         let help = match (want, v.get_ref()) {
             ("an array of strings", DeValue::String(_)) => {
-                Some(format!("put it in brackets: {key} = [ … ]"))
+                format!("put it in brackets: {key} = [ … ]")
             }
-            ("a string", DeValue::Array(_)) if key != "stderr" => {
-                Some(format!("`{key}` takes a single string"))
+            ("a string", DeValue::Array(_)) if key == "stderr" => {
+                "`stderr` is one string: join the lines with \\n, or use a \"\"\"multi-line string\"\"\"".to_string()
             }
+            ("a string", DeValue::Array(_)) => format!("`{key}` takes a single string"),
+            ("a string", _) => format!("write it in quotes: {key} = \"…\""),
             ("a boolean", DeValue::String(s)) if s == "true" || s == "false" => {
-                Some(format!("write {key} = {s}, without quotes"))
+                format!("write {key} = {s}, without quotes")
             }
-            ("an integer", DeValue::String(s)) if s.parse::<i64>().is_ok() => {
-                Some(format!("write {key} = {s}, without quotes"))
+            ("a boolean", _) => format!("write {key} = true or {key} = false"),
+            ("an integer", DeValue::String(s)) if s.trim().parse::<i64>().is_ok() => {
+                format!("write {key} = {}, without quotes", s.trim())
             }
-            _ => None,
+            ("an integer", _) => format!("write a whole number: {key} = 0"),
+            _ => format!("write {key} = [\"…\", \"…\"]"),
         };
         d.error(
             v.span(),
             format!("`{key}` in {} must be {want}, found {found}", self.name),
-            help,
+            Some(help),
         );
     }
 

@@ -145,6 +145,9 @@ struct Alias {
 struct Names<'r> {
     captures_all: &'r BTreeSet<String>,
     captures_any: &'r BTreeSet<String>,
+    /// False when the patterns are in error: the captures are not known,
+    /// so names that could be captures are not reported again.
+    captures_known: bool,
     aliases: Vec<&'r Alias>,
 }
 
@@ -312,6 +315,7 @@ impl FileCx<'_> {
         let names = Names {
             captures_all: all,
             captures_any: any,
+            captures_known: caps.is_some(),
             aliases: aliases.iter().collect(),
         };
         for (key, s) in [("summary", &summary), ("explanation", &explanation)] {
@@ -322,17 +326,18 @@ impl FileCx<'_> {
 
         // Fixes.
         let mut fixes = Vec::new();
+        let mut scope_spans = Vec::new();
         for ft in t.tables(d, "fix", "[[rule.fix]]", FIX_KEYS) {
-            if let Some(f) = self.fix(d, &ft, caps.as_ref(), &aliases) {
+            if let Some((f, span)) = self.fix(d, &ft, caps.as_ref(), &aliases) {
                 fixes.push(f);
+                scope_spans.push(span);
             }
         }
         if self.mode.lint {
-            for pair in fixes.windows(2) {
+            for (i, pair) in fixes.windows(2).enumerate() {
                 if pair[1].scope < pair[0].scope {
-                    let span = t.key_span("fix").unwrap_or_else(|| t.span.clone());
                     d.warn(
-                        span,
+                        scope_spans[i + 1].clone(),
                         format!(
                             "fix \"{}\" is narrower than the fix before it",
                             pair[1].title
@@ -541,7 +546,7 @@ impl FileCx<'_> {
         t: &Table<'_, '_>,
         caps: Option<&Captures>,
         rule_aliases: &[Alias],
-    ) -> Option<Fix> {
+    ) -> Option<(Fix, Range<usize>)> {
         let before = d.errors.len();
         let title = t.required_string(d, "title");
         let scope = t.required_string(d, "scope").and_then(|s| {
@@ -588,6 +593,7 @@ impl FileCx<'_> {
         let names = Names {
             captures_all: caps.map_or(&empty, |c| &c.all),
             captures_any: caps.map_or(&empty, |c| &c.any),
+            captures_known: caps.is_some(),
             aliases: rule_aliases.iter().chain(&fix_aliases).collect(),
         };
         for (key, s) in [
@@ -602,14 +608,16 @@ impl FileCx<'_> {
         if d.errors.len() > before {
             return None;
         }
-        Some(Fix {
+        let (scope, scope_str) = scope?;
+        let fix = Fix {
             title: title?.text.to_string(),
             commands: commands.map(|s| s.text.to_string()),
-            scope: scope?.0,
+            scope,
             tradeoff: tradeoff.map(|s| s.text.to_string()),
             when,
             origin: self.origin(d, &t.span),
-        })
+        };
+        Some((fix, scope_str.span))
     }
 
     /// One example, and the span of its stderr (for lint).
@@ -651,16 +659,19 @@ impl FileCx<'_> {
                 DeValue::Table(map) => {
                     for (k, v) in map.iter() {
                         let key: &str = k.get_ref();
+                        if key.contains(['{', '}']) {
+                            d.error(
+                                k.span(),
+                                format!("example fact `{key}` has a placeholder"),
+                                Some("example facts are concrete: spell the key as the condition does for this stderr, e.g. \"path.first_symlink:/var/run/x\"".into()),
+                            );
+                            continue;
+                        }
                         if probe::lookup(key).is_none() {
-                            let help = if key.contains('{') {
-                                "example facts are concrete: write the key as the rule's condition would spell it for this stderr, e.g. \"path.first_symlink:/var/run/x\"".to_string()
-                            } else {
-                                unknown_fact_help(key)
-                            };
                             d.error(
                                 k.span(),
                                 format!("unknown fact `{key}` in example facts"),
-                                Some(help),
+                                Some(unknown_fact_help(key)),
                             );
                             continue;
                         }
@@ -1096,6 +1107,9 @@ fn resolve(name: &str, names: &Names<'_>) -> Option<Resolve> {
         if names.captures_any.contains(name) {
             return Some(Resolve::PartialCapture);
         }
+        if !names.captures_known && probe::lookup(name).is_none() {
+            return Some(Resolve::Ok);
+        }
     }
     if let Some((head, field)) = name.split_once('.')
         && let Some(a) = alias(head)
@@ -1193,7 +1207,9 @@ fn lint_examples(
 ) {
     let messages: Vec<Vec<&str>> = examples.iter().map(|e| bwrap_messages(&e.stderr)).collect();
     for (r, s) in patterns {
-        if !messages.iter().flatten().any(|m| r.is_match(m)) {
+        // Only when the rule has examples: a user's rule need not have any,
+        // and a project rule without them is already an error.
+        if !examples.is_empty() && !messages.iter().flatten().any(|m| r.is_match(m)) {
             d.warn(
                 s.span.clone(),
                 "no example's stderr matches this pattern",
@@ -1419,7 +1435,7 @@ id = "One"
 cause = "nope"
 summary = 3
 patterns = ['(']
-explanation = "{nothing}"
+explanation = "{no.thing}"
 colour = "red"
 
 [[rule]]
@@ -1444,7 +1460,7 @@ scope = "host-wide"
                     "`summary` in [[rule]] must be a string, found an integer"
                 ),
                 (6, "invalid regex in pattern: unclosed group"),
-                (7, "unknown placeholder `{nothing}`"),
+                (7, "unknown placeholder `{no.thing}`"),
                 (8, "unknown key `colour` in [[rule]]"),
                 (14, "`patterns` is empty"),
                 (18, "a host-wide fix needs a `tradeoff`"),
