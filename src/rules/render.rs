@@ -65,11 +65,17 @@ pub(super) fn render(
 /// it (cut at the end of the line: a caret under a whole multi-line string
 /// says nothing more than one under its first line).
 fn source_line<'t>(text: &'t str, e: &RuleError) -> (&'t str, usize, std::ops::Range<usize>) {
-    let start = e.span.start.min(text.len());
+    let mut start = e.span.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let source = text[line_start..line_end].trim_end_matches('\r');
-    let end = e.span.end.clamp(start, line_start + source.len());
+    let mut end = e.span.end.clamp(start, line_start + source.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
     (source, e.line, start - line_start..end - line_start)
 }
 

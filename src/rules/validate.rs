@@ -880,10 +880,21 @@ fn fact_key(
         );
         return None;
     };
-    let arg = if p.takes_arg {
-        &s.text[p.key.len()..]
-    } else {
-        ""
+    // A placeholder may stand in the argument, not in the fact's name.
+    let arg = match (p.takes_arg, s.text.strip_prefix(p.key)) {
+        (false, _) if s.text == p.key => "",
+        (true, Some(arg)) => arg,
+        _ => {
+            d.error(
+                s.span.clone(),
+                format!(
+                    "`{}`: a placeholder can only stand in a fact's argument",
+                    s.text
+                ),
+                Some(format!("write the fact's name in full, e.g. {}", p.key)),
+            );
+            return None;
+        }
     };
     if p.key.starts_with("path.") && !arg.starts_with('/') && !arg.starts_with('{') {
         d.error(
@@ -1625,6 +1636,34 @@ scope = "host-wide"
         assert_eq!(
             messages(&text),
             ["`path.first_symlink:` takes an absolute path, not `var/run`"]
+        );
+    }
+
+    #[test]
+    fn no_input_makes_the_checker_or_the_renderer_panic() {
+        // Every 5th prefix of a valid file, and the same with multibyte
+        // characters in places an error may point at.
+        let wide = GOOD.replace("dest", "dé\u{1F600}t").replace('[', "[é");
+        for text in [GOOD, wide.as_str()] {
+            let mut cut = 0;
+            while cut <= text.len() {
+                if text.is_char_boundary(cut) {
+                    let part = &text[..cut];
+                    let c = lint_of(part, true);
+                    render_errors(Path::new(F), part, &c.errors, true);
+                    crate::rules::render::render(Path::new(F), part, &c.errors, &c.warnings, false);
+                }
+                cut += 5;
+            }
+        }
+    }
+
+    #[test]
+    fn a_placeholder_cannot_stand_in_a_facts_name() {
+        let text = good_with("fact = \"os.id\"", "fact = \"bwrap.file{dest}caps\"");
+        assert_eq!(
+            messages(&text),
+            ["`bwrap.file{dest}caps`: a placeholder can only stand in a fact's argument"]
         );
     }
 
