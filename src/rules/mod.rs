@@ -4,9 +4,17 @@
 //!
 //! The format is documented in rules/README.md.
 
+mod lint;
+mod load;
 pub mod model;
+mod render;
+mod schema;
+pub mod template;
+mod validate;
 
+pub use lint::{FileLint, LintReport, lint};
 pub use model::*;
+pub use template::placeholders;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -38,15 +46,17 @@ impl Problem {
     /// One line for the shim's single warning.
     pub fn one_line(&self) -> String {
         let first = self.errors.first();
+        let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
         format!(
-            "skipped rules file {}: {} error{}{}; run 'bwrap-doctor rules lint' for details",
+            "skipped rules from {}: {} error{}{}; run 'bwrap-doctor rules lint' for details",
             self.file.display(),
             self.errors.len(),
             if self.errors.len() == 1 { "" } else { "s" },
-            first.map_or(String::new(), |e| format!(
-                " (first at {}:{}: {})",
-                e.line, e.col, e.message
-            )),
+            first.map_or(String::new(), |e| if e.line == 0 {
+                format!(" ({})", flat(&e.message))
+            } else {
+                format!(" (first at {}:{}: {})", e.line, e.col, flat(&e.message))
+            }),
         )
     }
 }
@@ -72,13 +82,6 @@ pub const SYSTEM_DIR: &str = "/etc/bwrap-doctor/rules.d";
 pub const ENV_VAR: &str = "BWRAP_DOCTOR_RULES";
 
 impl Locations {
-    /// The built-in rules, then /etc/bwrap-doctor/rules.d, then
-    /// $XDG_CONFIG_HOME/bwrap-doctor/rules.d (~/.config/…), then the files
-    /// in BWRAP_DOCTOR_RULES.
-    pub fn standard() -> Locations {
-        todo_loader("Locations::standard")
-    }
-
     pub fn builtin_only() -> Locations {
         Locations {
             builtin: true,
@@ -87,27 +90,42 @@ impl Locations {
     }
 }
 
-fn todo_loader(what: &str) -> ! {
-    panic!("rules loader not written yet: {what}")
-}
-
-/// The built-in rule files: (path shown to people, content).
+/// The built-in rule files: (path shown to people, content). Every
+/// `rules/*.toml` of the source tree, listed by build.rs at build time.
 pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
-    &[]
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"))
 }
 
-/// Parse and validate one file.
-pub fn parse(_source: SourceKind, _file: &Path, _text: &str) -> Result<FileRules, Vec<RuleError>> {
-    todo_loader("parse")
+/// Parse and validate one file. `file` is the path as shown to people.
+/// Built-in files are held to the project's standard (every rule has a
+/// positive and a negative example). `[[disable]]` ids are checked by
+/// [`load`], which knows what was loaded before.
+pub fn parse(source: SourceKind, file: &Path, text: &str) -> Result<FileRules, Vec<RuleError>> {
+    let c = validate::check(source, file, text, validate::Mode::default());
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    Ok(FileRules {
+        rules: c.rules,
+        disables: c.disables.into_iter().map(|d| (d.id, d.origin)).collect(),
+    })
 }
 
 /// Load every source in order; a broken file is skipped and reported in
 /// `RuleSet::problems`, never fatal.
-pub fn load(_loc: &Locations) -> RuleSet {
-    todo_loader("load")
+pub fn load(loc: &Locations) -> RuleSet {
+    load_from(loc, builtin_files())
+}
+
+/// [`load`] with another set of built-in files.
+pub(crate) fn load_from(
+    loc: &Locations,
+    builtin: &'static [(&'static str, &'static str)],
+) -> RuleSet {
+    load::run(load::inputs(loc, builtin), validate::Mode::default()).set
 }
 
 /// Render errors with file:line:col and a caret under the value.
-pub fn render_errors(_file: &Path, _text: &str, _errors: &[RuleError], _color: bool) -> String {
-    todo_loader("render_errors")
+pub fn render_errors(file: &Path, text: &str, errors: &[RuleError], color: bool) -> String {
+    render::render(file, text, errors, &[], color)
 }

@@ -1,7 +1,21 @@
 //! Rule files: loading, validation errors, sources and overrides.
 
+mod big;
+mod fixtures;
+mod readme;
+mod sources;
+
 use crate::Test;
 
 pub fn tests() -> Vec<Test> {
-    Vec::new()
+    let mut v = Vec::new();
+    v.extend(fixtures::tests());
+    v.extend(sources::tests());
+    v.extend(readme::tests());
+    v.extend(big::tests());
+    // Named `rules::…` so `cargo test --test it rules` selects them all.
+    for t in &mut v {
+        t.name = format!("rules::{}", t.name);
+    }
+    v
 }

@@ -10,6 +10,10 @@
 //! - `mini-shell STATUS CMD…`: a job-control shell in miniature: makes the
 //!   pty on stdin its controlling terminal, runs CMD in its own foreground
 //!   process group, and logs what `waitpid` reports to STATUS.
+//! - `rules-load`: loads the rule sources the environment names
+//!   (`Locations::standard`) and prints one line per rule
+//!   (`rule ID active|overridden-by ORIGIN|disabled-by ORIGIN`) and per
+//!   problem (`problem ONE_LINE`).
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -23,6 +27,7 @@ pub fn main(args: &[String]) -> ! {
         "probe" => probe(rest),
         "fake-bwrap" => fake_bwrap(rest),
         "mini-shell" => mini_shell(rest),
+        "rules-load" => rules_load(),
         _ => {
             eprintln!("helper: unknown mode {mode:?}");
             std::process::exit(2)
@@ -194,6 +199,23 @@ extern "C" fn log_signal(sig: libc::c_int) {
 /// `fake-bwrap LOG ACTION…` with actions `exit N`, `kill-self SIG`,
 /// `until-signals K` (exit 0 after K signals), `sleep-ms N`,
 /// `stderr-hex HEX`.
+fn rules_load() -> ! {
+    use bwrap_doctor::rules::{self, Locations, Status};
+    let set = rules::load(&Locations::standard());
+    for l in &set.all {
+        let status = match &l.status {
+            Status::Active => format!("active {}", l.rule.origin),
+            Status::Overridden { by } => format!("overridden-by {by}"),
+            Status::Disabled { by } => format!("disabled-by {by}"),
+        };
+        println!("rule {} {status}", l.rule.id);
+    }
+    for p in &set.problems {
+        println!("problem {}", p.one_line());
+    }
+    std::process::exit(0)
+}
+
 fn fake_bwrap(args: &[String]) -> ! {
     let log = std::fs::OpenOptions::new()
         .create(true)

@@ -1,0 +1,85 @@
+//! rules/README.md documents the format; its worked example must stay a
+//! correct rule, and its list of fact keys complete.
+
+use crate::{Body, Test};
+use bwrap_doctor::probe;
+use bwrap_doctor::rules::{self, Expect, Locations, Scope, SourceKind};
+use std::path::Path;
+
+pub fn tests() -> Vec<Test> {
+    tests![
+        Once readme_worked_example_parses_and_lints_clean,
+        Once readme_lists_every_fact_key,
+    ]
+}
+
+fn readme() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/README.md")).unwrap()
+}
+
+/// The ```toml block after the `<!-- worked-example -->` marker.
+fn worked_example(readme: &str) -> String {
+    let at = readme
+        .find("<!-- worked-example -->")
+        .expect("rules/README.md has a <!-- worked-example --> marker");
+    let rest = &readme[at..];
+    let start = rest
+        .find("```toml\n")
+        .expect("a ```toml block after the marker")
+        + "```toml\n".len();
+    let end = rest[start..].find("\n```").expect("the block is closed");
+    format!("{}\n", &rest[start..start + end])
+}
+
+fn readme_worked_example_parses_and_lints_clean() {
+    let text = worked_example(&readme());
+    let shown = Path::new("rules/README.md (worked example)");
+    let fr = rules::parse(SourceKind::Builtin, shown, &text).unwrap_or_else(|e| {
+        panic!("{}", rules::render_errors(shown, &text, &e, false));
+    });
+    let r = &fr.rules[0];
+    assert_eq!(r.id, "apparmor-userns-restrict.uid-map");
+    assert!(r.patterns[0].is_match("setting up uid map: Permission denied"));
+    let facts: Vec<&str> = r.confirm.iter().map(|c| c.fact.as_str()).collect();
+    assert_eq!(
+        facts,
+        [
+            "sysctl.kernel.apparmor_restrict_unprivileged_userns",
+            "apparmor.covering_profile"
+        ]
+    );
+    let scopes: Vec<Scope> = r.fixes.iter().map(|f| f.scope).collect();
+    assert_eq!(scopes, [Scope::Narrow, Scope::HostWide]);
+    assert!(r.fixes[1].tradeoff.is_some());
+    let expects: Vec<Expect> = r.examples.iter().map(|e| e.expect).collect();
+    assert_eq!(expects, [Expect::Confirmed, Expect::Refuted]);
+
+    // Lint as a project file: no errors and no warnings either.
+    let dir = crate::support::install().scratch();
+    let file = dir.join("worked-example.toml");
+    std::fs::write(&file, &text).unwrap();
+    let report = rules::lint(
+        &Locations {
+            env_files: vec![file],
+            ..Locations::default()
+        },
+        true,
+    );
+    assert!(
+        report.is_clean() && report.warning_count() == 0,
+        "{}",
+        report.render(false)
+    );
+}
+
+fn readme_lists_every_fact_key() {
+    let readme = readme();
+    let table = &readme[readme.find("## Fact keys").expect("a Fact keys section")..];
+    for p in probe::CATALOGUE {
+        assert!(
+            table.contains(&format!("| `{}", p.key)),
+            "rules/README.md (Fact keys) does not list `{}`",
+            p.key
+        );
+    }
+}

@@ -1,0 +1,230 @@
+//! Sources in order, through the environment a real caller sets: a child
+//! process (the test binary's `rules-load` helper) reads XDG_CONFIG_HOME,
+//! HOME and BWRAP_DOCTOR_RULES itself.
+
+use crate::support::{self, As};
+use crate::{Body, Test};
+use bwrap_doctor::rules::{self, Locations};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn tests() -> Vec<Test> {
+    tests![
+        Once a_broken_user_file_leaves_the_builtin_rules_and_other_files_loaded,
+        Once later_sources_override_and_disable_by_id,
+        Once an_unreadable_rule_directory_is_a_problem_not_a_crash,
+    ]
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+/// `XDG_CONFIG_HOME` under `scratch` with its rules.d, made and returned.
+fn user_rules_dir(scratch: &Path) -> (PathBuf, PathBuf) {
+    let config = scratch.join("config");
+    let dir = config.join("bwrap-doctor/rules.d");
+    std::fs::create_dir_all(&dir).unwrap();
+    for d in [&config, &config.join("bwrap-doctor"), &dir] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    (config, dir)
+}
+
+/// Run the `rules-load` helper with this environment, as `who`; its lines.
+fn rules_load(who: Option<As>, env: &[(&str, &Path)]) -> Vec<String> {
+    let mut cmd = Command::new(&support::install().helper);
+    cmd.args(["--helper", "rules-load"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", "/nonexistent")
+        .current_dir("/");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    if let Some(who) = who {
+        who.apply(&mut cmd);
+    }
+    let out = support::run(&mut cmd);
+    assert!(
+        out.status.success(),
+        "rules-load failed: {:?}\n{}",
+        out.status,
+        out.stderr_text()
+    );
+    out.stdout_text().lines().map(str::to_string).collect()
+}
+
+fn a_broken_user_file_leaves_the_builtin_rules_and_other_files_loaded() {
+    let scratch = support::install().scratch();
+    let (config, dir) = user_rules_dir(&scratch);
+    std::fs::copy(
+        fixture("rules/user/20-local.toml"),
+        dir.join("10-good.toml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixture("bad-rules/many-errors.toml"),
+        dir.join("20-broken.toml"),
+    )
+    .unwrap();
+    let env_file = scratch.join("env.toml");
+    std::fs::copy(fixture("rules/system/10-userns.toml"), &env_file).unwrap();
+
+    let lines = rules_load(
+        None,
+        &[
+            ("XDG_CONFIG_HOME", &config),
+            ("BWRAP_DOCTOR_RULES", &env_file),
+        ],
+    );
+    // Only ours: the machine's own /etc/bwrap-doctor/rules.d is read too.
+    let ours = scratch.display().to_string();
+    let problems: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("problem ") && l.contains(&ours))
+        .collect();
+    assert_eq!(problems.len(), 1, "{lines:#?}");
+    let broken = dir.join("20-broken.toml");
+    assert_eq!(
+        problems[0].as_str(),
+        format!(
+            "problem skipped rules from {}: 9 errors (first at 4:9: unknown cause `seccomp`); run 'bwrap-doctor rules lint' for details",
+            broken.display()
+        )
+    );
+    let has = |needle: &str| lines.iter().any(|l| l.starts_with(needle));
+    // The other user file and the BWRAP_DOCTOR_RULES file are loaded.
+    assert!(has("rule local.execvp active"), "{lines:#?}");
+    assert!(
+        has("rule userns-sysctl-disabled.no-permission active"),
+        "{lines:#?}"
+    );
+    // Every built-in rule is loaded as it is without the broken file.
+    for r in rules::load(&Locations::builtin_only()).active() {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("rule {} ", r.id))),
+            "built-in {} missing: {lines:#?}",
+            r.id
+        );
+    }
+    // The shim's one warning is one line, however the errors read.
+    let set = rules::load(&Locations {
+        user_dir: Some(dir.clone()),
+        ..Locations::default()
+    });
+    assert_eq!(set.problems.len(), 1);
+    let one = set.problems[0].one_line();
+    assert!(!one.contains('\n'), "{one}");
+    assert!(set.problems[0].rendered.contains("20-broken.toml:4:9"));
+}
+
+fn later_sources_override_and_disable_by_id() {
+    let scratch = support::install().scratch();
+    let (config, dir) = user_rules_dir(&scratch);
+    std::fs::copy(
+        fixture("rules/system/10-userns.toml"),
+        dir.join("10-userns.toml"),
+    )
+    .unwrap();
+    let override_file = fixture("rules/user/20-local.toml");
+    let disable_file = fixture("rules/env/disable.toml");
+    let env_list = PathBuf::from(format!(
+        "{}:{}",
+        override_file.display(),
+        disable_file.display()
+    ));
+    let lines = rules_load(
+        None,
+        &[
+            ("XDG_CONFIG_HOME", &config),
+            ("BWRAP_DOCTOR_RULES", &env_list),
+        ],
+    );
+    let mine: Vec<&str> = lines
+        .iter()
+        .map(String::as_str)
+        .filter(|l| {
+            (l.starts_with("problem ") && !l.contains("/etc/bwrap-doctor/"))
+                || ["userns-", "local."]
+                    .iter()
+                    .any(|p| l.starts_with(&format!("rule {p}")))
+        })
+        .collect();
+    let user = dir.join("10-userns.toml");
+    assert_eq!(
+        mine,
+        [
+            format!(
+                "rule userns-sysctl-disabled.no-permission disabled-by {}:2",
+                disable_file.display()
+            ),
+            format!(
+                "rule userns-max-zero.enospc overridden-by {}:2",
+                override_file.display()
+            ),
+            format!(
+                "rule userns-max-zero.enospc active {}:2",
+                override_file.display()
+            ),
+            format!("rule local.execvp active {}:17", override_file.display()),
+        ],
+        "user file {}",
+        user.display()
+    );
+}
+
+fn an_unreadable_rule_directory_is_a_problem_not_a_crash() {
+    // Root reads any directory, so the denial is tried as the unprivileged
+    // test user (created by the harness) when the suite runs as root.
+    let who = if support::is_root() {
+        support::test_user();
+        Some(As::User)
+    } else {
+        None
+    };
+    let scratch = support::install().scratch();
+    let (config, dir) = user_rules_dir(&scratch);
+    std::fs::copy(
+        fixture("rules/user/20-local.toml"),
+        dir.join("10-good.toml"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let env_file = scratch.join("env.toml");
+    std::fs::copy(fixture("rules/system/10-userns.toml"), &env_file).unwrap();
+    std::fs::set_permissions(&env_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    let lines = rules_load(
+        who,
+        &[
+            ("XDG_CONFIG_HOME", &config),
+            ("BWRAP_DOCTOR_RULES", &env_file),
+        ],
+    );
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ours = scratch.display().to_string();
+    let problems: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("problem ") && l.contains(&ours))
+        .collect();
+    assert_eq!(
+        problems,
+        [&format!(
+            "problem skipped rules from {d}: 1 error (cannot read the rules directory {d}: Permission denied (os error 13)); run 'bwrap-doctor rules lint' for details",
+            d = dir.display()
+        )],
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("rule userns-max-zero.enospc active")),
+        "the other sources still load: {lines:#?}"
+    );
+}
