@@ -114,6 +114,20 @@ pub enum RulesCommand {
     /// List the rules in force, where each comes from, and what was overridden or disabled.
     #[command(after_help = "Example:\n  bwrap-doctor rules list")]
     List,
+    /// Check every rule file (built-in, system, user, BWRAP_DOCTOR_RULES) and point at each problem.
+    #[command(after_help = "\
+Examples:
+  bwrap-doctor rules lint
+  BWRAP_DOCTOR_RULES=./my-rules.toml bwrap-doctor rules lint --project
+
+The built-in rules are always held to the project's standard: every rule
+has a positive and a negative example.
+Exit status: 0 no errors (warnings allowed); 1 errors.")]
+    Lint {
+        /// Hold every file to the project's standard (examples of both kinds).
+        #[arg(long)]
+        project: bool,
+    },
     /// Run every rule's own examples: validated, false positive, false negative.
     #[command(after_help = "\
 Examples:
@@ -166,6 +180,10 @@ fn run(cli: Cli) -> i32 {
         Command::Rules(RulesCommand::List) => {
             output::init_color(cli.color, output::stdout_is_terminal());
             rules::list()
+        }
+        Command::Rules(RulesCommand::Lint { project }) => {
+            let color = output::init_color(cli.color, output::stdout_is_terminal());
+            rules::lint(project, color)
         }
         Command::Rules(RulesCommand::Test { filter }) => {
             output::init_color(cli.color, output::stdout_is_terminal());

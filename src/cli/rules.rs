@@ -37,6 +37,13 @@ pub fn list() -> i32 {
     if set.problems.is_empty() { 0 } else { 1 }
 }
 
+/// Lint every source.
+pub fn lint(project: bool, color: bool) -> i32 {
+    let report = rules::lint(&Locations::standard(), project);
+    print!("{}", report.render(color));
+    if report.is_clean() { 0 } else { 1 }
+}
+
 /// Run every rule's examples.
 pub fn test(filter: Option<&str>) -> i32 {
     let set = rules::load(&Locations::standard());

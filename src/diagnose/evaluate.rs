@@ -25,11 +25,8 @@ pub fn holds(test: &Test, obs: &Obs, field: Option<&str>) -> Option<bool> {
         Test::NotIn(set) => !set.iter().any(|w| same(v, w)),
         Test::Matches(re) => re.is_match(&text(v)),
         Test::Exists(want) => *want,
-        Test::Contains(item) => match v {
-            Value::Array(items) => items.iter().any(|i| same(i, item) || contains_obj(i, item)),
-            Value::String(s) => s.contains(&text(item)),
-            _ => false,
-        },
+        Test::Contains(item) => contains(v, item),
+        Test::NotContains(item) => !contains(v, item),
         Test::Empty(want) => {
             let empty = match v {
                 Value::Array(a) => a.is_empty(),
@@ -50,8 +47,16 @@ pub fn holds(test: &Test, obs: &Obs, field: Option<&str>) -> Option<bool> {
 fn holds_on_absent(test: &Test) -> bool {
     match test {
         Test::Exists(want) => !*want,
-        Test::NotEquals(_) | Test::NotIn(_) => true,
+        Test::NotEquals(_) | Test::NotIn(_) | Test::NotContains(_) => true,
         Test::Empty(want) => *want,
+        _ => false,
+    }
+}
+
+fn contains(v: &Value, item: &Value) -> bool {
+    match v {
+        Value::Array(items) => items.iter().any(|i| same(i, item) || contains_obj(i, item)),
+        Value::String(s) => s.contains(&text(item)),
         _ => false,
     }
 }

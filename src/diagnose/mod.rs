@@ -127,6 +127,7 @@ fn wants(c: &Condition) -> String {
         Exists(true) => "present".into(),
         Exists(false) => "absent".into(),
         Contains(x) => format!("contains {}", v(x)),
+        NotContains(x) => format!("does not contain {}", v(x)),
         Empty(true) => "empty".into(),
         Empty(false) => "not empty".into(),
         GreaterThan(n) => format!("> {n}"),

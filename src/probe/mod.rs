@@ -521,6 +521,23 @@ pub const CATALOGUE: &[Probe] = &[
         "string (bubblewrap version)",
         "the first release that has this option"
     ),
+    // generated fixes (texts for rules to show)
+    probe!(
+        "fix.apparmor_profile_file",
+        false,
+        Derived,
+        false,
+        "string (path)",
+        "where the AppArmor profile for the bwrap that ran goes"
+    ),
+    probe!(
+        "fix.apparmor_profile",
+        false,
+        Derived,
+        false,
+        "string (profile text)",
+        "an AppArmor profile letting the bwrap that ran create user namespaces"
+    ),
 ];
 
 /// The catalogue entry for a key, if any.
@@ -578,6 +595,13 @@ pub fn derive(facts: &Facts, key: &str) -> Option<Obs> {
             None => Obs::unavailable("the bwrap that ran is not known"),
         },
         k if k.starts_with("args.") => args::derive(&facts.ctx, k, arg),
+        k if k.starts_with("fix.") => match &facts.ctx.bwrap {
+            Some(b) if k == "fix.apparmor_profile_file" => {
+                Obs::seen(crate::fix::apparmor::profile_file(b))
+            }
+            Some(b) => Obs::seen(crate::fix::apparmor::profile(b)),
+            None => Obs::unavailable("the bwrap that ran is not known"),
+        },
         k if k.starts_with("apparmor.") => apparmor::derive(facts, k),
         _ => return None,
     })

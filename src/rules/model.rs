@@ -64,6 +64,8 @@ pub enum Test {
     Exists(bool),
     /// A list contains this value, or a string contains this text.
     Contains(Value),
+    /// The opposite of `Contains`; holds for an absent fact.
+    NotContains(Value),
     /// A list is empty (`true`) or not (`false`).
     Empty(bool),
     /// Integer comparisons.

@@ -128,7 +128,10 @@ const FACTS_HELP: &str = "the fact keys are listed in rules/README.md (\"Fact ke
 /// of its value (`{ok, step, errno, message}`); `None` when the value is
 /// not an object.
 pub(super) fn object_fields(p: &Probe) -> Option<Vec<&'static str>> {
-    let v = p.value.strip_prefix('{')?;
+    // An object, or a list of objects (a field of a list is each item's
+    // field, joined, when rendered).
+    let v = p.value.strip_prefix("list of ").unwrap_or(p.value);
+    let v = v.strip_prefix('{')?;
     let inner = &v[..v.find('}')?];
     Some(inner.split(',').map(str::trim).collect())
 }
@@ -936,6 +939,7 @@ fn test(d: &mut Diags<'_>, t: &Table<'_, '_>, key: &str) -> Option<Test> {
         "equals" => json(d, v, key).map(Test::Equals),
         "not_equals" => json(d, v, key).map(Test::NotEquals),
         "contains" => json(d, v, key).map(Test::Contains),
+        "not_contains" => json(d, v, key).map(Test::NotContains),
         "in" | "not_in" => {
             let DeValue::Array(items) = v.get_ref() else {
                 d.error(

@@ -18,6 +18,7 @@ macro_rules! tests {
 }
 
 mod cli;
+mod diagnosis;
 mod probe;
 mod rules;
 mod shim;
@@ -47,6 +48,7 @@ fn all_tests() -> Vec<Test> {
     v.extend(cli::tests());
     v.extend(probe::tests());
     v.extend(rules::tests());
+    v.extend(diagnosis::tests());
     v
 }
 

@@ -14,7 +14,6 @@ pub enum ArgTest {
     /// The low 32 bits have any of these bits set.
     AnyBits(u32),
     /// The low 32 bits equal this value.
-    #[allow(dead_code)] // for the loopback (sendto) reproductions
     Equals(u32),
 }
 

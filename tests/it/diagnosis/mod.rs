@@ -1,0 +1,13 @@
+//! The diagnosis: real bwrap failures reproduced on this machine and run
+//! through the installed shim; fixture hosts through `explain --snapshot`;
+//! the rules' own examples; the JSON output.
+
+mod reproduce;
+
+use crate::Test;
+
+pub fn tests() -> Vec<Test> {
+    let mut v = Vec::new();
+    v.extend(reproduce::tests());
+    v
+}

@@ -1,0 +1,243 @@
+//! Real failures (hostlab.md recipes), each run twice — directly and
+//! through the shim — as a new user would meet them: bwrap's own line must
+//! come first and unchanged, then a diagnosis that names the right cause.
+
+use crate::support::{self, As, Output, seccomp};
+use crate::{Body, Test};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+pub fn tests() -> Vec<Test> {
+    tests![
+        Each userns_refused_by_a_seccomp_filter_is_diagnosed_as_seccomp_not_the_sysctl,
+        Once root_without_cap_sys_admin_is_diagnosed_as_missing_privileges,
+        Each max_user_namespaces_zero_is_diagnosed,
+        Once max_net_namespaces_zero_is_diagnosed_when_a_network_namespace_is_asked_for,
+        Once nesting_depth_is_diagnosed_as_a_nested_limit,
+        Once an_execute_only_bwrap_is_diagnosed_as_unreadable,
+        Each loopback_refused_by_a_seccomp_filter_is_diagnosed,
+        Once loopback_without_cap_net_admin_is_diagnosed_as_missing_privileges,
+        Each symlinked_destinations_are_diagnosed_with_the_symlink,
+        Each a_missing_bind_source_is_diagnosed,
+    ]
+}
+
+/// Run `wrapper… BWRAP args…` with BWRAP the real bwrap, then the shim.
+pub fn twice(
+    who: As,
+    wrapper: &[&str],
+    args: &[&str],
+    setup: &dyn Fn(&mut Command),
+) -> (Output, Output) {
+    let inst = support::install();
+    let real = support::real_bwrap().display().to_string();
+    let shim = inst.shim.display().to_string();
+    let run = |bwrap: &str| {
+        let mut argv: Vec<String> = wrapper.iter().map(|s| s.to_string()).collect();
+        argv.push(bwrap.to_string());
+        argv.extend(args.iter().map(|s| s.to_string()));
+        let mut c = Command::new(&argv[0]);
+        c.args(&argv[1..])
+            .env_clear()
+            .env("PATH", inst.path_var())
+            .env("HOME", "/")
+            .env("NO_COLOR", "1")
+            .current_dir("/");
+        setup(&mut c);
+        who.apply(&mut c);
+        support::run(&mut c)
+    };
+    (run(&real), run(&shim))
+}
+
+/// bwrap's own words first and unchanged; then the diagnosis.
+pub fn assert_diagnosed(direct: &Output, shim: &Output, rule: Option<&str>) -> String {
+    assert_eq!(direct.status.code(), Some(1), "the recipe did not fail: {}", direct.stderr_text());
+    assert_eq!(shim.status.code(), direct.status.code(), "exit status differs");
+    let (d, s) = (direct.stderr_text(), shim.stderr_text());
+    assert!(d.starts_with("bwrap: "), "direct: {d}");
+    assert!(
+        s.starts_with(&d),
+        "bwrap's message is not first and unchanged through the shim:\n--- direct\n{d}--- shim\n{s}"
+    );
+    let diagnosis = s[d.len()..].to_string();
+    match rule {
+        Some(id) => {
+            assert!(
+                diagnosis.contains(&format!("rule: {id} (")),
+                "expected rule {id} to be confirmed; got:\n{diagnosis}"
+            );
+            assert!(!diagnosis.contains("no cause could be confirmed"), "{diagnosis}");
+        }
+        None => assert!(
+            diagnosis.contains("no cause could be confirmed"),
+            "expected no confirmed cause; got:\n{diagnosis}"
+        ),
+    }
+    diagnosis
+}
+
+fn deny_userns() -> Vec<seccomp::Deny> {
+    let user = libc::CLONE_NEWUSER as u32;
+    vec![
+        seccomp::Deny::syscall(libc::SYS_clone, libc::EPERM).when(0, seccomp::ArgTest::AnyBits(user)),
+        seccomp::Deny::syscall(libc::SYS_unshare, libc::EPERM).when(0, seccomp::ArgTest::AnyBits(user)),
+        seccomp::Deny::syscall(libc::SYS_clone3, libc::ENOSYS),
+    ]
+}
+
+fn userns_refused_by_a_seccomp_filter_is_diagnosed_as_seccomp_not_the_sysctl(who: &As) {
+    // hostlab 2a (user), 2c (root with --unshare-all).
+    let deny = deny_userns();
+    let (direct, shim) = twice(*who, &[], &["--unshare-all", "--ro-bind", "/", "/", "true"], &|c| {
+        seccomp::apply(c, &deny)
+    });
+    let d = assert_diagnosed(&direct, &shim, Some("seccomp-filter.userns"));
+    assert!(d.contains("[seccomp-filter]"), "{d}");
+}
+
+fn root_without_cap_sys_admin_is_diagnosed_as_missing_privileges() {
+    // hostlab 2d
+    let (direct, shim) = twice(
+        As::Root,
+        &["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"],
+        &["--unshare-pid", "--ro-bind", "/", "/", "true"],
+        &|_| {},
+    );
+    assert_diagnosed(&direct, &shim, Some("container-no-privileges.root-namespaces"));
+}
+
+fn max_user_namespaces_zero_is_diagnosed(who: &As) {
+    // hostlab 1a/1b: the limit is 0 only inside a child user namespace.
+    let (direct, shim) = twice(
+        *who,
+        &["unshare", "-Ur", "sh", "-c", "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"", "sh"],
+        &["--unshare-user", "--ro-bind", "/", "/", "true"],
+        &|_| {},
+    );
+    assert_diagnosed(&direct, &shim, Some("userns-max-zero.user"));
+}
+
+fn max_net_namespaces_zero_is_diagnosed_when_a_network_namespace_is_asked_for() {
+    // hostlab 1c
+    let (direct, shim) = twice(
+        As::User,
+        &["unshare", "-Ur", "sh", "-c", "echo 0 > /proc/sys/user/max_net_namespaces && exec \"$@\"", "sh"],
+        &["--unshare-net", "--ro-bind", "/", "/", "true"],
+        &|_| {},
+    );
+    assert_diagnosed(&direct, &shim, Some("userns-max-zero.net"));
+}
+
+fn nesting_depth_is_diagnosed_as_a_nested_limit() {
+    // hostlab 1d: 33 nested user namespaces.
+    let inst = support::install();
+    let script = inst.scratch().join("nest.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nn=$1; shift\nif [ \"$n\" -gt 0 ]; then exec unshare -Ur \"$0\" $((n-1)) \"$@\"; fi\nexec \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let s = script.display().to_string();
+    let (direct, shim) = twice(
+        As::User,
+        &[&s, "33"],
+        &["--unshare-user", "--ro-bind", "/", "/", "true"],
+        &|_| {},
+    );
+    assert_diagnosed(&direct, &shim, Some("nested-userns-limit.depth"));
+}
+
+fn an_execute_only_bwrap_is_diagnosed_as_unreadable() {
+    // hostlab 3a: a root-owned 0711 copy, run by the unprivileged user.
+    let inst = support::install();
+    let dir = inst.scratch().join("xonly");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = dir.join("bwrap");
+    std::fs::copy(support::real_bwrap(), &copy).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o711)).unwrap();
+    if !support::is_root() {
+        support::skip("needs root to make a root-owned execute-only copy of bwrap");
+    }
+    let c = copy.display().to_string();
+    let mut direct = Command::new(&copy);
+    direct.args(["--ro-bind", "/", "/", "true"]).env_clear().env("NO_COLOR", "1");
+    As::User.apply(&mut direct);
+    let mut shim = Command::new(&inst.shim);
+    shim.args(["--ro-bind", "/", "/", "true"])
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .env("PATH", inst.path_var())
+        .env("BWRAP_DOCTOR_REAL_BWRAP", &c);
+    As::User.apply(&mut shim);
+    let (d, s) = (support::run(&mut direct), support::run(&mut shim));
+    let text = assert_diagnosed(&d, &s, Some("bwrap-binary-unreadable"));
+    assert!(text.contains(&format!("sudo chmod a+r {c}")), "{text}");
+}
+
+fn loopback_refused_by_a_seccomp_filter_is_diagnosed(who: &As) {
+    // hostlab 4a: sendto with a sockaddr_nl (addrlen 12) fails with EPERM.
+    let deny = [seccomp::Deny::syscall(libc::SYS_sendto, libc::EPERM)
+        .when(5, seccomp::ArgTest::Equals(12))];
+    let (direct, shim) = twice(*who, &[], &["--ro-bind", "/", "/", "--unshare-net", "true"], &|c| {
+        seccomp::apply(c, &deny)
+    });
+    assert!(direct.stderr_text().starts_with("bwrap: loopback: Failed RTM_NEWADDR"));
+    assert_diagnosed(&direct, &shim, Some("seccomp-filter.loopback"));
+}
+
+fn loopback_without_cap_net_admin_is_diagnosed_as_missing_privileges() {
+    // hostlab 4c
+    let (direct, shim) = twice(
+        As::Root,
+        &["setpriv", "--bounding-set=-net_admin", "--inh-caps=-net_admin"],
+        &["--ro-bind", "/", "/", "--unshare-net", "true"],
+        &|_| {},
+    );
+    assert_diagnosed(&direct, &shim, Some("container-no-privileges.loopback"));
+}
+
+fn symlink_fixture(dir: &Path, uid: u32) {
+    for d in ["proj/sub", "target_dir", "src_dir", "src_self/.self"] {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    std::fs::write(dir.join("target_file"), "t").unwrap();
+    std::fs::write(dir.join("src_file"), "s").unwrap();
+    let link = |target: &str, name: &str| std::os::unix::fs::symlink(target, dir.join("proj").join(name)).unwrap();
+    link(&dir.join("target_dir").display().to_string(), ".abs_dir");
+    link(&dir.join("target_file").display().to_string(), ".abs_file");
+    link(".", ".self");
+    let _ = Command::new("chown").arg("-R").arg(uid.to_string()).arg(dir).status();
+}
+
+fn symlinked_destinations_are_diagnosed_with_the_symlink(who: &As) {
+    // hostlab §6: s01, s02, s20, s25, s26.
+    let dir = support::install().scratch().join("sym");
+    symlink_fixture(&dir, who.uid());
+    let p = |s: &str| dir.join(s).display().to_string();
+    let cases: Vec<Vec<String>> = vec![
+        vec!["--ro-bind".into(), p("src_dir"), p("proj/.abs_dir")],
+        vec!["--ro-bind".into(), p("src_file"), p("proj/.abs_file")],
+        vec!["--tmpfs".into(), p("proj/.abs_dir")],
+        vec!["--ro-bind".into(), p("src_self"), p("proj/.self")],
+        vec!["--ro-bind".into(), p("src_dir"), p("proj/.self")],
+    ];
+    for extra in cases {
+        let mut args = vec!["--ro-bind", "/", "/"];
+        args.extend(extra.iter().map(String::as_str));
+        args.push("true");
+        let (direct, shim) = twice(*who, &[], &args, &|_| {});
+        let d = assert_diagnosed(&direct, &shim, Some("bind-dest-symlink"));
+        assert!(d.contains(&p("proj/")), "the diagnosis names the link: {d}");
+    }
+}
+
+fn a_missing_bind_source_is_diagnosed(who: &As) {
+    let missing = support::install().scratch().join("does-not-exist").display().to_string();
+    let (direct, shim) = twice(*who, &[], &["--ro-bind", "/", "/", "--ro-bind", &missing, "/mnt", "true"], &|_| {});
+    let d = assert_diagnosed(&direct, &shim, Some("bind-source-missing"));
+    assert!(d.contains(&missing), "{d}");
+}
