@@ -151,9 +151,10 @@ fn later_sources_override_and_disable_by_id() {
         .map(String::as_str)
         .filter(|l| {
             (l.starts_with("problem ") && !l.contains("/etc/bwrap-doctor/"))
-                || ["userns-", "local."]
+                || (["userns-", "local."]
                     .iter()
                     .any(|p| l.starts_with(&format!("rule {p}")))
+                    && !l.contains(" rules/"))
         })
         .collect();
     let user = dir.join("10-userns.toml");
