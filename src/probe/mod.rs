@@ -63,6 +63,42 @@ impl Host {
     pub fn is_live(&self) -> bool {
         self.root == Path::new("/")
     }
+
+    /// The text of the host file `abs`: `Err(Absent)` when it does not
+    /// exist, `Err(Unavailable)` when it cannot be read.
+    pub fn read_fact(&self, abs: &str) -> Result<String, Obs> {
+        self.read_to_string(abs).map_err(|e| io_obs(abs, &e))
+    }
+
+    /// Whether the host path `abs` exists (without following a final
+    /// symlink): `Err(Unavailable)` when that cannot be told.
+    pub fn exists(&self, abs: &str) -> Result<bool, Obs> {
+        match std::fs::symlink_metadata(self.path(abs)) {
+            Ok(_) => Ok(true),
+            Err(e) if is_missing(&e) => Ok(false),
+            Err(e) => Err(Obs::unavailable(format!("cannot look at {abs}: {e}"))),
+        }
+    }
+}
+
+/// A missing path: ENOENT, or ENOTDIR (a component is not a directory).
+pub(crate) fn is_missing(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
+}
+
+/// An I/O error as an observation: absent when the thing is missing,
+/// unavailable otherwise.
+pub(crate) fn io_obs(what: &str, e: &std::io::Error) -> Obs {
+    if is_missing(e) {
+        Obs::Absent
+    } else {
+        Obs::unavailable(format!("cannot read {what}: {e}"))
+    }
+}
+
+/// Turn `Result<Obs, Obs>` (early-return style) into the observation.
+pub(crate) fn flat(r: Result<Obs, Obs>) -> Obs {
+    r.unwrap_or_else(|o| o)
 }
 
 /// What is known about the failing call itself.
@@ -549,9 +585,9 @@ pub fn observe(host: &Host, facts: &Facts, key: &str) -> Obs {
     match p.key {
         "sysctl." => sysctl::read(host, arg),
         k if k.starts_with("kernel.") || k.starts_with("os.") || k == "lsm.list" => {
-            system::observe(host, k)
+            system::observe(host, facts, k)
         }
-        k if k.starts_with("selinux.") => system::observe(host, k),
+        k if k.starts_with("selinux.") => system::observe(host, facts, k),
         k if k.starts_with("apparmor.") => apparmor::observe(host, facts, k),
         k if k.starts_with("bwrap.") => bwrap::observe(host, facts, k),
         k if k.starts_with("caller.") => caller::observe(host, k),
