@@ -10,6 +10,7 @@ mod bwrap;
 mod caller;
 mod container;
 mod experiment;
+mod forked;
 mod paths;
 mod sysctl;
 mod system;
