@@ -10,6 +10,9 @@
 //! - `mini-shell STATUS CMD…`: a job-control shell in miniature: makes the
 //!   pty on stdin its controlling terminal, runs CMD in its own foreground
 //!   process group, and logs what `waitpid` reports to STATUS.
+//! - `facts [--bwrap P] [--args A… --] [--leftovers] KEY…`: observes facts
+//!   on the live host as this process and prints them as JSON (see
+//!   `probe::helper_main`).
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -23,6 +26,7 @@ pub fn main(args: &[String]) -> ! {
         "probe" => probe(rest),
         "fake-bwrap" => fake_bwrap(rest),
         "mini-shell" => mini_shell(rest),
+        "facts" => crate::probe::helper_main(rest),
         _ => {
             eprintln!("helper: unknown mode {mode:?}");
             std::process::exit(2)
