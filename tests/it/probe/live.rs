@@ -278,17 +278,32 @@ fn live_bwrap_version_times_out_and_is_killed() {
         start.elapsed()
     );
     // Killed, both of them, not left sleeping.
+    let s = s.to_string();
     support::eventually(
         "the hung processes to be gone",
         Duration::from_secs(3),
-        || {
-            let left = Command::new("pgrep")
-                .args(["-f", &s.to_string()])
-                .output()
-                .unwrap();
-            left.stdout.is_empty().then_some(())
-        },
+        || running_with_arg0(&s).is_empty().then_some(()),
     );
+}
+
+/// Live processes whose argv[0] is `arg0` (zombies have an empty cmdline).
+fn running_with_arg0(arg0: &str) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| c.split(|&b| b == 0).next() == Some(arg0.as_bytes()))
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
 }
 
 fn live_bwrap_version_of_something_else_is_unavailable() {
