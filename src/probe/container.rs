@@ -292,15 +292,15 @@ fn chroot(host: &Host) -> Obs {
     if !host.is_live() {
         return Obs::unavailable("a chroot can be observed only on the live host");
     }
-    let ours = match std::fs::metadata("/") {
+    let ours = match std::fs::metadata(host.path("/")) {
         Ok(m) => (m.dev(), m.ino()),
         Err(e) => return Obs::unavailable(format!("cannot stat /: {e}")),
     };
-    let why = match std::fs::metadata("/proc/1/root") {
+    let why = match std::fs::metadata(host.path("/proc/1/root")) {
         Ok(m) => return Obs::seen((m.dev(), m.ino()) != ours),
         Err(e) => format!("cannot look at /proc/1/root: {e}"),
     };
-    match std::fs::read_to_string("/proc/self/mountinfo") {
+    match host.read_to_string("/proc/self/mountinfo") {
         Ok(text) if !has_root_mount(&text) => Obs::seen(true),
         Ok(_) => Obs::unavailable(format!("{why}; / is a mount point")),
         Err(e) => Obs::unavailable(format!("{why}; cannot read /proc/self/mountinfo: {e}")),
