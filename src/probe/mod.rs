@@ -10,6 +10,7 @@ mod bwrap;
 mod caller;
 mod container;
 mod experiment;
+mod forked;
 mod paths;
 mod sysctl;
 mod system;
@@ -63,6 +64,42 @@ impl Host {
     pub fn is_live(&self) -> bool {
         self.root == Path::new("/")
     }
+
+    /// The text of the host file `abs`: `Err(Absent)` when it does not
+    /// exist, `Err(Unavailable)` when it cannot be read.
+    pub fn read_fact(&self, abs: &str) -> Result<String, Obs> {
+        self.read_to_string(abs).map_err(|e| io_obs(abs, &e))
+    }
+
+    /// Whether the host path `abs` exists (without following a final
+    /// symlink): `Err(Unavailable)` when that cannot be told.
+    pub fn exists(&self, abs: &str) -> Result<bool, Obs> {
+        match std::fs::symlink_metadata(self.path(abs)) {
+            Ok(_) => Ok(true),
+            Err(e) if is_missing(&e) => Ok(false),
+            Err(e) => Err(Obs::unavailable(format!("cannot look at {abs}: {e}"))),
+        }
+    }
+}
+
+/// A missing path: ENOENT, or ENOTDIR (a component is not a directory).
+pub(crate) fn is_missing(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
+}
+
+/// An I/O error as an observation: absent when the thing is missing,
+/// unavailable otherwise.
+pub(crate) fn io_obs(what: &str, e: &std::io::Error) -> Obs {
+    if is_missing(e) {
+        Obs::Absent
+    } else {
+        Obs::unavailable(format!("cannot read {what}: {e}"))
+    }
+}
+
+/// Turn `Result<Obs, Obs>` (early-return style) into the observation.
+pub(crate) fn flat(r: Result<Obs, Obs>) -> Obs {
+    r.unwrap_or_else(|o| o)
 }
 
 /// What is known about the failing call itself.
@@ -114,8 +151,9 @@ macro_rules! probe {
     };
 }
 
-/// Every fact a rule may ask for. `docs/snapshot.md` is generated from the
-/// same list (`bwrap-doctor snapshot --keys`).
+/// Every fact a rule may ask for. The key table of `docs/snapshot.md` is
+/// generated from this list ([`catalogue_table`]; a unit test keeps it in
+/// step).
 pub const CATALOGUE: &[Probe] = &[
     // system
     probe!(
@@ -171,7 +209,7 @@ pub const CATALOGUE: &[Probe] = &[
         false,
         Host,
         true,
-        "list of strings",
+        "list of strings; absent without securityfs",
         "active LSMs (/sys/kernel/security/lsm)"
     ),
     probe!(
@@ -220,8 +258,8 @@ pub const CATALOGUE: &[Probe] = &[
         false,
         Host,
         true,
-        "list of {file, name, attach, flags, userns, unconfined, disabled}",
-        "profiles in /etc/apparmor.d and the executable paths they attach to"
+        "list of {file, name, attach, flags, userns, unconfined, disabled}; absent without /etc/apparmor.d",
+        "profiles in /etc/apparmor.d and the executable paths they attach to (attach: variables expanded, null when none)"
     ),
     probe!(
         "apparmor.covering_profile",
@@ -229,7 +267,7 @@ pub const CATALOGUE: &[Probe] = &[
         Derived,
         false,
         "{file, name, attach}; absent if none",
-        "the profile file that attaches to the bwrap that ran and allows userns"
+        "the profile file that attaches to the bwrap that ran (bwrap.path or bwrap.realpath), allows userns, is not disabled, and is loaded when the loaded list is known"
     ),
     probe!(
         "apparmor.bwrap_exceptions",
@@ -237,7 +275,7 @@ pub const CATALOGUE: &[Probe] = &[
         Derived,
         false,
         "list of {file, name, attach}",
-        "profiles that allow userns for some bwrap path (e.g. Ubuntu's bwrap-userns-restrict)"
+        "profiles (not disabled) that allow userns, or are unconfined, for an executable whose path or profile name mentions bwrap (e.g. Ubuntu's bwrap-userns-restrict)"
     ),
     // SELinux
     probe!(
@@ -254,7 +292,7 @@ pub const CATALOGUE: &[Probe] = &[
         Host,
         true,
         "string",
-        "the caller's SELinux context"
+        "the caller's SELinux context; absent when SELinux is not active"
     ),
     // the bwrap that ran
     probe!(
@@ -296,7 +334,7 @@ pub const CATALOGUE: &[Probe] = &[
         Host,
         true,
         "bool",
-        "the caller can read the file (an execute-only bwrap is not dumpable)"
+        "the caller can read the file (an execute-only bwrap is not dumpable); on a fixture, from the mode bits and caller.euid"
     ),
     probe!(
         "bwrap.file_caps",
@@ -379,7 +417,7 @@ pub const CATALOGUE: &[Probe] = &[
         Host,
         true,
         "bool",
-        "the caller is in the initial user namespace (uid_map \"0 0 4294967295\")"
+        "the caller is in the initial user namespace (/proc/self/ns/user is user:[4026531837]; without that link, uid_map \"0 0 4294967295\")"
     ),
     probe!(
         "caller.uid_map",
@@ -395,8 +433,8 @@ pub const CATALOGUE: &[Probe] = &[
         false,
         Host,
         true,
-        "docker | podman | lxc | kubernetes | systemd-nspawn | wsl1 | wsl2 | gvisor | flatpak | bwrap | chroot | none",
-        "what the caller runs inside"
+        "docker | podman | lxc | kubernetes | systemd-nspawn | wsl1 | wsl2 | gvisor | flatpak | bwrap | chroot | other | none",
+        "what the caller runs inside: the strongest sign, in order WSL, gVisor, Flatpak, Docker, Podman, systemd's container type, Kubernetes, /proc/1/cgroup, an outer bwrap, a chroot (other: a container type systemd names that is none of these)"
     ),
     probe!(
         "container.evidence",
@@ -412,15 +450,15 @@ pub const CATALOGUE: &[Probe] = &[
         Host,
         true,
         "bool",
-        "an ancestor process (or pid 1) is bwrap"
+        "an ancestor process (or pid 1) is bwrap (bwrap-doctor shims skipped)"
     ),
     probe!(
         "chroot",
         false,
         Host,
         true,
-        "bool",
-        "the caller's root is not its mount namespace's root"
+        "bool; live host only",
+        "the caller's root is not pid 1's root"
     ),
     // experiments (forked child, time-bounded)
     probe!(
@@ -429,7 +467,7 @@ pub const CATALOGUE: &[Probe] = &[
         Experiment,
         true,
         "{ok, step, errno, message}",
-        "create a user namespace and write its uid/gid maps"
+        "create a user namespace and write its maps, as bwrap does (also for root); steps: unshare(CLONE_NEWUSER), write /proc/self/uid_map, write /proc/self/setgroups, write /proc/self/gid_map"
     ),
     probe!(
         "experiment.netns",
@@ -437,7 +475,7 @@ pub const CATALOGUE: &[Probe] = &[
         Experiment,
         true,
         "{ok, step, errno, message}",
-        "add a network namespace and bring up loopback (RTM_NEWADDR, RTM_NEWLINK)"
+        "add a network namespace (with a user namespace unless root and the call asks for none) and bring up loopback; steps: unshare(CLONE_NEWUSER|CLONE_NEWNET) or unshare(CLONE_NEWNET), the map writes, loopback socket(AF_NETLINK), loopback RTM_NEWADDR, loopback RTM_NEWLINK; errno is the kernel's own"
     ),
     probe!(
         "experiment.proc_mount",
@@ -445,7 +483,7 @@ pub const CATALOGUE: &[Probe] = &[
         Experiment,
         true,
         "{ok, step, errno, message}",
-        "mount a new procfs in new user, mount and pid namespaces"
+        "mount a new procfs as pid 1 of new mount and pid namespaces (and a user namespace unless root and the call asks for none); steps: unshare(CLONE_NEWUSER|CLONE_NEWNS|CLONE_NEWPID) or unshare(CLONE_NEWNS|CLONE_NEWPID), the map writes, fork (pid 1 of the new pid namespace), mount --make-rprivate /, mount proc"
     ),
     // paths (argument: an absolute host path)
     probe!(
@@ -470,7 +508,7 @@ pub const CATALOGUE: &[Probe] = &[
         Host,
         false,
         "string (nfs, fuse, autofs, tmpfs, …); absent if missing",
-        "file system type"
+        "file system type (statfs, following symlinks; live host only)"
     ),
     // the failing call's arguments
     probe!(
@@ -566,9 +604,9 @@ pub fn observe(host: &Host, facts: &Facts, key: &str) -> Obs {
     match p.key {
         "sysctl." => sysctl::read(host, arg),
         k if k.starts_with("kernel.") || k.starts_with("os.") || k == "lsm.list" => {
-            system::observe(host, k)
+            system::observe(host, facts, k)
         }
-        k if k.starts_with("selinux.") => system::observe(host, k),
+        k if k.starts_with("selinux.") => system::observe(host, facts, k),
         k if k.starts_with("apparmor.") => apparmor::observe(host, facts, k),
         k if k.starts_with("bwrap.") => bwrap::observe(host, facts, k),
         k if k.starts_with("caller.") => caller::observe(host, k),
@@ -612,6 +650,80 @@ pub fn snapshot_keys() -> impl Iterator<Item = &'static str> {
     CATALOGUE.iter().filter(|p| p.in_snapshot).map(|p| p.key)
 }
 
+/// Record this host: every catalogue key marked for snapshots, and the
+/// sysctls of [`SNAPSHOT_SYSCTLS`]. Schema: docs/snapshot.md.
+pub fn collect_snapshot(host: &Host, ctx: Context) -> crate::facts::Snapshot {
+    let facts = Facts::live(host, ctx);
+    let mut out = std::collections::BTreeMap::new();
+    for key in snapshot_keys() {
+        out.insert(key.to_string(), facts.get(key));
+    }
+    for name in SNAPSHOT_SYSCTLS {
+        let key = format!("sysctl.{name}");
+        let obs = facts.get(&key);
+        out.insert(key, obs);
+    }
+    crate::facts::Snapshot {
+        schema: crate::facts::SNAPSHOT_SCHEMA.to_string(),
+        schema_version: crate::facts::SNAPSHOT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        taken_at: rfc3339_utc(std::time::SystemTime::now()),
+        facts: out,
+    }
+}
+
+/// "2026-11-22T10:04:05Z" (whole seconds, UTC).
+pub fn rfc3339_utc(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The key table of docs/snapshot.md, generated from [`CATALOGUE`].
+pub fn catalogue_table() -> String {
+    let mut t = String::from(
+        "| key | how | in snapshot | value | meaning |\n| --- | --- | --- | --- | --- |\n",
+    );
+    let cell = |s: &str| s.replace('|', "\\|");
+    for p in CATALOGUE {
+        let key = if p.takes_arg {
+            format!("`{}…`", p.key)
+        } else {
+            format!("`{}`", p.key)
+        };
+        let how = match p.kind {
+            Kind::Host => "host",
+            Kind::Experiment => "experiment",
+            Kind::Derived => "derived",
+        };
+        t.push_str(&format!(
+            "| {key} | {how} | {} | {} | {} |\n",
+            if p.in_snapshot { "yes" } else { "no" },
+            cell(p.value),
+            cell(p.meaning)
+        ));
+    }
+    t
+}
+
 /// The sysctls a snapshot records (a family needs its names spelled out).
 pub const SNAPSHOT_SYSCTLS: &[&str] = &[
     "kernel.unprivileged_userns_clone",
@@ -628,3 +740,71 @@ pub const SNAPSHOT_SYSCTLS: &[&str] = &[
     "kernel.yama.ptrace_scope",
     "fs.mount-max",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = include_str!("../../docs/snapshot.md");
+    const BEGIN: &str = "<!-- catalogue:begin (generated by probe::catalogue_table) -->\n";
+    const END: &str = "<!-- catalogue:end -->";
+
+    /// docs/snapshot.md carries the catalogue's table verbatim. To refresh
+    /// it: `BWRAP_DOCTOR_BLESS=1 cargo test --lib snapshot_doc`.
+    #[test]
+    fn snapshot_doc_lists_every_catalogue_key() {
+        let table = catalogue_table();
+        let (Some(b), Some(e)) = (DOC.find(BEGIN), DOC.find(END)) else {
+            panic!("docs/snapshot.md lacks the catalogue markers");
+        };
+        let current = &DOC[b + BEGIN.len()..e];
+        if current != table && std::env::var_os("BWRAP_DOCTOR_BLESS").is_some() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/snapshot.md");
+            let new = format!("{}{}{}", &DOC[..b + BEGIN.len()], table, &DOC[e..]);
+            std::fs::write(path, new).expect("write docs/snapshot.md");
+            return;
+        }
+        assert_eq!(
+            current, table,
+            "docs/snapshot.md is stale: BWRAP_DOCTOR_BLESS=1 cargo test --lib snapshot_doc"
+        );
+        for p in CATALOGUE {
+            assert!(
+                current.contains(&format!("`{}", p.key)),
+                "{} missing",
+                p.key
+            );
+        }
+        for s in SNAPSHOT_SYSCTLS {
+            assert!(DOC.contains(&format!("sysctl.{s}")), "sysctl.{s} missing");
+        }
+    }
+
+    #[test]
+    fn snapshot_time_is_rfc3339_utc() {
+        use std::time::{Duration, UNIX_EPOCH};
+        assert_eq!(rfc3339_utc(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339_utc(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339_utc(UNIX_EPOCH + Duration::from_secs(1_798_761_599)),
+            "2026-12-31T23:59:59Z"
+        );
+    }
+
+    #[test]
+    fn catalogue_keys_are_unique_and_dispatch_to_a_probe() {
+        let mut seen = std::collections::BTreeSet::new();
+        for p in CATALOGUE {
+            assert!(seen.insert(p.key), "duplicate key {}", p.key);
+            let key = if p.takes_arg {
+                format!("{}x", p.key)
+            } else {
+                p.key.to_string()
+            };
+            assert_eq!(lookup(&key).map(|q| q.key), Some(p.key));
+        }
+    }
+}

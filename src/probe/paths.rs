@@ -1,8 +1,355 @@
-//! (being written)
+//! Paths named by the failing call (bind sources and destinations):
+//! path.exists:P, path.first_symlink:P, path.fstype:P.
+//!
+//! On the live host each probe runs in a forked child with the time bound:
+//! `lstat` and `statfs` on a hung network mount (NFS, a stale FUSE server,
+//! autofs) block, and the diagnosis must not. On a fixture the same walk
+//! runs in-process.
 
-use super::Host;
+use super::forked;
+use super::{Host, is_missing};
 use crate::facts::Obs;
+use serde_json::json;
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
 
-pub fn observe(_host: &Host, key: &str, _arg: &str) -> Obs {
-    Obs::unavailable(format!("{key}: probe not written yet"))
+pub fn observe(host: &Host, key: &str, arg: &str) -> Obs {
+    if !arg.starts_with('/') {
+        return Obs::unavailable(format!("{key}: not an absolute path: {arg:?}"));
+    }
+    let walk = Walk::new(host, arg);
+    let Some(walk) = walk else {
+        return Obs::unavailable(format!("{key}: the path contains a NUL byte"));
+    };
+    match key {
+        "path.exists:" => exists(host, &walk),
+        "path.first_symlink:" => first_symlink(host, &walk),
+        "path.fstype:" => fstype(host, &walk),
+        _ => Obs::unavailable(format!("no probe named {key}{arg}")),
+    }
+}
+
+/// A path taken apart for the walk: every prefix from the root, as the
+/// host sees it (for reports) and under the host root (for syscalls).
+struct Walk {
+    /// Host-absolute display form of each prefix ("/a", "/a/b"…).
+    shown: Vec<String>,
+    /// The same prefixes under the host root, ready for syscalls.
+    real: Vec<CString>,
+    /// The whole path (lexically normalised) under the host root.
+    full: CString,
+}
+
+impl Walk {
+    fn new(host: &Host, abs: &str) -> Option<Walk> {
+        let mut cur = PathBuf::from("/");
+        let mut shown = Vec::new();
+        let mut real = Vec::new();
+        for c in Path::new(abs).components() {
+            match c {
+                Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+                Component::ParentDir => {
+                    cur.pop();
+                }
+                Component::Normal(n) => {
+                    cur.push(n);
+                    shown.push(cur.display().to_string());
+                    real.push(CString::new(host.path(&cur).as_os_str().as_bytes()).ok()?);
+                }
+            }
+        }
+        let full = CString::new(host.path(&cur).as_os_str().as_bytes()).ok()?;
+        Some(Walk { shown, real, full })
+    }
+}
+
+/// What a walk step found, as the child reports it.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// Every component exists and none is a symlink.
+    Clear,
+    /// Component `i` is a symlink with this target.
+    Link(usize, Vec<u8>),
+    /// Component `i` could not be looked at: errno.
+    Error(usize, i32),
+}
+
+const TAG_CLEAR: u8 = 0;
+const TAG_LINK: u8 = 1;
+const TAG_ERROR: u8 = 2;
+
+/// The walk itself: `lstat` each prefix in order, stop at the first
+/// symlink or error. Async-signal-safe: no allocation (runs in a forked
+/// child on the live host).
+fn walk_prefixes(prefixes: &[CString], out: &mut forked::Out) {
+    for (i, p) in prefixes.iter().enumerate() {
+        // SAFETY: lstat into a zeroed stat buffer, on a NUL-terminated path.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        if unsafe { libc::lstat(p.as_ptr(), &mut st) } != 0 {
+            out.push(&[TAG_ERROR]);
+            out.push(&(i as u32).to_le_bytes());
+            out.push(&errno().to_le_bytes());
+            return;
+        }
+        if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+            let mut buf = [0u8; 4000];
+            // SAFETY: readlink into a buffer of the given size.
+            let n = unsafe { libc::readlink(p.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n < 0 {
+                out.push(&[TAG_ERROR]);
+                out.push(&(i as u32).to_le_bytes());
+                out.push(&errno().to_le_bytes());
+                return;
+            }
+            out.push(&[TAG_LINK]);
+            out.push(&(i as u32).to_le_bytes());
+            out.push(&buf[..n as usize]);
+            return;
+        }
+    }
+    out.push(&[TAG_CLEAR]);
+}
+
+fn errno() -> i32 {
+    // SAFETY: reading this thread's errno.
+    unsafe { *libc::__errno_location() }
+}
+
+fn decode_step(b: &[u8]) -> Option<Step> {
+    let tag = *b.first()?;
+    if tag == TAG_CLEAR {
+        return Some(Step::Clear);
+    }
+    let i = u32::from_le_bytes(b.get(1..5)?.try_into().ok()?) as usize;
+    match tag {
+        TAG_LINK => Some(Step::Link(i, b[5..].to_vec())),
+        TAG_ERROR => Some(Step::Error(
+            i,
+            i32::from_le_bytes(b.get(5..9)?.try_into().ok()?),
+        )),
+        _ => None,
+    }
+}
+
+/// Run `work` in a forked child on the live host, in-process on a fixture.
+fn run_bounded(
+    host: &Host,
+    what: &str,
+    work: impl FnOnce(&mut forked::Out),
+) -> Result<Vec<u8>, Obs> {
+    if host.is_live() {
+        // SAFETY: every `work` in this module makes only plain syscalls into
+        // stack buffers and pushes into `Out`; it does not allocate.
+        unsafe { forked::run(host.limit, work) }.map_err(|f| Obs::unavailable(f.reason(what)))
+    } else {
+        // A fixture is a local tree: nothing there can hang.
+        let mut out = forked::Out::default();
+        work(&mut out);
+        Ok(out.as_bytes().to_vec())
+    }
+}
+
+fn walk(host: &Host, w: &Walk, what: &str) -> Result<Step, Obs> {
+    let prefixes = &w.real;
+    let bytes = run_bounded(host, what, |out| walk_prefixes(prefixes, out))?;
+    decode_step(&bytes).ok_or_else(|| Obs::unavailable(format!("{what}: garbled answer")))
+}
+
+fn errno_text(e: i32) -> String {
+    std::io::Error::from_raw_os_error(e).to_string()
+}
+
+/// lstat(P): whether the path exists, without following a final symlink.
+fn exists(host: &Host, w: &Walk) -> Obs {
+    let full = &w.full;
+    let bytes = match run_bounded(host, "lstat", |out| {
+        // SAFETY: lstat into a zeroed buffer on a NUL-terminated path.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let r = unsafe { libc::lstat(full.as_ptr(), &mut st) };
+        let e = if r == 0 { 0 } else { errno() };
+        out.push(&e.to_le_bytes());
+    }) {
+        Ok(b) => b,
+        Err(o) => return o,
+    };
+    let Some(e) = bytes
+        .get(..4)
+        .and_then(|b| b.try_into().ok())
+        .map(i32::from_le_bytes)
+    else {
+        return Obs::unavailable("lstat: garbled answer");
+    };
+    match e {
+        0 => Obs::seen(true),
+        libc::ENOENT | libc::ENOTDIR => Obs::seen(false),
+        e => Obs::unavailable(format!("cannot look at the path: {}", errno_text(e))),
+    }
+}
+
+/// The first component of the path that is a symlink.
+fn first_symlink(host: &Host, w: &Walk) -> Obs {
+    match walk(host, w, "path walk") {
+        Err(o) => o,
+        Ok(Step::Clear) => Obs::Absent,
+        Ok(Step::Link(i, target)) => {
+            let target = String::from_utf8_lossy(&target).into_owned();
+            Obs::seen(json!({
+                "link": w.shown.get(i).cloned().unwrap_or_default(),
+                "absolute": target.starts_with('/'),
+                "target": target,
+            }))
+        }
+        Ok(Step::Error(_, libc::ENOENT | libc::ENOTDIR)) => Obs::Absent,
+        Ok(Step::Error(i, e)) => Obs::unavailable(format!(
+            "cannot look at {}: {}",
+            w.shown.get(i).map(String::as_str).unwrap_or("?"),
+            errno_text(e)
+        )),
+    }
+}
+
+/// statfs(P) (following symlinks, as bwrap does for a bind source).
+fn fstype(host: &Host, w: &Walk) -> Obs {
+    if !host.is_live() {
+        // A fixture can say whether the path exists, not what holds it.
+        let full = std::ffi::OsStr::from_bytes(w.full.as_bytes());
+        return match std::fs::metadata(full) {
+            Err(e) if is_missing(&e) => Obs::Absent,
+            _ => Obs::unavailable("file system types are observed only on the live host"),
+        };
+    }
+    let full = &w.full;
+    let bytes = match run_bounded(host, "statfs", |out| {
+        // SAFETY: statfs into a zeroed buffer on a NUL-terminated path.
+        let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let r = unsafe { libc::statfs(full.as_ptr(), &mut st) };
+        let (e, magic) = if r == 0 {
+            (0, st.f_type as u64)
+        } else {
+            (errno(), 0)
+        };
+        out.push(&e.to_le_bytes());
+        out.push(&magic.to_le_bytes());
+    }) {
+        Ok(b) => b,
+        Err(o) => return o,
+    };
+    if bytes.len() < 12 {
+        return Obs::unavailable("statfs: garbled answer");
+    }
+    let e = i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    let mut m = [0u8; 8];
+    m.copy_from_slice(&bytes[4..12]);
+    match e {
+        0 => Obs::seen(fs_name(u64::from_le_bytes(m))),
+        libc::ENOENT | libc::ENOTDIR => Obs::Absent,
+        e => Obs::unavailable(format!("statfs: {}", errno_text(e))),
+    }
+}
+
+/// A file system's name from its statfs magic number.
+pub fn fs_name(magic: u64) -> String {
+    let name = match magic & 0xffff_ffff {
+        0x6969 => "nfs",
+        0x6573_5546 => "fuse", // also fuseblk and virtiofs
+        0x0187 => "autofs",
+        0x0102_1994 => "tmpfs",
+        0x794c_7630 => "overlay",
+        0xef53 => "ext4", // ext2, ext3 and ext4 share the magic
+        0x9123_683e => "btrfs",
+        0x5846_5342 => "xfs",
+        0x2fc1_2fc1 => "zfs",
+        0x0102_1997 => "9p",
+        0x9fa0 => "proc",
+        0x6265_6572 => "sysfs",
+        0xff53_4d42 | 0xfe53_4d42 => "cifs",
+        0x4d44 => "vfat",
+        0x7371_7368 => "squashfs",
+        0x8584_58f6 => "ramfs",
+        0x1cd1 => "devpts",
+        0x6367_7270 => "cgroup2",
+        0x0027_e0eb => "cgroup",
+        0x6e73_6673 => "nsfs",
+        0x7461_636f => "ocfs2",
+        0x00c3_6400 => "ceph",
+        0x0116_1970 => "gfs2",
+        0xf15f => "ecryptfs",
+        0x7366_7362 => "securityfs",
+        0xf97c_ff8c => "selinuxfs",
+        _ => return format!("{:#x}", magic & 0xffff_ffff),
+    };
+    name.to_string()
+}
+
+/// Resolve every symlink in the host path `abs` under the host root
+/// (absolute targets re-rooted there), like realpath(3) on the live host.
+/// `Err` as for `std::fs` (NotFound when a component is missing).
+pub fn resolve(host: &Host, abs: &Path) -> std::io::Result<PathBuf> {
+    let mut todo: Vec<std::ffi::OsString> = Vec::new();
+    let push_all = |todo: &mut Vec<std::ffi::OsString>, p: &Path| {
+        for c in p.components().rev() {
+            match c {
+                Component::Normal(n) => todo.push(n.to_os_string()),
+                Component::ParentDir => todo.push("..".into()),
+                _ => {}
+            }
+        }
+    };
+    push_all(&mut todo, abs);
+    let mut cur = PathBuf::from("/");
+    let mut hops = 0;
+    while let Some(c) = todo.pop() {
+        if c == ".." {
+            cur.pop();
+            continue;
+        }
+        let next = cur.join(&c);
+        let meta = std::fs::symlink_metadata(host.path(&next))?;
+        if meta.file_type().is_symlink() {
+            hops += 1;
+            if hops > 40 {
+                return Err(std::io::Error::from_raw_os_error(libc::ELOOP));
+            }
+            let target = std::fs::read_link(host.path(&next))?;
+            if target.is_absolute() {
+                cur = PathBuf::from("/");
+            }
+            push_all(&mut todo, &target);
+        } else {
+            cur = next;
+        }
+    }
+    Ok(cur)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fs_magic_numbers_have_names() {
+        assert_eq!(fs_name(0x6969), "nfs");
+        assert_eq!(fs_name(0x6573_5546), "fuse");
+        assert_eq!(fs_name(0xef53), "ext4");
+        assert_eq!(fs_name(0xffff_ffff_ff53_4d42), "cifs");
+        assert_eq!(fs_name(0x1234), "0x1234");
+    }
+
+    #[test]
+    fn walk_steps_round_trip() {
+        let mut out = forked::Out::default();
+        out.push(&[TAG_LINK]);
+        out.push(&3u32.to_le_bytes());
+        out.push(b"/run");
+        assert_eq!(
+            decode_step(out.as_bytes()),
+            Some(Step::Link(3, b"/run".to_vec()))
+        );
+        assert_eq!(decode_step(&[TAG_CLEAR]), Some(Step::Clear));
+        assert_eq!(decode_step(&[9]), None);
+    }
 }

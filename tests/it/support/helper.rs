@@ -14,6 +14,9 @@
 //!   (`Locations::standard`) and prints one line per rule
 //!   (`rule ID active|overridden-by ORIGIN|disabled-by ORIGIN`) and per
 //!   problem (`problem ONE_LINE`).
+//! - `facts [--bwrap P] [--args A… --] [--leftovers] KEY…`: observes facts
+//!   on the live host as this process and prints them as JSON (see
+//!   `probe::helper_main`).
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -28,6 +31,7 @@ pub fn main(args: &[String]) -> ! {
         "fake-bwrap" => fake_bwrap(rest),
         "mini-shell" => mini_shell(rest),
         "rules-load" => rules_load(),
+        "facts" => crate::probe::helper_main(rest),
         _ => {
             eprintln!("helper: unknown mode {mode:?}");
             std::process::exit(2)

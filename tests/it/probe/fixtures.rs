@@ -1,0 +1,579 @@
+//! Probes against fixture hosts: the same probes as on `/`, reading the
+//! fixture's files through `Host::fixture`.
+
+use super::{assert_obs, assert_unavailable, fixture, fixture_facts, host_facts, seen};
+use crate::support;
+use crate::{Body, Test};
+use bwrap_doctor::facts::{Facts, Obs, SNAPSHOT_SCHEMA, SNAPSHOT_VERSION, Snapshot};
+use bwrap_doctor::probe::{self, Host};
+use serde_json::{Value, json};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+pub fn tests() -> Vec<Test> {
+    tests![
+        Once ubuntu_2404_system_and_os_release,
+        Once ubuntu_2404_apparmor_restriction_is_seen,
+        Once ubuntu_2404_profile_files_parse_the_real_profiles,
+        Once ubuntu_2404_bwrap_userns_restrict_covers_usr_bin_bwrap,
+        Once ubuntu_2404_covering_profile_matches_through_the_real_path,
+        Once ubuntu_2404_vendored_bwrap_is_not_covered_but_exceptions_exist,
+        Once ubuntu_2404_unconfined_userns_profiles_cover_their_paths,
+        Once ubuntu_2404_caller_and_container,
+        Once ubuntu_2404_bind_paths_walk_the_fixture,
+        Once ubuntu_2404_bwrap_file_facts,
+        Once ubuntu_2404_experiments_are_unavailable_off_the_live_host,
+        Once debian_12_userns_clone_disabled_without_mediation,
+        Once docker_container_is_detected_with_its_confinement,
+        Once wsl1_is_detected_and_has_no_lsm,
+        Once rhel7_max_user_namespaces_zero_and_selinux,
+        Once fixture_bwrap_mode_setuid_readable_and_file_caps,
+        Once args_facts_come_from_the_call,
+        Once snapshot_of_a_fixture_replays_with_the_same_derived_facts,
+    ]
+}
+
+fn ubuntu() -> Facts<'static> {
+    fixture_facts("ubuntu-24.04", Some("/usr/bin/bwrap"))
+}
+
+fn ubuntu_2404_system_and_os_release() {
+    let f = ubuntu();
+    assert_obs(&f, "kernel.release", Obs::seen("6.8.0-31-generic"));
+    assert!(
+        seen(&f, "kernel.version")
+            .as_str()
+            .unwrap()
+            .starts_with("Linux version 6.8.0-31-generic (buildd@")
+    );
+    assert_obs(&f, "os.id", Obs::seen("ubuntu"));
+    assert_obs(&f, "os.id_like", Obs::seen("debian"));
+    assert_obs(&f, "os.version_id", Obs::seen("24.04"));
+    assert_obs(&f, "os.pretty_name", Obs::seen("Ubuntu 24.04.1 LTS"));
+    assert_obs(
+        &f,
+        "lsm.list",
+        Obs::seen(json!([
+            "lockdown",
+            "capability",
+            "landlock",
+            "yama",
+            "apparmor",
+            "ima",
+            "evm"
+        ])),
+    );
+    assert_obs(&f, "selinux.mode", Obs::seen("disabled"));
+    assert_obs(&f, "selinux.context", Obs::Absent);
+    assert_obs(
+        &f,
+        "sysctl.kernel.apparmor_restrict_unprivileged_userns",
+        Obs::seen(1),
+    );
+    assert_obs(&f, "sysctl.kernel.unprivileged_userns_clone", Obs::seen(1));
+    assert_obs(
+        &f,
+        "sysctl.kernel.apparmor_restrict_unprivileged_userns_force",
+        Obs::Absent,
+    );
+}
+
+fn ubuntu_2404_apparmor_restriction_is_seen() {
+    let f = ubuntu();
+    assert_obs(&f, "apparmor.enabled", Obs::seen(true));
+    assert_obs(&f, "apparmor.userns_mediation", Obs::seen(true));
+    assert_obs(&f, "apparmor.label", Obs::seen("unconfined"));
+    let loaded = seen(&f, "apparmor.profiles_loaded");
+    let loaded = loaded.as_array().unwrap();
+    assert_eq!(loaded.len(), 7);
+    assert!(loaded.contains(&json!({"name": "bwrap", "mode": "enforce"})));
+    assert!(loaded.contains(&json!({"name": "/opt/google/chrome/chrome", "mode": "unconfined"})));
+}
+
+fn profile<'a>(files: &'a [Value], file: &str, name: &str) -> &'a Value {
+    files
+        .iter()
+        .find(|p| p["file"] == file && p["name"] == name)
+        .unwrap_or_else(|| panic!("no profile {name} in {file}: {files:#?}"))
+}
+
+fn ubuntu_2404_profile_files_parse_the_real_profiles() {
+    let f = ubuntu();
+    let v = seen(&f, "apparmor.profile_files");
+    let files = v.as_array().unwrap();
+    let d = "/etc/apparmor.d/";
+    assert_eq!(
+        profile(files, &format!("{d}bwrap-userns-restrict"), "bwrap"),
+        &json!({"file": "/etc/apparmor.d/bwrap-userns-restrict", "name": "bwrap",
+                "attach": "/usr/bin/bwrap", "flags": ["attach_disconnected", "mediate_deleted"],
+                "userns": true, "unconfined": false, "disabled": false})
+    );
+    assert_eq!(
+        profile(files, &format!("{d}bwrap-userns-restrict"), "unpriv_bwrap"),
+        &json!({"file": "/etc/apparmor.d/bwrap-userns-restrict", "name": "unpriv_bwrap",
+                "attach": null, "flags": ["attach_disconnected", "mediate_deleted"],
+                "userns": true, "unconfined": false, "disabled": false})
+    );
+    assert_eq!(
+        profile(
+            files,
+            &format!("{d}home.u.bin.rootlesskit"),
+            "/home/u/bin/rootlesskit"
+        ),
+        &json!({"file": "/etc/apparmor.d/home.u.bin.rootlesskit", "name": "/home/u/bin/rootlesskit",
+                "attach": "/home/u/bin/rootlesskit", "flags": ["unconfined"],
+                "userns": true, "unconfined": true, "disabled": false})
+    );
+    let un = profile(
+        files,
+        &format!("{d}unprivileged_userns"),
+        "unprivileged_userns",
+    );
+    assert_eq!(un["attach"], Value::Null);
+    assert_eq!(un["userns"], true);
+    let vendor = profile(files, &format!("{d}bwrap"), "bwrap");
+    assert_eq!(vendor["disabled"], true, "disable/bwrap disables it");
+    assert_eq!(vendor["unconfined"], true);
+    let man = profile(files, &format!("{d}usr.bin.man"), "/usr/bin/man");
+    assert_eq!(man["userns"], false);
+    assert_eq!(man["flags"], json!(["attach_disconnected"]));
+    // @{HOME} from tunables/home
+    let tool = profile(files, &format!("{d}home.bin.tool"), "tool");
+    assert_eq!(tool["attach"], "{/home/*/,/root/}/bin/tool");
+    // Only regular files directly in /etc/apparmor.d, and no backups.
+    for p in files {
+        let file = p["file"].as_str().unwrap();
+        assert!(
+            !file[d.len()..].contains('/'),
+            "{file} is in a subdirectory"
+        );
+        assert!(!file.ends_with(".dpkg-old"), "{file} is a backup");
+    }
+    assert_eq!(files.len(), 8, "{files:#?}");
+}
+
+fn ubuntu_2404_bwrap_userns_restrict_covers_usr_bin_bwrap() {
+    let f = ubuntu();
+    assert_obs(
+        &f,
+        "apparmor.covering_profile",
+        Obs::seen(
+            json!({"file": "/etc/apparmor.d/bwrap-userns-restrict", "name": "bwrap",
+                         "attach": "/usr/bin/bwrap"}),
+        ),
+    );
+    assert_obs(
+        &f,
+        "apparmor.bwrap_exceptions",
+        Obs::seen(
+            json!([{"file": "/etc/apparmor.d/bwrap-userns-restrict", "name": "bwrap",
+                          "attach": "/usr/bin/bwrap"}]),
+        ),
+    );
+}
+
+fn ubuntu_2404_covering_profile_matches_through_the_real_path() {
+    // /bin is a symlink to usr/bin (merged /usr): /bin/bwrap is covered.
+    let f = fixture_facts("ubuntu-24.04", Some("/bin/bwrap"));
+    assert_obs(&f, "bwrap.path", Obs::seen("/bin/bwrap"));
+    assert_obs(&f, "bwrap.realpath", Obs::seen("/usr/bin/bwrap"));
+    assert_eq!(
+        seen(&f, "apparmor.covering_profile")["file"],
+        "/etc/apparmor.d/bwrap-userns-restrict"
+    );
+}
+
+fn ubuntu_2404_vendored_bwrap_is_not_covered_but_exceptions_exist() {
+    let f = fixture_facts("ubuntu-24.04", Some("/opt/vendor/bwrap"));
+    assert_obs(&f, "apparmor.covering_profile", Obs::Absent);
+    let ex = seen(&f, "apparmor.bwrap_exceptions");
+    assert_eq!(ex.as_array().unwrap().len(), 1);
+    assert_eq!(ex[0]["attach"], "/usr/bin/bwrap");
+}
+
+fn ubuntu_2404_unconfined_userns_profiles_cover_their_paths() {
+    let f = fixture_facts("ubuntu-24.04", Some("/home/u/bin/rootlesskit"));
+    assert_eq!(
+        seen(&f, "apparmor.covering_profile"),
+        json!({"file": "/etc/apparmor.d/home.u.bin.rootlesskit",
+               "name": "/home/u/bin/rootlesskit", "attach": "/home/u/bin/rootlesskit"})
+    );
+    // A glob with a variable from the host's tunables.
+    let f = fixture_facts("ubuntu-24.04", Some("/home/u/bin/tool"));
+    assert_eq!(seen(&f, "apparmor.covering_profile")["name"], "tool");
+    // The disabled vendor profile never covers, whichever bwrap ran.
+    let f = fixture_facts("ubuntu-24.04", Some("/usr/bin/bwrap"));
+    assert_ne!(
+        seen(&f, "apparmor.covering_profile")["file"],
+        "/etc/apparmor.d/bwrap"
+    );
+}
+
+fn ubuntu_2404_caller_and_container() {
+    let f = ubuntu();
+    assert_obs(&f, "caller.uid", Obs::seen(1000));
+    assert_obs(&f, "caller.euid", Obs::seen(1000));
+    assert_obs(&f, "caller.caps_effective", Obs::seen(json!([])));
+    assert_obs(&f, "caller.caps_permitted", Obs::seen(json!([])));
+    assert_obs(&f, "caller.caps_ambient", Obs::seen(json!([])));
+    let bnd = seen(&f, "caller.caps_bounding");
+    assert_eq!(bnd.as_array().unwrap().len(), 41);
+    assert_eq!(bnd[21], "cap_sys_admin");
+    assert_obs(&f, "caller.seccomp", Obs::seen(0));
+    assert_obs(&f, "caller.seccomp_filters", Obs::seen(0));
+    assert_obs(&f, "caller.no_new_privs", Obs::seen(0));
+    assert_obs(&f, "caller.uid_map", Obs::seen("0 0 4294967295"));
+    assert_obs(&f, "caller.in_initial_userns", Obs::seen(true));
+    assert_obs(&f, "container.kind", Obs::seen("none"));
+    let ev = seen(&f, "container.evidence");
+    let ev: Vec<&str> = ev
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    for line in [
+        "/.dockerenv: absent",
+        "/.flatpak-info: absent",
+        "/run/.containerenv: absent",
+        "/run/systemd/container: absent",
+        "/proc/1/cgroup: no container markers",
+        "outer bwrap: no ancestor is bwrap",
+    ] {
+        assert!(ev.contains(&line), "{line} not in {ev:#?}");
+    }
+    assert!(
+        ev.iter().any(|l| l.starts_with("chroot: unavailable")),
+        "{ev:#?}"
+    );
+    assert_obs(&f, "sandbox.outer_bwrap", Obs::seen(false));
+    assert!(assert_unavailable(&f, "chroot").contains("live host"));
+}
+
+fn ubuntu_2404_bind_paths_walk_the_fixture() {
+    let f = ubuntu();
+    assert_obs(&f, "path.exists:/usr/bin/bwrap", Obs::seen(true));
+    assert_obs(&f, "path.exists:/var/run", Obs::seen(true));
+    assert_obs(&f, "path.exists:/nope/x", Obs::seen(false));
+    assert_obs(&f, "path.exists:/usr/bin/bwrap/x", Obs::seen(false));
+    // /var/run -> /run: absolute, and re-rooted in the fixture.
+    assert_obs(
+        &f,
+        "path.first_symlink:/var/run/user/1000/bus",
+        Obs::seen(json!({"link": "/var/run", "target": "/run", "absolute": true})),
+    );
+    assert_obs(
+        &f,
+        "path.first_symlink:/home/u/proj/.codex/config.json",
+        Obs::seen(
+            json!({"link": "/home/u/proj/.codex", "target": "/home/u/.codex",
+                         "absolute": true}),
+        ),
+    );
+    assert_obs(
+        &f,
+        "path.first_symlink:/bin/bwrap",
+        Obs::seen(json!({"link": "/bin", "target": "usr/bin", "absolute": false})),
+    );
+    assert_obs(&f, "path.first_symlink:/usr/bin/bwrap", Obs::Absent);
+    assert_obs(
+        &f,
+        "path.first_symlink:/usr/../var/run",
+        Obs::seen(json!({"link": "/var/run", "target": "/run", "absolute": true})),
+    );
+    assert_obs(&f, "path.first_symlink:/nope/x", Obs::Absent);
+    assert!(assert_unavailable(&f, "path.first_symlink:relative/x").contains("absolute"));
+    assert_obs(&f, "path.fstype:/nope", Obs::Absent);
+    assert!(assert_unavailable(&f, "path.fstype:/usr").contains("live host"));
+}
+
+fn ubuntu_2404_bwrap_file_facts() {
+    let f = ubuntu();
+    let meta = std::fs::metadata(fixture("ubuntu-24.04").join("usr/bin/bwrap")).unwrap();
+    assert_obs(&f, "bwrap.path", Obs::seen("/usr/bin/bwrap"));
+    assert_obs(&f, "bwrap.realpath", Obs::seen("/usr/bin/bwrap"));
+    assert_obs(&f, "bwrap.setuid", Obs::seen(false));
+    assert_obs(&f, "bwrap.owner_uid", Obs::seen(meta.uid()));
+    assert_obs(
+        &f,
+        "bwrap.mode",
+        Obs::seen(format!("{:04o}", meta.mode() & 0o7777)),
+    );
+    assert_obs(&f, "bwrap.readable", Obs::seen(meta.mode() & 0o004 != 0));
+    assert_obs(&f, "bwrap.file_caps", Obs::Absent);
+    let none = fixture_facts("ubuntu-24.04", None);
+    assert!(assert_unavailable(&none, "bwrap.setuid").contains("not known"));
+    assert!(assert_unavailable(&none, "apparmor.covering_profile").contains("bwrap.path"));
+    let missing = fixture_facts("ubuntu-24.04", Some("/usr/local/bin/bwrap"));
+    assert_obs(&missing, "bwrap.realpath", Obs::Absent);
+    assert_obs(&missing, "bwrap.mode", Obs::Absent);
+}
+
+fn ubuntu_2404_experiments_are_unavailable_off_the_live_host() {
+    let f = ubuntu();
+    for k in [
+        "experiment.userns",
+        "experiment.netns",
+        "experiment.proc_mount",
+        "bwrap.version",
+    ] {
+        assert!(assert_unavailable(&f, k).contains("live host"), "{k}");
+    }
+}
+
+fn debian_12_userns_clone_disabled_without_mediation() {
+    let f = fixture_facts("debian-12", Some("/usr/bin/bwrap"));
+    assert_obs(&f, "os.id", Obs::seen("debian"));
+    assert_obs(&f, "os.version_id", Obs::seen("12"));
+    assert_obs(&f, "os.id_like", Obs::Absent);
+    assert_obs(&f, "kernel.release", Obs::seen("6.1.0-26-amd64"));
+    assert_obs(&f, "sysctl.kernel.unprivileged_userns_clone", Obs::seen(0));
+    assert_obs(
+        &f,
+        "sysctl.kernel.apparmor_restrict_unprivileged_userns",
+        Obs::Absent,
+    );
+    assert_obs(&f, "apparmor.enabled", Obs::seen(true));
+    assert_obs(&f, "apparmor.userns_mediation", Obs::seen(false));
+    assert_obs(&f, "apparmor.label", Obs::seen("unconfined"));
+    assert!(assert_unavailable(&f, "apparmor.profiles_loaded").contains("securityfs"));
+    let files = seen(&f, "apparmor.profile_files");
+    let names: Vec<&str> = files
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["nvidia_modprobe", "/usr/bin/man"]);
+    assert_obs(&f, "apparmor.covering_profile", Obs::Absent);
+    assert_obs(&f, "apparmor.bwrap_exceptions", Obs::seen(json!([])));
+    assert_obs(&f, "container.kind", Obs::seen("none"));
+}
+
+fn docker_container_is_detected_with_its_confinement() {
+    let f = fixture_facts("docker", Some("/usr/bin/bwrap"));
+    assert_obs(&f, "container.kind", Obs::seen("docker"));
+    let ev = seen(&f, "container.evidence");
+    let ev: Vec<&str> = ev
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert!(ev.contains(&"/.dockerenv: present (docker)"), "{ev:#?}");
+    assert!(
+        ev.iter()
+            .any(|l| l.starts_with("/proc/1/cgroup: 12:pids:/docker/") && l.ends_with("(docker)")),
+        "{ev:#?}"
+    );
+    assert_obs(&f, "apparmor.label", Obs::seen("docker-default (enforce)"));
+    assert_obs(&f, "apparmor.enabled", Obs::seen(true));
+    assert!(assert_unavailable(&f, "lsm.list").contains("securityfs not mounted"));
+    assert!(assert_unavailable(&f, "apparmor.userns_mediation").contains("securityfs"));
+    assert_unavailable(&f, "apparmor.profiles_loaded");
+    assert_obs(&f, "apparmor.profile_files", Obs::Absent);
+    assert_obs(&f, "apparmor.covering_profile", Obs::Absent);
+    assert_obs(&f, "caller.uid", Obs::seen(0));
+    assert_obs(&f, "caller.seccomp", Obs::seen(2));
+    assert_obs(&f, "caller.seccomp_filters", Obs::seen(1));
+    let eff = seen(&f, "caller.caps_effective");
+    assert_eq!(eff.as_array().unwrap().len(), 14);
+    assert!(!eff.as_array().unwrap().contains(&json!("cap_sys_admin")));
+    assert!(eff.as_array().unwrap().contains(&json!("cap_setpcap")));
+    assert_obs(&f, "bwrap.readable", Obs::seen(true)); // euid 0
+    assert_obs(&f, "sandbox.outer_bwrap", Obs::seen(false));
+}
+
+fn wsl1_is_detected_and_has_no_lsm() {
+    let f = fixture_facts("wsl1", Some("/usr/bin/bwrap"));
+    assert_obs(&f, "container.kind", Obs::seen("wsl1"));
+    assert_obs(&f, "kernel.release", Obs::seen("4.4.0-19041-Microsoft"));
+    assert_obs(&f, "os.version_id", Obs::seen("20.04"));
+    assert_obs(&f, "lsm.list", Obs::Absent);
+    assert_obs(&f, "apparmor.enabled", Obs::Absent);
+    assert_obs(&f, "apparmor.label", Obs::Absent);
+    assert_obs(&f, "apparmor.userns_mediation", Obs::seen(false));
+    assert_obs(&f, "apparmor.profiles_loaded", Obs::Absent);
+    assert_obs(&f, "selinux.mode", Obs::seen("disabled"));
+    assert_obs(&f, "sysctl.user.max_user_namespaces", Obs::Absent);
+    assert_obs(&f, "caller.seccomp_filters", Obs::Absent);
+    assert_obs(&f, "caller.no_new_privs", Obs::Absent);
+    assert_obs(&f, "caller.uid_map", Obs::Absent);
+    assert_obs(&f, "caller.in_initial_userns", Obs::seen(true));
+}
+
+fn rhel7_max_user_namespaces_zero_and_selinux() {
+    let f = fixture_facts("rhel7", Some("/usr/bin/bwrap"));
+    // Only /usr/lib/os-release: the fallback.
+    assert_obs(&f, "os.id", Obs::seen("rhel"));
+    assert_obs(&f, "os.id_like", Obs::seen("fedora"));
+    assert_obs(&f, "os.version_id", Obs::seen("7.9"));
+    assert_obs(
+        &f,
+        "os.pretty_name",
+        Obs::seen("Red Hat Enterprise Linux Server 7.9 (Maipo)"),
+    );
+    assert_obs(&f, "sysctl.user.max_user_namespaces", Obs::seen(0));
+    assert_obs(&f, "selinux.mode", Obs::seen("enforcing"));
+    assert_obs(
+        &f,
+        "selinux.context",
+        Obs::seen("unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023"),
+    );
+    assert_unavailable(&f, "lsm.list");
+    assert_obs(&f, "caller.caps_ambient", Obs::Absent);
+    assert_obs(&f, "caller.seccomp_filters", Obs::Absent);
+    assert_obs(&f, "caller.seccomp", Obs::seen(0));
+    assert_obs(&f, "apparmor.enabled", Obs::Absent);
+    assert_obs(&f, "apparmor.label", Obs::Absent);
+    assert_obs(&f, "apparmor.profile_files", Obs::Absent);
+    assert_obs(&f, "apparmor.covering_profile", Obs::Absent);
+    assert_obs(&f, "apparmor.bwrap_exceptions", Obs::seen(json!([])));
+    assert_obs(&f, "container.kind", Obs::seen("none"));
+}
+
+/// A fixture made on the spot, for what git cannot store: modes, owners,
+/// extended attributes.
+fn fixture_bwrap_mode_setuid_readable_and_file_caps() {
+    let root = support::install().scratch();
+    std::fs::create_dir_all(root.join("proc/self")).unwrap();
+    std::fs::create_dir_all(root.join("opt")).unwrap();
+    std::fs::write(
+        root.join("proc/self/status"),
+        "Uid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\nGroups:\t1000\n",
+    )
+    .unwrap();
+    let bwrap = root.join("opt/bwrap");
+    std::fs::write(&bwrap, "placeholder").unwrap();
+    let facts = || host_facts(Host::fixture(&root), Some("/opt/bwrap"), None);
+
+    std::fs::set_permissions(&bwrap, std::fs::Permissions::from_mode(0o711)).unwrap();
+    let f = facts();
+    assert_obs(&f, "bwrap.mode", Obs::seen("0711"));
+    assert_obs(&f, "bwrap.readable", Obs::seen(false));
+    assert_obs(&f, "bwrap.setuid", Obs::seen(false));
+
+    std::fs::set_permissions(&bwrap, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    let f = facts();
+    let owner = std::fs::metadata(&bwrap).unwrap().uid();
+    assert_obs(&f, "bwrap.mode", Obs::seen("4755"));
+    assert_obs(&f, "bwrap.owner_uid", Obs::seen(owner));
+    assert_obs(&f, "bwrap.setuid", Obs::seen(owner == 0));
+    assert_obs(&f, "bwrap.readable", Obs::seen(true));
+
+    if !support::is_root() {
+        support::skip("setting security.capability needs root");
+    }
+    // setcap cap_sys_admin+ep: VFS caps revision 2, effective.
+    let mut caps = Vec::new();
+    for w in [0x0200_0001u32, 1 << 21, 0, 0, 0] {
+        caps.extend(w.to_le_bytes());
+    }
+    let path = std::ffi::CString::new(bwrap.to_str().unwrap()).unwrap();
+    std::fs::set_permissions(&bwrap, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // SAFETY: setxattr with valid NUL-terminated names and a valid buffer.
+    let r = unsafe {
+        libc::setxattr(
+            path.as_ptr(),
+            c"security.capability".as_ptr(),
+            caps.as_ptr().cast(),
+            caps.len(),
+            0,
+        )
+    };
+    if r != 0 {
+        support::skip(format!(
+            "this file system refuses security.capability: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    assert_obs(
+        &facts(),
+        "bwrap.file_caps",
+        Obs::seen(json!(["cap_sys_admin"])),
+    );
+}
+
+fn args_facts_come_from_the_call() {
+    let call = [
+        "--unshare-user",
+        "--unshare-net",
+        "--ro-bind",
+        "/",
+        "/",
+        "--bind",
+        "/home/u/proj",
+        "/home/u/proj",
+        "--frobnicate",
+        "true",
+    ];
+    let f = host_facts(
+        Host::fixture(fixture("ubuntu-24.04")),
+        Some("/usr/bin/bwrap"),
+        Some(&call),
+    );
+    assert_obs(&f, "args.namespaces", Obs::seen(json!(["user", "net"])));
+    assert_obs(&f, "args.has:--unshare-net", Obs::seen(true));
+    assert_obs(&f, "args.has:--unshare-pid", Obs::seen(false));
+    assert_obs(
+        &f,
+        "args.unknown_options",
+        Obs::seen(json!(["--frobnicate"])),
+    );
+    assert_obs(
+        &f,
+        "args.bind_to:/home/u/proj",
+        Obs::seen(json!({"option": "--bind", "src": "/home/u/proj", "dest": "/home/u/proj"})),
+    );
+    assert_obs(
+        &f,
+        "args.bind_from:/home/u/proj",
+        Obs::seen(json!({"option": "--bind", "src": "/home/u/proj", "dest": "/home/u/proj"})),
+    );
+    assert_obs(&f, "args.bind_to:/elsewhere", Obs::Absent);
+    assert_obs(&f, "args.option_since:--bind-fd", Obs::seen("0.10.0"));
+}
+
+fn snapshot_of_a_fixture_replays_with_the_same_derived_facts() {
+    let host = Host::fixture(fixture("ubuntu-24.04"));
+    let snap = probe::collect_snapshot(&host, super::context(Some("/bin/bwrap"), None));
+    assert_eq!(snap.schema, SNAPSHOT_SCHEMA);
+    assert_eq!(snap.schema_version, SNAPSHOT_VERSION);
+    assert_eq!(snap.taken_at.len(), "2026-11-22T10:04:05Z".len());
+    for key in probe::snapshot_keys() {
+        assert!(snap.facts.contains_key(key), "{key} not recorded");
+    }
+    for s in probe::SNAPSHOT_SYSCTLS {
+        assert!(
+            snap.facts.contains_key(&format!("sysctl.{s}")),
+            "sysctl.{s}"
+        );
+    }
+    assert_eq!(
+        snap.facts["sysctl.kernel.apparmor_restrict_unprivileged_userns"],
+        Obs::seen(1)
+    );
+    assert_eq!(snap.facts["sysctl.fs.mount-max"], Obs::Absent);
+    // Through JSON and back, then replayed without the host.
+    let text = serde_json::to_string_pretty(&snap).unwrap();
+    assert!(
+        text.contains("{\n      \"absent\": true\n    }"),
+        "absent is recorded as such"
+    );
+    let back: Snapshot = serde_json::from_str(&text).unwrap();
+    assert_eq!(back.facts, snap.facts);
+    let replay = Facts::recorded(back.facts, super::context(Some("/bin/bwrap"), None));
+    let live = fixture_facts("ubuntu-24.04", Some("/bin/bwrap"));
+    for key in [
+        "apparmor.covering_profile",
+        "apparmor.bwrap_exceptions",
+        "bwrap.realpath",
+        "container.kind",
+        "caller.caps_bounding",
+    ] {
+        assert_eq!(replay.get(key), live.get(key), "{key}");
+    }
+    assert_eq!(
+        replay.get("path.exists:/usr"),
+        Obs::unavailable("not recorded in the snapshot")
+    );
+}
