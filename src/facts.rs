@@ -179,6 +179,9 @@ pub struct Snapshot {
     pub tool_version: String,
     #[serde(default)]
     pub taken_at: String,
+    /// Free text about the host, written by whoever shares the snapshot.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
     pub facts: BTreeMap<String, Obs>,
 }
 

@@ -41,7 +41,10 @@ pub fn read_snapshot(path: &Path) -> Result<Snapshot, String> {
             path.display()
         ));
     }
-    let version = v.get("schema_version").and_then(|s| s.as_u64()).unwrap_or(0);
+    let version = v
+        .get("schema_version")
+        .and_then(|s| s.as_u64())
+        .unwrap_or(0);
     if version != u64::from(SNAPSHOT_VERSION) {
         return Err(format!(
             "{} is snapshot version {version}; this bwrap-doctor reads version {SNAPSHOT_VERSION}: take the snapshot again with this version, or use the bwrap-doctor that made it",
@@ -104,10 +107,13 @@ pub fn run(o: Options) -> i32 {
                     return 2;
                 }
             };
-            let bwrap = o.bwrap.clone().or_else(|| match snap.facts.get("bwrap.path") {
-                Some(Obs::Seen(serde_json::Value::String(p))) => Some(PathBuf::from(p)),
-                _ => None,
-            });
+            let bwrap = o
+                .bwrap
+                .clone()
+                .or_else(|| match snap.facts.get("bwrap.path") {
+                    Some(Obs::Seen(serde_json::Value::String(p))) => Some(PathBuf::from(p)),
+                    _ => None,
+                });
             let mut recorded = snap.facts;
             if o.bwrap.is_some() {
                 // Facts about the recorded bwrap do not describe this one.

@@ -3,6 +3,7 @@
 
 mod explain;
 mod rules;
+mod snapshot;
 
 use crate::output::{self, ColorChoice};
 use clap::{Parser, Subcommand};
@@ -76,6 +77,26 @@ Exit status: 0 a cause was confirmed; 1 none was; 2 usage or input error.")]
         /// bwrap's arguments in the failing call (after `--`).
         #[arg(last = true, value_name = "BWRAP-ARGS")]
         argv: Vec<std::ffi::OsString>,
+    },
+    /// Record this host's facts as JSON, for a bug report or `explain --snapshot`.
+    #[command(after_help = "\
+Examples:
+  bwrap-doctor snapshot -o host.json
+  bwrap-doctor explain err.txt --snapshot host.json
+
+The schema is documented in docs/snapshot.md (bwrap-doctor/snapshot, version 1).
+It contains no file contents beyond /proc and /sys values, os-release, and the
+headers of AppArmor profiles.")]
+    Snapshot {
+        /// Write to this file instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Record facts about this bwrap binary (default: the one found on PATH).
+        #[arg(long, value_name = "PATH")]
+        bwrap: Option<PathBuf>,
+        /// Read the host from this directory tree instead of / (for tests).
+        #[arg(long, value_name = "DIR", hide = true)]
+        root: Option<PathBuf>,
     },
     /// Work with rule files: list what is loaded, lint, run the rules' own examples.
     #[command(subcommand)]
@@ -176,6 +197,15 @@ fn run(cli: Cli) -> i32 {
             json,
             argv,
             color: cli.color,
+        }),
+        Command::Snapshot {
+            output,
+            bwrap,
+            root,
+        } => snapshot::run(snapshot::Options {
+            output,
+            bwrap,
+            root,
         }),
         Command::Rules(RulesCommand::List) => {
             output::init_color(cli.color, output::stdout_is_terminal());

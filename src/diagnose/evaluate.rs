@@ -93,9 +93,9 @@ fn same(a: &Value, b: &Value) -> bool {
 /// field is equal ("a profile with attach = /usr/bin/bwrap").
 fn contains_obj(item: &Value, want: &Value) -> bool {
     match (item, want) {
-        (Value::Object(i), Value::Object(w)) => {
-            w.iter().all(|(k, wv)| i.get(k).is_some_and(|iv| same(iv, wv)))
-        }
+        (Value::Object(i), Value::Object(w)) => w
+            .iter()
+            .all(|(k, wv)| i.get(k).is_some_and(|iv| same(iv, wv))),
         _ => false,
     }
 }
@@ -110,23 +110,50 @@ mod tests {
         let one = Obs::seen(1);
         assert_eq!(holds(&Test::Equals(json!(1)), &one, None), Some(true));
         assert_eq!(holds(&Test::Equals(json!("1")), &one, None), Some(true));
-        assert_eq!(holds(&Test::Equals(json!(0)), &Obs::Absent, None), Some(false));
-        assert_eq!(holds(&Test::NotEquals(json!(0)), &Obs::Absent, None), Some(true));
-        assert_eq!(holds(&Test::Exists(false), &Obs::Absent, None), Some(true));
-        assert_eq!(holds(&Test::Equals(json!(1)), &Obs::unavailable("x"), None), None);
-        let exp = Obs::seen(json!({"ok": false, "step": "write uid_map", "errno": "EACCES"}));
-        assert_eq!(holds(&Test::Equals(json!("EACCES")), &exp, Some("errno")), Some(true));
-        assert_eq!(holds(&Test::Equals(json!(false)), &exp, Some("ok")), Some(true));
-        let profiles = Obs::seen(json!([{"name": "bwrap", "attach": "/usr/bin/bwrap", "userns": true}]));
         assert_eq!(
-            holds(&Test::Contains(json!({"attach": "/usr/bin/bwrap"})), &profiles, None),
+            holds(&Test::Equals(json!(0)), &Obs::Absent, None),
+            Some(false)
+        );
+        assert_eq!(
+            holds(&Test::NotEquals(json!(0)), &Obs::Absent, None),
+            Some(true)
+        );
+        assert_eq!(holds(&Test::Exists(false), &Obs::Absent, None), Some(true));
+        assert_eq!(
+            holds(&Test::Equals(json!(1)), &Obs::unavailable("x"), None),
+            None
+        );
+        let exp = Obs::seen(json!({"ok": false, "step": "write uid_map", "errno": "EACCES"}));
+        assert_eq!(
+            holds(&Test::Equals(json!("EACCES")), &exp, Some("errno")),
+            Some(true)
+        );
+        assert_eq!(
+            holds(&Test::Equals(json!(false)), &exp, Some("ok")),
+            Some(true)
+        );
+        let profiles =
+            Obs::seen(json!([{"name": "bwrap", "attach": "/usr/bin/bwrap", "userns": true}]));
+        assert_eq!(
+            holds(
+                &Test::Contains(json!({"attach": "/usr/bin/bwrap"})),
+                &profiles,
+                None
+            ),
             Some(true)
         );
         assert_eq!(holds(&Test::Empty(false), &profiles, None), Some(true));
-        assert_eq!(holds(&Test::GreaterThan(0), &Obs::seen(2), None), Some(true));
+        assert_eq!(
+            holds(&Test::GreaterThan(0), &Obs::seen(2), None),
+            Some(true)
+        );
         let re = regex::Regex::new("^Linux .*Microsoft").unwrap();
         assert_eq!(
-            holds(&Test::Matches(re), &Obs::seen("Linux version 4.4.0-19041-Microsoft"), None),
+            holds(
+                &Test::Matches(re),
+                &Obs::seen("Linux version 4.4.0-19041-Microsoft"),
+                None
+            ),
             Some(true)
         );
     }

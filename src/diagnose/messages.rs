@@ -62,7 +62,10 @@ mod tests {
     use super::*;
 
     fn texts(s: &str) -> Vec<String> {
-        bwrap_messages(s.as_bytes()).into_iter().map(|m| m.text).collect()
+        bwrap_messages(s.as_bytes())
+            .into_iter()
+            .map(|m| m.text)
+            .collect()
     }
 
     #[test]
@@ -77,15 +80,23 @@ mod tests {
         ] {
             let got = texts(line);
             assert_eq!(got.len(), 1, "{line}");
-            assert!(got[0].starts_with("setting up uid map: Permission denied"), "{line}: {got:?}");
+            assert!(
+                got[0].starts_with("setting up uid map: Permission denied"),
+                "{line}: {got:?}"
+            );
         }
     }
 
     #[test]
     fn other_lines_are_not_bwrap_messages() {
         assert!(texts("hello\nmybwrap: no\nsubwrap: x\n").is_empty());
-        let t = texts("compiling…\nbwrap: Can't find source path /x: No such file or directory\nexit 1\n");
-        assert_eq!(t, vec!["Can't find source path /x: No such file or directory"]);
+        let t = texts(
+            "compiling…\nbwrap: Can't find source path /x: No such file or directory\nexit 1\n",
+        );
+        assert_eq!(
+            t,
+            vec!["Can't find source path /x: No such file or directory"]
+        );
     }
 
     #[test]

@@ -52,10 +52,7 @@ pub fn example_context(ex: &Example) -> Context {
         Some(Obs::Seen(serde_json::Value::String(p))) => Some(PathBuf::from(p)),
         _ => None,
     };
-    let args = ex
-        .argv
-        .as_ref()
-        .map(|a| bwrap_args::parse(a, &|_| None));
+    let args = ex.argv.as_ref().map(|a| bwrap_args::parse(a, &|_| None));
     Context { bwrap, args }
 }
 
@@ -70,11 +67,14 @@ pub fn run_example(rule: &Rule, ex: &Example) -> ExampleResult {
         Some((message, captures)) => {
             let facts = Facts::recorded(ex.facts.clone(), example_context(ex));
             let c = candidate(rule, message, captures, &facts);
-            let detail = c
-                .checks
-                .iter()
-                .find(|ch| ch.holds != Some(true))
-                .map(|ch| format!("{} = {} (needs {})", ch.fact, ch.observed.describe(), ch.wants));
+            let detail = c.checks.iter().find(|ch| ch.holds != Some(true)).map(|ch| {
+                format!(
+                    "{} = {} (needs {})",
+                    ch.fact,
+                    ch.observed.describe(),
+                    ch.wants
+                )
+            });
             let got = match c.verdict {
                 Verdict::Confirmed => Expect::Confirmed,
                 Verdict::Refuted => Expect::Refuted,

@@ -1,7 +1,8 @@
 //! Rendering rule texts: `{name}` is a capture from bwrap's message, an
 //! alias bound by a condition, or a fact key (`{bwrap.path}`);
 //! `{alias.field}` reads a field of an object value; `{{` and `}}` are
-//! literal braces. Rule files are validated at load time, so an unknown name
+//! literal braces (the scanner is `rules::template`'s, shared with
+//! validation). Rule files are validated at load time, so an unknown name
 //! here is left as written rather than failing.
 
 use crate::facts::{Facts, Obs};
@@ -15,10 +16,21 @@ pub struct Scope<'a, 'f> {
     pub facts: &'a Facts<'f>,
 }
 
+/// A value as people read it: strings bare, lists comma-separated,
+/// objects as `key=value` pairs.
 pub fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
+        Value::Array(items) if items.iter().any(Value::is_object) => {
+            items.iter().map(value_text).collect::<Vec<_>>().join("; ")
+        }
         Value::Array(items) => items.iter().map(value_text).collect::<Vec<_>>().join(", "),
+        Value::Object(m) => m
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| format!("{k}={}", value_text(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
         other => other.to_string(),
     }
 }
@@ -69,35 +81,7 @@ impl Scope<'_, '_> {
 }
 
 fn render_with(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(['{', '}']) {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        if tail.starts_with("{{") {
-            out.push('{');
-            rest = &tail[2..];
-        } else if tail.starts_with("}}") {
-            out.push('}');
-            rest = &tail[2..];
-        } else if tail.starts_with('{')
-            && let Some(end) = tail.find('}')
-            && let name = &tail[1..end]
-            && !name.is_empty()
-            && !name.contains(char::is_whitespace)
-        {
-            match lookup(name) {
-                Some(v) => out.push_str(&v),
-                None => out.push_str(&tail[..=end]),
-            }
-            rest = &tail[end + 1..];
-        } else {
-            out.push_str(&tail[..1]);
-            rest = &tail[1..];
-        }
-    }
-    out.push_str(rest);
-    out
+    crate::rules::template::expand(text, lookup)
 }
 
 #[cfg(test)]

@@ -27,7 +27,9 @@ pub fn profile_file(bwrap: &Path) -> String {
 
 /// Quote a path for an AppArmor profile when it needs it.
 fn quoted(p: &str) -> String {
-    if p.chars().any(|c| c.is_whitespace() || matches!(c, '"' | '#' | ',' | '{' | '}')) {
+    if p.chars()
+        .any(|c| c.is_whitespace() || matches!(c, '"' | '#' | ',' | '{' | '}'))
+    {
         format!("\"{}\"", p.replace('"', "\\\""))
     } else {
         p.to_string()
@@ -66,10 +68,17 @@ mod tests {
             "bwrap-doctor.home.me..npm.lib.node_modules._openai.codex.codex-resources.bwrap"
         );
         let text = profile(p);
-        assert!(text.contains(&format!("profile {} {} flags=(unconfined) {{", profile_name(p), p.display())));
+        assert!(text.contains(&format!(
+            "profile {} {} flags=(unconfined) {{",
+            profile_name(p),
+            p.display()
+        )));
         assert!(text.contains("\n  userns,\n"));
         assert!(text.ends_with('}'));
-        assert_eq!(profile_file(Path::new("/usr/bin/bwrap")), "/etc/apparmor.d/bwrap-doctor.usr.bin.bwrap");
+        assert_eq!(
+            profile_file(Path::new("/usr/bin/bwrap")),
+            "/etc/apparmor.d/bwrap-doctor.usr.bin.bwrap"
+        );
         assert!(profile(Path::new("/opt/my app/bwrap")).contains("\"/opt/my app/bwrap\" flags"));
     }
 }

@@ -499,8 +499,8 @@ pub const CATALOGUE: &[Probe] = &[
         true,
         Host,
         false,
-        "{link, target, absolute}; absent if none",
-        "the first symlink on the way to the path"
+        "{link, target, absolute, resolved}; absent if none",
+        "the first symlink on the way to the path, and the path with that link replaced by its target"
     ),
     probe!(
         "path.fstype:",
@@ -668,6 +668,7 @@ pub fn collect_snapshot(host: &Host, ctx: Context) -> crate::facts::Snapshot {
         schema_version: crate::facts::SNAPSHOT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         taken_at: rfc3339_utc(std::time::SystemTime::now()),
+        note: String::new(),
         facts: out,
     }
 }

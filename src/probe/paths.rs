@@ -196,9 +196,12 @@ fn first_symlink(host: &Host, w: &Walk) -> Obs {
         Ok(Step::Clear) => Obs::Absent,
         Ok(Step::Link(i, target)) => {
             let target = String::from_utf8_lossy(&target).into_owned();
+            let link = w.shown.get(i).cloned().unwrap_or_default();
+            let full = w.shown.last().cloned().unwrap_or_default();
             Obs::seen(json!({
-                "link": w.shown.get(i).cloned().unwrap_or_default(),
+                "resolved": resolve_once(&link, &target, &full[link.len().min(full.len())..]),
                 "absolute": target.starts_with('/'),
+                "link": link,
                 "target": target,
             }))
         }
@@ -209,6 +212,29 @@ fn first_symlink(host: &Host, w: &Walk) -> Obs {
             errno_text(e)
         )),
     }
+}
+
+/// The path with its first symlink `link` replaced by `target` (relative
+/// targets resolve against the link's directory), lexically normalised.
+fn resolve_once(link: &str, target: &str, rest: &str) -> String {
+    let base = if target.starts_with('/') {
+        target.to_string()
+    } else {
+        let dir = link.rsplit_once('/').map_or("", |(d, _)| d);
+        format!("{dir}/{target}")
+    };
+    let joined = format!("{base}/{rest}");
+    let mut parts: Vec<&str> = Vec::new();
+    for c in joined.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
 }
 
 /// statfs(P) (following symlinks, as bwrap does for a bind source).
@@ -324,6 +350,25 @@ pub fn resolve(host: &Host, abs: &Path) -> std::io::Result<PathBuf> {
         }
     }
     Ok(cur)
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::resolve_once;
+
+    #[test]
+    fn a_symlink_is_replaced_by_its_target_once() {
+        assert_eq!(resolve_once("/p/.codex", "/data/codex", ""), "/data/codex");
+        assert_eq!(
+            resolve_once("/p/.codex", "/data/codex", "/cfg/x"),
+            "/data/codex/cfg/x"
+        );
+        assert_eq!(
+            resolve_once("/p/.codex", "../shared/codex", "/x"),
+            "/shared/codex/x"
+        );
+        assert_eq!(resolve_once("/var/run", "/run", "/dbus"), "/run/dbus");
+    }
 }
 
 #[cfg(test)]

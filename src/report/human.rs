@@ -15,7 +15,10 @@ pub fn render(d: &Diagnosis, color: bool) -> String {
         let lead = if confirmed.len() == 1 {
             String::new()
         } else {
-            format!("{} causes, in the order bwrap meets them. ", confirmed.len())
+            format!(
+                "{} causes, in the order bwrap meets them. ",
+                confirmed.len()
+            )
         };
         for (i, c) in confirmed.iter().enumerate() {
             if i > 0 {
@@ -99,9 +102,7 @@ fn candidate_body(out: &mut String, c: &Candidate, color: bool) {
     let explanation = c.explanation.trim();
     if !explanation.is_empty() {
         let _ = writeln!(out, "  {}", p(Style::Bold, "why:"));
-        for l in explanation.lines() {
-            let _ = writeln!(out, "    {l}");
-        }
+        out.push_str(&wrap(explanation, "    ", 80));
     }
     for (i, f) in c.fixes.iter().enumerate() {
         let _ = writeln!(
@@ -113,7 +114,11 @@ fn candidate_body(out: &mut String, c: &Candidate, color: bool) {
         );
         if let Some(cmds) = &f.commands {
             for l in cmds.trim_end().lines() {
-                let _ = writeln!(out, "      {}", p(Style::Code, l));
+                if l.trim().is_empty() {
+                    out.push('\n');
+                } else {
+                    let _ = writeln!(out, "      {}", p(Style::Code, l));
+                }
             }
         }
         if let Some(t) = &f.tradeoff {
@@ -127,16 +132,43 @@ fn candidate_body(out: &mut String, c: &Candidate, color: bool) {
     );
 }
 
+/// Re-flow a rendered text: paragraphs (separated by blank lines) are
+/// filled to `width` columns after `indent`; long words are not broken.
+pub fn wrap(text: &str, indent: &str, width: usize) -> String {
+    let mut out = String::new();
+    for (i, para) in text.split("\n\n").enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let mut line = String::new();
+        for word in para.split_whitespace() {
+            if !line.is_empty() && indent.len() + line.len() + 1 + word.chars().count() > width {
+                let _ = writeln!(out, "{indent}{line}");
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        if !line.is_empty() {
+            let _ = writeln!(out, "{indent}{line}");
+        }
+    }
+    out
+}
+
 fn check_text(ch: &Check) -> String {
     let field = ch.field.as_ref().map_or(String::new(), |f| format!(".{f}"));
     let seen = match (&ch.observed, &ch.field) {
         (crate::facts::Obs::Seen(v), Some(f)) => v
             .get(f)
             .map_or("absent".into(), crate::diagnose::template::value_text),
+        (crate::facts::Obs::Seen(v), None) => crate::diagnose::template::value_text(v),
         (o, _) => o.describe(),
     };
     let head = match &ch.describe {
-        Some(d) => format!("{d}: {}{field} = {seen}", ch.fact),
+        Some(d) => format!("{d}: {seen}  ({}{field})", ch.fact),
         None => format!("{}{field} = {seen}", ch.fact),
     };
     if ch.holds == Some(true) {

@@ -1203,12 +1203,11 @@ fn resolve(name: &str, names: &Names<'_>) -> Option<Resolve> {
     ))
 }
 
-/// bwrap's messages in a stderr: the text after `bwrap: ` on each line
-/// that has it (also when a caller prefixed the line).
-pub(super) fn bwrap_messages(stderr: &str) -> Vec<&str> {
-    stderr
-        .lines()
-        .filter_map(|l| l.find("bwrap: ").map(|i| l[i + 7..].trim_end_matches('\r')))
+/// bwrap's messages in a stderr, found as the diagnosis finds them.
+pub(super) fn bwrap_messages(stderr: &str) -> Vec<String> {
+    crate::diagnose::bwrap_messages(stderr.as_bytes())
+        .into_iter()
+        .map(|m| m.text)
         .collect()
 }
 
@@ -1220,7 +1219,7 @@ fn lint_examples(
     examples: &[Example],
     stderr_spans: &[Range<usize>],
 ) {
-    let messages: Vec<Vec<&str>> = examples.iter().map(|e| bwrap_messages(&e.stderr)).collect();
+    let messages: Vec<Vec<String>> = examples.iter().map(|e| bwrap_messages(&e.stderr)).collect();
     for (r, s) in patterns {
         // Only when the rule has examples: a user's rule need not have any,
         // and a project rule without them is already an error.
@@ -1236,7 +1235,7 @@ fn lint_examples(
         let hit = patterns
             .iter()
             .enumerate()
-            .find_map(|(i, (r, _))| msgs.iter().find(|m| r.is_match(m)).map(|m| (i, *m)));
+            .find_map(|(i, (r, _))| msgs.iter().find(|m| r.is_match(m)).map(|m| (i, m.as_str())));
         match (ex.expect, hit) {
             (Expect::NoMatch, Some((i, m))) => d.error(
                 span.clone(),

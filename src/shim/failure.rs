@@ -54,11 +54,17 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
     if let Some(first) = rules.problems.first() {
         let more = rules.problems.len() - 1;
         let tail = if more > 0 {
-            format!(" (and {more} more file{})", if more == 1 { "" } else { "s" })
+            format!(
+                " (and {more} more file{})",
+                if more == 1 { "" } else { "s" }
+            )
         } else {
             String::new()
         };
-        out.push_str(&format!("bwrap-doctor: warning: {}{tail}\n", first.one_line()));
+        out.push_str(&format!(
+            "bwrap-doctor: warning: {}{tail}\n",
+            first.one_line()
+        ));
     }
     let operands: Vec<&[u8]> = f.args.operands().collect();
     let args = bwrap_args::parse(&operands, &|fd| {
@@ -91,7 +97,8 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
     if d.candidates.is_empty() {
         return (!out.is_empty()).then(|| out.into_bytes());
     }
-    let color = f.stderr_is_terminal && crate::output::should_color(crate::output::ColorChoice::Auto, true);
+    let color =
+        f.stderr_is_terminal && crate::output::should_color(crate::output::ColorChoice::Auto, true);
     out.push_str(&report::human::render(&d, color));
     Some(out.into_bytes())
 }

@@ -18,6 +18,7 @@ macro_rules! tests {
 }
 
 mod cli;
+pub use cli::check::doctor as cli_doctor;
 mod diagnosis;
 mod probe;
 mod rules;

@@ -1,6 +1,6 @@
 //! The `bwrap-doctor` command line: check, install, uninstall.
 
-mod check;
+pub mod check;
 mod install;
 
 use crate::Test;

@@ -2,6 +2,7 @@
 //! through the installed shim; fixture hosts through `explain --snapshot`;
 //! the rules' own examples; the JSON output.
 
+mod hosts;
 mod reproduce;
 
 use crate::Test;
@@ -9,5 +10,6 @@ use crate::Test;
 pub fn tests() -> Vec<Test> {
     let mut v = Vec::new();
     v.extend(reproduce::tests());
+    v.extend(hosts::tests());
     v
 }

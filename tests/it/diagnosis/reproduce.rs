@@ -53,8 +53,17 @@ pub fn twice(
 
 /// bwrap's own words first and unchanged; then the diagnosis.
 pub fn assert_diagnosed(direct: &Output, shim: &Output, rule: Option<&str>) -> String {
-    assert_eq!(direct.status.code(), Some(1), "the recipe did not fail: {}", direct.stderr_text());
-    assert_eq!(shim.status.code(), direct.status.code(), "exit status differs");
+    assert_eq!(
+        direct.status.code(),
+        Some(1),
+        "the recipe did not fail: {}",
+        direct.stderr_text()
+    );
+    assert_eq!(
+        shim.status.code(),
+        direct.status.code(),
+        "exit status differs"
+    );
     let (d, s) = (direct.stderr_text(), shim.stderr_text());
     assert!(d.starts_with("bwrap: "), "direct: {d}");
     assert!(
@@ -68,7 +77,10 @@ pub fn assert_diagnosed(direct: &Output, shim: &Output, rule: Option<&str>) -> S
                 diagnosis.contains(&format!("rule: {id} (")),
                 "expected rule {id} to be confirmed; got:\n{diagnosis}"
             );
-            assert!(!diagnosis.contains("no cause could be confirmed"), "{diagnosis}");
+            assert!(
+                !diagnosis.contains("no cause could be confirmed"),
+                "{diagnosis}"
+            );
         }
         None => assert!(
             diagnosis.contains("no cause could be confirmed"),
@@ -81,8 +93,10 @@ pub fn assert_diagnosed(direct: &Output, shim: &Output, rule: Option<&str>) -> S
 fn deny_userns() -> Vec<seccomp::Deny> {
     let user = libc::CLONE_NEWUSER as u32;
     vec![
-        seccomp::Deny::syscall(libc::SYS_clone, libc::EPERM).when(0, seccomp::ArgTest::AnyBits(user)),
-        seccomp::Deny::syscall(libc::SYS_unshare, libc::EPERM).when(0, seccomp::ArgTest::AnyBits(user)),
+        seccomp::Deny::syscall(libc::SYS_clone, libc::EPERM)
+            .when(0, seccomp::ArgTest::AnyBits(user)),
+        seccomp::Deny::syscall(libc::SYS_unshare, libc::EPERM)
+            .when(0, seccomp::ArgTest::AnyBits(user)),
         seccomp::Deny::syscall(libc::SYS_clone3, libc::ENOSYS),
     ]
 }
@@ -90,9 +104,12 @@ fn deny_userns() -> Vec<seccomp::Deny> {
 fn userns_refused_by_a_seccomp_filter_is_diagnosed_as_seccomp_not_the_sysctl(who: &As) {
     // hostlab 2a (user), 2c (root with --unshare-all).
     let deny = deny_userns();
-    let (direct, shim) = twice(*who, &[], &["--unshare-all", "--ro-bind", "/", "/", "true"], &|c| {
-        seccomp::apply(c, &deny)
-    });
+    let (direct, shim) = twice(
+        *who,
+        &[],
+        &["--unshare-all", "--ro-bind", "/", "/", "true"],
+        &|c| seccomp::apply(c, &deny),
+    );
     let d = assert_diagnosed(&direct, &shim, Some("seccomp-filter.userns"));
     assert!(d.contains("[seccomp-filter]"), "{d}");
 }
@@ -101,18 +118,33 @@ fn root_without_cap_sys_admin_is_diagnosed_as_missing_privileges() {
     // hostlab 2d
     let (direct, shim) = twice(
         As::Root,
-        &["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"],
+        &[
+            "setpriv",
+            "--bounding-set=-sys_admin",
+            "--inh-caps=-sys_admin",
+        ],
         &["--unshare-pid", "--ro-bind", "/", "/", "true"],
         &|_| {},
     );
-    assert_diagnosed(&direct, &shim, Some("container-no-privileges.root-namespaces"));
+    assert_diagnosed(
+        &direct,
+        &shim,
+        Some("container-no-privileges.root-namespaces"),
+    );
 }
 
 fn max_user_namespaces_zero_is_diagnosed(who: &As) {
     // hostlab 1a/1b: the limit is 0 only inside a child user namespace.
     let (direct, shim) = twice(
         *who,
-        &["unshare", "-Ur", "sh", "-c", "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"", "sh"],
+        &[
+            "unshare",
+            "-Ur",
+            "sh",
+            "-c",
+            "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"",
+            "sh",
+        ],
         &["--unshare-user", "--ro-bind", "/", "/", "true"],
         &|_| {},
     );
@@ -123,7 +155,14 @@ fn max_net_namespaces_zero_is_diagnosed_when_a_network_namespace_is_asked_for() 
     // hostlab 1c
     let (direct, shim) = twice(
         As::User,
-        &["unshare", "-Ur", "sh", "-c", "echo 0 > /proc/sys/user/max_net_namespaces && exec \"$@\"", "sh"],
+        &[
+            "unshare",
+            "-Ur",
+            "sh",
+            "-c",
+            "echo 0 > /proc/sys/user/max_net_namespaces && exec \"$@\"",
+            "sh",
+        ],
         &["--unshare-net", "--ro-bind", "/", "/", "true"],
         &|_| {},
     );
@@ -164,7 +203,10 @@ fn an_execute_only_bwrap_is_diagnosed_as_unreadable() {
     }
     let c = copy.display().to_string();
     let mut direct = Command::new(&copy);
-    direct.args(["--ro-bind", "/", "/", "true"]).env_clear().env("NO_COLOR", "1");
+    direct
+        .args(["--ro-bind", "/", "/", "true"])
+        .env_clear()
+        .env("NO_COLOR", "1");
     As::User.apply(&mut direct);
     let mut shim = Command::new(&inst.shim);
     shim.args(["--ro-bind", "/", "/", "true"])
@@ -180,12 +222,20 @@ fn an_execute_only_bwrap_is_diagnosed_as_unreadable() {
 
 fn loopback_refused_by_a_seccomp_filter_is_diagnosed(who: &As) {
     // hostlab 4a: sendto with a sockaddr_nl (addrlen 12) fails with EPERM.
-    let deny = [seccomp::Deny::syscall(libc::SYS_sendto, libc::EPERM)
-        .when(5, seccomp::ArgTest::Equals(12))];
-    let (direct, shim) = twice(*who, &[], &["--ro-bind", "/", "/", "--unshare-net", "true"], &|c| {
-        seccomp::apply(c, &deny)
-    });
-    assert!(direct.stderr_text().starts_with("bwrap: loopback: Failed RTM_NEWADDR"));
+    let deny =
+        [seccomp::Deny::syscall(libc::SYS_sendto, libc::EPERM)
+            .when(5, seccomp::ArgTest::Equals(12))];
+    let (direct, shim) = twice(
+        *who,
+        &[],
+        &["--ro-bind", "/", "/", "--unshare-net", "true"],
+        &|c| seccomp::apply(c, &deny),
+    );
+    assert!(
+        direct
+            .stderr_text()
+            .starts_with("bwrap: loopback: Failed RTM_NEWADDR")
+    );
     assert_diagnosed(&direct, &shim, Some("seccomp-filter.loopback"));
 }
 
@@ -193,7 +243,11 @@ fn loopback_without_cap_net_admin_is_diagnosed_as_missing_privileges() {
     // hostlab 4c
     let (direct, shim) = twice(
         As::Root,
-        &["setpriv", "--bounding-set=-net_admin", "--inh-caps=-net_admin"],
+        &[
+            "setpriv",
+            "--bounding-set=-net_admin",
+            "--inh-caps=-net_admin",
+        ],
         &["--ro-bind", "/", "/", "--unshare-net", "true"],
         &|_| {},
     );
@@ -206,11 +260,17 @@ fn symlink_fixture(dir: &Path, uid: u32) {
     }
     std::fs::write(dir.join("target_file"), "t").unwrap();
     std::fs::write(dir.join("src_file"), "s").unwrap();
-    let link = |target: &str, name: &str| std::os::unix::fs::symlink(target, dir.join("proj").join(name)).unwrap();
+    let link = |target: &str, name: &str| {
+        std::os::unix::fs::symlink(target, dir.join("proj").join(name)).unwrap()
+    };
     link(&dir.join("target_dir").display().to_string(), ".abs_dir");
     link(&dir.join("target_file").display().to_string(), ".abs_file");
     link(".", ".self");
-    let _ = Command::new("chown").arg("-R").arg(uid.to_string()).arg(dir).status();
+    let _ = Command::new("chown")
+        .arg("-R")
+        .arg(uid.to_string())
+        .arg(dir)
+        .status();
 }
 
 fn symlinked_destinations_are_diagnosed_with_the_symlink(who: &As) {
@@ -236,8 +296,17 @@ fn symlinked_destinations_are_diagnosed_with_the_symlink(who: &As) {
 }
 
 fn a_missing_bind_source_is_diagnosed(who: &As) {
-    let missing = support::install().scratch().join("does-not-exist").display().to_string();
-    let (direct, shim) = twice(*who, &[], &["--ro-bind", "/", "/", "--ro-bind", &missing, "/mnt", "true"], &|_| {});
+    let missing = support::install()
+        .scratch()
+        .join("does-not-exist")
+        .display()
+        .to_string();
+    let (direct, shim) = twice(
+        *who,
+        &[],
+        &["--ro-bind", "/", "/", "--ro-bind", &missing, "/mnt", "true"],
+        &|_| {},
+    );
     let d = assert_diagnosed(&direct, &shim, Some("bind-source-missing"));
     assert!(d.contains(&missing), "{d}");
 }

@@ -29,6 +29,7 @@ pub fn tests() -> Vec<Test> {
         Once fixture_bwrap_mode_setuid_readable_and_file_caps,
         Once args_facts_come_from_the_call,
         Once snapshot_of_a_fixture_replays_with_the_same_derived_facts,
+        Once the_generated_apparmor_profile_names_the_bwrap_that_ran,
     ]
 }
 
@@ -259,26 +260,35 @@ fn ubuntu_2404_bind_paths_walk_the_fixture() {
     assert_obs(
         &f,
         "path.first_symlink:/var/run/user/1000/bus",
-        Obs::seen(json!({"link": "/var/run", "target": "/run", "absolute": true})),
+        Obs::seen(
+            json!({"link": "/var/run", "target": "/run", "absolute": true,
+                         "resolved": "/run/user/1000/bus"}),
+        ),
     );
     assert_obs(
         &f,
         "path.first_symlink:/home/u/proj/.codex/config.json",
         Obs::seen(
             json!({"link": "/home/u/proj/.codex", "target": "/home/u/.codex",
-                         "absolute": true}),
+                         "absolute": true, "resolved": "/home/u/.codex/config.json"}),
         ),
     );
     assert_obs(
         &f,
         "path.first_symlink:/bin/bwrap",
-        Obs::seen(json!({"link": "/bin", "target": "usr/bin", "absolute": false})),
+        Obs::seen(
+            json!({"link": "/bin", "target": "usr/bin", "absolute": false,
+                         "resolved": "/usr/bin/bwrap"}),
+        ),
     );
     assert_obs(&f, "path.first_symlink:/usr/bin/bwrap", Obs::Absent);
     assert_obs(
         &f,
         "path.first_symlink:/usr/../var/run",
-        Obs::seen(json!({"link": "/var/run", "target": "/run", "absolute": true})),
+        Obs::seen(
+            json!({"link": "/var/run", "target": "/run", "absolute": true,
+                         "resolved": "/run"}),
+        ),
     );
     assert_obs(&f, "path.first_symlink:/nope/x", Obs::Absent);
     assert!(assert_unavailable(&f, "path.first_symlink:relative/x").contains("absolute"));
@@ -576,4 +586,28 @@ fn snapshot_of_a_fixture_replays_with_the_same_derived_facts() {
         replay.get("path.exists:/usr"),
         Obs::unavailable("not recorded in the snapshot")
     );
+}
+
+fn the_generated_apparmor_profile_names_the_bwrap_that_ran() {
+    let f = fixture_facts("ubuntu-24.04", Some("/opt/vendor/bwrap"));
+    assert_obs(
+        &f,
+        "fix.apparmor_profile_file",
+        Obs::seen("/etc/apparmor.d/bwrap-doctor.opt.vendor.bwrap"),
+    );
+    let Obs::Seen(Value::String(text)) = f.get("fix.apparmor_profile") else {
+        panic!("no profile text");
+    };
+    assert!(
+        text.contains(
+            "profile bwrap-doctor.opt.vendor.bwrap /opt/vendor/bwrap flags=(unconfined) {"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("  userns,"), "{text}");
+    let none = fixture_facts("ubuntu-24.04", None);
+    assert!(matches!(
+        none.get("fix.apparmor_profile"),
+        Obs::Unavailable(_)
+    ));
 }

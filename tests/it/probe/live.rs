@@ -185,17 +185,26 @@ fn live_path_walks_symlinks_and_fstype() {
     assert_obs(
         &f,
         &format!("path.first_symlink:{}", p("abs/sub/file")),
-        Obs::seen(json!({"link": p("abs"), "target": p("real"), "absolute": true})),
+        Obs::seen(
+            json!({"link": p("abs"), "target": p("real"), "absolute": true,
+                         "resolved": p("real/sub/file")}),
+        ),
     );
     assert_obs(
         &f,
         &format!("path.first_symlink:{}", p("rel/sub")),
-        Obs::seen(json!({"link": p("rel"), "target": "real", "absolute": false})),
+        Obs::seen(
+            json!({"link": p("rel"), "target": "real", "absolute": false,
+                         "resolved": p("real/sub")}),
+        ),
     );
     assert_obs(
         &f,
         &format!("path.first_symlink:{}", p("dangling")),
-        Obs::seen(json!({"link": p("dangling"), "target": "missing", "absolute": false})),
+        Obs::seen(
+            json!({"link": p("dangling"), "target": "missing", "absolute": false,
+                         "resolved": p("missing")}),
+        ),
     );
     assert_obs(
         &f,

@@ -5,6 +5,7 @@
 pub mod helper;
 pub mod pty;
 pub mod seccomp;
+pub mod snapshot;
 
 use std::cell::RefCell;
 use std::ffi::OsStr;

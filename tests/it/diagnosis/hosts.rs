@@ -1,0 +1,176 @@
+//! Hosts this machine cannot be — Ubuntu 24.04 with the AppArmor
+//! restriction (with and without the exception for /usr/bin/bwrap, and a
+//! vendored bwrap), Docker's default seccomp, WSL1, Debian with user
+//! namespaces off, RHEL 7 — replayed from snapshots with `explain
+//! --snapshot`. The whole human output is compared with tests/snapshots/.
+
+use crate::cli_doctor as doctor;
+use crate::support::{self, As};
+use crate::{Body, Test};
+
+pub fn tests() -> Vec<Test> {
+    tests![
+        Once vendored_bwrap_on_ubuntu_with_the_exception_is_a_path_mismatch,
+        Once steams_srt_bwrap_wrapped_by_pressure_vessel_is_a_path_mismatch,
+        Once usr_bin_bwrap_on_ubuntu_without_an_exception_is_the_restriction,
+        Once docker_default_seccomp_is_blamed_not_the_sysctl_bwrap_names,
+        Once wsl1_is_recognised,
+        Once debian_with_user_namespaces_off_is_the_sysctl,
+        Once rhel7_max_user_namespaces_zero_is_recognised,
+        Once explain_json_has_the_versioned_schema_and_the_confirmed_rule,
+    ]
+}
+
+/// `explain --snapshot tests/fixtures/snapshots/SNAP.json [--bwrap B]` on `stderr`.
+fn explain(snap: &str, bwrap: Option<&str>, stderr: &str, extra: &[&str]) -> support::Output {
+    let path = format!("tests/fixtures/snapshots/{snap}.json");
+    let mut args = vec!["explain", "--snapshot", &path];
+    if let Some(b) = bwrap {
+        args.extend(["--bwrap", b]);
+    }
+    args.extend(extra);
+    let mut c = doctor(As::User, &args);
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    support::run_with_input(
+        &mut c,
+        Some(stderr.as_bytes()),
+        std::time::Duration::from_secs(60),
+    )
+}
+
+fn check(name: &str, out: &support::Output, rule: &str) {
+    let text = out.stdout_text();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "no cause confirmed:\n{text}{}",
+        out.stderr_text()
+    );
+    assert!(text.contains(&format!("rule: {rule} (")), "{text}");
+    support::snapshot::assert_matches(&format!("explain/{name}.txt"), &text);
+}
+
+fn vendored_bwrap_on_ubuntu_with_the_exception_is_a_path_mismatch() {
+    let out = explain(
+        "ubuntu-24.04",
+        Some("/home/u/.npm/lib/node_modules/@openai/codex/codex-resources/bwrap"),
+        "bwrap: setting up uid map: Permission denied\n",
+        &[],
+    );
+    check(
+        "ubuntu-vendored-uid-map",
+        &out,
+        "apparmor-profile-path-mismatch",
+    );
+}
+
+fn steams_srt_bwrap_wrapped_by_pressure_vessel_is_a_path_mismatch() {
+    let out = explain(
+        "ubuntu-24.04",
+        Some(
+            "/home/u/.steam/steam/ubuntu12_64/steam-runtime-sniper/pressure-vessel/libexec/steam-runtime-tools-0/srt-bwrap",
+        ),
+        "pressure-vessel-wrap[4242]: E: Child process exited with code 1: bwrap: loopback: Failed RTM_NEWADDR: Operation not permitted\n",
+        &[],
+    );
+    check(
+        "ubuntu-srt-bwrap-loopback",
+        &out,
+        "apparmor-profile-path-mismatch",
+    );
+}
+
+fn usr_bin_bwrap_on_ubuntu_without_an_exception_is_the_restriction() {
+    let out = explain(
+        "ubuntu-24.04-no-exception",
+        Some("/usr/bin/bwrap"),
+        "bwrap: loopback: Failed RTM_NEWADDR: Operation not permitted\n",
+        &[],
+    );
+    check(
+        "ubuntu-no-exception-loopback",
+        &out,
+        "apparmor-userns-restrict",
+    );
+    assert!(
+        out.stdout_text()
+            .contains("extra-profiles/bwrap-userns-restrict")
+    );
+}
+
+fn docker_default_seccomp_is_blamed_not_the_sysctl_bwrap_names() {
+    let out = explain(
+        "docker",
+        None,
+        "bwrap: No permissions to create a new namespace, likely because the kernel does not allow non-privileged user namespaces. On e.g. debian this can be enabled with 'sysctl kernel.unprivileged_userns_clone=1'.\n",
+        &[],
+    );
+    check("docker-no-permissions", &out, "seccomp-filter.userns");
+    assert!(!out.stdout_text().contains("[userns-sysctl-disabled]"));
+}
+
+fn wsl1_is_recognised() {
+    let out = explain(
+        "wsl1",
+        None,
+        "bwrap: Creating new namespace failed, likely because the kernel does not support user namespaces.  bwrap must be installed setuid on such systems.\n",
+        &[],
+    );
+    check("wsl1-einval", &out, "wsl1.namespaces");
+}
+
+fn debian_with_user_namespaces_off_is_the_sysctl() {
+    let out = explain(
+        "debian-12-userns-off",
+        None,
+        "bwrap: No permissions to create new namespace, likely because the kernel does not allow non-privileged user namespaces. See <https://deb.li/bubblewrap> or <file:///usr/share/doc/bubblewrap/README.Debian.gz>.\n",
+        &[],
+    );
+    check("debian-userns-clone-0", &out, "userns-sysctl-disabled");
+}
+
+fn rhel7_max_user_namespaces_zero_is_recognised() {
+    let out = explain(
+        "rhel7",
+        None,
+        "bwrap: Creating new namespace failed: No space left on device\n",
+        &[],
+    );
+    check("rhel7-enospc", &out, "userns-max-zero.user");
+}
+
+fn explain_json_has_the_versioned_schema_and_the_confirmed_rule() {
+    let out = explain(
+        "ubuntu-24.04",
+        Some("/opt/vendor/bwrap"),
+        "bwrap: setting up uid map: Permission denied\n",
+        &["--json"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "bwrap-doctor/diagnosis");
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["bwrap"], "/opt/vendor/bwrap");
+    assert_eq!(
+        v["confirmed"],
+        serde_json::json!(["apparmor-profile-path-mismatch"])
+    );
+    assert_eq!(v["live"], false);
+    let c = &v["candidates"][0];
+    assert_eq!(c["cause"], "apparmor-profile-path-mismatch");
+    assert_eq!(c["verdict"], "confirmed");
+    assert!(
+        c["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|ch| ch["holds"] == true)
+    );
+    assert!(
+        c["fixes"][1]["commands"]
+            .as_str()
+            .unwrap()
+            .contains("profile bwrap-doctor.opt.vendor.bwrap /opt/vendor/bwrap")
+    );
+    assert!(v["messages"][0]["text"] == "setting up uid map: Permission denied");
+}
