@@ -139,6 +139,7 @@ impl<'a> Facts<'a> {
             return o.clone();
         }
         let start = Instant::now();
+        crate::fault::point("probe");
         let obs = match &self.source {
             Source::Recorded(m) if m.contains_key(key) => m[key].clone(),
             Source::Recorded(_) => probe::derive(self, key)

@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod diagnose;
 pub mod facts;
+pub mod fault;
 pub mod fix;
 pub mod install;
 pub mod output;

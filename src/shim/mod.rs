@@ -229,6 +229,7 @@ pub fn main(args: RawArgs) -> ! {
         .and_then(|v| v.parse::<u32>().ok())
         .unwrap_or(0);
     let located = catch_unwind(|| {
+        crate::fault::point("locate");
         locate::locate(
             std::env::var_os(OVERRIDE_VAR).as_deref(),
             std::env::var_os("PATH").as_deref(),
@@ -258,6 +259,7 @@ pub fn main(args: RawArgs) -> ! {
     }
 
     let prepared = catch_unwind(AssertUnwindSafe(|| -> std::io::Result<_> {
+        crate::fault::point("prepare");
         let relay = relay::Relay::new()?;
         let sigfd = supervise::signalfd(&signals)?;
         Ok((relay, sigfd))
@@ -311,6 +313,7 @@ pub fn main(args: RawArgs) -> ! {
     let stderr_is_terminal = relay.is_pty;
 
     let die_with_parent = || asked_die_with_parent(&args, &args_fds);
+    let mut outbox = relay::Outbox::default();
     let supervisor = supervise::Supervisor::new(
         child,
         relay,
@@ -318,6 +321,7 @@ pub fn main(args: RawArgs) -> ! {
         sigfd,
         original_ppid,
         &die_with_parent,
+        &mut outbox,
     );
     // SAFETY: getppid has no side effects.
     if unsafe { libc::getppid() } != original_ppid && die_with_parent() {
@@ -325,14 +329,24 @@ pub fn main(args: RawArgs) -> ! {
         // SAFETY: killing ourselves, as the caller's death would have.
         unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
     }
+    // A second handle on the relay, for the last-resort path below.
+    // SAFETY: duplicating our own fd, close-on-exec.
+    let spare = unsafe {
+        libc::fcntl(
+            supervisor.relay.source.as_raw_fd(),
+            libc::F_DUPFD_CLOEXEC,
+            3,
+        )
+    };
     let outcome = match catch_unwind(AssertUnwindSafe(|| supervisor.run())) {
         Ok(o) => o,
         Err(_) => {
             say(&format!(
-                "internal error while relaying bwrap's stderr ({}); waiting for bwrap",
+                "internal error while relaying bwrap's stderr ({}); relaying the rest plainly, without diagnosis",
                 panic_message()
             ));
-            mirror_when_done(child)
+            write_stderr_bounded(outbox.unsent(), std::time::Duration::from_secs(10));
+            mirror_when_done(child, spare)
         }
     };
 
@@ -346,7 +360,10 @@ pub fn main(args: RawArgs) -> ! {
             stderr_is_terminal,
             readable_args_fds: &args_fds,
         };
-        match catch_unwind(AssertUnwindSafe(|| failure::explain(&failure))) {
+        match catch_unwind(AssertUnwindSafe(|| {
+            crate::fault::point("explain");
+            failure::explain(&failure)
+        })) {
             Ok(Some(text)) => write_stderr_bounded(&text, std::time::Duration::from_secs(2)),
             Ok(None) => {}
             Err(_) => say(&format!(
@@ -404,9 +421,17 @@ fn run_in_place(
     })
 }
 
-/// Last resort after an internal error mid-run: wait for bwrap and end as
-/// it ended.
-fn mirror_when_done(child: libc::pid_t) -> ! {
+/// Last resort after an internal error mid-run: relay the rest of stderr
+/// plainly, wait for bwrap, and end as it ended.
+fn mirror_when_done(child: libc::pid_t, relay: RawFd) -> ! {
+    if relay >= 0 {
+        // SAFETY: making our own fd blocking for the plain copy.
+        unsafe {
+            let fl = libc::fcntl(relay, libc::F_GETFL);
+            libc::fcntl(relay, libc::F_SETFL, fl & !libc::O_NONBLOCK);
+        }
+        supervise::relay_until_eof(relay);
+    }
     loop {
         let mut status = 0;
         // SAFETY: waiting for our own child.

@@ -143,6 +143,61 @@ fn pty_like_stderr() -> io::Result<(OwnedFd, OwnedFd)> {
     }
 }
 
+/// Bytes read from the relay and not yet written to the caller's stderr.
+/// Owned by the shim's main function rather than the supervision loop, so
+/// that nothing read is lost if the loop fails.
+pub struct Outbox {
+    /// Left uninitialised: only the pages a read fills are faulted in.
+    buf: Box<[std::mem::MaybeUninit<u8>]>,
+    pending: std::ops::Range<usize>,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Outbox {
+            buf: Box::new_uninit_slice(64 * 1024),
+            pending: 0..0,
+        }
+    }
+}
+
+impl Outbox {
+    /// Read once from `fd` into the (empty) outbox: the read's result.
+    pub fn fill_from(&mut self, fd: RawFd) -> isize {
+        debug_assert!(self.pending.is_empty());
+        // SAFETY: reading into our own buffer.
+        let n = unsafe { libc::read(fd, self.buf.as_mut_ptr().cast(), self.buf.len()) };
+        if n > 0 {
+            self.pending = 0..n as usize;
+        }
+        n
+    }
+
+    /// What is waiting to be written.
+    pub fn unsent(&self) -> &[u8] {
+        // SAFETY: `pending` lies within what the last read initialised.
+        unsafe {
+            std::slice::from_raw_parts(
+                self.buf.as_ptr().add(self.pending.start).cast::<u8>(),
+                self.pending.len(),
+            )
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// `n` bytes were written.
+    pub fn advance(&mut self, n: usize) {
+        self.pending.start = (self.pending.start + n).min(self.pending.end);
+    }
+
+    pub fn clear(&mut self) {
+        self.pending = 0..0;
+    }
+}
+
 /// The last [`TAIL_BYTES`] bytes of a stream.
 #[derive(Default)]
 pub struct Tail {

@@ -6,7 +6,7 @@
 //! caller that stops reading stderr can still stop or kill the sandbox.
 
 use super::exit::ExitReason;
-use super::relay::{Relay, Tail};
+use super::relay::{Outbox, Relay, Tail};
 use super::signals::{self, SignalState};
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -31,9 +31,7 @@ pub struct Supervisor<'a> {
     /// Asked only when the caller has died.
     pub die_with_parent: &'a dyn Fn() -> bool,
     pub tail: Tail,
-    /// Left uninitialised: only the pages a read fills are faulted in.
-    buf: Box<[std::mem::MaybeUninit<u8>]>,
-    pending: std::ops::Range<usize>,
+    out: &'a mut Outbox,
     /// The relay's source is still open (not at EOF).
     source_open: bool,
     /// The caller's stderr has gone away (EPIPE); stop writing to it.
@@ -63,6 +61,7 @@ impl<'a> Supervisor<'a> {
         sigfd: OwnedFd,
         original_ppid: libc::pid_t,
         die_with_parent: &'a dyn Fn() -> bool,
+        out: &'a mut Outbox,
     ) -> Self {
         Supervisor {
             child,
@@ -72,8 +71,7 @@ impl<'a> Supervisor<'a> {
             original_ppid,
             die_with_parent,
             tail: Tail::default(),
-            buf: Box::new_uninit_slice(64 * 1024),
-            pending: 0..0,
+            out,
             source_open: true,
             stderr_gone: false,
             exit: None,
@@ -85,6 +83,7 @@ impl<'a> Supervisor<'a> {
     pub fn run(mut self) -> Outcome {
         while self.exit.is_none() {
             self.poll_once(None);
+            crate::fault::point("supervise");
         }
         self.finish_relay();
         Outcome {
@@ -95,7 +94,7 @@ impl<'a> Supervisor<'a> {
 
     /// One round of poll and the work it makes ready. Returns false on timeout.
     fn poll_once(&mut self, timeout: Option<Duration>) -> bool {
-        let writing = !self.pending.is_empty();
+        let writing = !self.out.is_empty();
         let mut fds = [
             libc::pollfd {
                 fd: self.sigfd.as_raw_fd(),
@@ -139,21 +138,16 @@ impl<'a> Supervisor<'a> {
     }
 
     fn read_some(&mut self) {
-        let fd = self.relay.source.as_raw_fd();
-        // SAFETY: reading into our own buffer.
-        let n = unsafe { libc::read(fd, self.buf.as_mut_ptr().cast(), self.buf.len()) };
+        let n = self.out.fill_from(self.relay.source.as_raw_fd());
         if n > 0 {
-            let n = n as usize;
-            // SAFETY: the kernel initialised the first n bytes.
-            let got = unsafe { std::slice::from_raw_parts(self.buf.as_ptr().cast::<u8>(), n) };
-            self.tail.push(got);
+            self.tail.push(self.out.unsent());
             if self.stderr_gone {
+                self.out.clear();
                 return;
             }
-            self.pending = 0..n;
             if !self.relay.paced {
                 // Regular files and terminals: write straight through.
-                while !self.pending.is_empty() && !self.stderr_gone {
+                while !self.out.is_empty() && !self.stderr_gone {
                     self.write_some();
                 }
             }
@@ -169,16 +163,16 @@ impl<'a> Supervisor<'a> {
     }
 
     fn write_some(&mut self) {
+        let bytes = self.out.unsent();
         let chunk = if self.relay.paced {
-            self.pending.len().min(libc::PIPE_BUF)
+            bytes.len().min(libc::PIPE_BUF)
         } else {
-            self.pending.len()
+            bytes.len()
         };
-        let bytes = self.filled(self.pending.start..self.pending.start + chunk);
         // SAFETY: writing from our own buffer to the caller's stderr.
-        let n = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+        let n = unsafe { libc::write(2, bytes.as_ptr().cast(), chunk) };
         if n >= 0 {
-            self.pending.start += n as usize;
+            self.out.advance(n as usize);
         } else {
             match errno() {
                 libc::EAGAIN | libc::EINTR => {
@@ -192,18 +186,11 @@ impl<'a> Supervisor<'a> {
                     // relay so that bwrap's writers see the same EPIPE they
                     // would have seen without the shim.
                     self.stderr_gone = true;
-                    self.pending = 0..0;
+                    self.out.clear();
                     self.close_source();
                 }
             }
         }
-    }
-
-    /// Bytes of `buf` that a read has filled.
-    fn filled(&self, r: std::ops::Range<usize>) -> &[u8] {
-        // SAFETY: callers pass only ranges within the last read's count (or
-        // what is left of them), which the kernel initialised.
-        unsafe { std::slice::from_raw_parts(self.buf.as_ptr().add(r.start).cast::<u8>(), r.len()) }
     }
 
     fn close_source(&mut self) {
@@ -376,7 +363,7 @@ impl<'a> Supervisor<'a> {
     /// detached process so that its later writes get no EPIPE.
     fn finish_relay(&mut self) {
         let deadline = Instant::now() + LINGER;
-        while self.source_open || !self.pending.is_empty() {
+        while self.source_open || !self.out.is_empty() {
             if self.stderr_gone {
                 return;
             }
@@ -387,7 +374,7 @@ impl<'a> Supervisor<'a> {
             self.poll_once(Some(deadline - now));
         }
         if self.source_open && !self.stderr_gone {
-            while !self.pending.is_empty() && !self.stderr_gone {
+            while !self.out.is_empty() && !self.stderr_gone {
                 self.write_some_blocking();
             }
             self.detach_relay();
@@ -431,7 +418,8 @@ impl<'a> Supervisor<'a> {
     }
 }
 
-fn relay_until_eof(src: RawFd) {
+/// Copy `src` to fd 2 with blocking reads and writes until EOF.
+pub fn relay_until_eof(src: RawFd) {
     let mut buf = [0u8; 16 * 1024];
     loop {
         // SAFETY: plain blocking reads and writes on our fds.

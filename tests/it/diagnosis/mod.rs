@@ -3,6 +3,7 @@
 //! the rules' own examples; the JSON output.
 
 mod hosts;
+mod json;
 mod reproduce;
 
 use crate::Test;
@@ -11,5 +12,6 @@ pub fn tests() -> Vec<Test> {
     let mut v = Vec::new();
     v.extend(reproduce::tests());
     v.extend(hosts::tests());
+    v.extend(json::tests());
     v
 }

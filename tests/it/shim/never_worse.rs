@@ -13,6 +13,10 @@ pub fn tests() -> Vec<Test> {
         Each off_switch_runs_the_real_bwrap_in_place,
         Each internal_failure_falls_back_to_running_bwrap_directly_with_one_warning,
         Once success_path_only_spawns_relays_and_waits,
+        Each a_panic_before_bwrap_starts_falls_back_to_running_it_directly,
+        Each a_panic_while_relaying_still_relays_and_ends_as_bwrap_ended,
+        Each a_panic_in_the_diagnosis_leaves_bwraps_error_and_exit_status,
+        Each a_broken_rule_file_costs_one_warning_line_and_nothing_else,
     ]
 }
 
@@ -124,5 +128,158 @@ fn success_path_only_spawns_relays_and_waits() {
         1,
         "the shim started more than bwrap:\n{}",
         mine.join("\n")
+    );
+}
+
+fn needs_fault_injection() {
+    if !cfg!(feature = "fault-injection") {
+        support::skip(
+            "needs the test-only fault points: cargo test --features fault-injection (scripts/test.sh does)",
+        );
+    }
+}
+
+/// The same command directly and through the shim with a fault injected.
+fn with_fault(who: As, fault: &str, args: &[String]) -> (support::Output, support::Output) {
+    both(who, args, |c| {
+        c.env("BWRAP_DOCTOR_FAULT", fault).env("NO_COLOR", "1");
+    })
+}
+
+fn a_panic_before_bwrap_starts_falls_back_to_running_it_directly(who: &As) {
+    needs_fault_injection();
+    let args = support::probe_args(
+        &[],
+        &[
+            "--stderr-hex",
+            &support::helper::hex(b"payload\n"),
+            "--exit",
+            "3",
+        ],
+    );
+    let (direct, shim) = with_fault(*who, "prepare", &args);
+    assert_eq!(shim.status.code(), Some(3));
+    assert_eq!(shim.stdout, direct.stdout);
+    let err = shim.stderr_text();
+    let (first, rest) = err.split_once('\n').unwrap();
+    assert!(
+        first.starts_with("bwrap-doctor: cannot supervise bwrap (fault injected at prepare"),
+        "{err}"
+    );
+    assert_eq!(rest, direct.stderr_text());
+}
+
+fn a_panic_while_relaying_still_relays_and_ends_as_bwrap_ended(who: &As) {
+    needs_fault_injection();
+    let payload: Vec<u8> = (0..20_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let args = support::probe_args(
+        &[],
+        &[
+            "--stderr-hex",
+            &support::helper::hex(&payload),
+            "--sleep-ms",
+            "200",
+            "--exit",
+            "5",
+        ],
+    );
+    let (direct, shim) = with_fault(*who, "supervise", &args);
+    assert_eq!(shim.status.code(), Some(5));
+    assert_eq!(shim.stdout, direct.stdout);
+    let err = shim.stderr;
+    let warn_at = err
+        .windows(b"bwrap-doctor: internal error".len())
+        .position(|w| w == b"bwrap-doctor: internal error")
+        .expect("one warning line");
+    let warn_end = warn_at + err[warn_at..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut without: Vec<u8> = err[..warn_at].to_vec();
+    without.extend_from_slice(&err[warn_end..]);
+    assert_eq!(
+        without, direct.stderr,
+        "every stderr byte still arrives, in order"
+    );
+}
+
+fn a_panic_in_the_diagnosis_leaves_bwraps_error_and_exit_status(who: &As) {
+    needs_fault_injection();
+    let args: Vec<String> = [
+        "--ro-bind",
+        "/",
+        "/",
+        "--ro-bind",
+        "/nonexistent-bwd",
+        "/mnt",
+        "true",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for fault in ["explain", "probe"] {
+        let (direct, shim) = with_fault(*who, fault, &args);
+        assert_eq!(shim.status.code(), Some(1));
+        let (d, s) = (direct.stderr_text(), shim.stderr_text());
+        assert!(s.starts_with(&d), "{s}");
+        let extra = &s[d.len()..];
+        assert_eq!(
+            extra.lines().count(),
+            1,
+            "{fault}: one warning line, got: {extra}"
+        );
+        assert!(
+            extra.starts_with("bwrap-doctor: internal error while explaining"),
+            "{extra}"
+        );
+    }
+}
+
+fn a_broken_rule_file_costs_one_warning_line_and_nothing_else(who: &As) {
+    let dir = support::install().scratch();
+    let rules = dir.join("broken.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nid = \"x\"\ncause = \"no-such-cause\"\nnonsense = 1\n",
+    )
+    .unwrap();
+    // Success: nothing is read, nothing is printed.
+    let ok = support::probe_args(&[], &[]);
+    let (d, s) = both(*who, &ok, |c| {
+        c.env("BWRAP_DOCTOR_RULES", &rules);
+    });
+    assert_same(&d, &s);
+    // Failure: one warning line about the file, then the diagnosis from the
+    // built-in rules, after bwrap's own words.
+    let fail: Vec<String> = [
+        "--ro-bind",
+        "/",
+        "/",
+        "--ro-bind",
+        "/nonexistent-bwd",
+        "/mnt",
+        "true",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (d, s) = both(*who, &fail, |c| {
+        c.env("BWRAP_DOCTOR_RULES", &rules).env("NO_COLOR", "1");
+    });
+    assert_eq!(s.status.code(), d.status.code());
+    let (dt, st) = (d.stderr_text(), s.stderr_text());
+    assert!(st.starts_with(&dt), "{st}");
+    let extra: Vec<&str> = st[dt.len()..].lines().collect();
+    assert!(
+        extra[0].starts_with(&format!(
+            "bwrap-doctor: warning: skipped rules from {}",
+            rules.display()
+        )),
+        "{}",
+        extra[0]
+    );
+    assert_eq!(extra.iter().filter(|l| l.contains("warning")).count(), 1);
+    assert!(
+        extra
+            .iter()
+            .any(|l| l.contains("rule: bind-source-missing")),
+        "{st}"
     );
 }

@@ -1,0 +1,96 @@
+//! The shim writes the diagnosis as versioned JSON where BWRAP_DOCTOR_JSON
+//! says: a file (never through a symlink someone planted) or `fd:N`.
+
+use crate::support::{self, As, Via};
+use crate::{Body, Test};
+use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+
+pub fn tests() -> Vec<Test> {
+    tests![
+        Each the_shim_writes_the_diagnosis_as_json_to_a_file,
+        Once the_shim_writes_the_diagnosis_as_json_to_an_fd,
+        Once the_shim_does_not_follow_a_symlink_planted_at_the_json_path,
+    ]
+}
+
+fn failing() -> Vec<String> {
+    [
+        "--ro-bind",
+        "/",
+        "/",
+        "--ro-bind",
+        "/nonexistent-bwd",
+        "/mnt",
+        "true",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn check_doc(text: &str) {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(v["schema"], "bwrap-doctor/diagnosis");
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["exit"]["code"], 1);
+    assert_eq!(v["confirmed"], serde_json::json!(["bind-source-missing"]));
+    assert_eq!(v["live"], true);
+    assert_eq!(v["bwrap"], support::real_bwrap().display().to_string());
+}
+
+fn the_shim_writes_the_diagnosis_as_json_to_a_file(who: &As) {
+    let out = support::install().scratch().join("diagnosis.json");
+    let mut c = support::bwrap(Via::Shim, *who, failing());
+    c.env("BWRAP_DOCTOR_JSON", &out);
+    let o = support::run(&mut c);
+    assert_eq!(o.status.code(), Some(1));
+    check_doc(&std::fs::read_to_string(&out).unwrap());
+}
+
+fn the_shim_writes_the_diagnosis_as_json_to_an_fd() {
+    let (r, w) = std::io::pipe().unwrap();
+    let wfd = w.as_raw_fd();
+    let mut c = support::bwrap(Via::Shim, As::User, failing());
+    c.env("BWRAP_DOCTOR_JSON", "fd:7");
+    // SAFETY: dup2 between fork and exec.
+    unsafe {
+        c.pre_exec(move || {
+            if libc::dup2(wfd, 7) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let mut r = r;
+        r.read_to_string(&mut s).unwrap();
+        s
+    });
+    let o = support::run(&mut c);
+    drop(w);
+    drop(c);
+    assert_eq!(o.status.code(), Some(1));
+    check_doc(&reader.join().unwrap());
+}
+
+fn the_shim_does_not_follow_a_symlink_planted_at_the_json_path() {
+    let dir = support::install().scratch();
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let link = dir.join("diagnosis.json");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let mut c = support::bwrap(Via::Shim, As::User, failing());
+    c.env("BWRAP_DOCTOR_JSON", &link).env("NO_COLOR", "1");
+    let o = support::run(&mut c);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    let err = o.stderr_text();
+    assert!(
+        err.contains("bwrap-doctor: warning: cannot write the diagnosis to BWRAP_DOCTOR_JSON="),
+        "{err}"
+    );
+    assert!(err.contains("rule: bind-source-missing"), "{err}");
+}
