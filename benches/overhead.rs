@@ -180,6 +180,178 @@ fn measure(s: &Setup, label: &str, args: &[&str], as_uid: Option<(u32, u32)>, ru
     }
 }
 
+/// A failing run: the shim's cost there is the time from bwrap's exit to
+/// the diagnosis printed (rules loaded, probes run, text written).
+struct Failure {
+    name: &'static str,
+    wrapper: Vec<String>,
+    args: Vec<String>,
+    as_uid: Option<(u32, u32)>,
+}
+
+fn failures(s: &Setup, root: bool) -> Vec<Failure> {
+    let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let user = if root { Some((65534, 65534)) } else { None };
+    // A destination through an absolute symlink (hostlab §6).
+    let sym = s.dir.join("sym");
+    let _ = std::fs::create_dir_all(sym.join("target"));
+    let _ = std::fs::create_dir_all(sym.join("src"));
+    let _ = std::os::unix::fs::symlink(sym.join("target"), sym.join("link"));
+    let mut out = vec![
+        Failure {
+            name: "bind source missing (hostlab 7a)",
+            wrapper: vec![],
+            args: v(&[
+                "--ro-bind",
+                "/",
+                "/",
+                "--ro-bind",
+                "/nonexistent-bench",
+                "/mnt",
+                "true",
+            ]),
+            as_uid: user,
+        },
+        Failure {
+            name: "destination through a symlink (hostlab s01)",
+            wrapper: vec![],
+            args: vec![
+                "--ro-bind".into(),
+                "/".into(),
+                "/".into(),
+                "--ro-bind".into(),
+                sym.join("src").display().to_string(),
+                sym.join("link").display().to_string(),
+                "true".into(),
+            ],
+            as_uid: user,
+        },
+        Failure {
+            name: "max_user_namespaces = 0 (hostlab 1b)",
+            wrapper: v(&[
+                "unshare",
+                "-Ur",
+                "sh",
+                "-c",
+                "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"",
+                "sh",
+            ]),
+            args: v(&["--unshare-user", "--ro-bind", "/", "/", "true"]),
+            as_uid: user,
+        },
+    ];
+    if root {
+        out.push(Failure {
+            name: "root without CAP_SYS_ADMIN (hostlab 2d)",
+            wrapper: v(&[
+                "setpriv",
+                "--bounding-set=-sys_admin",
+                "--inh-caps=-sys_admin",
+            ]),
+            args: v(&["--unshare-pid", "--ro-bind", "/", "/", "true"]),
+            as_uid: None,
+        });
+        out.push(Failure {
+            name: "loopback without CAP_NET_ADMIN (hostlab 4c)",
+            wrapper: v(&[
+                "setpriv",
+                "--bounding-set=-net_admin",
+                "--inh-caps=-net_admin",
+            ]),
+            args: v(&["--ro-bind", "/", "/", "--unshare-net", "true"]),
+            as_uid: None,
+        });
+    }
+    out
+}
+
+fn failure_command(s: &Setup, f: &Failure, via_shim: bool) -> Command {
+    let bwrap = if via_shim {
+        s.static_shim.as_ref().unwrap_or(&s.shim)
+    } else {
+        &s.real
+    };
+    let mut argv: Vec<String> = f.wrapper.clone();
+    argv.push(bwrap.display().to_string());
+    argv.extend(f.args.iter().cloned());
+    let mut c = Command::new(&argv[0]);
+    c.args(&argv[1..])
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", s.dir.join("bin").display()),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some((uid, gid)) = f.as_uid {
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            c.pre_exec(move || {
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(gid) != 0
+                    || libc::setuid(uid) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    c
+}
+
+fn measure_failures(s: &Setup, root: bool, runs: usize) {
+    println!(
+        "failure path: time added by the shim = from bwrap's exit to the diagnosis printed (median of {runs}, interleaved; {} shim)",
+        if s.static_shim.is_some() {
+            "static"
+        } else {
+            "dynamic"
+        }
+    );
+    let mut added = Vec::new();
+    for f in failures(s, root) {
+        let mut direct = Vec::new();
+        let mut shim = Vec::new();
+        for i in 0..runs {
+            for k in 0..2 {
+                let via_shim = (i + k) % 2 == 1;
+                let mut c = failure_command(s, &f, via_shim);
+                let t = Instant::now();
+                let st = c.status().expect("spawn");
+                let d = t.elapsed();
+                assert_eq!(
+                    st.code(),
+                    Some(1),
+                    "{}: the recipe did not fail as bwrap fails",
+                    f.name
+                );
+                if via_shim {
+                    shim.push(d)
+                } else {
+                    direct.push(d)
+                }
+            }
+        }
+        let (d, sh) = (median(&mut direct), median(&mut shim));
+        let extra = sh.saturating_sub(d).as_secs_f64() * 1000.0;
+        added.push(extra);
+        println!(
+            "  {:<46} direct {:7.3} ms   shim {:7.3} ms   added {:6.2} ms",
+            f.name,
+            d.as_secs_f64() * 1000.0,
+            sh.as_secs_f64() * 1000.0,
+            extra
+        );
+    }
+    added.sort_by(f64::total_cmp);
+    println!(
+        "  median added over {} failures: {:.2} ms   (target <= 50 ms)",
+        added.len(),
+        added[added.len() / 2]
+    );
+}
+
 fn main() {
     // cargo bench passes --bench; nothing else is accepted.
     let runs = std::env::var("BENCH_RUNS")
@@ -208,5 +380,6 @@ fn main() {
             runs,
         );
     }
+    measure_failures(&s, root, runs.min(100));
     let _ = std::fs::remove_dir_all(&s.dir);
 }
