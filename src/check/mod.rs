@@ -65,12 +65,7 @@ fn find_bwrap(opts: &Options, checks: &mut Vec<Check>) -> Option<PathBuf> {
             }
         };
     }
-    let found = locate::locate(
-        std::env::var_os(locate::OVERRIDE_VAR).as_deref(),
-        std::env::var_os("PATH").as_deref(),
-        0,
-        &SelfId::current(),
-    );
+    let found = locate::locate_from_env(0);
     match found {
         Ok(real) => {
             let how = match &real.found_by {

@@ -8,7 +8,7 @@ use crate::output;
 use crate::probe::{Context, Host};
 use crate::report;
 use crate::rules::{self, Locations};
-use crate::shim::locate::{self, SelfId};
+use crate::shim::locate;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
@@ -126,16 +126,10 @@ pub fn run(o: Options) -> i32 {
             (Facts::recorded(recorded, ctx), bwrap)
         }
         None => {
-            let bwrap = o.bwrap.clone().or_else(|| {
-                locate::locate(
-                    std::env::var_os(locate::OVERRIDE_VAR).as_deref(),
-                    std::env::var_os("PATH").as_deref(),
-                    0,
-                    &SelfId::current(),
-                )
-                .ok()
-                .map(|r| r.path)
-            });
+            let bwrap = o
+                .bwrap
+                .clone()
+                .or_else(|| locate::locate_from_env(0).ok().map(|r| r.path));
             let ctx = Context {
                 bwrap: bwrap.clone(),
                 args,

@@ -3,7 +3,7 @@
 
 use crate::output;
 use crate::probe::{self, Context, Host};
-use crate::shim::locate::{self, SelfId};
+use crate::shim::locate;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -23,14 +23,7 @@ pub fn run(o: Options) -> i32 {
         if o.root.is_some() {
             return None;
         }
-        locate::locate(
-            std::env::var_os(locate::OVERRIDE_VAR).as_deref(),
-            std::env::var_os("PATH").as_deref(),
-            0,
-            &SelfId::current(),
-        )
-        .ok()
-        .map(|r| r.path)
+        locate::locate_from_env(0).ok().map(|r| r.path)
     });
     let snap = probe::collect_snapshot(&host, Context { bwrap, args: None });
     let text = match serde_json::to_string_pretty(&snap) {

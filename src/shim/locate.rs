@@ -110,6 +110,17 @@ fn found(path: PathBuf, found_by: FoundBy, kind: FileKind) -> RealBwrap {
     }
 }
 
+/// The real bwrap as this process's environment finds it (the override
+/// variable, PATH), for the CLI and the shim alike.
+pub fn locate_from_env(depth: u32) -> Result<RealBwrap, LocateError> {
+    locate(
+        std::env::var_os(OVERRIDE_VAR).as_deref(),
+        std::env::var_os("PATH").as_deref(),
+        depth,
+        &SelfId::current(),
+    )
+}
+
 /// The real bwrap for this environment.
 pub fn locate(
     override_value: Option<&OsStr>,

@@ -230,12 +230,7 @@ pub fn main(args: RawArgs) -> ! {
         .unwrap_or(0);
     let located = catch_unwind(|| {
         crate::fault::point("locate");
-        locate::locate(
-            std::env::var_os(OVERRIDE_VAR).as_deref(),
-            std::env::var_os("PATH").as_deref(),
-            depth,
-            &SelfId::current(),
-        )
+        locate::locate_from_env(depth)
     });
     let real = match located {
         Ok(Ok(real)) => real,

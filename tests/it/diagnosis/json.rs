@@ -16,7 +16,7 @@ pub fn tests() -> Vec<Test> {
 }
 
 fn failing() -> Vec<String> {
-    [
+    support::strings(&[
         "--ro-bind",
         "/",
         "/",
@@ -24,10 +24,7 @@ fn failing() -> Vec<String> {
         "/nonexistent-bwd",
         "/mnt",
         "true",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    ])
 }
 
 fn check_doc(text: &str) {

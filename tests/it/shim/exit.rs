@@ -50,10 +50,7 @@ fn exit_codes_of_the_real_bwrap_and_its_command_are_mirrored(who: &As) {
         assert_eq!(shim.status.code(), Some(code));
     }
     // bwrap's own failure (exit 1 from die()).
-    let args: Vec<String> = ["--ro-bind", "/nonexistent-bwd", "/x", "true"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let args: Vec<String> = support::strings(&["--ro-bind", "/nonexistent-bwd", "/x", "true"]);
     let (direct, shim) = both(*who, &args, |_| {});
     assert_eq!(direct.status.code(), shim.status.code());
     assert!(shim.stderr_text().starts_with(&direct.stderr_text()));
@@ -76,18 +73,7 @@ fn death_of_bwrap_by_signal_n_is_mirrored_as_signal_n(who: &As) {
             let mut child = cmd.spawn().unwrap();
             let top = child.id();
             // The real bwrap: the child itself, or the shim's child.
-            let bwrap_pid = match via {
-                Via::Direct => top,
-                Via::Shim => {
-                    support::eventually("the shim's bwrap", Duration::from_secs(10), || {
-                        support::children_of(top).first().copied()
-                    })
-                }
-            };
-            // Let bwrap reach its waiting state.
-            support::eventually("bwrap's sandbox", Duration::from_secs(10), || {
-                (!support::children_of(bwrap_pid).is_empty()).then_some(())
-            });
+            let bwrap_pid = support::running_bwrap(via, top);
             // SAFETY: signalling the process under test.
             unsafe { libc::kill(bwrap_pid as i32, sig) };
             let status = support::wait_with_limit(&mut child, Duration::from_secs(20));

@@ -219,7 +219,7 @@ fn file_and_bind_data_fds_are_copied_into_the_sandbox(who: &As) {
     let dir = support::install().scratch();
     std::fs::write(dir.join("a"), b"content of --file\n").unwrap();
     std::fs::write(dir.join("b"), b"content of --ro-bind-data\n").unwrap();
-    let args: Vec<String> = [
+    let args: Vec<String> = support::strings(&[
         "--ro-bind",
         "/",
         "/",
@@ -234,10 +234,7 @@ fn file_and_bind_data_fds_are_copied_into_the_sandbox(who: &As) {
         "/bin/cat",
         "/run/f",
         "/run/d",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     let (direct, shim) = pair(*who, &args, || {
         vec![(open(&dir.join("a")), 5), (open(&dir.join("b")), 6)]
     });
@@ -322,10 +319,8 @@ fn seccomp_fd_filter_applies_in_the_sandbox(who: &As) {
     };
     let dir = support::install().scratch();
     std::fs::write(dir.join("bpf"), bytes).unwrap();
-    let args: Vec<String> = ["--ro-bind", "/", "/", "--seccomp", "5", "/bin/uname"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let args: Vec<String> =
+        support::strings(&["--ro-bind", "/", "/", "--seccomp", "5", "/bin/uname"]);
     let (direct, shim) = pair(*who, &args, || vec![(open(&dir.join("bpf")), 5)]);
     assert_same(&direct, &shim);
     assert!(!shim.status.success(), "uname ran despite the filter");

@@ -100,10 +100,7 @@ fn missing_bwrap_exits_127_with_one_line_naming_the_search() {
     // where they are not regular files.
     let inst = support::install();
     let real = support::real_bwrap();
-    let mut args: Vec<String> = ["--ro-bind", "/", "/", "--dev", "/dev"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut args: Vec<String> = support::strings(&["--ro-bind", "/", "/", "--dev", "/dev"]);
     for p in [
         "/usr/bin/bwrap",
         "/usr/local/bin/bwrap",

@@ -202,7 +202,7 @@ fn a_panic_while_relaying_still_relays_and_ends_as_bwrap_ended(who: &As) {
 
 fn a_panic_in_the_diagnosis_leaves_bwraps_error_and_exit_status(who: &As) {
     needs_fault_injection();
-    let args: Vec<String> = [
+    let args: Vec<String> = support::strings(&[
         "--ro-bind",
         "/",
         "/",
@@ -210,10 +210,7 @@ fn a_panic_in_the_diagnosis_leaves_bwraps_error_and_exit_status(who: &As) {
         "/nonexistent-bwd",
         "/mnt",
         "true",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     for fault in ["explain", "probe"] {
         let (direct, shim) = with_fault(*who, fault, &args);
         assert_eq!(shim.status.code(), Some(1));
@@ -248,7 +245,7 @@ fn a_broken_rule_file_costs_one_warning_line_and_nothing_else(who: &As) {
     assert_same(&d, &s);
     // Failure: one warning line about the file, then the diagnosis from the
     // built-in rules, after bwrap's own words.
-    let fail: Vec<String> = [
+    let fail: Vec<String> = support::strings(&[
         "--ro-bind",
         "/",
         "/",
@@ -256,10 +253,7 @@ fn a_broken_rule_file_costs_one_warning_line_and_nothing_else(who: &As) {
         "/nonexistent-bwd",
         "/mnt",
         "true",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     let (d, s) = both(*who, &fail, |c| {
         c.env("BWRAP_DOCTOR_RULES", &rules).env("NO_COLOR", "1");
     });

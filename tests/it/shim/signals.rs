@@ -77,15 +77,7 @@ fn sigterm_to_the_shim_ends_the_real_bwrap_as_it_would_directly(who: &As) {
         cmd.stdout(Stdio::null()).stderr(Stdio::null());
         let mut child = cmd.spawn().unwrap();
         let top = child.id();
-        let bwrap = match via {
-            Via::Direct => top,
-            Via::Shim => support::eventually("bwrap", Duration::from_secs(10), || {
-                support::children_of(top).first().copied()
-            }),
-        };
-        support::eventually("the sandbox", Duration::from_secs(10), || {
-            (!support::children_of(bwrap).is_empty()).then_some(())
-        });
+        support::running_bwrap(via, top); // wait until the sandbox runs
         // SAFETY: signalling the process the caller spawned.
         unsafe { libc::kill(top as i32, libc::SIGTERM) };
         let status = support::wait_with_limit(&mut child, Duration::from_secs(20));
@@ -189,15 +181,7 @@ fn stop_and_continue_behave_as_without_the_shim(who: &As) {
                     .and_then(|p| p.parse::<u32>().ok())
             })
         });
-        let bwrap = match via {
-            Via::Direct => top,
-            Via::Shim => support::eventually("bwrap", Duration::from_secs(10), || {
-                support::children_of(top).first().copied()
-            }),
-        };
-        support::eventually("the sandbox", Duration::from_secs(10), || {
-            (!support::children_of(bwrap).is_empty()).then_some(())
-        });
+        let bwrap = support::running_bwrap(via, top);
         let stopped = |pid: u32| support::proc_state(pid) == Some('T');
         let count = |e: &str| shell_events(&status).iter().filter(|x| *x == e).count();
 

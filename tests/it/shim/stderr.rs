@@ -33,7 +33,7 @@ fn stderr_is_relayed_byte_for_byte_with_invalid_utf8_and_no_final_newline(who: &
 }
 
 fn stderr_is_streamed_while_bwrap_is_still_running(who: &As) {
-    let args: Vec<String> = [
+    let args: Vec<String> = support::strings(&[
         "--ro-bind",
         "/",
         "/",
@@ -42,10 +42,7 @@ fn stderr_is_streamed_while_bwrap_is_still_running(who: &As) {
         "/bin/sh",
         "-c",
         "echo first >&2; sleep 3; echo second >&2",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     let mut cmd = support::bwrap(Via::Shim, *who, &args);
     cmd.stdout(Stdio::null()).stderr(Stdio::piped());
     let start = Instant::now();
@@ -72,7 +69,7 @@ fn stderr_is_streamed_while_bwrap_is_still_running(who: &As) {
 
 fn stderr_memory_stays_bounded_with_1_gib_written() {
     const GIB: u64 = 1 << 30;
-    let args: Vec<String> = [
+    let args: Vec<String> = support::strings(&[
         "--ro-bind",
         "/",
         "/",
@@ -81,10 +78,7 @@ fn stderr_memory_stays_bounded_with_1_gib_written() {
         "/bin/sh",
         "-c",
         "head -c 1073741824 /dev/zero >&2",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     let who = if support::is_root() {
         As::Root
     } else {

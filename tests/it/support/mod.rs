@@ -267,6 +267,11 @@ pub fn bwrap<S: AsRef<OsStr>>(via: Via, who: As, args: impl IntoIterator<Item = 
     cmd
 }
 
+/// Owned strings from literals (argv lists).
+pub fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
 /// The standard sandbox for the probe: the whole host read-only, a /dev,
 /// and the probe as the command.
 pub fn probe_args(extra_bwrap: &[&str], probe: &[&str]) -> Vec<String> {
@@ -382,6 +387,21 @@ pub fn children_of(pid: u32) -> Vec<u32> {
         }
     }
     v
+}
+
+/// The real bwrap under `top` (the process a caller started: bwrap itself,
+/// or the shim), once its sandbox is running.
+pub fn running_bwrap(via: Via, top: u32) -> u32 {
+    let bwrap = match via {
+        Via::Direct => top,
+        Via::Shim => eventually("the shim's bwrap", Duration::from_secs(10), || {
+            children_of(top).first().copied()
+        }),
+    };
+    eventually("bwrap's sandbox", Duration::from_secs(10), || {
+        (!children_of(bwrap).is_empty()).then_some(())
+    });
+    bwrap
 }
 
 /// The state letter of a process (R, S, T, Z…), or None if it is gone.
