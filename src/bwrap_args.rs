@@ -229,6 +229,19 @@ impl Parsed {
             .find(|o| o.arg(ArgKind::Dest).is_some_and(|d| norm(d) == want))
     }
 
+    /// Whether the sandbox gets something at `path`: an operation's
+    /// destination is the path or one of its ancestors.
+    pub fn covers(&self, path: &str) -> bool {
+        let norm = |p: &str| format!("/{}", p.trim_matches('/'));
+        let want = norm(path);
+        self.ops.iter().any(|o| {
+            o.arg(ArgKind::Dest).is_some_and(|d| {
+                let d = norm(d);
+                d == "/" || want == d || want.starts_with(&format!("{d}/"))
+            })
+        })
+    }
+
     /// The bind whose source is `src`.
     pub fn op_from(&self, src: &str) -> Option<&Op> {
         let want = src.trim_end_matches('/');

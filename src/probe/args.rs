@@ -37,6 +37,7 @@ pub fn derive(ctx: &Context, key: &str, arg: &str) -> Obs {
         "args.namespaces" => unsure(Obs::seen(a.namespaces())),
         "args.has:" => unsure(Obs::seen(a.has(arg))),
         "args.unknown_options" => Obs::seen(a.unknown.clone()),
+        "args.covers:" => unsure(Obs::seen(a.covers(arg))),
         "args.bind_to:" => unsure(a.op_to(arg).map_or(Obs::Absent, |o| Obs::Seen(op_json(o)))),
         "args.bind_from:" => unsure(
             a.op_from(arg)
@@ -44,4 +45,31 @@ pub fn derive(ctx: &Context, key: &str, arg: &str) -> Obs {
         ),
         _ => Obs::unavailable(format!("no probe named {key}{arg}")),
     }
+}
+
+/// Is the bwrap that ran recent enough for `option`? From its version and
+/// the release that introduced the option. `--bind-fd`/`--ro-bind-fd` were
+/// also backported to 0.6.3 and Debian's 0.8.0-2+deb12u1, which still says
+/// 0.8.0: for those the version cannot tell.
+pub fn knows_option(facts: &crate::facts::Facts, option: &str) -> Obs {
+    let Some(spec) = bwrap_args::spec(option) else {
+        return Obs::seen(false);
+    };
+    let version = match facts.get("bwrap.version") {
+        Obs::Seen(serde_json::Value::String(v)) => v,
+        Obs::Seen(other) => other.to_string(),
+        other => {
+            return Obs::unavailable(format!(
+                "the bwrap version is not known: {}",
+                other.describe()
+            ));
+        }
+    };
+    if matches!(option, "--bind-fd" | "--ro-bind-fd") && !bwrap_args::version_lt(&version, "0.6.3")
+    {
+        return Obs::unavailable(
+            "--bind-fd was backported to some older releases; the version cannot tell",
+        );
+    }
+    Obs::seen(!bwrap_args::version_lt(&version, spec.since))
 }

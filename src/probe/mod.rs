@@ -11,7 +11,9 @@ mod caller;
 mod container;
 mod experiment;
 mod forked;
+mod mounts;
 mod paths;
+mod program;
 mod sysctl;
 mod system;
 
@@ -559,6 +561,49 @@ pub const CATALOGUE: &[Probe] = &[
         "string (bubblewrap version)",
         "the first release that has this option"
     ),
+    // mounts
+    probe!(
+        "proc.masked",
+        false,
+        Host,
+        true,
+        "list of mount points",
+        "mounts covering parts of /proc (/proc/kcore, /proc/acpi…), as containers make; the kernel then refuses a new procfs in a user namespace"
+    ),
+    probe!(
+        "proc.read_only",
+        false,
+        Host,
+        true,
+        "list of mount points",
+        "/proc and mounts under it that are read-only (/proc/sys in Docker)"
+    ),
+    // programs
+    probe!(
+        "file.interpreter:",
+        true,
+        Host,
+        false,
+        "string (path); absent if the program needs none",
+        "the ELF interpreter (PT_INTERP) or #! interpreter a host program needs"
+    ),
+    // what the sandbox will contain, from the call's arguments
+    probe!(
+        "args.covers:",
+        true,
+        Derived,
+        false,
+        "bool",
+        "the call puts something at this path in the sandbox (a bind, symlink, dir, tmpfs… at it or at an ancestor)"
+    ),
+    probe!(
+        "bwrap.knows_option:",
+        true,
+        Derived,
+        false,
+        "bool",
+        "the bwrap that ran is recent enough for this option (by bwrap.version and the release that introduced it)"
+    ),
     // generated fixes (texts for rules to show)
     probe!(
         "fix.apparmor_profile_file",
@@ -615,6 +660,8 @@ pub fn observe(host: &Host, facts: &Facts, key: &str) -> Obs {
         }
         k if k.starts_with("experiment.") => experiment::observe(host, facts, k),
         k if k.starts_with("path.") => paths::observe(host, k, arg),
+        k if k.starts_with("proc.") => mounts::observe(host, k),
+        "file.interpreter:" => program::observe(host, p.key, arg),
         _ => Obs::unavailable(format!("no probe named {key}")),
     }
 }
@@ -633,6 +680,7 @@ pub fn derive(facts: &Facts, key: &str) -> Option<Obs> {
             None => Obs::unavailable("the bwrap that ran is not known"),
         },
         k if k.starts_with("args.") => args::derive(&facts.ctx, k, arg),
+        "bwrap.knows_option:" => args::knows_option(facts, arg),
         k if k.starts_with("fix.") => match &facts.ctx.bwrap {
             Some(b) if k == "fix.apparmor_profile_file" => {
                 Obs::seen(crate::fix::apparmor::profile_file(b))

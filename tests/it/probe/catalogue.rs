@@ -22,8 +22,9 @@ fn sample(key: &str) -> String {
         "sysctl." => "user.max_user_namespaces",
         "path.exists:" | "path.first_symlink:" | "path.fstype:" => "/var/run/dbus",
         "args.has:" => "--unshare-net",
-        "args.bind_to:" | "args.bind_from:" => "/tmp",
-        "args.option_since:" => "--bind-fd",
+        "args.bind_to:" | "args.bind_from:" | "args.covers:" => "/tmp",
+        "args.option_since:" | "bwrap.knows_option:" => "--argv0",
+        "file.interpreter:" => "/bin/sh",
         _ => "",
     };
     format!("{key}{arg}")

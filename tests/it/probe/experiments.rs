@@ -198,8 +198,11 @@ fn experiment_proc_mount_locked_overmount_eperm() {
         run_facts(cmd, &[extra, &["experiment.proc_mount"]].concat())
     };
     let refused = || failed("mount proc", "EPERM", "Operation not permitted");
-    let user = run(as_test_user(), &[]);
+    let user = run(as_test_user(), &["proc.masked", "proc.read_only"]);
     assert_eq!(user.obs("experiment.proc_mount"), refused(), "test user");
+    // The overmount that causes it is seen, and nothing is read-only.
+    assert_eq!(user.facts["proc.masked"], json!(["/proc/version"]));
+    assert_eq!(user.facts["proc.read_only"], json!([]));
     let root_userns = run(vec![], &["--args", "--unshare-user", "--unshare-pid", "--"]);
     assert_eq!(
         root_userns.obs("experiment.proc_mount"),

@@ -30,6 +30,10 @@ pub fn tests() -> Vec<Test> {
         Once args_facts_come_from_the_call,
         Once snapshot_of_a_fixture_replays_with_the_same_derived_facts,
         Once the_generated_apparmor_profile_names_the_bwrap_that_ran,
+        Once docker_masks_parts_of_proc_and_makes_proc_sys_read_only,
+        Once a_programs_interpreter_is_read_from_the_host,
+        Once args_cover_what_the_call_puts_in_the_sandbox,
+        Once bwrap_knows_an_option_by_its_version,
     ]
 }
 
@@ -608,6 +612,134 @@ fn the_generated_apparmor_profile_names_the_bwrap_that_ran() {
     let none = fixture_facts("ubuntu-24.04", None);
     assert!(matches!(
         none.get("fix.apparmor_profile"),
+        Obs::Unavailable(_)
+    ));
+}
+
+fn docker_masks_parts_of_proc_and_makes_proc_sys_read_only() {
+    let f = fixture_facts("docker", None);
+    assert_obs(
+        &f,
+        "proc.masked",
+        Obs::seen(json!([
+            "/proc/acpi",
+            "/proc/bus",
+            "/proc/fs",
+            "/proc/irq",
+            "/proc/kcore",
+            "/proc/keys",
+            "/proc/sys",
+            "/proc/sysrq-trigger",
+            "/proc/timer_list"
+        ])),
+    );
+    assert_obs(
+        &f,
+        "proc.read_only",
+        Obs::seen(json!([
+            "/proc/acpi",
+            "/proc/bus",
+            "/proc/fs",
+            "/proc/irq",
+            "/proc/sys",
+            "/proc/sysrq-trigger"
+        ])),
+    );
+    let u = ubuntu();
+    assert!(
+        matches!(u.get("proc.masked"), Obs::Unavailable(_)),
+        "no mountinfo in that fixture"
+    );
+}
+
+fn a_programs_interpreter_is_read_from_the_host() {
+    let f = host_facts(Host::live(), None, None);
+    let Obs::Seen(Value::String(i)) = f.get("file.interpreter:/bin/sh") else {
+        panic!("no interpreter for /bin/sh");
+    };
+    assert!(i.contains("ld-linux"), "{i}");
+    let dir = support::install().scratch();
+    std::fs::write(dir.join("script"), "#!/usr/bin/env python3\n").unwrap();
+    std::fs::write(dir.join("text"), "hello\n").unwrap();
+    let p = |n: &str| dir.join(n).display().to_string();
+    assert_obs(
+        &f,
+        &format!("file.interpreter:{}", p("script")),
+        Obs::seen("/usr/bin/env"),
+    );
+    assert_obs(&f, &format!("file.interpreter:{}", p("text")), Obs::Absent);
+    assert!(matches!(
+        f.get(&format!("file.interpreter:{}", p("none"))),
+        Obs::Unavailable(_)
+    ));
+}
+
+fn args_cover_what_the_call_puts_in_the_sandbox() {
+    let call = [
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--tmpfs",
+        "/tmp",
+        "sh",
+    ];
+    let f = host_facts(Host::fixture(fixture("ubuntu-24.04")), None, Some(&call));
+    assert_obs(&f, "args.covers:/usr/bin/python3", Obs::seen(true));
+    assert_obs(
+        &f,
+        "args.covers:/lib/x86_64-linux-gnu/libc.so.6",
+        Obs::seen(true),
+    );
+    assert_obs(
+        &f,
+        "args.covers:/lib64/ld-linux-x86-64.so.2",
+        Obs::seen(false),
+    );
+    assert_obs(&f, "args.covers:/usrx", Obs::seen(false));
+    let all = host_facts(
+        Host::fixture(fixture("ubuntu-24.04")),
+        None,
+        Some(&["--ro-bind", "/", "/", "x"]),
+    );
+    assert_obs(&all, "args.covers:/anything/at/all", Obs::seen(true));
+}
+
+fn bwrap_knows_an_option_by_its_version() {
+    use std::collections::BTreeMap;
+    let facts = |v: &str| {
+        let m = BTreeMap::from([("bwrap.version".to_string(), Obs::seen(v))]);
+        Facts::recorded(m, super::context(None, None))
+    };
+    assert_obs(
+        &facts("0.8.0"),
+        "bwrap.knows_option:--argv0",
+        Obs::seen(false),
+    );
+    assert_obs(
+        &facts("0.9.0"),
+        "bwrap.knows_option:--argv0",
+        Obs::seen(true),
+    );
+    assert_obs(
+        &facts("0.4.0"),
+        "bwrap.knows_option:--perms",
+        Obs::seen(false),
+    );
+    assert_obs(
+        &facts("0.11.1"),
+        "bwrap.knows_option:--level-prefix",
+        Obs::seen(true),
+    );
+    assert_obs(
+        &facts("0.11.1"),
+        "bwrap.knows_option:--no-such-option",
+        Obs::seen(false),
+    );
+    assert!(matches!(
+        facts("0.8.0").get("bwrap.knows_option:--bind-fd"),
         Obs::Unavailable(_)
     ));
 }

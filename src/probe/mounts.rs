@@ -1,0 +1,108 @@
+//! The caller's mounts (/proc/self/mountinfo): what covers parts of /proc
+//! (containers mask /proc/kcore, /proc/acpi…; the kernel then refuses a new
+//! procfs in a user namespace), and what is mounted read-only.
+
+use super::Host;
+use crate::facts::Obs;
+
+/// One mountinfo line: the mount point (unescaped) and its options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub point: String,
+    pub read_only: bool,
+    pub fstype: String,
+}
+
+/// `\040` and friends back to bytes.
+fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
+            let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub fn parse(text: &str) -> Vec<Mount> {
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            let sep = f.iter().position(|x| *x == "-")?;
+            Some(Mount {
+                point: unescape(f.get(4)?),
+                read_only: f.get(5)?.split(',').any(|o| o == "ro"),
+                fstype: f.get(sep + 1)?.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn mounts(host: &Host) -> Result<Vec<Mount>, Obs> {
+    match host.read_fact("/proc/self/mountinfo") {
+        Ok(t) => Ok(parse(&t)),
+        // Without mountinfo nothing can be said about the mounts.
+        Err(Obs::Absent) => Err(Obs::unavailable("/proc/self/mountinfo is missing")),
+        Err(o) => Err(o),
+    }
+}
+
+pub fn observe(host: &Host, key: &str) -> Obs {
+    let ms = match mounts(host) {
+        Ok(m) => m,
+        Err(o) => return o,
+    };
+    match key {
+        "proc.masked" => {
+            let mut v: Vec<String> = ms
+                .iter()
+                .filter(|m| m.point.starts_with("/proc/"))
+                .map(|m| m.point.clone())
+                .collect();
+            v.sort();
+            v.dedup();
+            Obs::seen(v)
+        }
+        "proc.read_only" => {
+            let mut v: Vec<String> = ms
+                .iter()
+                .filter(|m| (m.point == "/proc" || m.point.starts_with("/proc/")) && m.read_only)
+                .map(|m| m.point.clone())
+                .collect();
+            v.sort();
+            v.dedup();
+            Obs::seen(v)
+        }
+        _ => Obs::unavailable(format!("no probe named {key}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_lines_give_points_options_and_types() {
+        let text = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n\
+                    30 22 0:5 / /proc rw,nosuid - proc proc rw\n\
+                    31 30 0:6 /null /proc/kcore rw,nosuid - tmpfs tmpfs rw\n\
+                    32 30 0:5 /sys /proc/sys ro,nosuid master:2 - proc proc rw\n\
+                    40 22 0:40 / /home/me/with\\040space rw - fuse.sshfs me@h: rw\n";
+        let m = parse(text);
+        assert_eq!(m.len(), 5);
+        assert_eq!(m[2].point, "/proc/kcore");
+        assert!(m[3].read_only && !m[1].read_only);
+        assert_eq!(m[4].point, "/home/me/with space");
+        assert_eq!(m[4].fstype, "fuse.sshfs");
+    }
+}
