@@ -57,3 +57,33 @@ causes! {
     BwrapBinaryUnreadable = "bwrap-binary-unreadable" => "the bwrap executable is not readable by the caller, so it is not dumpable",
     Other = "other" => "a bwrap failure none of the above explains",
 }
+
+impl Cause {
+    /// Where in bwrap's run this cause bites, earliest first: parsing the
+    /// arguments, its own start-up checks, what the kernel lacks, a seccomp
+    /// filter (at syscall entry), the kernel's permission checks, an LSM
+    /// hook, the uid map, the mounts, the exec. When causes stack (a
+    /// container on a restricted host), the earlier one blocks first.
+    pub fn stage(self) -> u8 {
+        use Cause::*;
+        match self {
+            BadArguments | BwrapTooOld => 0,
+            SetuidModeRestriction | UnexpectedCapabilities => 1,
+            Wsl1 | Gvisor | UsernsUnsupportedKernel | KernelFeatureMissing => 2,
+            SeccompFilter => 3,
+            Chroot
+            | UsernsSysctlDisabled
+            | UsernsMaxZero
+            | NestedUsernsLimit
+            | ContainerNoPrivileges => 4,
+            AppArmorUsernsRestrict
+            | AppArmorProfilePathMismatch
+            | ContainerLsmProfile
+            | SelinuxDenial => 5,
+            BwrapBinaryUnreadable => 6,
+            ProcMountDenied | BindSourceMissing | BindDestSymlink | MountPermissionDenied => 7,
+            CommandNotFoundInSandbox => 8,
+            Other => 9,
+        }
+    }
+}

@@ -236,7 +236,8 @@ pub fn diagnose(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
                 .cloned();
         }
     }
-    candidates.sort_by_key(|c| (c.verdict, c.superseded_by.is_some()));
+    // Confirmed first, and among them in the order bwrap meets them.
+    candidates.sort_by_key(|c| (c.verdict, c.superseded_by.is_some(), c.cause.stage()));
     Diagnosis {
         messages,
         candidates,

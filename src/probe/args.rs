@@ -73,3 +73,15 @@ pub fn knows_option(facts: &crate::facts::Facts, option: &str) -> Obs {
     }
     Obs::seen(!bwrap_args::version_lt(&version, spec.since))
 }
+
+/// Does the call put the interpreter of `program` in the sandbox?
+pub fn covers_interpreter(facts: &crate::facts::Facts, program: &str) -> Obs {
+    match facts.get(&format!("file.interpreter:{program}")) {
+        Obs::Seen(serde_json::Value::String(interp)) => facts.get(&format!("args.covers:{interp}")),
+        Obs::Absent => Obs::unavailable(format!("{program} needs no interpreter")),
+        other => Obs::unavailable(format!(
+            "the interpreter of {program}: {}",
+            other.describe()
+        )),
+    }
+}

@@ -578,6 +578,14 @@ pub const CATALOGUE: &[Probe] = &[
         "list of mount points",
         "/proc and mounts under it that are read-only (/proc/sys in Docker)"
     ),
+    probe!(
+        "path.mount:",
+        true,
+        Host,
+        false,
+        "{point, fstype, read_only}",
+        "the mount that holds the path, from /proc/self/mountinfo (works where statfs is refused, e.g. another user's FUSE mount)"
+    ),
     // programs
     probe!(
         "file.interpreter:",
@@ -595,6 +603,14 @@ pub const CATALOGUE: &[Probe] = &[
         false,
         "bool",
         "the call puts something at this path in the sandbox (a bind, symlink, dir, tmpfs… at it or at an ancestor)"
+    ),
+    probe!(
+        "args.covers_interpreter:",
+        true,
+        Derived,
+        false,
+        "bool; unavailable when the program's interpreter is not known",
+        "the call puts the program's interpreter (file.interpreter) in the sandbox"
     ),
     probe!(
         "bwrap.knows_option:",
@@ -659,8 +675,9 @@ pub fn observe(host: &Host, facts: &Facts, key: &str) -> Obs {
             container::observe(host, facts, k)
         }
         k if k.starts_with("experiment.") => experiment::observe(host, facts, k),
+        "path.mount:" => mounts::observe(host, p.key, arg),
         k if k.starts_with("path.") => paths::observe(host, k, arg),
-        k if k.starts_with("proc.") => mounts::observe(host, k),
+        k if k.starts_with("proc.") => mounts::observe(host, k, ""),
         "file.interpreter:" => program::observe(host, p.key, arg),
         _ => Obs::unavailable(format!("no probe named {key}")),
     }
@@ -679,6 +696,7 @@ pub fn derive(facts: &Facts, key: &str) -> Option<Obs> {
             Some(b) => Obs::seen(b.display().to_string()),
             None => Obs::unavailable("the bwrap that ran is not known"),
         },
+        "args.covers_interpreter:" => args::covers_interpreter(facts, arg),
         k if k.starts_with("args.") => args::derive(&facts.ctx, k, arg),
         "bwrap.knows_option:" => args::knows_option(facts, arg),
         k if k.starts_with("fix.") => match &facts.ctx.bwrap {

@@ -57,12 +57,33 @@ fn mounts(host: &Host) -> Result<Vec<Mount>, Obs> {
     }
 }
 
-pub fn observe(host: &Host, key: &str) -> Obs {
+/// The mount that holds `path`: the longest mount point that is `path`
+/// or one of its ancestors (the last such line wins, as the kernel stacks).
+pub fn holding<'m>(ms: &'m [Mount], path: &str) -> Option<&'m Mount> {
+    let path = format!("/{}", path.trim_matches('/'));
+    let under = |p: &str| p == "/" || path == p || path.starts_with(&format!("{p}/"));
+    ms.iter()
+        .filter(|m| under(&m.point))
+        .fold(None, |best: Option<&Mount>, m| match best {
+            Some(b) if b.point.len() > m.point.len() => Some(b),
+            _ => Some(m),
+        })
+}
+
+pub fn observe(host: &Host, key: &str, arg: &str) -> Obs {
     let ms = match mounts(host) {
         Ok(m) => m,
         Err(o) => return o,
     };
     match key {
+        "path.mount:" => match holding(&ms, arg) {
+            Some(m) => Obs::seen(serde_json::json!({
+                "point": m.point,
+                "fstype": m.fstype,
+                "read_only": m.read_only,
+            })),
+            None => Obs::Absent,
+        },
         "proc.masked" => {
             let mut v: Vec<String> = ms
                 .iter()
@@ -104,5 +125,11 @@ mod tests {
         assert!(m[3].read_only && !m[1].read_only);
         assert_eq!(m[4].point, "/home/me/with space");
         assert_eq!(m[4].fstype, "fuse.sshfs");
+        assert_eq!(
+            holding(&m, "/home/me/with space/x").unwrap().fstype,
+            "fuse.sshfs"
+        );
+        assert_eq!(holding(&m, "/proc/sys/kernel").unwrap().point, "/proc/sys");
+        assert_eq!(holding(&m, "/etc/passwd").unwrap().point, "/");
     }
 }

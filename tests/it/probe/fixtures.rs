@@ -645,6 +645,16 @@ fn docker_masks_parts_of_proc_and_makes_proc_sys_read_only() {
             "/proc/sysrq-trigger"
         ])),
     );
+    assert_obs(
+        &f,
+        "path.mount:/etc/resolv.conf",
+        Obs::seen(json!({"point": "/etc/resolv.conf", "fstype": "ext4", "read_only": false})),
+    );
+    assert_obs(
+        &f,
+        "path.mount:/proc/sys/kernel/overflowuid",
+        Obs::seen(json!({"point": "/proc/sys", "fstype": "proc", "read_only": true})),
+    );
     let u = ubuntu();
     assert!(
         matches!(u.get("proc.masked"), Obs::Unavailable(_)),
@@ -672,6 +682,20 @@ fn a_programs_interpreter_is_read_from_the_host() {
         f.get(&format!("file.interpreter:{}", p("none"))),
         Obs::Unavailable(_)
     ));
+    // Whether the call gives the sandbox that interpreter.
+    let with_usr_only = ["--ro-bind", "/usr", "/usr", "/bin/sh"];
+    let f = host_facts(Host::live(), None, Some(&with_usr_only));
+    assert_obs(
+        &f,
+        "args.covers_interpreter:/bin/sh",
+        Obs::seen(i.starts_with("/usr/")),
+    );
+    let f = host_facts(
+        Host::live(),
+        None,
+        Some(&["--ro-bind", "/", "/", "/bin/sh"]),
+    );
+    assert_obs(&f, "args.covers_interpreter:/bin/sh", Obs::seen(true));
 }
 
 fn args_cover_what_the_call_puts_in_the_sandbox() {
