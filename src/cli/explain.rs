@@ -141,9 +141,17 @@ pub fn run(o: Options) -> i32 {
     if o.json {
         let doc = report::json::document(&d, bwrap.map(|b| b.display().to_string()), None);
         println!("{}", report::json::to_string(&doc));
+    } else if d.candidates.is_empty() && crate::diagnose::messages::setup_failed(&stderr).is_some()
+    {
+        let color = output::init_color(o.color, output::stdout_is_terminal());
+        print!("{}", report::human::unclassified(color));
     } else if d.messages.is_empty() {
         println!(
             "bwrap-doctor: no bwrap message in the input (bwrap's errors start with \"bwrap: \"); the failure was the sandboxed program's own, or stderr was not captured"
+        );
+    } else if d.candidates.is_empty() {
+        println!(
+            "bwrap-doctor: bwrap's setup did not fail here (its last message is not its last word, or only a warning); the failure was the sandboxed program's own"
         );
     } else {
         let color = output::init_color(o.color, output::stdout_is_terminal());

@@ -35,6 +35,22 @@ pub fn bwrap_messages(stderr: &[u8]) -> Vec<Message> {
         .collect()
 }
 
+/// bwrap warnings that do not stop it (0.6.0+).
+fn is_warning(text: &str) -> bool {
+    text.starts_with("Only the last ") && text.ends_with(" option will take effect")
+}
+
+/// Did bwrap's own setup fail? Its fatal message is its last word: the last
+/// non-empty line of stderr is a bwrap message (not a warning). A program
+/// in the sandbox that failed after bwrap started it prints after it, or
+/// nothing from bwrap at all.
+pub fn setup_failed(stderr: &[u8]) -> Option<Message> {
+    let text = String::from_utf8_lossy(stderr);
+    let last = text.lines().rev().find(|l| !l.trim().is_empty())?;
+    let m = bwrap_messages(last.as_bytes()).pop()?;
+    (!is_warning(&m.text)).then_some(m)
+}
+
 /// Where the message starts: after the first `bwrap: ` that is at the start
 /// of the line, after a level prefix `<N>`, or after a separator (space,
 /// colon, quote, `#`).
@@ -85,6 +101,15 @@ mod tests {
                 "{line}: {got:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_setup_failure_is_bwraps_last_word_and_not_a_warning() {
+        assert!(setup_failed(b"bwrap: pivot_root: Operation not permitted\n").is_some());
+        assert!(setup_failed(b"E: Child process exited with code 1: bwrap: x\n\n").is_some());
+        assert!(setup_failed(b"bwrap: something\nthen the program spoke\n").is_none());
+        assert!(setup_failed(b"bwrap: Only the last --chdir option will take effect\n").is_none());
+        assert!(setup_failed(b"").is_none());
     }
 
     #[test]

@@ -84,6 +84,15 @@ pub fn render(d: &Diagnosis, color: bool) -> String {
     out
 }
 
+/// One line for a setup failure no rule explains: it was bwrap's setup,
+/// not the sandboxed program, and how to check the host.
+pub fn unclassified(color: bool) -> String {
+    format!(
+        "{} bwrap itself failed while setting up the sandbox (the program never ran); no rule explains this message: `bwrap-doctor check` checks this host\n",
+        paint_if(color, Style::Bold, "bwrap-doctor:")
+    )
+}
+
 fn candidate_body(out: &mut String, c: &Candidate, color: bool) {
     let p = |s: Style, t: &str| paint_if(color, s, t);
     if !c.checks.is_empty() {

@@ -94,11 +94,16 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
             out.push_str(&format!("bwrap-doctor: warning: {e}\n"));
         }
     }
-    if d.candidates.is_empty() {
-        return (!out.is_empty()).then(|| out.into_bytes());
-    }
     let color =
         f.stderr_is_terminal && crate::output::should_color(crate::output::ColorChoice::Auto, true);
+    if d.candidates.is_empty() {
+        // No rule knows the message: say only that it was bwrap's setup,
+        // and nothing at all for the sandboxed program's own failure.
+        if code == 1 && diagnose::messages::setup_failed(f.stderr_tail).is_some() {
+            out.push_str(&report::human::unclassified(color));
+        }
+        return (!out.is_empty()).then(|| out.into_bytes());
+    }
     out.push_str(&report::human::render(&d, color));
     Some(out.into_bytes())
 }
