@@ -2,6 +2,7 @@
 //! through the installed shim; fixture hosts through `explain --snapshot`;
 //! the rules' own examples; the JSON output.
 
+mod corpus;
 mod hosts;
 mod json;
 mod reproduce;
@@ -13,5 +14,6 @@ pub fn tests() -> Vec<Test> {
     v.extend(reproduce::tests());
     v.extend(hosts::tests());
     v.extend(json::tests());
+    v.extend(corpus::tests());
     v
 }
