@@ -56,7 +56,8 @@ fn is_system_bwrap_path(p: &Path) -> bool {
             .is_ok_and(|c| locate::SYSTEM_PATHS.iter().any(|s| Path::new(s) == c))
 }
 
-fn is_ours(p: &Path) -> bool {
+/// The file is a build of bwrap-doctor (this one or another).
+pub(crate) fn is_shim(p: &Path) -> bool {
     matches!(
         locate::examine(p, &SelfId::current()),
         Err(Skip::ThisShim) | Err(Skip::OtherShim)
@@ -70,7 +71,7 @@ pub fn install(dir: &Path) -> Result<String, InstallError> {
     if is_system_bwrap_path(&target) {
         return Err(InstallError::SystemPath(target));
     }
-    if target.exists() && !is_ours(&target) {
+    if target.exists() && !is_shim(&target) {
         return Err(InstallError::WouldReplaceRealBwrap(target));
     }
     std::fs::create_dir_all(dir).map_err(|source| InstallError::CreateDir {
@@ -147,7 +148,7 @@ pub fn path_advice(dir: &Path) -> String {
         .iter()
         .take(pos.unwrap_or(entries.len()))
         .map(|e| e.join("bwrap"))
-        .find(|p| p.is_file() && !is_ours(p));
+        .find(|p| p.is_file() && !is_shim(p));
     let export = format!("export PATH=\"{}:$PATH\"", dir.display());
     match (pos, real_before) {
         (Some(_), None) => format!(
@@ -173,7 +174,7 @@ pub fn uninstall(dir: &Path) -> Result<String, InstallError> {
     if !target.exists() {
         return Err(InstallError::Missing(target));
     }
-    if !is_ours(&target) {
+    if !is_shim(&target) {
         return Err(InstallError::NotOurs(target));
     }
     std::fs::remove_file(&target).map_err(|source| InstallError::Remove {

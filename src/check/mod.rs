@@ -1,198 +1,235 @@
-//! `bwrap-doctor check`: a doctor for this host.
+//! `bwrap-doctor check`: a doctor for this host. It tells, before anything
+//! fails, whether bwrap sandboxes will work here, why not, and what to do:
+//! the bwrap binary, the kernel's namespaces (live experiments), the
+//! security policies (AppArmor, SELinux, seccomp, containers), the shim's
+//! own install, and real minimal sandboxes, whose failures are diagnosed by
+//! the same rules as the shim's.
 
+mod binary;
+mod kernel;
 pub mod model;
+mod policy;
 pub mod render;
 mod sandbox;
+mod shim;
 
-use crate::shim::locate::{self, FoundBy, SelfId};
-use crate::shim::marker::{self, FileKind};
-use model::{Check, Report, Status};
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use crate::facts::{Facts, Obs};
+use crate::probe::{Context, Host};
+use model::{Check, Report};
+use std::path::PathBuf;
 use std::time::Instant;
+
+pub use sandbox::AGENT_ARGS;
 
 pub struct Options {
     /// Check this bwrap instead of the one the shim would find.
     pub bwrap: Option<PathBuf>,
 }
 
-const BINARY: &str = "bwrap binary";
-const SHIM: &str = "bwrap-doctor shim";
-const SANDBOX: &str = "sandboxes";
+/// Section titles, in report order.
+pub const BINARY: &str = "bwrap binary";
+pub const KERNEL: &str = "kernel";
+pub const POLICY: &str = "security policy";
+pub const SHIM: &str = "bwrap-doctor shim";
+pub const SANDBOX: &str = "sandboxes";
 
 pub fn run(opts: &Options) -> Report {
     let start = Instant::now();
     let mut checks = Vec::new();
-    let real = find_bwrap(opts, &mut checks);
-    if let Some(real) = &real {
-        checks.extend(binary_facts(real));
+    let real = binary::find(opts, &mut checks);
+    let host = Host::live();
+    let operands: Vec<&str> = AGENT_ARGS.to_vec();
+    let facts = Facts::live(
+        &host,
+        Context {
+            bwrap: real.clone(),
+            args: Some(crate::bwrap_args::parse(&operands, &|_| None)),
+        },
+    );
+    if real.is_some() {
+        checks.extend(binary::checks(&facts));
     }
-    checks.push(path_order());
+    checks.extend(kernel::checks(&facts));
+    checks.extend(policy::checks(&facts));
+    checks.extend(shim::checks(&facts));
     if let Some(real) = &real {
-        checks.extend(sandbox::minimal_sandboxes(real));
+        checks.extend(sandbox::checks(real));
     }
     Report::new(checks, start.elapsed())
 }
 
-fn find_bwrap(opts: &Options, checks: &mut Vec<Check>) -> Option<PathBuf> {
+/// Run `f` and record how long it took in the check it makes.
+pub(crate) fn timed(f: impl FnOnce() -> Check) -> Check {
     let t = Instant::now();
-    if let Some(p) = &opts.bwrap {
-        return match locate::examine(p, &SelfId::current()) {
-            Ok(_) => {
-                checks.push(
-                    Check::new(
-                        "bwrap.found",
-                        BINARY,
-                        Status::Ok,
-                        format!("checking {} (--bwrap)", p.display()),
-                    )
-                    .took(t.elapsed()),
-                );
-                Some(p.clone())
-            }
-            Err(why) => {
-                checks.push(
-                    Check::new(
-                        "bwrap.found",
-                        BINARY,
-                        Status::Fail,
-                        format!("{} cannot be run: {why:?}", p.display()),
-                    )
-                    .fix("pass the path of a bubblewrap executable to --bwrap")
-                    .took(t.elapsed()),
-                );
-                None
-            }
-        };
-    }
-    let found = locate::locate_from_env(0);
-    match found {
-        Ok(real) => {
-            let how = match &real.found_by {
-                FoundBy::Override => format!("named by {}", locate::OVERRIDE_VAR),
-                FoundBy::PathEntry(d) => format!("first real bwrap on PATH (in {})", d.display()),
-                FoundBy::SystemPath => "not on PATH; found at a standard system path".into(),
-            };
-            let mut c = Check::new(
-                "bwrap.found",
-                BINARY,
-                Status::Ok,
-                format!("real bwrap: {}", real.path.display()),
-            )
-            .evidence(how);
-            if real.kind == FileKind::Script {
-                c = c.evidence("it is a script wrapper, not bubblewrap itself");
-                c.status = Status::Warning;
-            }
-            checks.push(c.took(t.elapsed()));
-            Some(real.path)
-        }
-        Err(e) => {
-            checks.push(
-                Check::new("bwrap.found", BINARY, Status::Fail, "no real bwrap found")
-                    .evidence(e.message())
-                    .fix(locate::install_hint())
-                    .took(t.elapsed()),
-            );
-            None
-        }
-    }
-}
-
-fn binary_facts(real: &Path) -> Vec<Check> {
-    let t = Instant::now();
-    let mut out = Vec::new();
-    let version = std::process::Command::new(real)
-        .arg("--version")
-        .stdin(std::process::Stdio::null())
-        .output();
-    out.push(
-        match version {
-            Ok(o) if o.status.success() => Check::new(
-                "bwrap.version",
-                BINARY,
-                Status::Ok,
-                String::from_utf8_lossy(&o.stdout).trim().to_string(),
-            ),
-            Ok(o) => Check::new(
-                "bwrap.version",
-                BINARY,
-                Status::Fail,
-                "bwrap --version failed",
-            )
-            .evidence(String::from_utf8_lossy(&o.stderr).trim().to_string()),
-            Err(e) => Check::new(
-                "bwrap.version",
-                BINARY,
-                Status::Fail,
-                format!("cannot run {}: {e}", real.display()),
-            ),
-        }
-        .took(t.elapsed()),
-    );
-    let t = Instant::now();
-    if let Ok(m) = std::fs::metadata(real) {
-        let setuid = m.mode() & 0o4000 != 0 && m.uid() == 0;
-        let c = if setuid {
-            Check::new(
-                "bwrap.setuid",
-                BINARY,
-                Status::Warning,
-                "bwrap is setuid root: some options are refused and callers such as Flatpak change what they pass",
-            )
-            .evidence(format!("mode {:o}, owner uid {}", m.mode() & 0o7777, m.uid()))
-        } else {
-            Check::new(
-                "bwrap.setuid",
-                BINARY,
-                Status::Ok,
-                "bwrap is not setuid (it relies on unprivileged user namespaces)",
-            )
-            .evidence(format!("mode {:o}", m.mode() & 0o7777))
-        };
-        out.push(c.took(t.elapsed()));
-    }
-    out
-}
-
-/// Is the shim in front of the real bwrap on PATH?
-fn path_order() -> Check {
-    let t = Instant::now();
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut first: Option<(PathBuf, bool)> = None;
-    for dir in std::env::split_paths(&path) {
-        let cand = dir.join("bwrap");
-        if !cand.is_file() {
-            continue;
-        }
-        let is_shim = std::fs::File::open(&cand)
-            .map(|f| marker::classify(&f) == FileKind::Shim)
-            .unwrap_or(false);
-        first = Some((cand, is_shim));
-        break;
-    }
-    let c = match first {
-        Some((p, true)) => Check::new(
-            "shim.path-order",
-            SHIM,
-            Status::Ok,
-            format!("the shim is first on PATH: {}", p.display()),
-        ),
-        Some((p, false)) => Check::new(
-            "shim.path-order",
-            SHIM,
-            Status::Warning,
-            "the shim is not installed in front of bwrap: failures will not be explained",
-        )
-        .evidence(format!("`bwrap` on PATH is {}", p.display()))
-        .fix("bwrap-doctor install   # puts the shim in ~/.local/bin and checks PATH order"),
-        None => Check::new(
-            "shim.path-order",
-            SHIM,
-            Status::Warning,
-            "no bwrap on PATH at all",
-        )
-        .fix("bwrap-doctor install"),
-    };
+    let c = f();
     c.took(t.elapsed())
+}
+
+/// A fact's value as text, for evidence lines.
+pub(crate) fn shown(o: &Obs) -> String {
+    match o {
+        Obs::Seen(v) => crate::diagnose::template::value_text(v),
+        other => other.describe(),
+    }
+}
+
+/// A sysctl as a number, when the kernel has it.
+pub(crate) fn sysctl(facts: &Facts, name: &str) -> Option<i64> {
+    match facts.get(&format!("sysctl.{name}")) {
+        Obs::Seen(v) => v
+            .as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())),
+        _ => None,
+    }
+}
+
+/// Ubuntu's AppArmor restriction on unprivileged user namespaces is on
+/// (and enforcing, not only logging).
+pub(crate) fn apparmor_restricts(facts: &Facts) -> bool {
+    sysctl(facts, "kernel.apparmor_restrict_unprivileged_userns") == Some(1)
+        && sysctl(
+            facts,
+            "kernel.apparmor_restrict_unprivileged_userns_complain",
+        ) != Some(1)
+}
+
+/// One live experiment's outcome (`experiment.*`).
+pub(crate) struct Experiment {
+    pub ok: bool,
+    pub step: String,
+    pub errno: String,
+    pub message: String,
+}
+
+/// An experiment that could not be run or read.
+pub(crate) struct NotRun(Obs);
+
+impl NotRun {
+    pub fn into_check(self, id: &str, section: &str, what: &str) -> Check {
+        Check::new(
+            id,
+            section,
+            model::Status::Skip,
+            format!("{what} could not be tried"),
+        )
+        .evidence(self.0.describe())
+    }
+}
+
+impl Experiment {
+    pub fn of(facts: &Facts, key: &str) -> Result<Experiment, NotRun> {
+        let obs = facts.get(key);
+        let Obs::Seen(v) = &obs else {
+            return Err(NotRun(obs));
+        };
+        let text = |k: &str| v.get(k).and_then(|s| s.as_str()).unwrap_or("").to_string();
+        match v.get("ok").and_then(|b| b.as_bool()) {
+            Some(ok) => Ok(Experiment {
+                ok,
+                step: text("step"),
+                errno: text("errno"),
+                message: text("message"),
+            }),
+            None => Err(NotRun(Obs::unavailable(format!("{key}: malformed value")))),
+        }
+    }
+
+    /// `step: message (ERRNO)`.
+    pub fn failure(&self) -> String {
+        format!("{}: {} ({})", self.step, self.message, self.errno)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The host-facing checks judged on recorded fixture hosts (the same
+    //! snapshots `explain --snapshot` is tested on): hosts this machine
+    //! cannot be.
+    use super::model::Status;
+    use super::*;
+    use crate::facts::Snapshot;
+
+    fn host(name: &str) -> Facts<'static> {
+        let path = format!(
+            "{}/tests/fixtures/snapshots/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let snap: Snapshot = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let bwrap = match snap.facts.get("bwrap.path") {
+            Some(Obs::Seen(serde_json::Value::String(p))) => Some(PathBuf::from(p)),
+            _ => None,
+        };
+        Facts::recorded(snap.facts, Context { bwrap, args: None })
+    }
+
+    fn statuses(facts: &Facts) -> Vec<(String, Status, String)> {
+        binary::checks(facts)
+            .into_iter()
+            .chain(kernel::checks(facts))
+            .chain(policy::checks(facts))
+            .map(|c| (c.id, c.status, c.summary))
+            .collect()
+    }
+
+    fn status_of(facts: &Facts, id: &str) -> (Status, String) {
+        let all = statuses(facts);
+        let (_, s, text) = all
+            .iter()
+            .find(|(i, _, _)| i == id)
+            .unwrap_or_else(|| panic!("no {id} in {all:?}"));
+        (*s, text.clone())
+    }
+
+    #[test]
+    fn ubuntu_24_04_without_an_exception_for_this_bwrap_fails_with_the_apparmor_fix() {
+        let f = host("ubuntu-24.04-no-exception");
+        let (s, text) = status_of(&f, "bwrap.apparmor-profile");
+        assert_eq!(s, Status::Fail, "{text}");
+        let (s, text) = status_of(&f, "kernel.userns");
+        assert_eq!(s, Status::Fail, "{text}");
+        assert!(text.contains("AppArmor lets only programs with a profile"), "{text}");
+        assert_eq!(status_of(&f, "policy.apparmor").0, Status::Warning);
+    }
+
+    #[test]
+    fn ubuntu_24_04_with_the_exception_passes_the_apparmor_checks() {
+        let f = host("ubuntu-24.04");
+        for id in ["bwrap.apparmor-profile", "kernel.userns", "policy.apparmor"] {
+            let (s, text) = status_of(&f, id);
+            assert_eq!(s, Status::Ok, "{id}: {text}");
+        }
+    }
+
+    #[test]
+    fn debian_with_userns_clone_off_names_the_sysctl() {
+        let f = host("debian-12-userns-off");
+        let (s, text) = status_of(&f, "kernel.userns");
+        assert_eq!(s, Status::Fail);
+        assert!(text.contains("kernel.unprivileged_userns_clone = 0"), "{text}");
+    }
+
+    #[test]
+    fn rhel7_with_a_zero_limit_names_the_sysctl() {
+        let f = host("rhel7");
+        let (s, text) = status_of(&f, "kernel.userns");
+        assert_eq!(s, Status::Fail);
+        assert!(text.contains("user.max_user_namespaces = 0"), "{text}");
+    }
+
+    #[test]
+    fn wsl1_fails_as_a_platform_without_namespaces() {
+        let f = host("wsl1");
+        let (s, text) = status_of(&f, "policy.container");
+        assert_eq!(s, Status::Fail, "{text}");
+        assert!(text.contains("WSL 1"), "{text}");
+    }
+
+    #[test]
+    fn docker_with_its_seccomp_profile_warns_about_the_filter_and_the_container() {
+        let f = host("docker");
+        assert_eq!(status_of(&f, "policy.seccomp").0, Status::Warning);
+        let (s, text) = status_of(&f, "policy.container");
+        assert_eq!(s, Status::Warning, "{text}");
+        assert_eq!(status_of(&f, "kernel.userns").0, Status::Fail);
+    }
 }

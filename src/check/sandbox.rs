@@ -1,24 +1,69 @@
-//! Real minimal sandboxes, with the options agent tools use.
+//! Real minimal sandboxes with the options common callers use, run as this
+//! user and, when root, as an unprivileged user too. A failure is diagnosed
+//! by the same rules as the shim's, from the failing user's point of view.
 
 use super::SANDBOX;
 use super::model::{Check, Status};
+use crate::bwrap_args;
+use crate::facts::Facts;
+use crate::probe::{Context, Host};
+use crate::rules::{self, Locations, RuleSet};
+use serde_json::Value;
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// What Codex, Claude Code and friends ask of bwrap: a user and a network
-/// namespace, the host read-only, a fresh /proc and /dev.
+/// One sandbox to try.
+pub struct Sandbox {
+    pub id: &'static str,
+    /// What it proves, for the summary: "<what> works as root".
+    pub what: &'static str,
+    pub args: &'static [&'static str],
+}
+
+/// From the least to the most asked of the host: each adds what the
+/// next-commonest callers use.
+pub const SANDBOXES: &[Sandbox] = &[
+    Sandbox {
+        id: "sandbox.plain",
+        what: "a plain sandbox (the host read-only)",
+        args: &["--ro-bind", "/", "/", "true"],
+    },
+    Sandbox {
+        id: "sandbox.user-net",
+        what: "a sandbox with user and network namespaces",
+        args: &[
+            "--unshare-user",
+            "--unshare-net",
+            "--ro-bind",
+            "/",
+            "/",
+            "true",
+        ],
+    },
+    Sandbox {
+        id: "sandbox.agent",
+        what: "an agent tool's sandbox (user, pid and network namespaces, /dev, /proc)",
+        args: AGENT_ARGS,
+    },
+];
+
+/// What Codex, Claude Code and friends ask of bwrap: user, pid and network
+/// namespaces, the host read-only, a fresh /dev and /proc.
 pub const AGENT_ARGS: &[&str] = &[
     "--unshare-user",
+    "--unshare-pid",
     "--unshare-net",
+    "--die-with-parent",
     "--ro-bind",
     "/",
     "/",
-    "--proc",
-    "/proc",
     "--dev",
     "/dev",
+    "--proc",
+    "/proc",
     "true",
 ];
 
@@ -30,9 +75,27 @@ pub struct Identity {
     pub label: &'static str,
 }
 
+/// The uid exists in this user namespace (in /proc/self/uid_map); inside
+/// `unshare -r` only root is mapped, and there is nobody else to become.
+fn mapped(uid: u32) -> bool {
+    let map = std::fs::read_to_string("/proc/self/uid_map").unwrap_or_default();
+    map.lines().any(|l| {
+        let f: Vec<u64> = l
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        f.len() == 3 && (f[0]..f[0] + f[2]).contains(&u64::from(uid))
+    })
+}
+
 /// The unprivileged user to try as well when running as root: the user who
-/// ran sudo, else `nobody`.
+/// ran sudo, else `nobody`; none when that user does not exist here.
 pub fn unprivileged_identity() -> Option<Identity> {
+    let id = sudo_user_or_nobody()?;
+    mapped(id.uid).then_some(id)
+}
+
+fn sudo_user_or_nobody() -> Option<Identity> {
     let num = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u32>().ok());
     if let (Some(uid), Some(gid)) = (num("SUDO_UID"), num("SUDO_GID"))
         && uid != 0
@@ -56,9 +119,26 @@ pub fn unprivileged_identity() -> Option<Identity> {
     })
 }
 
+fn as_identity(cmd: &mut Command, who: Option<Identity>) {
+    if let Some(id) = who {
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(id.gid) != 0
+                    || libc::setuid(id.uid) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
 pub struct Outcome {
     pub code: Option<i32>,
-    pub stderr: String,
+    pub stderr: Vec<u8>,
     pub timed_out: bool,
 }
 
@@ -75,20 +155,7 @@ pub fn run_bwrap(
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .current_dir("/");
-    if let Some(id) = who {
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::setgroups(0, std::ptr::null()) != 0
-                    || libc::setgid(id.gid) != 0
-                    || libc::setuid(id.uid) != 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
+    as_identity(&mut cmd, who);
     let mut child = cmd.spawn()?;
     let mut err = child.stderr.take();
     let reader = std::thread::spawn(move || {
@@ -109,9 +176,9 @@ pub fn run_bwrap(
             let _ = child.wait();
             break (None, true);
         }
-        std::thread::sleep(Duration::from_millis(1));
+        std::thread::sleep(Duration::from_micros(200));
     };
-    let stderr = String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned();
+    let stderr = reader.join().unwrap_or_default();
     Ok(Outcome {
         code,
         stderr,
@@ -119,60 +186,233 @@ pub fn run_bwrap(
     })
 }
 
-pub fn minimal_sandboxes(bwrap: &Path) -> Vec<Check> {
-    let mut out = Vec::new();
+/// The part of a diagnosis a check shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub rule: String,
+    pub cause: String,
+    pub summary: String,
+    pub confirmed: bool,
+    /// Title, then the commands if any, one per line.
+    pub fixes: Vec<String>,
+}
+
+/// Read the candidates worth showing from a diagnosis document (the
+/// `bwrap-doctor/diagnosis` JSON): the confirmed ones, else the unconfirmed.
+pub fn found_in(doc: &Value) -> Vec<Found> {
+    let Some(cands) = doc.get("candidates").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let text = |c: &Value, k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let pick = |verdict: &str| -> Vec<Found> {
+        cands
+            .iter()
+            .filter(|c| {
+                c.get("verdict").and_then(Value::as_str) == Some(verdict)
+                    && c.get("superseded_by").is_none_or(Value::is_null)
+            })
+            .map(|c| Found {
+                rule: text(c, "rule"),
+                cause: text(c, "cause"),
+                summary: text(c, "summary"),
+                confirmed: verdict == "confirmed",
+                fixes: c
+                    .get("fixes")
+                    .and_then(Value::as_array)
+                    .map(|fs| {
+                        fs.iter()
+                            .map(|f| {
+                                let mut s = text(f, "title");
+                                if let Some(cmd) = f.get("commands").and_then(Value::as_str) {
+                                    s.push('\n');
+                                    s.push_str(cmd.trim_end());
+                                }
+                                s
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect()
+    };
+    let confirmed = pick("confirmed");
+    if confirmed.is_empty() {
+        pick("unconfirmed")
+    } else {
+        confirmed
+    }
+}
+
+/// Diagnose in this process, with this process's view of the host.
+fn diagnose_here(rules: &RuleSet, bwrap: &Path, args: &[&str], stderr: &[u8]) -> Value {
+    let host = Host::live();
+    let ctx = Context {
+        bwrap: Some(bwrap.to_path_buf()),
+        args: Some(bwrap_args::parse(args, &|_| None)),
+    };
+    let facts = Facts::live(&host, ctx);
+    let d = crate::diagnose::diagnose(rules, &facts, stderr);
+    serde_json::to_value(crate::report::json::document(&d, None, None)).unwrap_or(Value::Null)
+}
+
+/// Diagnose as `who`, by running `bwrap-doctor explain --json` as that user:
+/// the probes must see what that user sees (its namespaces, its access).
+fn diagnose_as(who: Identity, bwrap: &Path, args: &[&str], stderr: &[u8]) -> Result<Value, String> {
+    let me =
+        std::env::current_exe().map_err(|e| format!("cannot find bwrap-doctor itself: {e}"))?;
+    let mut cmd = Command::new(&me);
+    cmd.arg("explain")
+        .arg("--json")
+        .arg("--bwrap")
+        .arg(bwrap)
+        .arg("-")
+        .arg("--")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .current_dir("/");
+    as_identity(&mut cmd, Some(who));
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot run {} as uid {}: {e}", me.display(), who.uid))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(stderr);
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("{} explain: {e}", me.display()))?;
+    serde_json::from_slice(&out.stdout).map_err(|_| {
+        format!(
+            "{} explain, run as uid {}, gave no diagnosis (exit {:?})",
+            me.display(),
+            who.uid,
+            out.status.code()
+        )
+    })
+}
+
+pub fn checks(bwrap: &Path) -> Vec<Check> {
     // SAFETY: geteuid has no side effects.
     let root = unsafe { libc::geteuid() } == 0;
     let mut whos: Vec<Option<Identity>> = vec![None];
-    if root {
-        whos.push(unprivileged_identity());
+    if root && let Some(id) = unprivileged_identity() {
+        whos.push(Some(id));
     }
+    let mut rules: Option<RuleSet> = None;
+    let mut out = Vec::new();
     for who in whos {
-        let t = Instant::now();
-        let (id_suffix, as_whom) = match who {
+        let (suffix, as_whom) = match who {
             None if root => ("", "as root".to_string()),
             None => ("", "as this user".to_string()),
             Some(id) => (".unprivileged", format!("as uid {} ({})", id.uid, id.label)),
         };
-        let id = format!("sandbox.agent{id_suffix}");
-        let cmdline = format!("bwrap {}", AGENT_ARGS.join(" "));
-        let c = match run_bwrap(bwrap, AGENT_ARGS, who, Duration::from_secs(5)) {
-            Ok(o) if o.code == Some(0) => Check::new(
-                &id,
-                SANDBOX,
-                Status::Ok,
-                format!("user + network namespaces with /proc work {as_whom}"),
-            )
-            .evidence(cmdline),
-            Ok(o) => {
-                let what = if o.timed_out {
-                    "timed out after 5 s".to_string()
-                } else {
-                    format!(
-                        "exit {}",
-                        o.code.map_or("by signal".into(), |c| c.to_string())
-                    )
-                };
-                let mut c = Check::new(
+        let mut reported: Vec<String> = Vec::new();
+        for sb in SANDBOXES {
+            let t = Instant::now();
+            let id = format!("{}{suffix}", sb.id);
+            let cmdline = format!("{} {}", bwrap.display(), sb.args.join(" "));
+            let outcome = run_bwrap(bwrap, sb.args, who, Duration::from_secs(5));
+            let c = match outcome {
+                Ok(o) if o.code == Some(0) => Check::new(
+                    &id,
+                    SANDBOX,
+                    Status::Ok,
+                    format!("{} works {as_whom}", sb.what),
+                )
+                .evidence(cmdline),
+                Ok(o) => {
+                    let diagnosis = if o.timed_out {
+                        Err("timed out; not diagnosed".to_string())
+                    } else {
+                        match who {
+                            None => {
+                                let rules = rules
+                                    .get_or_insert_with(|| rules::load(&Locations::standard()));
+                                Ok(diagnose_here(rules, bwrap, sb.args, &o.stderr))
+                            }
+                            Some(w) => diagnose_as(w, bwrap, sb.args, &o.stderr),
+                        }
+                    };
+                    failed(sb, &id, &as_whom, cmdline, &o, diagnosis, &mut reported)
+                }
+                Err(e) => Check::new(
                     &id,
                     SANDBOX,
                     Status::Fail,
-                    format!("a minimal agent sandbox fails {as_whom} ({what})"),
+                    format!("cannot start {} {as_whom}: {e}", bwrap.display()),
                 )
-                .evidence(cmdline);
-                for l in o.stderr.lines() {
-                    c = c.evidence(l.to_string());
-                }
-                c.fix("bwrap-doctor explain, with the error above, tells why (see the diagnosis)")
-            }
-            Err(e) => Check::new(
-                &id,
-                SANDBOX,
-                Status::Fail,
-                format!("cannot start {} {as_whom}: {e}", bwrap.display()),
-            ),
-        };
-        out.push(c.took(t.elapsed()));
+                .evidence(cmdline),
+            };
+            out.push(c.took(t.elapsed()));
+        }
     }
     out
+}
+
+fn failed(
+    sb: &Sandbox,
+    id: &str,
+    as_whom: &str,
+    cmdline: String,
+    o: &Outcome,
+    diagnosis: Result<Value, String>,
+    reported: &mut Vec<String>,
+) -> Check {
+    let how = if o.timed_out {
+        "timed out after 5 s".to_string()
+    } else {
+        match o.code {
+            Some(c) => format!("exit {c}"),
+            None => "killed by a signal".into(),
+        }
+    };
+    let mut c = Check::new(
+        id,
+        SANDBOX,
+        Status::Fail,
+        format!("{} fails {as_whom} ({how})", sb.what),
+    )
+    .evidence(cmdline);
+    let text = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = text.lines().collect();
+    for l in &lines[lines.len().saturating_sub(6)..] {
+        c = c.evidence(l.to_string());
+    }
+    let found = match diagnosis {
+        Ok(doc) => found_in(&doc),
+        Err(why) => {
+            return c
+                .evidence(why)
+                .fix("bwrap-doctor explain, given the error above, tells why");
+        }
+    };
+    let Some(top) = found.first() else {
+        return c.fix("no rule explains this error yet: attach it and `bwrap-doctor snapshot` to a bug report, or write a rule for it (rules/README.md)");
+    };
+    c.summary = if top.confirmed {
+        format!("{} fails {as_whom}: {}", sb.what, top.summary)
+    } else {
+        format!("{} fails {as_whom}; possibly: {}", sb.what, top.summary)
+    };
+    for f in &found {
+        c = c.evidence(format!(
+            "cause: {} (rule {}, {})",
+            f.cause,
+            f.rule,
+            if f.confirmed {
+                "confirmed"
+            } else {
+                "not confirmed"
+            }
+        ));
+    }
+    if reported.contains(&top.rule) {
+        return c.fix("the same cause as above");
+    }
+    reported.push(top.rule.clone());
+    for f in &top.fixes {
+        c = c.fix(f.clone());
+    }
+    c
 }

@@ -2,6 +2,7 @@
 //! runs (see `personality`), so clap never sees bwrap's arguments.
 
 mod explain;
+mod fix;
 mod rules;
 mod snapshot;
 
@@ -98,6 +99,19 @@ headers of AppArmor profiles.")]
         #[arg(long, value_name = "DIR", hide = true)]
         root: Option<PathBuf>,
     },
+    /// Print the fixes for this host as commands to paste; `--apply` installs them.
+    #[command(after_help = "\
+Examples:
+  bwrap-doctor fix                                  # every fix `check` names for this host
+  bwrap-doctor fix apparmor --bwrap ~/.codex/bwrap  # an AppArmor profile for that exact bwrap
+  sudo bwrap-doctor fix apparmor --apply            # write it, load it, re-run the check
+  sudo bwrap-doctor fix sysctl --apply              # re-enable the namespaces sysctls switch off
+
+Exit status: 0 done, or nothing to do; 1 a check still fails; 2 the fix could not be made.")]
+    Fix {
+        #[command(subcommand)]
+        what: Option<FixCommand>,
+    },
     /// Work with rule files: list what is loaded, lint, run the rules' own examples.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -127,6 +141,43 @@ refuses to overwrite a real bwrap and never installs as /usr/bin/bwrap.")]
         /// bwrap's arguments, passed on unchanged.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FixCommand {
+    /// An AppArmor profile that lets this exact bwrap create user namespaces
+    /// under Ubuntu's restriction (kernel.apparmor_restrict_unprivileged_userns=1).
+    #[command(after_help = "\
+Examples:
+  bwrap-doctor fix apparmor                         # the bwrap found on PATH
+  bwrap-doctor fix apparmor --bwrap /opt/app/bwrap  # a vendored or copied bwrap
+  sudo bwrap-doctor fix apparmor --apply
+
+The profile is written to /etc/apparmor.d/bwrap-doctor.<path.with.dots>;
+--apply never replaces a file bwrap-doctor did not write, and puts the file
+back if apparmor_parser refuses it.")]
+    Apparmor {
+        /// The bwrap to exempt [default: the one found on PATH].
+        #[arg(long, value_name = "PATH")]
+        bwrap: Option<PathBuf>,
+        /// As root: write the profile, load it, and re-run the check.
+        #[arg(long)]
+        apply: bool,
+    },
+    /// A sysctl drop-in re-enabling the namespaces switched off on this host
+    /// (kernel.unprivileged_userns_clone, user.max_*_namespaces).
+    #[command(after_help = "\
+Examples:
+  bwrap-doctor fix sysctl
+  sudo bwrap-doctor fix sysctl --apply
+
+The file is /etc/sysctl.d/60-bwrap-userns.conf. AppArmor's restriction is
+not lifted here: `bwrap-doctor fix apparmor` exempts just bwrap.")]
+    Sysctl {
+        /// As root: write the drop-in, set the values now, and re-run the check.
+        #[arg(long)]
+        apply: bool,
     },
 }
 
@@ -207,6 +258,14 @@ fn run(cli: Cli) -> i32 {
             bwrap,
             root,
         }),
+        Command::Fix { what } => {
+            output::init_color(cli.color, output::stdout_is_terminal());
+            match what {
+                None => fix::all(),
+                Some(FixCommand::Apparmor { bwrap, apply }) => fix::apparmor(bwrap, apply),
+                Some(FixCommand::Sysctl { apply }) => fix::sysctls(apply),
+            }
+        }
         Command::Rules(RulesCommand::List) => {
             output::init_color(cli.color, output::stdout_is_terminal());
             rules::list()

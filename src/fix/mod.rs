@@ -1,5 +1,8 @@
-//! Fixes that are generated for this host rather than written in a rule:
-//! the AppArmor profile for the exact bwrap path that ran (what rootlesskit
-//! prints for its own binary, done for any bwrap).
+//! Fixes generated for this host rather than written in a rule: the
+//! AppArmor profile for the exact bwrap path that ran (what rootlesskit
+//! prints for its own binary, done for any bwrap), and the sysctl drop-in
+//! for the namespace switches that are off. `bwrap-doctor fix` prints them
+//! and, with `--apply`, installs them (see `cli::fix`).
 
 pub mod apparmor;
+pub mod sysctl;

@@ -170,6 +170,15 @@ pub fn locate(
 }
 
 impl Skip {
+    /// Why a file cannot be used as the real bwrap, for people.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Skip::Missing => "it does not exist or is not a regular file",
+            Skip::NotExecutable => "it is not executable by this user",
+            Skip::ThisShim | Skip::OtherShim => "it is bwrap-doctor itself, not bubblewrap",
+        }
+    }
+
     fn label(&self) -> Option<&'static str> {
         match self {
             Skip::Missing => None,
@@ -189,11 +198,7 @@ impl LocateError {
                 v.to_string_lossy()
             ),
             LocateError::OverrideUnusable { path, why } => {
-                let what = match why {
-                    Skip::Missing => "does not exist or is not a regular file",
-                    Skip::NotExecutable => "is not executable by this user",
-                    Skip::ThisShim | Skip::OtherShim => "is bwrap-doctor itself, not bubblewrap",
-                };
+                let what = why.describe().trim_start_matches("it ");
                 format!(
                     "{OVERRIDE_VAR}={} {what}; point it at the real bubblewrap binary (see 'command -v bwrap' outside the shim's directory) or unset it",
                     path.display()

@@ -1,15 +1,32 @@
-//! `bwrap-doctor check`: the verdict on a working host, with bwrap missing,
-//! and with a sandbox that really fails.
+//! `bwrap-doctor check`: the verdict and the fix, on a working host, with
+//! bwrap missing, and broken in the hostlab ways this machine can be broken
+//! for real (a seccomp filter on user namespaces or on loopback, a zero
+//! namespace limit, an unreadable bwrap), and for the shim's own install
+//! (after the real bwrap on PATH, a symlink, a setuid real bwrap behind it,
+//! the shim over /usr/bin/bwrap by a diversion). The JSON report is checked
+//! against its documented schema (docs/check.schema.json).
 
-use crate::support::{self, As, seccomp};
+use crate::support::{self, As, schema, seccomp};
 use crate::{Body, Test};
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
 pub fn tests() -> Vec<Test> {
     tests![
-        Each check_passes_on_a_working_host_and_says_so_in_json,
-        Once check_fails_when_the_named_bwrap_does_not_exist,
-        Each check_fails_with_bwraps_own_error_when_user_namespaces_are_refused,
+        Each a_working_host_passes_and_the_json_matches_the_documented_schema,
+        Once the_schema_check_rejects_what_the_schema_forbids,
+        Once no_bwrap_anywhere_fails_with_the_install_command,
+        Once a_named_bwrap_that_does_not_exist_fails,
+        Each user_namespaces_refused_by_seccomp_fail_with_bwraps_words_and_the_diagnosis,
+        Each a_zero_user_namespace_limit_fails_and_the_printed_sysctl_makes_check_pass,
+        Each an_unreadable_bwrap_fails_for_unprivileged_users_and_the_printed_chmod_fixes_it,
+        Each loopback_refused_by_seccomp_fails_only_the_network_checks,
+        Once the_shim_after_the_real_bwrap_on_path_is_a_warning,
+        Once a_symlinked_shim_is_a_warning,
+        Once a_setuid_real_bwrap_behind_the_shim_is_a_warning,
+        Once the_shim_diverted_over_usr_bin_bwrap_fails_with_the_undo_commands,
+        Once a_broken_rule_file_and_a_missing_hook_target_are_warnings,
     ]
 }
 
@@ -26,74 +43,542 @@ pub fn doctor(who: As, args: &[&str]) -> Command {
     c
 }
 
-fn check_passes_on_a_working_host_and_says_so_in_json(who: &As) {
-    support::real_bwrap();
-    let out = support::run(&mut doctor(*who, &["check", "--json"]));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        out.stdout_text(),
-        out.stderr_text()
+/// `wrapper… bwrap-doctor check --json`, with the same environment.
+fn check_in(who: As, wrapper: &[&str], setup: &dyn Fn(&mut Command)) -> (Option<i32>, Value) {
+    let inst = support::install();
+    let mut argv: Vec<String> = wrapper.iter().map(|s| s.to_string()).collect();
+    argv.push(inst.doctor.display().to_string());
+    argv.extend(["check".to_string(), "--json".to_string()]);
+    let mut c = Command::new(&argv[0]);
+    c.args(&argv[1..])
+        .env_clear()
+        .env("PATH", inst.path_var())
+        .env("HOME", "/")
+        .env("NO_COLOR", "1")
+        .current_dir("/");
+    setup(&mut c);
+    who.apply(&mut c);
+    let out = support::run(&mut c);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "check --json printed no JSON ({e}):\n{}\n{}",
+            out.stdout_text(),
+            out.stderr_text()
+        )
+    });
+    assert_valid(&v);
+    (out.status.code(), v)
+}
+
+fn check_json(who: As, setup: &dyn Fn(&mut Command)) -> (Option<i32>, Value) {
+    check_in(who, &[], setup)
+}
+
+fn the_schema() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/check.schema.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn assert_valid(v: &Value) {
+    let errors = schema::validate(&the_schema(), v);
+    assert!(
+        errors.is_empty(),
+        "report does not match docs/check.schema.json: {errors:#?}\n{v:#}"
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["schema"], "bwrap-doctor/check");
-    assert_eq!(v["schema_version"], 1);
+}
+
+/// The check with this id.
+fn by_id<'v>(v: &'v Value, id: &str) -> &'v Value {
     let checks = v["checks"].as_array().unwrap();
-    let sandbox: Vec<_> = checks
-        .iter()
-        .filter(|c| c["id"].as_str().unwrap().starts_with("sandbox.agent"))
-        .collect();
-    assert_eq!(
-        sandbox.len(),
-        if *who == As::Root { 2 } else { 1 },
-        "{checks:?}"
-    );
-    for c in &sandbox {
-        assert_eq!(c["status"], "ok", "{c}");
-    }
-    for c in checks {
-        for key in ["id", "status", "summary", "evidence", "fix", "duration_ms"] {
-            assert!(c.get(key).is_some(), "check without {key}: {c}");
+    checks.iter().find(|c| c["id"] == id).unwrap_or_else(|| {
+        let ids: Vec<&str> = checks.iter().filter_map(|c| c["id"].as_str()).collect();
+        panic!("no check {id} among {ids:?}")
+    })
+}
+
+fn status<'v>(v: &'v Value, id: &str) -> &'v str {
+    by_id(v, id)["status"].as_str().unwrap()
+}
+
+fn text_of(c: &Value) -> String {
+    serde_json::to_string_pretty(c).unwrap()
+}
+
+/// The sandbox ids expected for this caller: also as an unprivileged user
+/// when root.
+fn sandbox_ids(who: As) -> Vec<String> {
+    let mut ids = Vec::new();
+    let suffixes: &[&str] = if who == As::Root {
+        &["", ".unprivileged"]
+    } else {
+        &[""]
+    };
+    for s in suffixes {
+        for b in ["sandbox.plain", "sandbox.user-net", "sandbox.agent"] {
+            ids.push(format!("{b}{s}"));
         }
+    }
+    ids
+}
+
+fn a_working_host_passes_and_the_json_matches_the_documented_schema(who: &As) {
+    support::real_bwrap();
+    let (code, v) = check_json(*who, &|_| {});
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_ne!(v["overall"], "fail");
+    let ids: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .filter(|id| id.starts_with("sandbox."))
+        .collect();
+    assert_eq!(ids, sandbox_ids(*who), "{v:#}");
+    for id in ids {
+        assert_eq!(status(&v, id), "ok", "{}", text_of(by_id(&v, id)));
+    }
+    for id in [
+        "kernel.userns",
+        "kernel.netns",
+        "kernel.proc",
+        "shim.path",
+        "shim.rules",
+    ] {
+        assert_eq!(status(&v, id), "ok", "{}", text_of(by_id(&v, id)));
     }
     let human = support::run(&mut doctor(*who, &["check"]));
     assert_eq!(human.status.code(), Some(0));
     let text = human.stdout_text();
-    assert!(
-        text.contains("user + network namespaces with /proc work"),
-        "{text}"
-    );
+    for section in [
+        "bwrap binary",
+        "kernel",
+        "security policy",
+        "bwrap-doctor shim",
+        "sandboxes",
+    ] {
+        assert!(
+            text.contains(&format!("\n{section}\n")),
+            "section {section}: {text}"
+        );
+    }
+    assert!(text.contains("bwrap sandboxes work on this host"), "{text}");
     assert!(!text.contains('\x1b'), "color with NO_COLOR set: {text:?}");
 }
 
-fn check_fails_when_the_named_bwrap_does_not_exist() {
+fn the_schema_check_rejects_what_the_schema_forbids() {
+    // The validator is only worth something if it can say no.
+    let good = serde_json::json!({
+        "schema": "bwrap-doctor/check", "schema_version": 1, "tool_version": "0.1.0",
+        "overall": "ok", "duration_ms": 1.5,
+        "checks": [{"id": "kernel.userns", "section": "kernel", "status": "ok",
+                    "summary": "works", "evidence": [], "fix": [], "duration_ms": 0.1}]
+    });
+    assert!(schema::validate(&the_schema(), &good).is_empty());
+    let mut bad = good.clone();
+    bad["checks"][0]["status"] = "fine".into();
+    bad["checks"][0]["extra"] = 1.into();
+    bad["schema_version"] = 2.into();
+    bad.as_object_mut().unwrap().remove("overall");
+    let errors = schema::validate(&the_schema(), &bad);
+    assert_eq!(errors.len(), 4, "{errors:#?}");
+}
+
+fn no_bwrap_anywhere_fails_with_the_install_command() {
+    // The override names a missing file: the shim's own lookup fails the way
+    // it does with bubblewrap not installed.
+    let (code, v) = check_json(As::User, &|c| {
+        c.env("BWRAP_DOCTOR_REAL_BWRAP", "/nonexistent/bwrap");
+    });
+    assert_eq!(code, Some(1), "{v:#}");
+    let found = by_id(&v, "bwrap.found");
+    assert_eq!(found["status"], "fail");
+    assert!(
+        text_of(found).contains("/nonexistent/bwrap"),
+        "{}",
+        text_of(found)
+    );
+    assert!(
+        !v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"].as_str().unwrap().starts_with("sandbox.")),
+        "no sandbox can run without a bwrap: {v:#}"
+    );
+    // With nothing named and nothing on PATH or at the system paths, the fix
+    // is the distribution's install command (only where bwrap is really
+    // absent from the system paths: never true on a host that runs these
+    // tests, so the message is checked from the shim's lookup instead).
+    let out = support::run(
+        Command::new(&support::install().shim)
+            .env_clear()
+            .env("BWRAP_DOCTOR_REAL_BWRAP", "/nonexistent/bwrap")
+            .arg("--version"),
+    );
+    assert_eq!(out.status.code(), Some(127));
+    assert!(
+        out.stderr_text()
+            .contains("BWRAP_DOCTOR_REAL_BWRAP=/nonexistent/bwrap")
+    );
+}
+
+fn a_named_bwrap_that_does_not_exist_fails() {
     let out = support::run(&mut doctor(
         As::User,
         &["check", "--bwrap", "/nonexistent/bwrap"],
     ));
     assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout_text().contains("FAIL"), "{}", out.stdout_text());
+    let text = out.stdout_text();
+    assert!(
+        text.contains("FAIL /nonexistent/bwrap cannot be run: it does not exist"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fix: pass the path of a bubblewrap executable"),
+        "{text}"
+    );
 }
 
-fn check_fails_with_bwraps_own_error_when_user_namespaces_are_refused(who: &As) {
-    support::real_bwrap();
+fn userns_seccomp() -> [seccomp::Deny; 3] {
     // A seccomp filter like a container's: creating a user namespace fails.
-    let deny = [
+    [
         seccomp::Deny::syscall(libc::SYS_clone, libc::EPERM)
             .when(0, seccomp::ArgTest::AnyBits(libc::CLONE_NEWUSER as u32)),
         seccomp::Deny::syscall(libc::SYS_unshare, libc::EPERM)
             .when(0, seccomp::ArgTest::AnyBits(libc::CLONE_NEWUSER as u32)),
         seccomp::Deny::syscall(libc::SYS_clone3, libc::ENOSYS),
-    ];
+    ]
+}
+
+fn user_namespaces_refused_by_seccomp_fail_with_bwraps_words_and_the_diagnosis(who: &As) {
+    support::real_bwrap();
+    let deny = userns_seccomp();
+    let (code, v) = check_json(*who, &|c| seccomp::apply(c, &deny));
+    assert_eq!(code, Some(1), "{v:#}");
+    assert_eq!(v["overall"], "fail");
+    assert_eq!(status(&v, "kernel.userns"), "fail", "{v:#}");
+    assert_eq!(status(&v, "policy.seccomp"), "warning", "{v:#}");
+    let net = by_id(&v, "sandbox.user-net");
+    assert_eq!(net["status"], "fail");
+    let t = text_of(net);
+    assert!(
+        t.contains("bwrap: No permissions to creat"),
+        "bwrap's own words: {t}"
+    );
+    assert!(t.contains("rule seccomp-filter.userns, confirmed"), "{t}");
+    assert!(!net["fix"].as_array().unwrap().is_empty(), "{t}");
+    // The human report says the same, once.
     let mut c = doctor(*who, &["check"]);
     seccomp::apply(&mut c, &deny);
     let out = support::run(&mut c);
     let text = out.stdout_text();
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("FAIL"), "{text}");
+    assert!(text.contains("bwrap sandboxes fail on this host"), "{text}");
+}
+
+fn a_zero_user_namespace_limit_fails_and_the_printed_sysctl_makes_check_pass(who: &As) {
+    // hostlab 1a: the limit is 0 in a child user namespace; check runs there,
+    // then the sysctl command it printed is run there and check runs again.
+    support::real_bwrap();
+    let dir = support::install().scratch();
+    let (before, fix, after) = (
+        dir.join("before.json"),
+        dir.join("fix"),
+        dir.join("after.json"),
+    );
+    let script = r#"
+        echo 0 > /proc/sys/user/max_user_namespaces
+        "$0" check --json > "$1"
+        fix=$(grep -o 'sysctl -w user[.]max_user_namespaces=[0-9]*' "$1" | head -n 1)
+        printf '%s' "$fix" > "$2"
+        [ -n "$fix" ] || exit 3
+        $fix > /dev/null
+        "$0" check --json > "$3"
+    "#;
+    let inst = support::install();
+    let mut c = Command::new("unshare");
+    c.args(["-Ur", "sh", "-c", script])
+        .arg(&inst.doctor)
+        .args([&before, &fix, &after])
+        .env_clear()
+        .env("PATH", inst.path_var())
+        .env("HOME", "/")
+        .current_dir("/");
+    who.apply(&mut c);
+    let out = support::run(&mut c);
+    let read = |p: &std::path::Path| -> Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap_or_default()).unwrap_or(Value::Null)
+    };
+    let (b, a) = (read(&before), read(&after));
+    assert_valid(&b);
+    assert_eq!(b["overall"], "fail", "{b:#}");
+    assert_eq!(status(&b, "kernel.userns"), "fail");
+    assert!(text_of(by_id(&b, "kernel.userns")).contains("user.max_user_namespaces = 0"));
+    let net = text_of(by_id(&b, "sandbox.user-net"));
     assert!(
-        text.contains("bwrap: No permissions to creat"),
-        "bwrap's own words: {text}"
+        net.contains("rule userns-max-zero.user, confirmed"),
+        "{net}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the fix ({:?}) or the second check failed: {}",
+        std::fs::read_to_string(&fix),
+        out.stderr_text()
+    );
+    assert_valid(&a);
+    assert_eq!(status(&a, "kernel.userns"), "ok", "{a:#}");
+    for id in ["sandbox.plain", "sandbox.user-net", "sandbox.agent"] {
+        assert_eq!(status(&a, id), "ok", "{}", text_of(by_id(&a, id)));
+    }
+}
+
+fn an_unreadable_bwrap_fails_for_unprivileged_users_and_the_printed_chmod_fixes_it(who: &As) {
+    // hostlab 3a: exec of an unreadable bwrap makes it non-dumpable, so its
+    // own uid_map belongs to root and cannot be written. Root reads any
+    // file, so as root only the unprivileged sandboxes fail.
+    let real = support::real_bwrap();
+    let dir = support::install().scratch();
+    let copy = dir.join("bwrap-x");
+    std::fs::copy(real, &copy).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o111)).unwrap();
+    let copy_s = copy.display().to_string();
+    let (code, v) = check_in(*who, &[], &|c| {
+        c.env("BWRAP_DOCTOR_REAL_BWRAP", &copy_s);
+    });
+    assert_eq!(code, Some(1), "{v:#}");
+    let unpriv = if *who == As::Root {
+        ".unprivileged"
+    } else {
+        ""
+    };
+    let failing = by_id(&v, &format!("sandbox.plain{unpriv}"));
+    assert_eq!(failing["status"], "fail");
+    let t = text_of(failing);
+    assert!(
+        t.contains("bwrap: setting up uid map: Permission denied"),
+        "{t}"
+    );
+    assert!(t.contains("rule bwrap-binary-unreadable, confirmed"), "{t}");
+    if *who == As::Root {
+        assert_eq!(status(&v, "sandbox.plain"), "ok", "root reads any file");
+        assert_eq!(status(&v, "bwrap.readable"), "warning", "{v:#}");
+    } else {
+        assert_eq!(status(&v, "bwrap.readable"), "fail", "{v:#}");
+    }
+    // The fix it printed, run as printed (without sudo: the test owns the
+    // copy or is root).
+    let fixes = failing["fix"].as_array().unwrap();
+    let cmd = fixes
+        .iter()
+        .filter_map(Value::as_str)
+        .flat_map(str::lines)
+        .find_map(|l| l.trim().strip_prefix("sudo chmod a+r "))
+        .unwrap_or_else(|| panic!("no chmod fix: {t}"));
+    assert_eq!(cmd, copy_s);
+    let out = support::run(Command::new("chmod").args(["a+r", cmd]));
+    assert!(out.status.success());
+    let (code, v) = check_in(*who, &[], &|c| {
+        c.env("BWRAP_DOCTOR_REAL_BWRAP", &copy_s);
+    });
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_eq!(status(&v, "bwrap.readable"), "ok");
+}
+
+fn loopback_refused_by_seccomp_fails_only_the_network_checks(who: &As) {
+    // hostlab 4a: sendto with a sockaddr_nl (addrlen 12) fails with EPERM.
+    support::real_bwrap();
+    let deny =
+        [seccomp::Deny::syscall(libc::SYS_sendto, libc::EPERM)
+            .when(5, seccomp::ArgTest::Equals(12))];
+    let (code, v) = check_json(*who, &|c| seccomp::apply(c, &deny));
+    assert_eq!(code, Some(1), "{v:#}");
+    assert_eq!(status(&v, "kernel.userns"), "ok");
+    assert_eq!(status(&v, "kernel.netns"), "fail", "{v:#}");
+    assert_eq!(status(&v, "sandbox.plain"), "ok");
+    let net = text_of(by_id(&v, "sandbox.user-net"));
+    assert!(net.contains("bwrap: loopback: Failed RTM_NEWADDR"), "{net}");
+    assert!(
+        net.contains("rule seccomp-filter.loopback, confirmed"),
+        "{net}"
+    );
+    assert!(
+        text_of(by_id(&v, "sandbox.agent")).contains("the same cause as above"),
+        "one cause, one fix"
+    );
+}
+
+/// A check run with this PATH and extra environment.
+fn check_with_env(vars: &[(&str, &str)]) -> (Option<i32>, Value) {
+    check_json(As::User, &|c| {
+        for (k, val) in vars {
+            c.env(k, val);
+        }
+    })
+}
+
+fn the_shim_after_the_real_bwrap_on_path_is_a_warning() {
+    let real = support::real_bwrap();
+    let inst = support::install();
+    let path = format!(
+        "{}:{}",
+        real.parent().unwrap().display(),
+        inst.bin.display()
+    );
+    let (_, v) = check_with_env(&[("PATH", &path)]);
+    let c = by_id(&v, "shim.path");
+    assert_eq!(c["status"], "warning", "{}", text_of(c));
+    assert!(
+        c["summary"]
+            .as_str()
+            .unwrap()
+            .contains("comes after the real bwrap")
+    );
+    assert!(
+        c["fix"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("put {} before", inst.bin.display()))
+    );
+}
+
+fn a_symlinked_shim_is_a_warning() {
+    let inst = support::install();
+    let dir = inst.scratch();
+    std::os::unix::fs::symlink(&inst.doctor, dir.join("bwrap")).unwrap();
+    let path = format!("{}:/usr/bin:/bin", dir.display());
+    let (_, v) = check_with_env(&[("PATH", &path)]);
+    let c = by_id(&v, "shim.path");
+    assert_eq!(c["status"], "warning", "{}", text_of(c));
+    assert!(c["summary"].as_str().unwrap().contains("is a symlink"));
+    assert!(
+        c["fix"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("bwrap-doctor install --dir")
+    );
+}
+
+fn a_setuid_real_bwrap_behind_the_shim_is_a_warning() {
+    let real = support::real_bwrap();
+    let dir = support::install().scratch();
+    let copy = dir.join("bwrap-setuid");
+    std::fs::copy(real, &copy).unwrap();
+    if support::is_root() {
+        // Setuid to the test user, not to root: the bit is what matters.
+        let (uid, gid) = support::test_user();
+        std::os::unix::fs::chown(&copy, Some(uid), Some(gid)).unwrap();
+    }
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    let (_, v) = check_with_env(&[("BWRAP_DOCTOR_REAL_BWRAP", &copy.display().to_string())]);
+    let c = by_id(&v, "shim.path");
+    assert_eq!(c["status"], "warning", "{}", text_of(c));
+    assert!(
+        c["summary"]
+            .as_str()
+            .unwrap()
+            .contains("hides a setuid real bwrap"),
+        "{}",
+        text_of(c)
+    );
+    assert!(text_of(c).contains(&format!("sudo chmod u-s {}", copy.display())));
+}
+
+fn the_shim_diverted_over_usr_bin_bwrap_fails_with_the_undo_commands() {
+    // A private mount namespace stands in for `dpkg-divert --rename
+    // /usr/bin/bwrap` plus the shim copied there: the host is not touched.
+    if !support::is_root() {
+        support::skip("needs root to bind-mount over /usr/bin/bwrap in a private mount namespace");
+    }
+    let real = support::real_bwrap();
+    if real != std::path::Path::new("/usr/bin/bwrap") {
+        support::skip("the real bwrap is not /usr/bin/bwrap");
+    }
+    let inst = support::install();
+    let dir = inst.scratch();
+    let moved = dir.join("bwrap.distrib");
+    std::fs::copy(real, &moved).unwrap();
+    let diversions = dir.join("diversions");
+    std::fs::write(
+        &diversions,
+        format!("/usr/bin/bwrap\n{}\n:\n", moved.display()),
+    )
+    .unwrap();
+    let script = r#"
+        set -e
+        mount --bind "$1" /usr/bin/bwrap
+        touch /var/lib/dpkg/diversions 2>/dev/null || true
+        mount --bind "$2" /var/lib/dpkg/diversions
+        shift 2
+        exec "$@"
+    "#;
+    let shim = inst.shim.display().to_string();
+    let div = diversions.display().to_string();
+    let (code, v) = check_in(
+        As::Root,
+        &[
+            "unshare",
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            &shim,
+            &div,
+        ],
+        &|c| {
+            c.env("BWRAP_DOCTOR_REAL_BWRAP", &moved);
+        },
+    );
+    assert_eq!(code, Some(1), "{v:#}");
+    let c = by_id(&v, "shim.apparmor-path");
+    assert_eq!(c["status"], "fail", "{}", text_of(c));
+    let t = text_of(c);
+    assert!(t.contains("the shim is installed as /usr/bin/bwrap"), "{t}");
+    assert!(
+        t.contains(&format!(
+            "dpkg diversion: /usr/bin/bwrap -> {} (by :)",
+            moved.display()
+        )),
+        "{t}"
+    );
+    assert!(
+        t.contains("sudo dpkg-divert --local --rename --remove /usr/bin/bwrap"),
+        "{t}"
+    );
+}
+
+fn a_broken_rule_file_and_a_missing_hook_target_are_warnings() {
+    let dir = support::install().scratch();
+    let rules = dir.join("broken.toml");
+    std::fs::write(&rules, "[[rule]]\nid = \"x\"\nmatch = \"(\"\n").unwrap();
+    let (code, v) = check_with_env(&[
+        ("BWRAP_DOCTOR_RULES", &rules.display().to_string()),
+        ("FLATPAK_BWRAP", "/nonexistent/flatpak-bwrap"),
+        (
+            "PRESSURE_VESSEL_BWRAP",
+            &support::install().shim.display().to_string(),
+        ),
+    ]);
+    assert_eq!(code, Some(0), "warnings do not fail the check: {v:#}");
+    let r = by_id(&v, "shim.rules");
+    assert_eq!(r["status"], "warning", "{}", text_of(r));
+    assert!(text_of(r).contains("broken.toml"), "{}", text_of(r));
+    let h = by_id(&v, "shim.env-hooks");
+    assert_eq!(h["status"], "warning", "{}", text_of(h));
+    let t = text_of(h);
+    assert!(
+        t.contains("FLATPAK_BWRAP=/nonexistent/flatpak-bwrap: which does not exist"),
+        "{t}"
+    );
+    assert!(
+        t.contains("PRESSURE_VESSEL_BWRAP=") && t.contains("the bwrap-doctor shim"),
+        "{t}"
     );
 }

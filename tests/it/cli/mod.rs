@@ -1,6 +1,7 @@
 //! The `bwrap-doctor` command line: check, install, uninstall.
 
 pub mod check;
+mod fix;
 mod install;
 
 use crate::Test;
@@ -8,6 +9,7 @@ use crate::Test;
 pub fn tests() -> Vec<Test> {
     let mut v = Vec::new();
     v.extend(check::tests());
+    v.extend(fix::tests());
     v.extend(install::tests());
     v
 }

@@ -35,14 +35,28 @@ fn load() -> Vec<Case> {
         .iter()
         .map(|p| {
             let text = std::fs::read_to_string(p).unwrap();
-            let t: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let t: toml::Table =
+                toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             let strs = |k: &str| -> Vec<String> {
                 t.get(k)
                     .and_then(|v| v.as_array())
-                    .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default()
             };
-            for key in ["id", "source", "title", "caller", "stderr", "cause", "confidence", "evidence"] {
+            for key in [
+                "id",
+                "source",
+                "title",
+                "caller",
+                "stderr",
+                "cause",
+                "confidence",
+                "evidence",
+            ] {
                 assert!(t.contains_key(key), "{}: no {key}", p.display());
             }
             Case {
@@ -51,7 +65,11 @@ fn load() -> Vec<Case> {
                 also: strs("also"),
                 stderr: t["stderr"].as_str().unwrap().to_string(),
                 argv: strs("argv"),
-                facts: t.get("facts").and_then(|f| f.as_table()).cloned().unwrap_or_default(),
+                facts: t
+                    .get("facts")
+                    .and_then(|f| f.as_table())
+                    .cloned()
+                    .unwrap_or_default(),
             }
         })
         .collect()
@@ -88,14 +106,23 @@ fn corpus_accuracy_per_cause() {
     let mut missed = Vec::new();
     for case in &cases {
         let snap = snapshot(case, &dir);
-        let mut args = vec!["explain".to_string(), "--json".into(), "--snapshot".into(), snap.display().to_string()];
+        let mut args = vec![
+            "explain".to_string(),
+            "--json".into(),
+            "--snapshot".into(),
+            snap.display().to_string(),
+        ];
         if !case.argv.is_empty() {
             args.push("--".into());
             args.extend(case.argv.iter().cloned());
         }
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut c = doctor(As::User, &argv);
-        let out = support::run_with_input(&mut c, Some(case.stderr.as_bytes()), std::time::Duration::from_secs(60));
+        let out = support::run_with_input(
+            &mut c,
+            Some(case.stderr.as_bytes()),
+            std::time::Duration::from_secs(60),
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{}: {e}: {}", case.file, out.stderr_text()));
         let confirmed: Vec<String> = v["candidates"]
@@ -112,23 +139,36 @@ fn corpus_accuracy_per_cause() {
             .filter(|c| **c != case.cause && !case.also.contains(c))
             .collect();
         if !bad.is_empty() {
-            wrong.push(format!("{}: expected {}, confirmed {:?}", case.file, case.cause, confirmed));
+            wrong.push(format!(
+                "{}: expected {}, confirmed {:?}",
+                case.file, case.cause, confirmed
+            ));
         } else if confirmed.first() == Some(&case.cause) {
             entry.1 += 1;
         } else {
-            missed.push(format!("{}: expected {}, confirmed {:?}", case.file, case.cause, confirmed));
+            missed.push(format!(
+                "{}: expected {}, confirmed {:?}",
+                case.file, case.cause, confirmed
+            ));
         }
     }
     let total = cases.len();
     let right: usize = per.values().map(|(_, r)| r).sum();
-    eprintln!("    corpus: {right}/{total} right ({:.1}%)", 100.0 * right as f64 / total as f64);
+    eprintln!(
+        "    corpus: {right}/{total} right ({:.1}%)",
+        100.0 * right as f64 / total as f64
+    );
     for (cause, (n, r)) in &per {
         eprintln!("      {cause:<34} {r:>3}/{n:<3}");
     }
     for m in &missed {
         eprintln!("      missed: {m}");
     }
-    assert!(wrong.is_empty(), "confirmed but wrong:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "confirmed but wrong:\n{}",
+        wrong.join("\n")
+    );
     assert!(
         right * 10 >= total * 9,
         "accuracy {right}/{total} is below 90%; missed:\n{}",

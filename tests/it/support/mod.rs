@@ -4,6 +4,7 @@
 
 pub mod helper;
 pub mod pty;
+pub mod schema;
 pub mod seccomp;
 pub mod snapshot;
 

@@ -1,0 +1,284 @@
+//! `bwrap-doctor fix`: the fixes for this host, printed as commands to
+//! paste, and with `--apply` (as root) installed and checked.
+//!
+//! - `fix apparmor [--bwrap PATH]`: a profile that lets that exact bwrap
+//!   create user namespaces under Ubuntu's AppArmor restriction.
+//! - `fix sysctl`: a drop-in for the namespace sysctls that are switched off.
+//! - `fix` alone: every fix `check` would print for what fails here.
+
+use crate::check::{self, model::Status};
+use crate::facts::{Facts, Obs};
+use crate::fix::{apparmor, sysctl};
+use crate::output;
+use crate::probe::{Context, Host};
+use crate::shim::locate;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Exit status: 0 done (or nothing to do); 1 the check after `--apply`
+/// still fails; 2 the fix could not be made.
+pub fn all() -> i32 {
+    let report = check::run(&check::Options { bwrap: None });
+    let mut n = 0;
+    for c in &report.checks {
+        if !matches!(c.status, Status::Fail | Status::Warning) || c.fix.is_empty() {
+            continue;
+        }
+        n += 1;
+        println!("{} ({}): {}", c.id, c.status.label(), c.summary);
+        for f in &c.fix {
+            let mut lines = f.lines();
+            if let Some(first) = lines.next() {
+                println!("  {first}");
+            }
+            for l in lines {
+                println!("      {l}");
+            }
+        }
+        println!();
+    }
+    if n == 0 {
+        println!(
+            "bwrap-doctor: nothing to fix: no check failed or warned (`bwrap-doctor check` shows the details)"
+        );
+        return 0;
+    }
+    println!("(from `bwrap-doctor check`; narrowest fix first)");
+    report.exit_code()
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no side effects.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn live_facts(host: &Host, bwrap: Option<PathBuf>) -> Facts<'_> {
+    Facts::live(host, Context { bwrap, args: None })
+}
+
+/// Write `text` to `path`, unless a file is there that bwrap-doctor did not
+/// write. Returns what was there before (to put back if loading fails).
+fn write_ours(path: &Path, text: &str) -> Result<Option<String>, String> {
+    let before = match std::fs::read_to_string(path) {
+        Ok(t) if !t.starts_with(sysctl::WRITTEN_BY) => {
+            return Err(format!(
+                "{} exists and was not written by bwrap-doctor; leaving it alone (move it away, or merge the text above into it)",
+                path.display()
+            ));
+        }
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let tmp = path.with_extension("bwrap-doctor-new");
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("cannot write {}: {e}", path.display())
+        })?;
+    Ok(before)
+}
+
+fn restore(path: &Path, before: Option<String>) {
+    let _ = match before {
+        Some(t) => std::fs::write(path, t),
+        None => std::fs::remove_file(path),
+    };
+}
+
+/// After `--apply`: the check, as proof.
+fn recheck(bwrap: Option<PathBuf>) -> i32 {
+    println!("\nbwrap-doctor check, after the fix:");
+    let report = check::run(&check::Options { bwrap });
+    print!("{}", check::render::human(&report));
+    report.exit_code()
+}
+
+fn find_parser() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
+        .map(|d| d.join("apparmor_parser"))
+        .find(|p| p.is_file())
+}
+
+pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
+    let named = match bwrap {
+        Some(p) => p,
+        None => match locate::locate_from_env(0) {
+            Ok(r) => r.path,
+            Err(e) => {
+                output::error(&format!(
+                    "{}; or name it: bwrap-doctor fix apparmor --bwrap PATH",
+                    e.message()
+                ));
+                return 2;
+            }
+        },
+    };
+    // AppArmor attaches a profile to the file's real path.
+    let real = match std::fs::canonicalize(&named) {
+        Ok(r) => r,
+        Err(e) => {
+            output::error(&format!(
+                "cannot find {}: {e}; pass the path of the bwrap that fails to --bwrap",
+                named.display()
+            ));
+            return 2;
+        }
+    };
+    let host = Host::live();
+    let facts = live_facts(&host, Some(real.clone()));
+    let active = matches!(
+        facts.get("apparmor.enabled"),
+        Obs::Seen(serde_json::Value::Bool(true))
+    );
+    let restrict = check::sysctl(&facts, "kernel.apparmor_restrict_unprivileged_userns");
+    let file = apparmor::profile_file(&real);
+    let profile = apparmor::profile(&real);
+
+    if real != named {
+        println!(
+            "# {} resolves to {}: AppArmor attaches profiles to the real path, so the profile names that.",
+            named.display(),
+            real.display()
+        );
+    }
+    if !active {
+        println!(
+            "# AppArmor is not active on this host: the profile is for hosts that restrict user namespaces (Ubuntu 23.10 and later)."
+        );
+    } else if restrict != Some(1) {
+        println!(
+            "# This host does not restrict unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = {}): the profile changes nothing here until it does.",
+            restrict.map_or("absent".into(), |r| r.to_string())
+        );
+    }
+    if let Obs::Seen(p) = facts.get("apparmor.covering_profile") {
+        println!(
+            "# {} is already covered by profile \"{}\" ({}).",
+            real.display(),
+            p.get("name").and_then(|v| v.as_str()).unwrap_or("?"),
+            p.get("file").and_then(|v| v.as_str()).unwrap_or("?"),
+        );
+    }
+    println!(
+        "# An AppArmor profile that lets {} create user namespaces.\n# Trade-off: any program can get a user namespace through this bwrap (as with\n# Ubuntu's own profiles for Chrome or VS Code); nothing else changes.\n\nsudo tee {file} > /dev/null <<'EOF'\n{profile}\nEOF\nsudo apparmor_parser -r {file}\nbwrap-doctor check --bwrap {}\n\n# Undo: sudo apparmor_parser -R {file} && sudo rm {file}\n# Or let bwrap-doctor do it: sudo bwrap-doctor fix apparmor --bwrap {} --apply",
+        real.display(),
+        real.display(),
+        real.display()
+    );
+    if !apply {
+        return 0;
+    }
+    println!();
+    if !is_root() {
+        output::error(
+            "--apply writes /etc/apparmor.d and loads the profile: run it as root (sudo bwrap-doctor fix apparmor --apply)",
+        );
+        return 2;
+    }
+    if !active {
+        output::error(
+            "--apply: AppArmor is not active on this host, so there is nothing to load the profile into; nothing was written",
+        );
+        return 2;
+    }
+    let Some(parser) = find_parser() else {
+        output::error(
+            "--apply: apparmor_parser is not installed (apt install apparmor); nothing was written",
+        );
+        return 2;
+    };
+    let path = Path::new(&file);
+    let before = match write_ours(path, &format!("{profile}\n")) {
+        Ok(b) => b,
+        Err(e) => {
+            output::error(&e);
+            return 2;
+        }
+    };
+    let out = Command::new(&parser).arg("-r").arg(path).output();
+    match out {
+        Ok(o) if o.status.success() => println!("bwrap-doctor: wrote {file} and loaded it"),
+        Ok(o) => {
+            restore(path, before);
+            let _ = std::io::stderr().write_all(&o.stderr);
+            output::error(&format!(
+                "{} -r {file} failed ({}); the file was put back as it was",
+                parser.display(),
+                o.status
+            ));
+            return 2;
+        }
+        Err(e) => {
+            restore(path, before);
+            output::error(&format!(
+                "cannot run {}: {e}; the file was put back as it was",
+                parser.display()
+            ));
+            return 2;
+        }
+    }
+    recheck(Some(real))
+}
+
+pub fn sysctls(apply: bool) -> i32 {
+    let host = Host::live();
+    let facts = live_facts(&host, None);
+    let needed = sysctl::needed(&facts);
+    if check::apparmor_restricts(&facts) {
+        println!(
+            "# AppArmor restricts unprivileged user namespaces here (kernel.apparmor_restrict_unprivileged_userns = 1).\n# `bwrap-doctor fix apparmor` exempts just bwrap; setting that sysctl to 0 re-opens\n# user namespaces to every program, which is what the restriction is there to prevent.\n"
+        );
+    }
+    if needed.is_empty() {
+        println!("bwrap-doctor: no namespace sysctl is switched off here; nothing to change");
+        return 0;
+    }
+    let text = sysctl::drop_in(&needed);
+    println!("# These sysctls keep bwrap from creating namespaces here:");
+    for s in &needed {
+        println!("#   {} = {}: {}", s.name, s.now, s.why);
+    }
+    println!(
+        "# Trade-off: every local user may create these namespaces again, the kernel\n# attack surface the setting was chosen to close.\n\nsudo tee {} > /dev/null <<'EOF'\n{}EOF\nsudo sysctl -p {}\n\n# Or let bwrap-doctor do it: sudo bwrap-doctor fix sysctl --apply",
+        sysctl::DROP_IN,
+        text,
+        sysctl::DROP_IN
+    );
+    if !apply {
+        return 0;
+    }
+    println!();
+    if !is_root() {
+        output::error(
+            "--apply writes /etc/sysctl.d and sets the sysctls: run it as root (sudo bwrap-doctor fix sysctl --apply)",
+        );
+        return 2;
+    }
+    let path = Path::new(sysctl::DROP_IN);
+    if let Err(e) = write_ours(path, &text) {
+        output::error(&e);
+        return 2;
+    }
+    for s in &needed {
+        if let Err(e) = std::fs::write(s.proc_path(), s.value) {
+            output::error(&format!(
+                "wrote {} but cannot set {} now ({}: {e}); it takes effect at the next boot",
+                sysctl::DROP_IN,
+                s.name,
+                s.proc_path()
+            ));
+            return 2;
+        }
+    }
+    println!(
+        "bwrap-doctor: wrote {} and set {} now",
+        sysctl::DROP_IN,
+        needed.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+    );
+    recheck(None)
+}
