@@ -187,7 +187,10 @@ mod tests {
         assert_eq!(s, Status::Fail, "{text}");
         let (s, text) = status_of(&f, "kernel.userns");
         assert_eq!(s, Status::Fail, "{text}");
-        assert!(text.contains("AppArmor lets only programs with a profile"), "{text}");
+        assert!(
+            text.contains("AppArmor lets only programs with a profile"),
+            "{text}"
+        );
         assert_eq!(status_of(&f, "policy.apparmor").0, Status::Warning);
     }
 
@@ -205,7 +208,10 @@ mod tests {
         let f = host("debian-12-userns-off");
         let (s, text) = status_of(&f, "kernel.userns");
         assert_eq!(s, Status::Fail);
-        assert!(text.contains("kernel.unprivileged_userns_clone = 0"), "{text}");
+        assert!(
+            text.contains("kernel.unprivileged_userns_clone = 0"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -137,7 +137,7 @@ pub fn run(o: Options) -> i32 {
             (Facts::live(&host, ctx), bwrap)
         }
     };
-    let d = diagnose::diagnose(&rules, &facts, &stderr);
+    let d = diagnose::diagnose_pasted(&rules, &facts, &stderr);
     if o.json {
         let doc = report::json::document(&d, bwrap.map(|b| b.display().to_string()), None);
         println!("{}", report::json::to_string(&doc));

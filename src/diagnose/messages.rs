@@ -27,9 +27,40 @@ pub fn bwrap_messages(stderr: &[u8]) -> Vec<Message> {
         .filter_map(|l| {
             let l = l.trim_end_matches('\r');
             let at = find_marker(l)?;
+            let before = l[..at - MARKER.len()].chars().next_back();
+            let text = match before {
+                Some('"' | '\u{201c}' | '\u{201d}') => quoted(&l[at..]),
+                _ => l[at..].to_string(),
+            };
             Some(Message {
                 line: l.to_string(),
-                text: l[at..].trim().to_string(),
+                text: text.trim().to_string(),
+            })
+        })
+        .collect()
+}
+
+/// For text a person pasted (`explain`): bwrap's messages, or, when no line
+/// carries `bwrap: ` at all (the prefix was left out, or a caller such as
+/// old opam printed bwrap's words alone), every other non-empty line as a
+/// possible message. Patterns are anchored, so a program's own lines
+/// rarely match; the shim never uses this (real bwrap always prefixes).
+pub fn pasted_messages(stderr: &[u8]) -> Vec<Message> {
+    let found = bwrap_messages(stderr);
+    if !found.is_empty() {
+        return found;
+    }
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(LAST_LINES);
+    lines[start..]
+        .iter()
+        .filter_map(|l| {
+            let t = l.trim().trim_start_matches(['#', '>']).trim();
+            // A shell prompt with the command that was run is not output.
+            (!t.is_empty() && !t.starts_with("$ ")).then(|| Message {
+                line: l.trim_end_matches('\r').to_string(),
+                text: t.to_string(),
             })
         })
         .collect()
@@ -51,11 +82,33 @@ pub fn setup_failed(stderr: &[u8]) -> Option<Message> {
     (!is_warning(&m.text)).then_some(m)
 }
 
+const MARKER: &str = "bwrap: ";
+
+/// A message inside a double-quoted string, as callers log stderr in JSON
+/// (`"stderr":"bwrap: …\n"`): it ends at the closing quote or at an
+/// escaped newline, and `\"` and `\\` stand for themselves.
+fn quoted(rest: &str) -> String {
+    let mut out = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\u{201c}' | '\u{201d}' => break,
+            '\\' => match chars.next() {
+                Some('n' | 'r') | None => break,
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+            },
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Where the message starts: after the first `bwrap: ` that is at the start
 /// of the line, after a level prefix `<N>`, or after a separator (space,
 /// colon, quote, `#`).
 fn find_marker(line: &str) -> Option<usize> {
-    const M: &str = "bwrap: ";
+    const M: &str = MARKER;
     let mut from = 0;
     while let Some(i) = line[from..].find(M) {
         let at = from + i;
@@ -63,7 +116,9 @@ fn find_marker(line: &str) -> Option<usize> {
         let ok = at == 0
             || line[..at].ends_with('>')
             || before.is_empty()
-            || before.ends_with([':', '#', '"', '\'', '[', '(', '-', '|', '>'])
+            || before.ends_with([
+                ':', '#', '"', '\'', '[', '(', '-', '|', '>', '\u{201c}', '\u{201d}',
+            ])
             || line[..at].ends_with(' ');
         if ok {
             return Some(at + M.len());
@@ -101,6 +156,53 @@ mod tests {
                 "{line}: {got:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_message_inside_a_json_string_ends_with_the_string() {
+        assert_eq!(
+            texts(r#"{"code":1,"stderr":"bwrap: Unknown option --argv0\n"}"#),
+            vec!["Unknown option --argv0"]
+        );
+        assert_eq!(
+            texts(
+                r#"{"stderr":"bwrap: Can't bind mount /oldroot/a on /newroot/b: Unable to find \"/b\" in mount table"}"#
+            ),
+            vec![
+                r#"Can't bind mount /oldroot/a on /newroot/b: Unable to find "/b" in mount table"#
+            ]
+        );
+        // Pasted through a word processor: curly quotes.
+        assert_eq!(
+            texts("el_stderr_tail\u{201c}:\u{201d}bwrap: Unknown option --argv0\"}"),
+            vec!["Unknown option --argv0"]
+        );
+    }
+
+    #[test]
+    fn pasted_text_without_the_prefix_is_read_line_by_line() {
+        let t = |s: &str| -> Vec<String> {
+            pasted_messages(s.as_bytes())
+                .into_iter()
+                .map(|m| m.text)
+                .collect()
+        };
+        assert_eq!(
+            t(
+                "$ bwrap --unshare-all --ro-bind / / /bin/id\nCreating new namespace failed: Invalid argument\n"
+            ),
+            vec!["Creating new namespace failed: Invalid argument"]
+        );
+        // Every other line is a candidate; the anchored patterns pick.
+        assert_eq!(
+            t("### output ###\n# Creating new namespace failed: Invalid argument\n"),
+            vec![
+                "output ###",
+                "Creating new namespace failed: Invalid argument"
+            ]
+        );
+        // With a bwrap line present, only bwrap lines count.
+        assert_eq!(t("noise\nbwrap: late\n"), vec!["late"]);
     }
 
     #[test]

@@ -191,6 +191,9 @@ fn scope_label(s: FixScope) -> &'static str {
 
 /// The first pattern of `rule` that matches `text`, with its named groups.
 pub fn match_rule(rule: &Rule, text: &str) -> Option<BTreeMap<String, String>> {
+    if rule.except.iter().any(|re| re.is_match(text)) {
+        return None;
+    }
     rule.patterns.iter().find_map(|re| {
         let caps = re.captures(text)?;
         Some(
@@ -204,8 +207,17 @@ pub fn match_rule(rule: &Rule, text: &str) -> Option<BTreeMap<String, String>> {
 
 /// Diagnose bwrap's stderr with `rules` against `facts`.
 pub fn diagnose(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
+    diagnose_messages(rules, facts, bwrap_messages(stderr))
+}
+
+/// Diagnose text a person pasted (`explain`): also bwrap's words without
+/// the `bwrap: ` prefix (see [`messages::pasted_messages`]).
+pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
+    diagnose_messages(rules, facts, messages::pasted_messages(stderr))
+}
+
+fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> Diagnosis {
     let start = Instant::now();
-    let messages = bwrap_messages(stderr);
     let mut candidates = Vec::new();
     for rule in rules.active() {
         // The latest message a rule matches is the one it explains.
@@ -236,8 +248,23 @@ pub fn diagnose(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
                 .cloned();
         }
     }
-    // Confirmed first, and among them in the order bwrap meets them.
-    candidates.sort_by_key(|c| (c.verdict, c.superseded_by.is_some(), c.cause.stage()));
+    // Confirmed first, and among them in the order bwrap meets them; among
+    // the unconfirmed, the one closest to confirmed first (the largest share
+    // of its conditions seen to hold).
+    candidates.sort_by_key(|c| {
+        let held = c.checks.iter().filter(|k| k.holds == Some(true)).count();
+        let support = if c.verdict == Verdict::Unconfirmed && !c.checks.is_empty() {
+            1000 - held * 1000 / c.checks.len()
+        } else {
+            0
+        };
+        (
+            c.verdict,
+            c.superseded_by.is_some(),
+            support,
+            c.cause.stage(),
+        )
+    });
     Diagnosis {
         messages,
         candidates,

@@ -157,6 +157,9 @@ pub struct Rule {
     /// Regexes on bwrap's message (the text after `bwrap: `); named groups
     /// become captures usable in facts and texts.
     pub patterns: Vec<Regex>,
+    /// A message any of these match is not this rule's, even when a pattern
+    /// matches it (a more specific rule covers it).
+    pub except: Vec<Regex>,
     /// All must hold for the rule to be confirmed.
     pub confirm: Vec<Condition>,
     /// Why it happens (templated).

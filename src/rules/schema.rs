@@ -19,6 +19,7 @@ pub(super) const RULE_KEYS: &[&str] = &[
     "cause",
     "summary",
     "patterns",
+    "except",
     "explanation",
     "yields_to",
     "confirm",

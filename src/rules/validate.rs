@@ -256,6 +256,14 @@ impl FileCx<'_> {
                 compiled.into_iter().collect::<Option<Vec<_>>>()
             }
         };
+        // Messages the patterns match that this rule is not about.
+        let except: Vec<Regex> = match t.strings(d, "except") {
+            Some((list, _)) => list
+                .iter()
+                .filter_map(|s| compile(d, s, "pattern"))
+                .collect(),
+            None => Vec::new(),
+        };
         let caps = patterns
             .as_ref()
             .map(|ps| captures(ps.iter().map(|(r, _)| r)));
@@ -395,7 +403,7 @@ impl FileCx<'_> {
             }
         }
         if self.mode.lint {
-            lint_examples(d, &patterns, &examples, &example_spans);
+            lint_examples(d, &patterns, &except, &examples, &example_spans);
         }
 
         if d.errors.len() > before {
@@ -406,6 +414,7 @@ impl FileCx<'_> {
             cause,
             summary: summary.text.to_string(),
             patterns: patterns.into_iter().map(|(r, _)| r).collect(),
+            except,
             confirm,
             explanation: explanation.text.to_string(),
             fixes,
@@ -1216,10 +1225,20 @@ pub(super) fn bwrap_messages(stderr: &str) -> Vec<String> {
 fn lint_examples(
     d: &mut Diags<'_>,
     patterns: &[(Regex, Str<'_>)],
+    except: &[Regex],
     examples: &[Example],
     stderr_spans: &[Range<usize>],
 ) {
-    let messages: Vec<Vec<String>> = examples.iter().map(|e| bwrap_messages(&e.stderr)).collect();
+    // The messages the rule considers: `except` takes some away.
+    let messages: Vec<Vec<String>> = examples
+        .iter()
+        .map(|e| {
+            bwrap_messages(&e.stderr)
+                .into_iter()
+                .filter(|m| !except.iter().any(|x| x.is_match(m)))
+                .collect()
+        })
+        .collect();
     for (r, s) in patterns {
         // Only when the rule has examples: a user's rule need not have any,
         // and a project rule without them is already an error.

@@ -290,6 +290,18 @@ fn flag(p: &Value, k: &str) -> bool {
 /// `userns`, and loaded (when the loaded list can be read). An exact
 /// attachment wins over a pattern, as in AppArmor; then file order.
 fn covering_profile(facts: &Facts) -> Obs {
+    let files = match files(facts) {
+        Ok(f) => f,
+        Err(o) => return o,
+    };
+    // No profile that grants user namespaces: none can cover any bwrap,
+    // whichever path it has.
+    if !files
+        .iter()
+        .any(|p| !flag(p, "disabled") && flag(p, "userns"))
+    {
+        return Obs::Absent;
+    }
     let path = match facts.get("bwrap.path") {
         Obs::Seen(Value::String(s)) => s,
         other => return Obs::unavailable(format!("bwrap.path is {}", other.describe())),
@@ -298,13 +310,6 @@ fn covering_profile(facts: &Facts) -> Obs {
         Obs::Seen(Value::String(s)) => Some(s),
         _ => None,
     };
-    let files = match files(facts) {
-        Ok(f) => f,
-        Err(o) => return o,
-    };
-    if files.is_empty() {
-        return Obs::Absent;
-    }
     let loaded: Option<Vec<String>> = match facts.get("apparmor.profiles_loaded") {
         Obs::Seen(Value::Array(v)) => Some(
             v.iter()
