@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Test> {
         Once loopback_without_cap_net_admin_is_diagnosed_as_missing_privileges,
         Each symlinked_destinations_are_diagnosed_with_the_symlink,
         Each a_missing_bind_source_is_diagnosed,
+        Each a_read_only_proc_sys_is_diagnosed_for_disable_userns,
     ]
 }
 
@@ -309,4 +310,39 @@ fn a_missing_bind_source_is_diagnosed(who: &As) {
     );
     let d = assert_diagnosed(&direct, &shim, Some("bind-source-missing"));
     assert!(d.contains(&missing), "{d}");
+}
+
+fn a_read_only_proc_sys_is_diagnosed_for_disable_userns(who: &As) {
+    // bubblewrap#707 (systemd-nspawn mounts /proc/sys read-only): the same
+    // read-only /proc/sys, made in a private mount namespace (inside a user
+    // namespace, so that an unprivileged user can make it too).
+    let (direct, shim) = twice(
+        *who,
+        &[
+            "unshare",
+            "-Urm",
+            "sh",
+            "-c",
+            "mount --bind -o ro /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec \"$@\"",
+            "sh",
+        ],
+        &[
+            "--unshare-user",
+            "--disable-userns",
+            "--ro-bind",
+            "/",
+            "/",
+            "true",
+        ],
+        &|_| {},
+    );
+    assert_eq!(
+        direct.stderr_text(),
+        "bwrap: cannot open /proc/sys/user/max_user_namespaces: Read-only file system\n"
+    );
+    assert_diagnosed(
+        &direct,
+        &shim,
+        Some("container-no-privileges.read-only-proc-sys"),
+    );
 }
