@@ -135,6 +135,27 @@ refuses to overwrite a real bwrap and never installs as /usr/bin/bwrap.")]
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Print shell completions for bwrap-doctor.
+    #[command(after_help = "\
+Examples:
+  bwrap-doctor completions bash > ~/.local/share/bash-completion/completions/bwrap-doctor
+  bwrap-doctor completions zsh > ~/.zfunc/_bwrap-doctor
+  bwrap-doctor completions fish > ~/.config/fish/completions/bwrap-doctor.fish")]
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command into a directory.
+    #[command(after_help = "\
+Examples:
+  bwrap-doctor man | man -l -
+  sudo bwrap-doctor man --dir /usr/local/share/man/man1")]
+    Man {
+        /// Write bwrap-doctor.1 and bwrap-doctor-<command>.1 here instead of printing bwrap-doctor.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Run bwrap through the shim: `bwrap-doctor exec -- ARGS…` is `bwrap ARGS…`.
     #[command(after_help = "Example:\n  bwrap-doctor exec -- --ro-bind / / --unshare-net true")]
     Exec {
@@ -214,7 +235,21 @@ Exit status: 0 every example validated; 1 otherwise.")]
 }
 
 pub fn main() -> ! {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version go to stdout, as clap prints them.
+        Err(e) if !e.use_stderr() => e.exit(),
+        // A usage error: once, with the same prefix as every other error,
+        // and clap's usage line and hint after it. Exit 2, as documented.
+        Err(e) => {
+            let text = e.render().to_string();
+            eprint!(
+                "bwrap-doctor: {}",
+                text.strip_prefix("error: ").unwrap_or(&text)
+            );
+            std::process::exit(2)
+        }
+    };
     let code = run(cli);
     std::process::exit(code)
 }
@@ -308,9 +343,49 @@ fn run(cli: Cli) -> i32 {
                 }
             }
         }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "bwrap-doctor",
+                &mut std::io::stdout(),
+            );
+            0
+        }
+        Command::Man { dir } => man(dir.as_deref()),
         // Dispatched before clap; reached only if argv was unusual.
         Command::Exec { .. } => {
             output::error("exec must be the first argument: bwrap-doctor exec -- ARGS…");
+            2
+        }
+    }
+}
+
+/// The manual pages, from the same definitions as `--help`.
+fn man(dir: Option<&std::path::Path>) -> i32 {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let Some(dir) = dir else {
+        let mut out = std::io::stdout().lock();
+        return match clap_mangen::Man::new(cmd).render(&mut out) {
+            Ok(()) => 0,
+            Err(e) => {
+                output::error(&format!("cannot write the manual page: {e}"));
+                2
+            }
+        };
+    };
+    match std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(cmd, dir)) {
+        Ok(()) => {
+            println!("bwrap-doctor: wrote the manual pages to {}", dir.display());
+            0
+        }
+        Err(e) => {
+            output::error(&format!(
+                "cannot write the manual pages to {}: {e}; choose another directory with --dir",
+                dir.display()
+            ));
             2
         }
     }

@@ -3,6 +3,7 @@
 pub mod check;
 mod fix;
 mod install;
+mod usage;
 
 use crate::Test;
 
@@ -11,5 +12,6 @@ pub fn tests() -> Vec<Test> {
     v.extend(check::tests());
     v.extend(fix::tests());
     v.extend(install::tests());
+    v.extend(usage::tests());
     v
 }
