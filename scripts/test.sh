@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-PACKAGES="bubblewrap strace libcap2-bin bindfs fuse3 util-linux groff-base procps"
+PACKAGES="bubblewrap strace libcap2-bin bindfs fuse3 util-linux groff-base procps flatpak"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=""
   for p in $PACKAGES; do

@@ -20,6 +20,7 @@ macro_rules! tests {
 mod cli;
 pub use cli::check::doctor as cli_doctor;
 mod diagnosis;
+mod integrations;
 mod probe;
 mod rules;
 mod shim;
@@ -50,6 +51,7 @@ fn all_tests() -> Vec<Test> {
     v.extend(probe::tests());
     v.extend(rules::tests());
     v.extend(diagnosis::tests());
+    v.extend(integrations::tests());
     v
 }
 

@@ -1,0 +1,14 @@
+//! Callers that reach bwrap by their own routes (docs/integrations.md),
+//! exercised with the real programs where this machine has them.
+
+mod flatpak;
+mod gemini;
+
+use crate::Test;
+
+pub fn tests() -> Vec<Test> {
+    let mut v = Vec::new();
+    v.extend(flatpak::tests());
+    v.extend(gemini::tests());
+    v
+}
