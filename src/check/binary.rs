@@ -226,7 +226,7 @@ fn apparmor(facts: &Facts) -> Check {
             c.fix(format!(
                 "bwrap-doctor fix apparmor --bwrap {path}   # prints the profile for this exact path, and how to load it"
             ))
-            .fix("or, for every program (re-opens what the restriction closes): sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0")
+            .fix("for every program (re-opens what the restriction closes): sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0")
         }
         Obs::Absent => Check::new(
             "bwrap.apparmor-profile",

@@ -83,6 +83,7 @@ fn userns(facts: &Facts) -> Check {
             "unprivileged user namespaces are switched off (kernel.unprivileged_userns_clone = 0)",
         )
         .fix(sysctl_fix("kernel.unprivileged_userns_clone", "1"))
+        .fix("let bwrap-doctor write and load the drop-in: sudo bwrap-doctor fix sysctl --apply")
     } else if sysctl(facts, "user.max_user_namespaces") == Some(0) {
         Check::new(
             id,
@@ -91,6 +92,7 @@ fn userns(facts: &Facts) -> Check {
             "user namespaces are switched off (user.max_user_namespaces = 0)",
         )
         .fix(sysctl_fix("user.max_user_namespaces", "28633"))
+        .fix("let bwrap-doctor write and load the drop-in: sudo bwrap-doctor fix sysctl --apply")
     } else {
         Check::new(
             id,
