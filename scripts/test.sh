@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-PACKAGES="bubblewrap strace libcap2-bin bindfs fuse3 util-linux groff-base procps flatpak"
+PACKAGES="bubblewrap strace libcap2-bin bindfs fuse3 util-linux groff-base procps flatpak patchelf"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=""
   for p in $PACKAGES; do
@@ -19,6 +19,11 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2
   fi
 fi
+
+# Debian trixie's bubblewrap 0.12 and AppArmor 4 parser, for the tests that
+# reproduce 0.12's messages and parse generated profiles (they skip, saying
+# so, when the archive cannot be reached).
+./scripts/trixie.sh fetch || echo "test.sh: Debian trixie's programs are not available; the tests that need them will say so" >&2
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets --all-features -- -D warnings

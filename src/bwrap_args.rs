@@ -1,4 +1,4 @@
-//! bubblewrap's own command-line grammar (releases 0.4.0 to 0.11.1): which
+//! bubblewrap's own command-line grammar (releases 0.4.0 to 0.12.0): which
 //! options take how many arguments, which arguments are fds or paths, when
 //! each option appeared, and what setuid mode refuses. Used to ask what a
 //! failing call requested — namespaces, binds, sources, destinations.
@@ -67,13 +67,16 @@ macro_rules! opt {
     };
 }
 
-/// Every option bwrap 0.4.0–0.11.1 accepts.
+/// Every option bwrap 0.4.0–0.12.0 accepts.
 pub const OPTIONS: &[OptionSpec] = &[
     opt!("--help", [], "0.1.0", Yes),
     opt!("--version", [], "0.1.0", Yes),
     opt!("--args", [FdRead], "0.1.0", Yes),
     opt!("--argv0", [Text], "0.9.0", Yes),
     opt!("--level-prefix", [], "0.11.0", Yes),
+    opt!("--not-a-security-boundary", [], "0.12.0", Yes),
+    // One argv element, `--debug-opt=VALUE` (undocumented).
+    opt!("--debug-opt=", [], "0.12.0", Yes),
     opt!("--unshare-all", [], "0.1.7", Yes),
     opt!("--share-net", [], "0.1.7", Yes),
     opt!("--unshare-user", [], "0.1.0", Yes),
@@ -139,7 +142,9 @@ pub const OPTIONS: &[OptionSpec] = &[
 ];
 
 pub fn spec(name: &str) -> Option<&'static OptionSpec> {
-    OPTIONS.iter().find(|o| o.name == name)
+    OPTIONS
+        .iter()
+        .find(|o| o.name == name || (o.name.ends_with('=') && name.starts_with(o.name)))
 }
 
 /// One option as the call gave it.

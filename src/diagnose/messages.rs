@@ -68,7 +68,9 @@ pub fn pasted_messages(stderr: &[u8]) -> Vec<Message> {
 
 /// bwrap warnings that do not stop it (0.6.0+).
 fn is_warning(text: &str) -> bool {
-    text.starts_with("Only the last ") && text.ends_with(" option will take effect")
+    (text.starts_with("Only the last ") && text.ends_with(" option will take effect"))
+        // 0.12.0 with --not-a-security-boundary
+        || (text.starts_with("Can't remount ") && text.ends_with(", ignoring error"))
 }
 
 /// Did bwrap's own setup fail? Its fatal message is its last word: the last
@@ -211,6 +213,12 @@ mod tests {
         assert!(setup_failed(b"E: Child process exited with code 1: bwrap: x\n\n").is_some());
         assert!(setup_failed(b"bwrap: something\nthen the program spoke\n").is_none());
         assert!(setup_failed(b"bwrap: Only the last --chdir option will take effect\n").is_none());
+        assert!(
+            setup_failed(
+                b"bwrap: Can't remount /newroot/tmp/sub submount (Operation not permitted), ignoring error\n"
+            )
+            .is_none()
+        );
         assert!(setup_failed(b"").is_none());
     }
 

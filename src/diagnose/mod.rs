@@ -173,12 +173,26 @@ fn evaluate(
     (verdict, checks, aliases)
 }
 
-fn fix_applies(fix: &Fix, captures: &BTreeMap<String, String>, facts: &Facts) -> bool {
-    fix.when.iter().all(|c| {
+/// Whether a fix is offered here, and the aliases of its `when`
+/// conditions (usable in that fix's texts). A fix whose condition cannot
+/// be decided is still offered.
+fn fix_applies(
+    fix: &Fix,
+    captures: &BTreeMap<String, String>,
+    facts: &Facts,
+) -> Option<BTreeMap<String, Obs>> {
+    let mut aliases = BTreeMap::new();
+    for c in &fix.when {
         let key = Scope::captures_only(captures, &c.fact);
-        // A fix whose condition cannot be decided is still offered.
-        evaluate::holds(&c.test, &facts.get(&key), c.field.as_deref()) != Some(false)
-    })
+        let observed = facts.get(&key);
+        if evaluate::holds(&c.test, &observed, c.field.as_deref()) == Some(false) {
+            return None;
+        }
+        if let Some(a) = &c.alias {
+            aliases.insert(a.clone(), observed);
+        }
+    }
+    Some(aliases)
 }
 
 fn scope_label(s: FixScope) -> &'static str {
@@ -290,19 +304,28 @@ pub fn candidate(
     let fixes = if verdict == Verdict::Refuted {
         Vec::new()
     } else {
-        let mut fixes: Vec<&Fix> = rule
+        let mut fixes: Vec<(&Fix, BTreeMap<String, Obs>)> = rule
             .fixes
             .iter()
-            .filter(|f| fix_applies(f, &captures, facts))
+            .filter_map(|f| fix_applies(f, &captures, facts).map(|a| (f, a)))
             .collect();
-        fixes.sort_by_key(|f| f.scope);
+        fixes.sort_by_key(|(f, _)| f.scope);
         fixes
             .into_iter()
-            .map(|f| RenderedFix {
-                title: scope.render(&f.title),
-                scope: scope_label(f.scope),
-                commands: f.commands.as_deref().map(|t| scope.render(t)),
-                tradeoff: f.tradeoff.as_deref().map(|t| scope.render(t)),
+            .map(|(f, own)| {
+                let mut all = aliases.clone();
+                all.extend(own);
+                let scope = Scope {
+                    captures: &captures,
+                    aliases: &all,
+                    facts,
+                };
+                RenderedFix {
+                    title: scope.render(&f.title),
+                    scope: scope_label(f.scope),
+                    commands: f.commands.as_deref().map(|t| scope.render(t)),
+                    tradeoff: f.tradeoff.as_deref().map(|t| scope.render(t)),
+                }
             })
             .collect()
     };
@@ -324,4 +347,58 @@ pub fn candidate(
 /// Time since `start`, for reports.
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::Context;
+    use crate::rules::{SourceKind, parse};
+    use std::path::Path;
+
+    const RULE: &str = r#"
+[[rule]]
+id = "t.when"
+cause = "other"
+summary = "s"
+patterns = ['^boom: (?P<dest>/.+)$']
+explanation = "e"
+
+[[rule.fix]]
+title = "on {distro}: fix {dest}"
+scope = "narrow"
+[[rule.fix.when]]
+fact = "os.id"
+in = ["debian", "ubuntu"]
+as = "distro"
+
+[[rule.fix]]
+title = "only on Fedora"
+scope = "local"
+[[rule.fix.when]]
+fact = "os.id"
+equals = "fedora"
+"#;
+
+    #[test]
+    fn a_fix_is_offered_only_where_its_conditions_hold_and_its_aliases_are_filled() {
+        let rules = parse(SourceKind::User, Path::new("t.toml"), RULE).unwrap();
+        let rule = &rules.rules[0];
+        let facts = Facts::recorded(
+            [("os.id".to_string(), Obs::seen("debian"))].into(),
+            Context::default(),
+        );
+        let captures = match_rule(rule, "boom: /x").unwrap();
+        let msg = Message {
+            line: "bwrap: boom: /x".into(),
+            text: "boom: /x".into(),
+        };
+        let c = candidate(rule, msg.clone(), captures.clone(), &facts);
+        let titles: Vec<&str> = c.fixes.iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(titles, ["on debian: fix /x"]);
+        // Not recorded: the fix is still offered (it cannot be ruled out).
+        let unknown = Facts::recorded(BTreeMap::new(), Context::default());
+        let c = candidate(rule, msg, captures, &unknown);
+        assert_eq!(c.fixes.len(), 2);
+    }
 }

@@ -27,11 +27,15 @@ fn heredoc(text: &str) -> String {
 }
 
 fn parse_with_apparmor_4(profile: &Path) -> std::process::Output {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/apparmor-parser.sh");
-    let out = Command::new(script).arg(profile).output().unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/trixie.sh");
+    let out = Command::new(script)
+        .arg("apparmor_parser")
+        .arg(profile)
+        .output()
+        .unwrap();
     if out.status.code() == Some(77) {
         support::skip(format!(
-            "the AppArmor 4 parser could not be fetched from the Debian archive: {}",
+            "Debian trixie's AppArmor 4 parser is not here (scripts/test.sh fetches it with scripts/trixie.sh fetch): {}",
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }

@@ -210,19 +210,18 @@ fn corpus_accuracy_per_cause() {
         "confirmed but wrong:\n{}",
         wrong.join("\n")
     );
-    // Floors under the figures measured when the corpus was built (84.6%
-    // and 49.5% of 91 cases): a change to the rules or the engine that
+    // Floors under the figures measured last (86.8% and 50.5% of 91 cases): a change to the rules or the engine that
     // loses ground fails here. Threads rarely state every fact, so a replay
     // confirms less than the live shim, which probes the host itself.
     assert!(
-        sum.first * 100 >= total * 80,
-        "the cause named first is right in {}/{total}, below 80%:\n{}",
+        sum.first * 100 >= total * 85,
+        "the cause named first is right in {}/{total}, below 85%:\n{}",
         sum.first,
         missed.join("\n")
     );
     assert!(
-        sum.confirmed * 100 >= total * 45,
-        "a cause is confirmed right in {}/{total}, below 45%",
+        sum.confirmed * 100 >= total * 48,
+        "a cause is confirmed right in {}/{total}, below 48%",
         sum.confirmed
     );
 }

@@ -2,6 +2,7 @@
 //! through the installed shim; fixture hosts through `explain --snapshot`;
 //! the rules' own examples; the JSON output.
 
+mod bwrap012;
 mod corpus;
 mod hosts;
 mod json;
@@ -12,6 +13,7 @@ use crate::Test;
 pub fn tests() -> Vec<Test> {
     let mut v = Vec::new();
     v.extend(reproduce::tests());
+    v.extend(bwrap012::tests());
     v.extend(hosts::tests());
     v.extend(json::tests());
     v.extend(corpus::tests());
