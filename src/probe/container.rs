@@ -302,9 +302,38 @@ fn chroot(host: &Host) -> Obs {
     };
     match host.read_to_string("/proc/self/mountinfo") {
         Ok(text) if !has_root_mount(&text) => Obs::seen(true),
-        Ok(_) => Obs::unavailable(format!("{why}; / is a mount point")),
+        Ok(text) => match host
+            .read_to_string("/proc/1/mountinfo")
+            .ok()
+            .and_then(|pid1| root_moved(&text, &pid1))
+        {
+            Some(v) => Obs::seen(v),
+            None => Obs::unavailable(format!(
+                "{why}; / is a mount point, and pid 1 is in another mount namespace"
+            )),
+        },
         Err(e) => Obs::unavailable(format!("{why}; cannot read /proc/self/mountinfo: {e}")),
     }
+}
+
+/// Compare our root mount with the same mount as pid 1 sees it (mountinfo
+/// is readable by anyone, unlike /proc/1/root): mount ids are unique across
+/// namespaces, so the same id means the same mount namespace. Chrooted when
+/// pid 1 has our root mount somewhere else than "/" (a chroot into a bind
+/// mount), or at a different place in its file system. None when pid 1 is
+/// in another mount namespace.
+pub fn root_moved(ours: &str, pid1: &str) -> Option<bool> {
+    let entry = |l: &str| -> Option<(String, String, String)> {
+        let f: Vec<&str> = l.split(' ').collect();
+        (f.len() > 4).then(|| (f[0].to_string(), f[3].to_string(), f[4].to_string()))
+    };
+    let (id, root, _) = ours
+        .lines()
+        .rev()
+        .filter_map(entry)
+        .find(|(_, _, point)| point == "/")?;
+    let (_, p1_root, p1_point) = pid1.lines().filter_map(entry).find(|(i, _, _)| *i == id)?;
+    Some(p1_point != "/" || p1_root != root)
 }
 
 /// Whether a mountinfo table has a mount at "/" (the 5th field).
@@ -315,6 +344,18 @@ pub fn has_root_mount(mountinfo: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chroot_into_a_mount_shows_in_pid_1s_mount_table() {
+        let ours =
+            "402 366 254:0 / / rw - ext4 /dev/vda rw\n422 402 0:21 / /proc rw - proc proc rw\n";
+        let moved = "27 1 254:0 / / rw - ext4 /dev/vda rw\n402 27 254:0 / /srv/chroot rw - ext4 /dev/vda rw\n";
+        assert_eq!(root_moved(ours, moved), Some(true));
+        let same = "402 1 254:0 / / rw - ext4 /dev/vda rw\n";
+        assert_eq!(root_moved(ours, same), Some(false));
+        let other_namespace = "27 1 254:0 / / rw - ext4 /dev/vda rw\n";
+        assert_eq!(root_moved(ours, other_namespace), None);
+    }
 
     #[test]
     fn kernel_version_names_wsl_and_gvisor() {

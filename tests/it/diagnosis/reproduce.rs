@@ -21,7 +21,205 @@ pub fn tests() -> Vec<Test> {
         Each symlinked_destinations_are_diagnosed_with_the_symlink,
         Each a_missing_bind_source_is_diagnosed,
         Each a_read_only_proc_sys_is_diagnosed_for_disable_userns,
+        Once a_chroot_is_diagnosed_as_the_chroot_not_the_sysctl,
+        Once a_fuse_mount_without_allow_other_is_diagnosed,
+        Once a_source_in_another_users_private_directory_is_diagnosed,
+        Once setuid_bwrap_refusals_are_diagnosed_as_setuid_mode,
+        Once file_capabilities_on_bwrap_are_diagnosed,
     ]
+}
+
+/// `bwrap ARGS` run by the test user with `real` as the real bwrap,
+/// directly and through the shim, each inside `wrapper` (run as root, which
+/// drops to the test user with setpriv after its own set-up).
+fn as_user_in(wrapper: &str, real: &Path, args: &[&str]) -> (Output, Output) {
+    if !support::is_root() {
+        support::skip("needs root to set the host up as the recipe says (hostlab)");
+    }
+    let (uid, gid) = support::test_user();
+    let inst = support::install();
+    let run = |bwrap: &Path| {
+        let mut c = Command::new("sh");
+        c.arg("-c")
+            .arg(format!(
+                "{wrapper}\nexec setpriv --reuid={uid} --regid={gid} --clear-groups \"$@\""
+            ))
+            .arg("sh")
+            .arg(bwrap)
+            .args(args)
+            .env_clear()
+            .env("PATH", inst.path_var())
+            .env("HOME", "/")
+            .env("NO_COLOR", "1")
+            .env("BWRAP_DOCTOR_REAL_BWRAP", real)
+            .current_dir("/");
+        support::run(&mut c)
+    };
+    (run(real), run(&inst.shim))
+}
+
+/// A copy of the real bwrap in a fresh directory anybody can enter.
+fn bwrap_copy(name: &str) -> std::path::PathBuf {
+    let dir = support::install().scratch().join(name);
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = dir.join("bwrap");
+    std::fs::copy(support::real_bwrap(), &copy).unwrap();
+    copy
+}
+
+fn a_chroot_is_diagnosed_as_the_chroot_not_the_sysctl() {
+    // The kernel refuses user namespaces to a chrooted process; bwrap blames
+    // the sysctl. A private mount and pid namespace keep the host untouched;
+    // the chroot is a recursive bind of / (as a build chroot often is). The
+    // chroot runs as a child: pid 1 of the new pid namespace stays outside
+    // it, as the host's init does.
+    let root = support::install().scratch().join("chroot");
+    std::fs::create_dir(&root).unwrap();
+    let wrapper = format!(
+        "exec unshare -m -p -f --mount-proc --propagation private sh -c 'mount --rbind / {r} && chroot {r} \"$@\"' sh setpriv --reuid={u} --regid={g} --clear-groups \"$@\"",
+        r = root.display(),
+        u = support::test_user().0,
+        g = support::test_user().1,
+    );
+    let (d, s) = as_user_in(
+        &wrapper,
+        support::real_bwrap(),
+        &["--ro-bind", "/", "/", "true"],
+    );
+    assert!(
+        d.stderr_text()
+            .starts_with("bwrap: No permissions to creat"),
+        "{}",
+        d.stderr_text()
+    );
+    assert_diagnosed(&d, &s, Some("chroot.userns"));
+}
+
+fn a_fuse_mount_without_allow_other_is_diagnosed() {
+    // hostlab 7d: root's FUSE mount without allow_other, bound by another user.
+    if support::run(Command::new("sh").args(["-c", "command -v bindfs && command -v fusermount3"]))
+        .status
+        .code()
+        != Some(0)
+    {
+        support::skip("bindfs and fuse3 are not installed (apt-get install bindfs fuse3)");
+    }
+    let dir = support::install().scratch();
+    let (src, mnt) = (dir.join("src"), dir.join("fmnt"));
+    std::fs::create_dir(&src).unwrap();
+    std::fs::create_dir(&mnt).unwrap();
+    let m = mnt.display().to_string();
+    let wrapper = format!(
+        "exec unshare -m --propagation private sh -c 'bindfs --no-allow-other {} {m} || exit 99; \"$@\"; rc=$?; fusermount3 -u {m}; exit $rc' sh setpriv --reuid={u} --regid={g} --clear-groups \"$@\"",
+        src.display(),
+        u = support::test_user().0,
+        g = support::test_user().1,
+    );
+    let (d, s) = as_user_in(
+        &wrapper,
+        support::real_bwrap(),
+        &["--ro-bind", "/", "/", "--ro-bind", &m, "/mnt", "true"],
+    );
+    assert_eq!(
+        d.stderr_text(),
+        format!("bwrap: Can't get type of source {m}: Permission denied\n")
+    );
+    let text = assert_diagnosed(&d, &s, Some("mount-permission-denied.fuse"));
+    assert!(text.contains("allow_other"), "{text}");
+}
+
+fn a_source_in_another_users_private_directory_is_diagnosed() {
+    // hostlab 7e: the source sits in a directory the caller cannot search.
+    let dir = support::install().scratch().join("priv");
+    std::fs::create_dir_all(dir.join("inner")).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let inner = dir.join("inner").display().to_string();
+    let (d, s) = as_user_in(
+        ":",
+        support::real_bwrap(),
+        &["--ro-bind", "/", "/", "--ro-bind", &inner, "/mnt", "true"],
+    );
+    assert_eq!(
+        d.stderr_text(),
+        format!("bwrap: Can't find source path {inner}: Permission denied\n")
+    );
+    assert_diagnosed(&d, &s, Some("mount-permission-denied.unsearchable"));
+}
+
+fn setuid_bwrap_refusals_are_diagnosed_as_setuid_mode() {
+    // hostlab 9b and 9f: a setuid-root copy of 0.8.0; the copy is removed
+    // as soon as the runs are done.
+    if !support::is_root() {
+        support::skip("needs root to make a setuid-root copy of bwrap");
+    }
+    let copy = bwrap_copy("suid");
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    let size = as_user_in(
+        ":",
+        &copy,
+        &[
+            "--ro-bind",
+            "/",
+            "/",
+            "--size",
+            "1000",
+            "--tmpfs",
+            "/tmp",
+            "true",
+        ],
+    );
+    let disable = as_user_in(
+        ":",
+        &copy,
+        &[
+            "--ro-bind",
+            "/",
+            "/",
+            "--unshare-user",
+            "--disable-userns",
+            "true",
+        ],
+    );
+    let _ = std::fs::remove_file(&copy);
+    assert_eq!(
+        size.0.stderr_text(),
+        "bwrap: The --size option is not permitted in setuid mode\n"
+    );
+    assert_diagnosed(&size.0, &size.1, Some("setuid-mode-restriction.option"));
+    assert_eq!(
+        disable.0.stderr_text(),
+        "bwrap: cannot open /proc/sys/user/max_user_namespaces: Permission denied\n"
+    );
+    assert_diagnosed(
+        &disable.0,
+        &disable.1,
+        Some("setuid-mode-restriction.disable-userns"),
+    );
+}
+
+fn file_capabilities_on_bwrap_are_diagnosed() {
+    // hostlab 9g.
+    if support::run(Command::new("sh").args(["-c", "command -v setcap"]))
+        .status
+        .code()
+        != Some(0)
+    {
+        support::skip("setcap is not installed (apt-get install libcap2-bin)");
+    }
+    if !support::is_root() {
+        support::skip("needs root to give a copy of bwrap file capabilities");
+    }
+    let copy = bwrap_copy("fcap");
+    let set = support::run(Command::new("setcap").arg("cap_sys_admin+ep").arg(&copy));
+    assert!(set.status.success(), "{}", set.stderr_text());
+    let (d, s) = as_user_in(":", &copy, &["--ro-bind", "/", "/", "true"]);
+    let _ = std::fs::remove_file(&copy);
+    assert_eq!(
+        d.stderr_text(),
+        "bwrap: Unexpected capabilities but not setuid, old file caps config?\n"
+    );
+    assert_diagnosed(&d, &s, Some("unexpected-capabilities.file-caps"));
 }
 
 /// Run `wrapper… BWRAP args…` with BWRAP the real bwrap, then the shim.

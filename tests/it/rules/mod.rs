@@ -1,6 +1,7 @@
 //! Rule files: loading, validation errors, sources and overrides.
 
 mod big;
+mod coverage;
 mod fixtures;
 mod readme;
 mod sources;
@@ -13,6 +14,7 @@ pub fn tests() -> Vec<Test> {
     v.extend(sources::tests());
     v.extend(readme::tests());
     v.extend(big::tests());
+    v.extend(coverage::tests());
     // Named `rules::…` so `cargo test --test it rules` selects them all.
     for t in &mut v {
         t.name = format!("rules::{}", t.name);
