@@ -16,6 +16,7 @@ pub mod fix;
 pub mod install;
 pub mod output;
 pub mod personality;
+pub mod privilege;
 pub mod probe;
 pub mod report;
 pub mod rules;

@@ -24,6 +24,10 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         bwrap_doctor::personality::Personality::ShimExplicit => {
             bwrap_doctor::shim::main(args.for_exec_subcommand())
         }
+        bwrap_doctor::personality::Personality::Cli if bwrap_doctor::privilege::elevated() => {
+            eprintln!("{}", bwrap_doctor::privilege::CLI_REFUSAL);
+            2
+        }
         bwrap_doctor::personality::Personality::Cli => bwrap_doctor::cli::main(),
     }
 }

@@ -109,9 +109,76 @@ pub(super) fn inputs(
     v
 }
 
+/// The largest rule file read. The built-in rules are about 100 KiB; a
+/// bigger file is most likely not a rule file (and would make every
+/// failure slow to diagnose).
+pub const MAX_FILE_BYTES: u64 = 8 << 20;
+
+/// Who may own and write a rule source, as ssh's StrictModes has it: the
+/// system directory and its files belong to root and only root writes
+/// them; the user's belong to the user and nobody else writes them; files
+/// named by BWRAP_DOCTOR_RULES belong to the user or root and nobody else
+/// writes them. None when `meta` passes.
+pub(crate) fn untrusted(source: SourceKind, meta: &std::fs::Metadata, me: u32) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let (owner, mode) = (meta.uid(), meta.mode());
+    match source {
+        SourceKind::Builtin => None,
+        SourceKind::System if owner != 0 => Some(format!("it is owned by uid {owner}, not root")),
+        SourceKind::System if mode & 0o022 != 0 => Some(format!(
+            "it is writable by others than root (mode {:04o})",
+            mode & 0o7777
+        )),
+        SourceKind::User if owner != me => Some(format!(
+            "it is owned by uid {owner}, not by this user (uid {me})"
+        )),
+        SourceKind::Env if owner != me && owner != 0 => Some(format!(
+            "it is owned by uid {owner}, neither this user (uid {me}) nor root"
+        )),
+        SourceKind::User | SourceKind::Env if mode & 0o002 != 0 => {
+            Some(format!("anybody may write it (mode {:04o})", mode & 0o7777))
+        }
+        _ => None,
+    }
+}
+
+fn strict_modes_help(source: SourceKind) -> &'static str {
+    match source {
+        SourceKind::System => {
+            "rules there run for every user: make it root's and writable by root only (sudo chown root: PATH && sudo chmod go-w PATH); it was skipped"
+        }
+        _ => {
+            "make it yours and writable by you only (chmod go-w PATH), or move the rules elsewhere; it was skipped"
+        }
+    }
+}
+
+fn me() -> u32 {
+    // SAFETY: geteuid has no side effects.
+    unsafe { libc::geteuid() }
+}
+
 /// The `*.toml` files of a directory, sorted by name. A missing directory
-/// has none; one that cannot be listed is a problem.
+/// has none; one that cannot be listed, or that others may write, is a
+/// problem.
 fn dir_inputs(source: SourceKind, dir: &Path) -> Vec<Input> {
+    match std::fs::metadata(dir) {
+        Ok(meta) => {
+            if let Some(why) = untrusted(source, &meta, me()) {
+                return vec![Input {
+                    source,
+                    file: dir.to_path_buf(),
+                    text: Cow::Borrowed(""),
+                    error: Some(io_problem(
+                        format!("not using the rules directory {}: {why}", dir.display()),
+                        strict_modes_help(source),
+                    )),
+                }];
+            }
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => return Vec::new(),
+        Err(_) => {} // said below, when listing it
+    }
     let problem = |e: std::io::Error| Input {
         source,
         file: dir.to_path_buf(),
@@ -150,12 +217,52 @@ fn dir_inputs(source: SourceKind, dir: &Path) -> Vec<Input> {
         .collect()
 }
 
+enum ReadError {
+    Io(std::io::Error),
+    /// Too big, or others may write it.
+    Refused(RuleError),
+}
+
+/// Open, check the open file (owner, mode, size: no race with a rename),
+/// then read it.
+fn read_checked(path: &Path, source: SourceKind) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let meta = file.metadata().map_err(ReadError::Io)?;
+    if let Some(why) = untrusted(source, &meta, me()) {
+        return Err(ReadError::Refused(io_problem(
+            format!("not using rules file {}: {why}", path.display()),
+            strict_modes_help(source),
+        )));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(ReadError::Refused(io_problem(
+            format!(
+                "not using rules file {}: it is {:.1} MiB, and rule files may be at most {} MiB",
+                path.display(),
+                meta.len() as f64 / (1u64 << 20) as f64,
+                MAX_FILE_BYTES >> 20
+            ),
+            "is it a rule file? Split a big set of rules into several files in the rules directory",
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    Ok(bytes)
+}
+
 /// A file's text; on failure, what could be read and the error.
 fn read_file(
     path: &Path,
     source: SourceKind,
 ) -> Result<Cow<'static, str>, (Cow<'static, str>, RuleError)> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = read_checked(path, source).map_err(|e| {
+        let e = match e {
+            ReadError::Refused(refused) => return (Cow::Borrowed(""), refused),
+            ReadError::Io(e) => e,
+        };
         let help = match e.kind() {
             ErrorKind::PermissionDenied => {
                 "make it readable by this user (chmod a+r); the other files were loaded"
@@ -327,6 +434,42 @@ pub(super) fn run(inputs: Vec<Input>, mode: Mode) -> Run {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn strict_modes_trust_root_for_the_system_and_the_owner_for_the_user() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("bwd-strict-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("r.toml");
+        std::fs::write(&f, "").unwrap();
+        let me = me();
+        let check = |source, mode: u32| {
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
+            untrusted(source, &std::fs::metadata(&f).unwrap(), me)
+        };
+        assert_eq!(check(SourceKind::User, 0o644), None);
+        assert_eq!(check(SourceKind::User, 0o664), None);
+        assert_eq!(
+            check(SourceKind::User, 0o646).as_deref(),
+            Some("anybody may write it (mode 0646)")
+        );
+        assert_eq!(check(SourceKind::Env, 0o600), None);
+        assert_eq!(check(SourceKind::Builtin, 0o666), None);
+        if me == 0 {
+            assert_eq!(check(SourceKind::System, 0o644), None);
+            assert_eq!(
+                check(SourceKind::System, 0o664).as_deref(),
+                Some("it is writable by others than root (mode 0664)")
+            );
+        } else {
+            assert_eq!(
+                check(SourceKind::System, 0o644),
+                Some(format!("it is owned by uid {me}, not root"))
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     use super::*;
     use crate::rules::load_from;
 

@@ -222,6 +222,9 @@ pub fn read_file_fd(fd: RawFd) -> Vec<u8> {
 pub fn main(args: RawArgs) -> ! {
     let closed_std = fds::reserve_closed_std_fds();
     let signals = signals::SignalState::capture();
+    if crate::privilege::elevated() {
+        run_elevated(&args, &signals);
+    }
     quiet_panics();
 
     let depth = std::env::var(DEPTH_VAR)
@@ -399,6 +402,26 @@ fn fall_back(
         "cannot supervise bwrap ({why}); running it directly, without diagnosis"
     ));
     run_in_place(real, args, env, signals)
+}
+
+/// Started setuid, setgid or with file capabilities: run root's bwrap from
+/// a fixed path, in place, having read nothing the caller controls (no
+/// override variable, no PATH, no rules, no probes, no JSON path).
+fn run_elevated(args: &RawArgs, signals: &signals::SignalState) -> ! {
+    let Some((path, c_path)) = crate::privilege::trusted_bwrap() else {
+        say(&format!(
+            "running with elevated privileges (setuid, setgid or file capabilities), the shim only runs a root-owned bubblewrap at {}, and there is none; remove the privileges from the shim",
+            crate::privilege::TRUSTED_BWRAP.join(" or ")
+        ));
+        std::process::exit(127);
+    };
+    let real = RealBwrap {
+        path: path.into(),
+        c_path,
+        found_by: locate::FoundBy::SystemPath,
+        kind: FileKind::Elf,
+    };
+    run_in_place(&real, args, &None, signals)
 }
 
 fn run_in_place(

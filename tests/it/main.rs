@@ -23,6 +23,7 @@ mod diagnosis;
 mod integrations;
 mod probe;
 mod rules;
+mod security;
 mod shim;
 mod support;
 
@@ -52,6 +53,7 @@ fn all_tests() -> Vec<Test> {
     v.extend(rules::tests());
     v.extend(diagnosis::tests());
     v.extend(integrations::tests());
+    v.extend(security::tests());
     v
 }
 

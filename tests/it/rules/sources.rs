@@ -14,6 +14,8 @@ pub fn tests() -> Vec<Test> {
         Once a_broken_user_file_leaves_the_builtin_rules_and_other_files_loaded,
         Once later_sources_override_and_disable_by_id,
         Once an_unreadable_rule_directory_is_a_problem_not_a_crash,
+        Once rule_sources_others_may_write_are_skipped_as_ssh_strict_modes_would,
+        Once a_fifty_megabyte_rule_file_is_refused_by_its_size,
     ]
 }
 
@@ -196,6 +198,11 @@ fn an_unreadable_rule_directory_is_a_problem_not_a_crash() {
         dir.join("10-good.toml"),
     )
     .unwrap();
+    // The user's own directory (StrictModes wants it so), just unreadable.
+    if let Some(As::User) = who {
+        let (uid, gid) = support::test_user();
+        std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).unwrap();
+    }
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o000)).unwrap();
     let env_file = scratch.join("env.toml");
     std::fs::copy(fixture("rules/system/10-userns.toml"), &env_file).unwrap();
@@ -227,5 +234,115 @@ fn an_unreadable_rule_directory_is_a_problem_not_a_crash() {
             .iter()
             .any(|l| l.starts_with("rule userns-max-zero.enospc active")),
         "the other sources still load: {lines:#?}"
+    );
+}
+
+fn rule_sources_others_may_write_are_skipped_as_ssh_strict_modes_would() {
+    // Run as the test user when root, so that "owned by another user" can
+    // be made; otherwise as ourselves.
+    let who = support::is_root().then_some(As::User);
+    let me = match who {
+        Some(w) => w.uid(),
+        // SAFETY: geteuid has no side effects.
+        None => unsafe { libc::geteuid() },
+    };
+    let scratch = support::install().scratch();
+    let (config, dir) = user_rules_dir(&scratch);
+    std::fs::copy(
+        fixture("rules/user/20-local.toml"),
+        dir.join("10-good.toml"),
+    )
+    .unwrap();
+    let env_file = scratch.join("env.toml");
+    std::fs::copy(fixture("rules/system/10-userns.toml"), &env_file).unwrap();
+    if let Some(w) = who {
+        let (uid, gid) = (w.uid(), support::test_user().1);
+        for p in [&dir, &dir.join("10-good.toml"), &env_file] {
+            std::os::unix::fs::chown(p, Some(uid), Some(gid)).unwrap();
+        }
+    }
+    let problems = |lines: &[String]| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l.starts_with("problem "))
+            .cloned()
+            .collect()
+    };
+    let load = || {
+        rules_load(
+            who,
+            &[
+                ("XDG_CONFIG_HOME", &config),
+                ("BWRAP_DOCTOR_RULES", &env_file),
+            ],
+        )
+    };
+    // As they should be: both load.
+    let lines = load();
+    assert_eq!(problems(&lines), Vec::<String>::new(), "{lines:#?}");
+
+    // A world-writable user directory and env file: both skipped.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(&env_file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let lines = load();
+    let p = problems(&lines);
+    assert_eq!(p.len(), 2, "{lines:#?}");
+    assert!(
+        p[0].contains(&format!(
+            "not using the rules directory {}: anybody may write it (mode 0777)",
+            dir.display()
+        )),
+        "{p:#?}"
+    );
+    assert!(
+        p[1].contains(&format!(
+            "not using rules file {}: anybody may write it (mode 0666)",
+            env_file.display()
+        )),
+        "{p:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("rule apparmor-userns-restrict active")),
+        "the built-in rules still load"
+    );
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&env_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    // A user directory that belongs to somebody else (HOME kept by sudo).
+    if who.is_some() {
+        std::os::unix::fs::chown(&dir, Some(0), Some(0)).unwrap();
+        let p = problems(&load());
+        assert_eq!(
+            p,
+            [format!(
+                "problem skipped rules from {d}: 1 error (not using the rules directory {d}: it is owned by uid 0, not by this user (uid {me})); run 'bwrap-doctor rules lint' for details",
+                d = dir.display()
+            )]
+        );
+    }
+}
+
+fn a_fifty_megabyte_rule_file_is_refused_by_its_size() {
+    let scratch = support::install().scratch();
+    let big = scratch.join("big.toml");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(50 << 20).unwrap(); // sparse: nothing is written
+    drop(f);
+    let lines = rules_load(None, &[("BWRAP_DOCTOR_RULES", &big)]);
+    let p: Vec<&String> = lines.iter().filter(|l| l.starts_with("problem ")).collect();
+    assert_eq!(p.len(), 1, "{lines:#?}");
+    assert!(
+        p[0].contains(&format!(
+            "not using rules file {}: it is 50.0 MiB, and rule files may be at most 8 MiB",
+            big.display()
+        )),
+        "{p:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("rule bind-source-missing active"))
     );
 }
