@@ -140,6 +140,7 @@ impl<'a> Facts<'a> {
         }
         let start = Instant::now();
         crate::fault::point("probe");
+        crate::fault::hang_point("probe-hang");
         let obs = match &self.source {
             Source::Recorded(m) if m.contains_key(key) => m[key].clone(),
             Source::Recorded(_) => probe::derive(self, key)

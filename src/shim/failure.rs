@@ -3,7 +3,6 @@
 //! relayed stderr and before the shim exits. Only here, after bwrap has
 //! failed, are rules loaded and probes run.
 
-use super::args::RawArgs;
 use super::exit::ExitReason;
 use super::locate::RealBwrap;
 use crate::bwrap_args;
@@ -18,21 +17,47 @@ use std::os::fd::RawFd;
 /// `fd:N` for an fd the caller passed.
 pub const JSON_VAR: &str = "BWRAP_DOCTOR_JSON";
 
-/// A bwrap run that ended with a non-zero status.
-pub struct Failure<'a> {
-    /// The caller's argv, argv[0] included, byte for byte.
-    pub args: &'a RawArgs,
+/// A bwrap run that ended with a non-zero status. Owned, so that the
+/// diagnosis can run on a thread the shim stops waiting for at its deadline.
+pub struct Failure {
+    /// bwrap's arguments (argv without argv[0]), byte for byte.
+    pub operands: Vec<Vec<u8>>,
     /// The real bwrap that ran.
-    pub bwrap: &'a RealBwrap,
+    pub bwrap: RealBwrap,
     pub exit: ExitReason,
     /// The last bytes of stderr (bounded, see `relay::TAIL_BYTES`).
-    pub stderr_tail: &'a [u8],
+    pub stderr_tail: Vec<u8>,
     /// Earlier bytes were dropped from the tail.
     pub stderr_truncated: bool,
     /// The caller's stderr is a terminal (for color).
     pub stderr_is_terminal: bool,
     /// `--args` fds that are regular files, readable with pread.
-    pub readable_args_fds: &'a [RawFd],
+    pub readable_args_fds: Vec<RawFd>,
+}
+
+/// How long the diagnosis may take before the shim gives up on it and
+/// exits as bwrap did: the probes are time-bounded one by one, but a file
+/// system that hangs (a dead NFS server) must not hold the caller.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// [`explain`] on a thread, waited for until [`DEADLINE`]: Err(()) when it
+/// did not finish in time, Ok(Err(message)) when it panicked.
+pub fn explain_with_deadline(f: Failure) -> Result<Result<Option<Vec<u8>>, ()>, ()> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("diagnosis".into())
+        .spawn(move || {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::fault::point("explain");
+                explain(&f)
+            }));
+            let _ = tx.send(r.map_err(|_| ()));
+        });
+    if spawned.is_err() {
+        return Ok(Err(()));
+    }
+    rx.recv_timeout(crate::fault::deadline(DEADLINE))
+        .map_err(|_| ())
 }
 
 /// The fd named by `BWRAP_DOCTOR_JSON=fd:N`, which the shim must keep open.
@@ -46,7 +71,7 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
     let ExitReason::Code(code) = f.exit else {
         return None; // bwrap killed by a signal: nothing of its own to explain
     };
-    if code == 0 || bwrap_messages(f.stderr_tail).is_empty() {
+    if code == 0 || bwrap_messages(&f.stderr_tail).is_empty() {
         return None;
     }
     let rules = rules::load(&Locations::standard());
@@ -66,8 +91,7 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
             first.one_line()
         ));
     }
-    let operands: Vec<&[u8]> = f.args.operands().collect();
-    let args = bwrap_args::parse(&operands, &|fd| {
+    let args = bwrap_args::parse(&f.operands, &|fd| {
         f.readable_args_fds
             .contains(&fd)
             .then(|| super::read_file_fd(fd))
@@ -80,7 +104,7 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
             args: Some(args),
         },
     );
-    let d = diagnose::diagnose(&rules, &facts, f.stderr_tail);
+    let d = diagnose::diagnose(&rules, &facts, &f.stderr_tail);
     if std::env::var_os(JSON_VAR).is_some() {
         let doc = report::json::document(
             &d,
@@ -99,7 +123,7 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
     if d.candidates.is_empty() {
         // No rule knows the message: say only that it was bwrap's setup,
         // and nothing at all for the sandboxed program's own failure.
-        if code == 1 && diagnose::messages::setup_failed(f.stderr_tail).is_some() {
+        if code == 1 && diagnose::messages::setup_failed(&f.stderr_tail).is_some() {
             out.push_str(&report::human::unclassified(color));
         }
         return (!out.is_empty()).then(|| out.into_bytes());

@@ -350,23 +350,24 @@ pub fn main(args: RawArgs) -> ! {
 
     if !outcome.exit.success() {
         let failure = failure::Failure {
-            args: &args,
-            bwrap: &real,
+            operands: args.operands().map(<[u8]>::to_vec).collect(),
+            bwrap: real.clone(),
             exit: outcome.exit,
-            stderr_tail: outcome.tail.bytes(),
+            stderr_tail: outcome.tail.bytes().to_vec(),
             stderr_truncated: outcome.tail.truncated(),
             stderr_is_terminal,
-            readable_args_fds: &args_fds,
+            readable_args_fds: args_fds.clone(),
         };
-        match catch_unwind(AssertUnwindSafe(|| {
-            crate::fault::point("explain");
-            failure::explain(&failure)
-        })) {
-            Ok(Some(text)) => write_stderr_bounded(&text, std::time::Duration::from_secs(2)),
-            Ok(None) => {}
-            Err(_) => say(&format!(
+        match failure::explain_with_deadline(failure) {
+            Ok(Ok(Some(text))) => write_stderr_bounded(&text, std::time::Duration::from_secs(2)),
+            Ok(Ok(None)) => {}
+            Ok(Err(())) => say(&format!(
                 "internal error while explaining the failure ({}); bwrap's own message above is complete",
                 panic_message()
+            )),
+            Err(()) => say(&format!(
+                "the diagnosis did not finish within {:.1} s (a probe is stuck, e.g. on a file system that does not answer) and was abandoned; bwrap's own message above is complete",
+                crate::fault::deadline(failure::DEADLINE).as_secs_f64()
             )),
         }
     }

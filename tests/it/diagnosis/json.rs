@@ -12,6 +12,7 @@ pub fn tests() -> Vec<Test> {
         Each the_shim_writes_the_diagnosis_as_json_to_a_file,
         Once the_shim_writes_the_diagnosis_as_json_to_an_fd,
         Once the_shim_does_not_follow_a_symlink_planted_at_the_json_path,
+        Each an_unwritable_json_path_costs_one_warning_and_nothing_else,
     ]
 }
 
@@ -90,4 +91,37 @@ fn the_shim_does_not_follow_a_symlink_planted_at_the_json_path() {
         "{err}"
     );
     assert!(err.contains("rule: bind-source-missing"), "{err}");
+}
+
+fn an_unwritable_json_path_costs_one_warning_and_nothing_else(who: &As) {
+    let direct = support::run(&mut support::bwrap(Via::Direct, *who, failing()));
+    for (path, why) in [
+        (
+            "/nonexistent-dir/diagnosis.json",
+            "No such file or directory (os error 2)",
+        ),
+        ("/proc/version", ""),
+    ] {
+        let mut c = support::bwrap(Via::Shim, *who, failing());
+        c.env("BWRAP_DOCTOR_JSON", path).env("NO_COLOR", "1");
+        let o = support::run(&mut c);
+        assert_eq!(o.status.code(), direct.status.code());
+        let err = o.stderr_text();
+        assert!(err.starts_with(&direct.stderr_text()), "{err}");
+        let warning = format!(
+            "bwrap-doctor: warning: cannot write the diagnosis to BWRAP_DOCTOR_JSON={path}: {why}"
+        );
+        assert_eq!(
+            err.lines()
+                .filter(|l| l.starts_with("bwrap-doctor: warning: "))
+                .count(),
+            1,
+            "{err}"
+        );
+        assert!(err.contains(&warning), "{err}");
+        assert!(
+            err.contains("rule: bind-source-missing"),
+            "the diagnosis is still printed: {err}"
+        );
+    }
 }

@@ -4,6 +4,7 @@
 mod argv;
 mod exit;
 mod fds;
+mod load;
 mod locate;
 mod never_worse;
 mod signals;
@@ -24,6 +25,7 @@ pub fn tests() -> Vec<Test> {
     v.extend(signals::tests());
     v.extend(locate::tests());
     v.extend(never_worse::tests());
+    v.extend(load::tests());
     v
 }
 

@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
         Each a_panic_before_bwrap_starts_falls_back_to_running_it_directly,
         Each a_panic_while_relaying_still_relays_and_ends_as_bwrap_ended,
         Each a_panic_in_the_diagnosis_leaves_bwraps_error_and_exit_status,
+        Each a_probe_that_hangs_is_abandoned_at_the_deadline,
         Each a_broken_rule_file_costs_one_warning_line_and_nothing_else,
     ]
 }
@@ -276,4 +277,36 @@ fn a_broken_rule_file_costs_one_warning_line_and_nothing_else(who: &As) {
             .any(|l| l.contains("rule: bind-source-missing")),
         "{st}"
     );
+}
+
+fn a_probe_that_hangs_is_abandoned_at_the_deadline(who: &As) {
+    // A probe stuck as on a dead NFS server: the shim stops waiting at its
+    // deadline (shortened from 5 s for the test) and exits as bwrap did.
+    needs_fault_injection();
+    let args: Vec<String> = support::strings(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--ro-bind",
+        "/nonexistent-bwd",
+        "/mnt",
+        "true",
+    ]);
+    let start = std::time::Instant::now();
+    let (direct, shim) = both(*who, &args, |c| {
+        c.env("BWRAP_DOCTOR_FAULT", "probe-hang")
+            .env("BWRAP_DOCTOR_DEADLINE_MS", "500")
+            .env("NO_COLOR", "1");
+    });
+    let took = start.elapsed();
+    assert_eq!(shim.status.code(), direct.status.code());
+    let (d, s) = (direct.stderr_text(), shim.stderr_text());
+    assert!(s.starts_with(&d), "{s}");
+    assert_eq!(
+        &s[d.len()..],
+        "bwrap-doctor: the diagnosis did not finish within 0.5 s (a probe is stuck, e.g. on a file system that does not answer) and was abandoned; bwrap's own message above is complete\n"
+    );
+    // Not a timing assertion on speed: only that the hour-long hang did not
+    // hold the caller.
+    assert!(took < std::time::Duration::from_secs(60), "{took:?}");
 }
