@@ -40,9 +40,18 @@ pub struct Failure {
 /// system that hangs (a dead NFS server) must not hold the caller.
 pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// [`explain`] on a thread, waited for until [`DEADLINE`]: Err(()) when it
-/// did not finish in time, Ok(Err(message)) when it panicked.
-pub fn explain_with_deadline(f: Failure) -> Result<Result<Option<Vec<u8>>, ()>, ()> {
+/// How the diagnosis ended.
+pub enum Explained {
+    /// What to print, if anything.
+    Done(Option<Vec<u8>>),
+    /// It panicked (the panic hook has the message).
+    Panicked,
+    /// It did not finish by the deadline and was abandoned.
+    TimedOut,
+}
+
+/// [`explain`] on a thread, waited for until [`DEADLINE`].
+pub fn explain_with_deadline(f: Failure) -> Explained {
     let (tx, rx) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("diagnosis".into())
@@ -51,13 +60,16 @@ pub fn explain_with_deadline(f: Failure) -> Result<Result<Option<Vec<u8>>, ()>, 
                 crate::fault::point("explain");
                 explain(&f)
             }));
-            let _ = tx.send(r.map_err(|_| ()));
+            let _ = tx.send(r);
         });
     if spawned.is_err() {
-        return Ok(Err(()));
+        return Explained::Panicked;
     }
-    rx.recv_timeout(crate::fault::deadline(DEADLINE))
-        .map_err(|_| ())
+    match rx.recv_timeout(crate::fault::deadline(DEADLINE)) {
+        Ok(Ok(text)) => Explained::Done(text),
+        Ok(Err(_)) => Explained::Panicked,
+        Err(_) => Explained::TimedOut,
+    }
 }
 
 /// The fd named by `BWRAP_DOCTOR_JSON=fd:N`, which the shim must keep open.

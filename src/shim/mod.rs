@@ -359,13 +359,15 @@ pub fn main(args: RawArgs) -> ! {
             readable_args_fds: args_fds.clone(),
         };
         match failure::explain_with_deadline(failure) {
-            Ok(Ok(Some(text))) => write_stderr_bounded(&text, std::time::Duration::from_secs(2)),
-            Ok(Ok(None)) => {}
-            Ok(Err(())) => say(&format!(
+            failure::Explained::Done(Some(text)) => {
+                write_stderr_bounded(&text, std::time::Duration::from_secs(2))
+            }
+            failure::Explained::Done(None) => {}
+            failure::Explained::Panicked => say(&format!(
                 "internal error while explaining the failure ({}); bwrap's own message above is complete",
                 panic_message()
             )),
-            Err(()) => say(&format!(
+            failure::Explained::TimedOut => say(&format!(
                 "the diagnosis did not finish within {:.1} s (a probe is stuck, e.g. on a file system that does not answer) and was abandoned; bwrap's own message above is complete",
                 crate::fault::deadline(failure::DEADLINE).as_secs_f64()
             )),
