@@ -18,6 +18,7 @@ pub fn tests() -> Vec<Test> {
         Once debian_with_user_namespaces_off_is_the_sysctl,
         Once rhel7_max_user_namespaces_zero_is_recognised,
         Once explain_json_has_the_versioned_schema_and_the_confirmed_rule,
+        Once a_snapshot_of_the_wrong_schema_version_or_syntax_is_refused_in_one_line,
     ]
 }
 
@@ -190,4 +191,58 @@ fn explain_json_has_the_versioned_schema_and_the_confirmed_rule() {
             .contains("profile bwrap-doctor.opt.vendor.bwrap /opt/vendor/bwrap")
     );
     assert!(v["messages"][0]["text"] == "setting up uid map: Permission denied");
+}
+
+fn a_snapshot_of_the_wrong_schema_version_or_syntax_is_refused_in_one_line() {
+    let dir = support::install().scratch();
+    let snap = std::fs::read_to_string("tests/fixtures/snapshots/wsl1.json")
+        .or_else(|_| {
+            std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/snapshots/wsl1.json"
+            ))
+        })
+        .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&snap).unwrap();
+    let cases = {
+        let mut other = v.clone();
+        other["schema"] = "bwrap-doctor/check".into();
+        v["schema_version"] = 2.into();
+        [
+            (
+                "other-schema.json",
+                other.to_string(),
+                "is not a bwrap-doctor snapshot (schema \"bwrap-doctor/check\", expected \"bwrap-doctor/snapshot\"); make one with `bwrap-doctor snapshot`",
+            ),
+            (
+                "newer.json",
+                v.to_string(),
+                "is snapshot version 2; this bwrap-doctor reads version 1: take the snapshot again with this version, or use the bwrap-doctor that made it",
+            ),
+            (
+                "broken.json",
+                "{\n  \"schema\": \n".to_string(),
+                "not a JSON snapshot: EOF while parsing a value at line 3 column 0; make one with `bwrap-doctor snapshot`",
+            ),
+        ]
+    };
+    for (name, text, want) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let p = path.display().to_string();
+        let out = support::run_with_input(
+            &mut doctor(As::User, &["explain", "--snapshot", &p]),
+            Some(b"bwrap: Creating new namespace failed: Invalid argument\n"),
+            std::time::Duration::from_secs(30),
+        );
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert_eq!(out.stdout_text(), "", "{name}");
+        let err = out.stderr_text();
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(
+            err.starts_with(&format!("bwrap-doctor: {p}")),
+            "{name}: {err}"
+        );
+        assert!(err.trim_end().ends_with(want), "{name}: {err}");
+    }
 }
