@@ -42,6 +42,7 @@ causes! {
     Chroot = "chroot" => "the caller is in a chroot; the kernel refuses user namespaces there",
     SeccompFilter = "seccomp-filter" => "a seccomp filter refuses namespace syscalls (container profile, systemd unit, outer sandbox)",
     ContainerLsmProfile = "container-lsm-profile" => "a container's AppArmor/SELinux profile refuses mounts",
+    AppArmorProfileDenial = "apparmor-profile-denial" => "an AppArmor profile confining bwrap, or the program that runs it, denies a capability, mount or path bwrap needs",
     ContainerNoPrivileges = "container-no-privileges" => "a container without the privileges bwrap needs",
     ProcMountDenied = "proc-mount-denied" => "a new procfs cannot be mounted: /proc is masked or partly read-only",
     SelinuxDenial = "selinux-denial" => "SELinux policy denies a bwrap operation",
@@ -79,6 +80,7 @@ impl Cause {
             AppArmorUsernsRestrict
             | AppArmorProfilePathMismatch
             | ContainerLsmProfile
+            | AppArmorProfileDenial
             | SelinuxDenial => 5,
             BwrapBinaryUnreadable => 6,
             ProcMountDenied | BindSourceMissing | BindDestSymlink | MountPermissionDenied => 7,

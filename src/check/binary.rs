@@ -193,6 +193,31 @@ fn readable(facts: &Facts) -> Check {
 
 /// Which AppArmor profile covers this bwrap, and whether it needs one.
 fn apparmor(facts: &Facts) -> Check {
+    let c = apparmor_exception(facts);
+    match facts.get("apparmor.confining_profile") {
+        Obs::Seen(p) => {
+            let flags = p.get("flags").and_then(Value::as_array);
+            let disconnected = flags.is_some_and(|f| f.iter().any(|x| x == "attach_disconnected"));
+            let name = p.get("name").and_then(Value::as_str).unwrap_or("?");
+            let file = p.get("file").and_then(Value::as_str).unwrap_or("?");
+            let mut c = c.evidence(format!(
+                "AppArmor profile \"{name}\" ({file}) confines this bwrap: what it does not allow, bwrap cannot do (the sandboxes below show whether that matters)"
+            ));
+            if !disconnected {
+                c.status = c.status.max(Status::Warning);
+                c = c
+                    .evidence("that profile lacks flags=(attach_disconnected): bwrap will fail with \"setting up uid map: Permission denied\"")
+                    .fix(format!("add attach_disconnected to the flags in {file}, then: sudo apparmor_parser -r {file}"));
+            }
+            c
+        }
+        _ => c,
+    }
+}
+
+/// Which AppArmor profile exempts this bwrap from the user-namespace
+/// restriction, and whether it needs one.
+fn apparmor_exception(facts: &Facts) -> Check {
     let restricted = matches!(
         facts.get("sysctl.kernel.apparmor_restrict_unprivileged_userns"),
         Obs::Seen(ref v) if v.as_i64() == Some(1) || v.as_str() == Some("1")
@@ -232,7 +257,7 @@ fn apparmor(facts: &Facts) -> Check {
             "bwrap.apparmor-profile",
             BINARY,
             Status::Ok,
-            "no AppArmor profile for bwrap, and none is needed (user namespaces are not restricted)",
+            "AppArmor does not restrict user namespaces here: bwrap needs no exception profile",
         ),
         other => Check::new(
             "bwrap.apparmor-profile",

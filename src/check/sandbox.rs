@@ -379,6 +379,7 @@ fn failed(
     for l in &lines[lines.len().saturating_sub(6)..] {
         c = c.evidence(l.to_string());
     }
+    let diagnosis_doc = diagnosis.as_ref().ok().cloned();
     let found = match diagnosis {
         Ok(doc) => found_in(&doc),
         Err(why) => {
@@ -388,7 +389,22 @@ fn failed(
         }
     };
     let Some(top) = found.first() else {
-        return c.fix("no rule explains this error yet: attach it and `bwrap-doctor snapshot` to a bug report, or write a rule for it (rules/README.md)");
+        let ruled_out: Vec<String> = match &diagnosis_doc {
+            Some(doc) => doc["candidates"]
+                .as_array()
+                .map(|cs| {
+                    cs.iter()
+                        .filter_map(|c| c["rule"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        if !ruled_out.is_empty() {
+            c = c.evidence(format!("ruled out here: {}", ruled_out.join(", ")));
+            return c.fix("none of the causes the rules know for this message holds here: `bwrap-doctor explain`, given the error, shows what was checked; if nothing fits, attach the error and `bwrap-doctor snapshot` to a bug report");
+        }
+        return c.fix("no rule knows this message yet: attach it and `bwrap-doctor snapshot` to a bug report, or write a rule for it (rules/README.md)");
     };
     c.summary = if top.confirmed {
         format!("{} fails {as_whom}: {}", sb.what, top.summary)

@@ -260,7 +260,7 @@ pub const CATALOGUE: &[Probe] = &[
         false,
         Host,
         true,
-        "list of {file, name, attach, flags, userns, unconfined, disabled}; absent without /etc/apparmor.d",
+        "list of {file, name, attach, flags, userns, capabilities, mount_all, unconfined, disabled}; absent without /etc/apparmor.d",
         "profiles in /etc/apparmor.d and the executable paths they attach to (attach: variables expanded, null when none)"
     ),
     probe!(
@@ -270,6 +270,14 @@ pub const CATALOGUE: &[Probe] = &[
         false,
         "{file, name, attach}; absent if none",
         "the profile file that attaches to the bwrap that ran (bwrap.path or bwrap.realpath), allows userns, is not disabled, and is loaded when the loaded list is known"
+    ),
+    probe!(
+        "apparmor.confining_profile",
+        false,
+        Derived,
+        false,
+        "{file, name, attach, flags, capabilities, mount_all}; absent if none",
+        "a profile that confines the bwrap that ran: attached to bwrap.path or bwrap.realpath, not disabled, not unconfined, and loaded in enforce mode when the loaded list is known"
     ),
     probe!(
         "apparmor.bwrap_exceptions",

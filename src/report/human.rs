@@ -170,11 +170,21 @@ pub fn wrap(text: &str, indent: &str, width: usize) -> String {
 fn check_text(ch: &Check) -> String {
     let field = ch.field.as_ref().map_or(String::new(), |f| format!(".{f}"));
     let seen = match (&ch.observed, &ch.field) {
-        (crate::facts::Obs::Seen(v), Some(f)) => v
-            .get(f)
-            .map_or("absent".into(), crate::diagnose::template::value_text),
+        (crate::facts::Obs::Seen(v), Some(f)) => match v.get(f) {
+            Some(serde_json::Value::Array(items)) if items.len() > 8 => long_list(items, &ch.wants),
+            Some(x) => crate::diagnose::template::value_text(x),
+            None => "absent".into(),
+        },
+        (crate::facts::Obs::Seen(serde_json::Value::Array(items)), None) if items.len() > 8 => {
+            long_list(items, &ch.wants)
+        }
         (crate::facts::Obs::Seen(v), None) => crate::diagnose::template::value_text(v),
         (o, _) => o.describe(),
+    };
+    let seen = if seen.is_empty() {
+        "(none)".to_string()
+    } else {
+        seen
     };
     let head = match &ch.describe {
         Some(d) => format!("{d}: {seen}  ({}{field})", ch.fact),
@@ -184,6 +194,31 @@ fn check_text(ch: &Check) -> String {
         head
     } else {
         format!("{head} (needs {})", ch.wants)
+    }
+}
+
+/// A long list (40 capabilities…) in one line: its size, and whether it
+/// has the item the condition is about.
+fn long_list(items: &[serde_json::Value], wants: &str) -> String {
+    let text = |v: &serde_json::Value| crate::diagnose::template::value_text(v);
+    let item = wants
+        .strip_prefix("contains ")
+        .or_else(|| wants.strip_prefix("does not contain "));
+    match item {
+        Some(x) if items.iter().any(|v| text(v) == x) => {
+            format!("{} items, {x} among them", items.len())
+        }
+        Some(x) => format!("{} items, {x} not among them", items.len()),
+        None => format!(
+            "{} items: {}, …",
+            items.len(),
+            items
+                .iter()
+                .take(3)
+                .map(text)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

@@ -72,6 +72,9 @@ fn source_line<'t>(text: &'t str, e: &RuleError) -> (&'t str, usize, std::ops::R
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let source = text[line_start..line_end].trim_end_matches('\r');
+    // A span that starts on the line's trailing '\r' (cut off above) points
+    // at the end of what is shown.
+    let start = start.min(line_start + source.len());
     let mut end = e.span.end.clamp(start, line_start + source.len());
     while !text.is_char_boundary(end) {
         end -= 1;
@@ -93,6 +96,16 @@ mod tests {
             message: msg.into(),
             help: help.map(Into::into),
         }
+    }
+
+    #[test]
+    fn a_span_after_a_carriage_return_at_the_end_of_a_line_renders() {
+        // Found by fuzzing (fuzz/regressions/rules_file/crash-d7fedffe…).
+        let text = "[[rule]]\r\nid = \"x\"\r\n";
+        let at = text.find("\nid").unwrap(); // the \n after a \r
+        let e = err(text, at..at + 1, "something", None);
+        let out = render(Path::new("x.toml"), text, &[e], &[], false);
+        assert!(out.contains("x.toml:1:"), "{out}");
     }
 
     #[test]

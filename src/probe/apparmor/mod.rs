@@ -33,6 +33,7 @@ pub fn observe(host: &Host, facts: &Facts, key: &str) -> Obs {
 pub fn derive(facts: &Facts, key: &str) -> Obs {
     match key {
         "apparmor.covering_profile" => covering_profile(facts),
+        "apparmor.confining_profile" => confining_profile(facts),
         "apparmor.bwrap_exceptions" => bwrap_exceptions(facts),
         _ => Obs::unavailable(format!("no probe named {key}")),
     }
@@ -255,6 +256,8 @@ fn profile_files(host: &Host) -> Obs {
                 "unconfined": p.flags.iter().any(|f| f == "unconfined"),
                 "flags": p.flags,
                 "userns": p.userns,
+                "capabilities": p.capabilities,
+                "mount_all": p.mount_all,
                 "disabled": disabled,
             }));
         }
@@ -335,6 +338,67 @@ fn covering_profile(facts: &Facts) -> Obs {
     hits.sort_by_key(|p| !glob::is_literal(p["attach"].as_str().unwrap_or("")));
     match hits.first() {
         Some(p) => Obs::Seen(summary(p)),
+        None => Obs::Absent,
+    }
+}
+
+/// The profile that confines the bwrap that ran: attached to its path or
+/// real path, not disabled, without `flags=(unconfined)`, and (when the
+/// loaded list can be read) loaded in enforce mode. What it does not allow,
+/// bwrap cannot do, whatever the user-namespace restriction says.
+fn confining_profile(facts: &Facts) -> Obs {
+    let files = match files(facts) {
+        Ok(f) => f,
+        Err(o) => return o,
+    };
+    let confining = |p: &&Value| !flag(p, "disabled") && !flag(p, "unconfined");
+    if !files
+        .iter()
+        .any(|p| confining(&p) && p["attach"].is_string())
+    {
+        return Obs::Absent;
+    }
+    let path = match facts.get("bwrap.path") {
+        Obs::Seen(Value::String(s)) => s,
+        other => return Obs::unavailable(format!("bwrap.path is {}", other.describe())),
+    };
+    let real = match facts.get("bwrap.realpath") {
+        Obs::Seen(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    let modes: Option<Vec<(String, String)>> = match facts.get("apparmor.profiles_loaded") {
+        Obs::Seen(Value::Array(v)) => Some(
+            v.iter()
+                .filter_map(|p| {
+                    Some((
+                        p["name"].as_str()?.to_string(),
+                        p["mode"].as_str()?.to_string(),
+                    ))
+                })
+                .collect(),
+        ),
+        _ => None,
+    };
+    let mut hits: Vec<&Value> = files
+        .iter()
+        .filter(confining)
+        .filter(|p| {
+            let Some(a) = p["attach"].as_str() else {
+                return false;
+            };
+            glob::matches(a, &path) || real.as_deref().is_some_and(|r| glob::matches(a, r))
+        })
+        .filter(|p| match (&modes, p["name"].as_str()) {
+            (Some(m), Some(n)) => m.iter().any(|(name, mode)| name == n && mode == "enforce"),
+            _ => true,
+        })
+        .collect();
+    hits.sort_by_key(|p| !glob::is_literal(p["attach"].as_str().unwrap_or("")));
+    match hits.first() {
+        Some(p) => Obs::Seen(json!({
+            "file": p["file"], "name": p["name"], "attach": p["attach"], "flags": p["flags"],
+            "capabilities": p["capabilities"], "mount_all": p["mount_all"],
+        })),
         None => Obs::Absent,
     }
 }

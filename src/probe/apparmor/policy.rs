@@ -24,6 +24,12 @@ pub struct Profile {
     /// The body allows creating user namespaces (`userns,`, `allow userns,`,
     /// `userns create,`, `all,`) and does not deny it.
     pub userns: bool,
+    /// Capabilities the body allows and does not deny, by name without
+    /// `cap_` (`net_admin`); `all` for `capability,` or `all,`.
+    pub capabilities: Vec<String>,
+    /// The body allows every mount (`mount,`, `allow mount,`, `all,`) and
+    /// denies none.
+    pub mount_all: bool,
 }
 
 /// What a file defines.
@@ -346,7 +352,69 @@ fn profile(header: &str, rules: &[String]) -> Option<Profile> {
         attach,
         flags,
         userns: grants_userns(rules),
+        capabilities: granted_capabilities(rules),
+        mount_all: allows_every_mount(rules),
     })
+}
+
+/// A blanket mount rule, and no mount denied.
+pub fn allows_every_mount(rules: &[String]) -> bool {
+    let (mut all, mut denied) = (false, false);
+    for r in rules {
+        let (deny, w) = rule_words(r);
+        match w.first() {
+            Some(&"mount") if deny => denied = true,
+            Some(&"mount") if w.len() == 1 => all = true,
+            Some(&"all") if !deny => all = true,
+            _ => {}
+        }
+    }
+    all && !denied
+}
+
+/// The rule's words after its qualifiers, and whether it denies.
+fn rule_words(r: &str) -> (bool, Vec<&str>) {
+    let words: Vec<&str> = r.split_whitespace().collect();
+    let mut w = words.as_slice();
+    let mut denied = false;
+    while let Some((first, rest)) = w.split_first() {
+        match *first {
+            "audit" | "quiet" | "allow" => w = rest,
+            "deny" => {
+                denied = true;
+                w = rest;
+            }
+            f if f.starts_with("priority=") => w = rest,
+            _ => break,
+        }
+    }
+    (denied, w.to_vec())
+}
+
+/// The capabilities the rules allow and do not deny (`capability a b,`,
+/// `capability,` and `all,` for all of them).
+pub fn granted_capabilities(rules: &[String]) -> Vec<String> {
+    let (mut allow, mut deny): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    for r in rules {
+        let (denied, w) = rule_words(r);
+        let caps: Vec<String> = match w.as_slice() {
+            ["all"] | ["capability"] => vec!["all".into()],
+            ["capability", names @ ..] => names.iter().map(|n| n.to_string()).collect(),
+            _ => continue,
+        };
+        if denied {
+            deny.extend(caps);
+        } else {
+            allow.extend(caps);
+        }
+    }
+    allow.sort();
+    allow.dedup();
+    if deny.iter().any(|d| d == "all") {
+        return Vec::new();
+    }
+    allow.retain(|c| !deny.contains(c));
+    allow
 }
 
 /// Whether the rules allow `userns` (create): an allow rule for it (or for
@@ -488,6 +556,35 @@ profile unpriv_bwrap flags=(attach_disconnected,mediate_deleted) {
         assert_eq!(p.attach.as_deref(), Some("/home/u/bin/rootlesskit"));
         assert_eq!(p.flags, ["unconfined"]);
         assert!(p.userns);
+    }
+
+    #[test]
+    fn granted_capabilities_are_allowed_and_not_denied() {
+        let rules = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            granted_capabilities(&rules(&[
+                "capability setpcap",
+                "allow capability net_admin sys_admin",
+                "deny capability sys_admin"
+            ])),
+            ["net_admin", "setpcap"]
+        );
+        assert_eq!(granted_capabilities(&rules(&["capability"])), ["all"]);
+        assert_eq!(
+            granted_capabilities(&rules(&["allow all", "audit deny capability"])),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            granted_capabilities(&rules(&["mount", "userns"])),
+            Vec::<String>::new()
+        );
+        assert!(allows_every_mount(&rules(&["allow mount", "umount"])));
+        assert!(allows_every_mount(&rules(&["all"])));
+        assert!(!allows_every_mount(&rules(&[
+            "mount",
+            "deny mount -> /newroot/mnt/"
+        ])));
+        assert!(!allows_every_mount(&rules(&["mount fstype=tmpfs"])));
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub fn tests() -> Vec<Test> {
         Once rhel7_max_user_namespaces_zero_is_recognised,
         Once explain_json_has_the_versioned_schema_and_the_confirmed_rule,
         Once a_snapshot_of_the_wrong_schema_version_or_syntax_is_refused_in_one_line,
+        Once profiles_confining_copied_bwraps_are_named_on_a_debian_kernel,
     ]
 }
 
@@ -245,4 +246,47 @@ fn a_snapshot_of_the_wrong_schema_version_or_syntax_is_refused_in_one_line() {
         );
         assert!(err.trim_end().ends_with(want), "{name}: {err}");
     }
+}
+
+fn profiles_confining_copied_bwraps_are_named_on_a_debian_kernel() {
+    // The snapshot the AppArmor lab's guest took (lab/apparmor-vm: Debian's
+    // 6.1 kernel under qemu, AppArmor on, no Ubuntu restriction, profiles
+    // confining copies of bwrap), replayed with the messages the lab saw.
+    for (bwrap, stderr, rule) in [
+        (
+            "/opt/vendored-nocaps/bwrap",
+            "bwrap: loopback: Failed RTM_NEWADDR: Operation not permitted\n",
+            "apparmor-profile-denial.loopback",
+        ),
+        (
+            "/opt/vendored-nodisconnected/bwrap",
+            "bwrap: setting up uid map: Permission denied\n",
+            "apparmor-profile-denial.uid-map",
+        ),
+        (
+            "/opt/vendored-denymount/bwrap",
+            "bwrap: Can't bind mount /oldroot/tmp/srcdir on /newroot/mnt: Unable to mount source on destination: Permission denied\n",
+            "apparmor-profile-denial.mount",
+        ),
+    ] {
+        let out = explain("debian-12-apparmor-lab", Some(bwrap), stderr, &[]);
+        let name = rule.replace('.', "-");
+        check(&format!("debian-lab-{name}"), &out, rule);
+        assert!(
+            out.stdout_text()
+                .contains("sudo apparmor_parser -r /etc/apparmor.d/lab-bwrap-")
+        );
+    }
+    // The bwrap no profile confines: none of these rules.
+    let out = explain(
+        "debian-12-apparmor-lab",
+        Some("/opt/vendored-ok/bwrap"),
+        "bwrap: loopback: Failed RTM_NEWADDR: Operation not permitted\n",
+        &[],
+    );
+    assert!(
+        !out.stdout_text().contains("[apparmor-profile-denial]"),
+        "{}",
+        out.stdout_text()
+    );
 }

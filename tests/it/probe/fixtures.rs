@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
         Once ubuntu_2404_profile_files_parse_the_real_profiles,
         Once ubuntu_2404_bwrap_userns_restrict_covers_usr_bin_bwrap,
         Once ubuntu_2404_covering_profile_matches_through_the_real_path,
+        Once ubuntu_2404_confining_profile_is_the_one_that_attaches_and_confines,
         Once ubuntu_2404_vendored_bwrap_is_not_covered_but_exceptions_exist,
         Once ubuntu_2404_unconfined_userns_profiles_cover_their_paths,
         Once ubuntu_2404_caller_and_container,
@@ -110,13 +111,15 @@ fn ubuntu_2404_profile_files_parse_the_real_profiles() {
         profile(files, &format!("{d}bwrap-userns-restrict"), "bwrap"),
         &json!({"file": "/etc/apparmor.d/bwrap-userns-restrict", "name": "bwrap",
                 "attach": "/usr/bin/bwrap", "flags": ["attach_disconnected", "mediate_deleted"],
-                "userns": true, "unconfined": false, "disabled": false})
+                "userns": true, "capabilities": ["all"], "mount_all": true,
+                "unconfined": false, "disabled": false})
     );
     assert_eq!(
         profile(files, &format!("{d}bwrap-userns-restrict"), "unpriv_bwrap"),
         &json!({"file": "/etc/apparmor.d/bwrap-userns-restrict", "name": "unpriv_bwrap",
                 "attach": null, "flags": ["attach_disconnected", "mediate_deleted"],
-                "userns": true, "unconfined": false, "disabled": false})
+                "userns": true, "capabilities": [], "mount_all": true,
+                "unconfined": false, "disabled": false})
     );
     assert_eq!(
         profile(
@@ -126,7 +129,8 @@ fn ubuntu_2404_profile_files_parse_the_real_profiles() {
         ),
         &json!({"file": "/etc/apparmor.d/home.u.bin.rootlesskit", "name": "/home/u/bin/rootlesskit",
                 "attach": "/home/u/bin/rootlesskit", "flags": ["unconfined"],
-                "userns": true, "unconfined": true, "disabled": false})
+                "userns": true, "capabilities": [], "mount_all": false,
+                "unconfined": true, "disabled": false})
     );
     let un = profile(
         files,
@@ -185,6 +189,24 @@ fn ubuntu_2404_covering_profile_matches_through_the_real_path() {
         seen(&f, "apparmor.covering_profile")["file"],
         "/etc/apparmor.d/bwrap-userns-restrict"
     );
+}
+
+fn ubuntu_2404_confining_profile_is_the_one_that_attaches_and_confines() {
+    // Ubuntu's bwrap profile confines /usr/bin/bwrap (it is not
+    // unconfined): every capability, every mount, attach_disconnected.
+    let f = fixture_facts("ubuntu-24.04", Some("/usr/bin/bwrap"));
+    assert_eq!(
+        seen(&f, "apparmor.confining_profile"),
+        json!({"file": "/etc/apparmor.d/bwrap-userns-restrict", "name": "bwrap",
+               "attach": "/usr/bin/bwrap", "flags": ["attach_disconnected", "mediate_deleted"],
+               "capabilities": ["all"], "mount_all": true})
+    );
+    // An unconfined profile (rootlesskit's) does not confine; nor does
+    // anything confine a vendored bwrap no profile attaches to.
+    let f = fixture_facts("ubuntu-24.04", Some("/home/u/bin/rootlesskit"));
+    assert_obs(&f, "apparmor.confining_profile", Obs::Absent);
+    let f = fixture_facts("ubuntu-24.04", Some("/opt/vendor/bwrap"));
+    assert_obs(&f, "apparmor.confining_profile", Obs::Absent);
 }
 
 fn ubuntu_2404_vendored_bwrap_is_not_covered_but_exceptions_exist() {
