@@ -13,6 +13,8 @@ pub mod diagnose;
 pub mod facts;
 pub mod fault;
 pub mod fix;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod install;
 pub mod output;
 pub mod personality;

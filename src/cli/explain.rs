@@ -26,7 +26,13 @@ pub struct Options {
 pub fn read_snapshot(path: &Path) -> Result<Snapshot, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read snapshot {}: {e}", path.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+    parse_snapshot(&text, path)
+}
+
+/// [`read_snapshot`] on text already read; `path` is only named in the
+/// errors. (Also the snapshot fuzz target's entry, see `src/fuzz.rs`.)
+pub fn parse_snapshot(text: &str, path: &Path) -> Result<Snapshot, String> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         format!(
             "{}:{}:{}: not a JSON snapshot: {e}; make one with `bwrap-doctor snapshot`",
             path.display(),

@@ -1,7 +1,7 @@
 //! The `bwrap-doctor` command line (clap). `exec` is dispatched before clap
 //! runs (see `personality`), so clap never sees bwrap's arguments.
 
-mod explain;
+pub(crate) mod explain;
 mod fix;
 mod rules;
 mod snapshot;

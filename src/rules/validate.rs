@@ -740,7 +740,13 @@ fn cause(d: &mut Diags<'_>, s: &Str<'_>) -> Option<Cause> {
 
 /// Compile a regex, pointing at the offending characters when it fails.
 fn compile(d: &mut Diags<'_>, s: &Str<'_>, what: &str) -> Option<Regex> {
-    let err = match Regex::new(s.text) {
+    // A limit far above any real rule's needs (they compile to a few KiB),
+    // far below the regex crate's 10 MiB default: a pattern that would
+    // compile to megabytes is refused in milliseconds, not seconds.
+    let err = match regex::RegexBuilder::new(s.text)
+        .size_limit(256 << 10)
+        .build()
+    {
         Ok(r) => return Some(r),
         Err(e) => e,
     };

@@ -20,6 +20,7 @@ macro_rules! tests {
 mod cli;
 pub use cli::check::doctor as cli_doctor;
 mod diagnosis;
+mod fuzzing;
 mod integrations;
 mod probe;
 mod rules;
@@ -53,6 +54,7 @@ fn all_tests() -> Vec<Test> {
     v.extend(rules::tests());
     v.extend(diagnosis::tests());
     v.extend(integrations::tests());
+    v.extend(fuzzing::tests());
     v.extend(security::tests());
     v
 }

@@ -104,14 +104,36 @@ fn class(c: &[char], start: usize) -> Option<(String, usize)> {
 
 /// Whether the AppArmor glob matches the whole path.
 pub fn matches(glob: &str, path: &str) -> bool {
-    let Some(alternatives) = expand_braces(glob) else {
-        return false;
-    };
-    alternatives.iter().any(|g| {
-        to_regex(&collapse_slashes(g))
-            .and_then(|re| Regex::new(&re).ok())
-            .is_some_and(|re| re.is_match(path))
+    thread_local! {
+        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, Option<Regex>>> =
+            std::cell::RefCell::default();
+    }
+    COMPILED.with(|c| {
+        let mut cache = c.borrow_mut();
+        if !cache.contains_key(glob) {
+            let re = compile(glob);
+            cache.insert(glob.to_string(), re);
+        }
+        cache[glob].as_ref().is_some_and(|re| re.is_match(path))
     })
+}
+
+/// One regex for the whole glob: its brace alternatives (expanded, each
+/// with repeated slashes collapsed) joined in a single alternation, so a
+/// glob with a thousand alternatives costs one compilation, not a thousand.
+fn compile(glob: &str) -> Option<Regex> {
+    let alternatives = expand_braces(glob)?;
+    let parts: Vec<String> = alternatives
+        .iter()
+        .map(|g| {
+            to_regex(&collapse_slashes(g))
+                .map(|re| re.trim_start_matches('^').trim_end_matches('$').to_string())
+        })
+        .collect::<Option<_>>()?;
+    regex::RegexBuilder::new(&format!("^(?:{})$", parts.join("|")))
+        .size_limit(1 << 20)
+        .build()
+        .ok()
 }
 
 /// At most this many alternatives from one glob.

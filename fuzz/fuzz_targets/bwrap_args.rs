@@ -1,0 +1,10 @@
+//! Fuzz target: see `bwrap_doctor::fuzz::bwrap_args` (src/fuzz.rs) for what the
+//! input is and what it drives. Run with scripts/fuzz.sh.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    bwrap_doctor::fuzz::bwrap_args(data);
+});
