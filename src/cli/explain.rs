@@ -60,10 +60,46 @@ pub fn parse_snapshot(text: &str, path: &Path) -> Result<Snapshot, String> {
     serde_json::from_value(v).map_err(|e| format!("{}: malformed snapshot: {e}", path.display()))
 }
 
+/// How much of the end of the input is read: bwrap's message is its last
+/// word, and the diagnosis looks at the last lines only (as the shim keeps
+/// the last 64 KiB of stderr). A log of any size costs no more than this.
+pub const INPUT_TAIL: usize = 1 << 20;
+
+/// The last [`INPUT_TAIL`] bytes of `r`.
+fn read_tail(mut r: impl Read) -> std::io::Result<Vec<u8>> {
+    let mut keep = Vec::with_capacity(64 << 10);
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        keep.extend_from_slice(&buf[..n]);
+        if keep.len() > 2 * INPUT_TAIL {
+            keep.drain(..keep.len() - INPUT_TAIL);
+        }
+    }
+    if keep.len() > INPUT_TAIL {
+        keep.drain(..keep.len() - INPUT_TAIL);
+    }
+    Ok(keep)
+}
+
 fn read_input(input: Option<&Path>) -> Result<Vec<u8>, String> {
     match input {
         Some(p) if p != Path::new("-") => {
-            std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+            use std::io::{Seek, SeekFrom};
+            let mut f =
+                std::fs::File::open(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            // A regular file: start reading near its end.
+            if let Ok(len) = f.metadata().map(|m| m.len())
+                && len > INPUT_TAIL as u64
+            {
+                let _ = f.seek(SeekFrom::Start(len - INPUT_TAIL as u64));
+            }
+            read_tail(f).map_err(|e| format!("cannot read {}: {e}", p.display()))
         }
         _ => {
             let stdin = std::io::stdin();
@@ -72,13 +108,7 @@ fn read_input(input: Option<&Path>) -> Result<Vec<u8>, String> {
                     "give the captured bwrap error as a file (`bwrap-doctor explain err.txt`) or on stdin (`… 2>&1 | bwrap-doctor explain`)".into(),
                 );
             }
-            let mut buf = Vec::new();
-            stdin
-                .lock()
-                .take(16 << 20)
-                .read_to_end(&mut buf)
-                .map_err(|e| format!("cannot read stdin: {e}"))?;
-            Ok(buf)
+            read_tail(stdin.lock()).map_err(|e| format!("cannot read stdin: {e}"))
         }
     }
 }
@@ -151,7 +181,7 @@ pub fn run(o: Options) -> i32 {
     {
         let color = output::init_color(o.color, output::stdout_is_terminal());
         print!("{}", report::human::unclassified(color));
-    } else if d.messages.is_empty() {
+    } else if d.candidates.is_empty() && diagnose::bwrap_messages(&stderr).is_empty() {
         println!(
             "bwrap-doctor: no bwrap message in the input (bwrap's errors start with \"bwrap: \"); the failure was the sandboxed program's own, or stderr was not captured"
         );

@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Test> {
         Once a_usage_error_is_one_prefixed_message_and_exit_2,
         Once version_names_the_program_and_its_version,
         Once color_follows_the_terminal_no_color_term_dumb_and_the_flag,
+        Once explain_reads_a_hundred_megabyte_log_by_its_end,
     ]
 }
 
@@ -263,4 +264,52 @@ fn color_follows_the_terminal_no_color_term_dumb_and_the_flag() {
     let piped =
         support::run(crate::cli_doctor(As::User, &args).current_dir(env!("CARGO_MANIFEST_DIR")));
     assert!(!esc(&piped.stdout_text()), "color on a pipe");
+}
+
+fn explain_reads_a_hundred_megabyte_log_by_its_end() {
+    // A build log of 100 MiB of binary noise without a newline, then
+    // bwrap's line: explain reads the end (its last MiB), from a file and
+    // from a pipe, and finds the cause; with no bwrap line at all it says so.
+    let dir = support::install().scratch();
+    let noise: Vec<u8> = (0..1u32 << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8 | 0x80)
+        .collect();
+    let log = dir.join("build.log");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&log).unwrap());
+        for _ in 0..100 {
+            f.write_all(&noise).unwrap();
+        }
+        f.write_all(
+            b"\nbwrap: Can't find source path /nonexistent-bwd: No such file or directory\n",
+        )
+        .unwrap();
+    }
+    std::fs::set_permissions(&log, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let l = log.display().to_string();
+    let out = doctor(&["explain", &l]);
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr_text());
+    assert!(
+        out.stdout_text().contains("[bind-source-missing]"),
+        "{}",
+        out.stdout_text()
+    );
+    let bytes = std::fs::read(&log).unwrap();
+    let piped = support::run_with_input(
+        &mut crate::cli_doctor(As::User, &["explain"]),
+        Some(&bytes),
+        Duration::from_secs(120),
+    );
+    assert_eq!(piped.status.code(), Some(0), "{}", piped.stderr_text());
+    assert_eq!(piped.stdout, out.stdout);
+    std::fs::write(&log, &noise).unwrap();
+    let out = doctor(&["explain", &l]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout_text()
+            .starts_with("bwrap-doctor: no bwrap message in the input"),
+        "{}",
+        out.stdout_text()
+    );
 }
