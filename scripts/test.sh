@@ -30,6 +30,16 @@ cargo clippy --locked --all-targets --all-features -- -D warnings
 # The test-only fault points (src/fault.rs) prove that the shim's own
 # failures never change the bwrap run.
 cargo test --locked --features fault-injection
+# The AppArmor lab: Debian's kernel under qemu with real AppArmor profiles
+# and Debian's unprivileged_userns_clone=0 (lab/apparmor-vm/README.md), with
+# the debug build the tests just made. 77: qemu or the archive unavailable.
+lab_rc=0
+BWD_SHIM=target/debug/bwrap-doctor lab/apparmor-vm/run.sh || lab_rc=$?
+case $lab_rc in
+  0) ;;
+  77) echo "test.sh: SKIPPED the AppArmor lab: qemu or the Debian archive is not available here" >&2 ;;
+  *) echo "test.sh: the AppArmor lab failed (exit $lab_rc)" >&2; exit "$lab_rc" ;;
+esac
 # The rule set: every file lints clean, every rule's examples validate.
 cargo run --locked --quiet -- rules lint
 cargo run --locked --quiet -- rules test > /dev/null

@@ -30,6 +30,11 @@ pub fn human(report: &Report) -> String {
         }
         for (i, f) in c.fix.iter().enumerate() {
             let lead = if i == 0 { "fix:" } else { "  or:" };
+            // Rules word their later fixes "Or …"; the label says it here.
+            let f = match f.strip_prefix("Or ").or_else(|| f.strip_prefix("or ")) {
+                Some(rest) if i > 0 => rest,
+                _ => f.as_str(),
+            };
             let mut lines = f.lines();
             if let Some(first) = lines.next() {
                 let _ = writeln!(out, "       {} {}", paint(Style::Bold, lead), first);
