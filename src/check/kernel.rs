@@ -111,29 +111,41 @@ fn userns(facts: &Facts) -> Check {
     c
 }
 
+/// An experiment built on a user namespace: its check when it worked, could
+/// not run, or failed before its own step (then it was not really tried);
+/// the experiment itself when its own step failed.
+fn own_step(
+    facts: &Facts,
+    (id, key, what): (&str, &str, &str),
+    ok: &str,
+    not_tried: &str,
+    is_own_step: impl Fn(&str) -> bool,
+) -> Result<Experiment, Box<Check>> {
+    let e = Experiment::of(facts, key).map_err(|c| Box::new(c.into_check(id, KERNEL, what)))?;
+    if e.ok {
+        return Err(Box::new(Check::new(id, KERNEL, Status::Ok, ok)));
+    }
+    if !is_own_step(&e.step) {
+        return Err(Box::new(
+            Check::new(id, KERNEL, Status::Skip, not_tried)
+                .evidence(format!("tried: {}", e.failure())),
+        ));
+    }
+    Ok(e)
+}
+
 fn netns(facts: &Facts) -> Check {
     let id = "kernel.netns";
-    let e = match Experiment::of(facts, "experiment.netns") {
+    let e = match own_step(
+        facts,
+        (id, "experiment.netns", "network namespaces"),
+        "network namespaces work, and loopback comes up in them",
+        "network namespaces not tried: the user namespace under them fails (above)",
+        |step| step.starts_with("loopback"),
+    ) {
         Ok(e) => e,
-        Err(c) => return c.into_check(id, KERNEL, "network namespaces"),
+        Err(c) => return *c,
     };
-    if e.ok {
-        return Check::new(
-            id,
-            KERNEL,
-            Status::Ok,
-            "network namespaces work, and loopback comes up in them",
-        );
-    }
-    if !e.step.starts_with("loopback") {
-        return Check::new(
-            id,
-            KERNEL,
-            Status::Skip,
-            "network namespaces not tried: the user namespace under them fails (above)",
-        )
-        .evidence(format!("tried: {}", e.failure()));
-    }
     let mut c = Check::new(
         id,
         KERNEL,
@@ -153,27 +165,16 @@ fn netns(facts: &Facts) -> Check {
 
 fn proc_mount(facts: &Facts) -> Check {
     let id = "kernel.proc";
-    let e = match Experiment::of(facts, "experiment.proc_mount") {
+    let e = match own_step(
+        facts,
+        (id, "experiment.proc_mount", "mounting /proc"),
+        "a fresh /proc can be mounted in new pid and mount namespaces",
+        "mounting /proc not tried: the namespaces under it fail (above)",
+        |step| !(step.starts_with("unshare") || step.starts_with("write")),
+    ) {
         Ok(e) => e,
-        Err(c) => return c.into_check(id, KERNEL, "mounting /proc"),
+        Err(c) => return *c,
     };
-    if e.ok {
-        return Check::new(
-            id,
-            KERNEL,
-            Status::Ok,
-            "a fresh /proc can be mounted in new pid and mount namespaces",
-        );
-    }
-    if e.step.starts_with("unshare") || e.step.starts_with("write") {
-        return Check::new(
-            id,
-            KERNEL,
-            Status::Skip,
-            "mounting /proc not tried: the namespaces under it fail (above)",
-        )
-        .evidence(format!("tried: {}", e.failure()));
-    }
     let mut c = Check::new(
         id,
         KERNEL,

@@ -17,12 +17,17 @@ pub struct Message {
     pub text: String,
 }
 
-/// bwrap's messages among the last lines of `stderr`, oldest first.
-pub fn bwrap_messages(stderr: &[u8]) -> Vec<Message> {
+/// The last [`LAST_LINES`] lines of `stderr` (invalid UTF-8 replaced).
+fn last_lines(stderr: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(stderr);
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(LAST_LINES);
-    lines[start..]
+    lines[start..].iter().map(|l| l.to_string()).collect()
+}
+
+/// bwrap's messages among the last lines of `stderr`, oldest first.
+pub fn bwrap_messages(stderr: &[u8]) -> Vec<Message> {
+    last_lines(stderr)
         .iter()
         .filter_map(|l| {
             let l = l.trim_end_matches('\r');
@@ -50,10 +55,7 @@ pub fn pasted_messages(stderr: &[u8]) -> Vec<Message> {
     if !found.is_empty() {
         return found;
     }
-    let text = String::from_utf8_lossy(stderr);
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.len().saturating_sub(LAST_LINES);
-    lines[start..]
+    last_lines(stderr)
         .iter()
         .filter_map(|l| {
             let t = l.trim().trim_start_matches(['#', '>']).trim();

@@ -288,6 +288,31 @@ fn flag(p: &Value, k: &str) -> bool {
     p[k].as_bool().unwrap_or(false)
 }
 
+/// The path of the bwrap that ran, and its real path when known.
+fn bwrap_paths(facts: &Facts) -> Result<(String, Option<String>), Obs> {
+    let path = match facts.get("bwrap.path") {
+        Obs::Seen(Value::String(s)) => s,
+        other => {
+            return Err(Obs::unavailable(format!(
+                "bwrap.path is {}",
+                other.describe()
+            )));
+        }
+    };
+    let real = match facts.get("bwrap.realpath") {
+        Obs::Seen(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    Ok((path, real))
+}
+
+/// The profile attaches to this path or this real path.
+fn attaches(p: &Value, path: &str, real: Option<&str>) -> bool {
+    p["attach"]
+        .as_str()
+        .is_some_and(|a| glob::matches(a, path) || real.is_some_and(|r| glob::matches(a, r)))
+}
+
 /// The profile that lets the bwrap that ran (by its path or its real path)
 /// create user namespaces: not disabled, attached to that path, granting
 /// `userns`, and loaded (when the loaded list can be read). An exact
@@ -305,13 +330,9 @@ fn covering_profile(facts: &Facts) -> Obs {
     {
         return Obs::Absent;
     }
-    let path = match facts.get("bwrap.path") {
-        Obs::Seen(Value::String(s)) => s,
-        other => return Obs::unavailable(format!("bwrap.path is {}", other.describe())),
-    };
-    let real = match facts.get("bwrap.realpath") {
-        Obs::Seen(Value::String(s)) => Some(s),
-        _ => None,
+    let (path, real) = match bwrap_paths(facts) {
+        Ok(p) => p,
+        Err(o) => return o,
     };
     let loaded: Option<Vec<String>> = match facts.get("apparmor.profiles_loaded") {
         Obs::Seen(Value::Array(v)) => Some(
@@ -324,12 +345,7 @@ fn covering_profile(facts: &Facts) -> Obs {
     let mut hits: Vec<&Value> = files
         .iter()
         .filter(|p| !flag(p, "disabled") && flag(p, "userns"))
-        .filter(|p| {
-            let Some(a) = p["attach"].as_str() else {
-                return false;
-            };
-            glob::matches(a, &path) || real.as_deref().is_some_and(|r| glob::matches(a, r))
-        })
+        .filter(|p| attaches(p, &path, real.as_deref()))
         .filter(|p| match (&loaded, p["name"].as_str()) {
             (Some(l), Some(n)) => l.iter().any(|x| x == n),
             _ => true,
@@ -358,13 +374,9 @@ fn confining_profile(facts: &Facts) -> Obs {
     {
         return Obs::Absent;
     }
-    let path = match facts.get("bwrap.path") {
-        Obs::Seen(Value::String(s)) => s,
-        other => return Obs::unavailable(format!("bwrap.path is {}", other.describe())),
-    };
-    let real = match facts.get("bwrap.realpath") {
-        Obs::Seen(Value::String(s)) => Some(s),
-        _ => None,
+    let (path, real) = match bwrap_paths(facts) {
+        Ok(p) => p,
+        Err(o) => return o,
     };
     let modes: Option<Vec<(String, String)>> = match facts.get("apparmor.profiles_loaded") {
         Obs::Seen(Value::Array(v)) => Some(
@@ -382,12 +394,7 @@ fn confining_profile(facts: &Facts) -> Obs {
     let mut hits: Vec<&Value> = files
         .iter()
         .filter(confining)
-        .filter(|p| {
-            let Some(a) = p["attach"].as_str() else {
-                return false;
-            };
-            glob::matches(a, &path) || real.as_deref().is_some_and(|r| glob::matches(a, r))
-        })
+        .filter(|p| attaches(p, &path, real.as_deref()))
         .filter(|p| match (&modes, p["name"].as_str()) {
             (Some(m), Some(n)) => m.iter().any(|(name, mode)| name == n && mode == "enforce"),
             _ => true,

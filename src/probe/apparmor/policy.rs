@@ -422,21 +422,8 @@ pub fn granted_capabilities(rules: &[String]) -> Vec<String> {
 pub fn grants_userns(rules: &[String]) -> bool {
     let (mut allow, mut deny) = (false, false);
     for r in rules {
-        let words: Vec<&str> = r.split_whitespace().collect();
-        let mut w = words.as_slice();
-        let mut denied = false;
-        while let Some((first, rest)) = w.split_first() {
-            match *first {
-                "audit" | "quiet" | "allow" => w = rest,
-                "deny" => {
-                    denied = true;
-                    w = rest;
-                }
-                f if f.starts_with("priority=") => w = rest,
-                _ => break,
-            }
-        }
-        let userns = matches!(w, ["userns"] | ["userns", "create"] | ["all"]);
+        let (denied, w) = rule_words(r);
+        let userns = matches!(w.as_slice(), ["userns"] | ["userns", "create"] | ["all"]);
         if userns {
             if denied {
                 deny = true;

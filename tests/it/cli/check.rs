@@ -6,7 +6,7 @@
 //! the shim over /usr/bin/bwrap by a diversion). The JSON report is checked
 //! against its documented schema (docs/check.schema.json).
 
-use crate::support::{self, As, schema, seccomp};
+use crate::support::{self, As, PlainEnv, schema, seccomp};
 use crate::{Body, Test};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
@@ -33,12 +33,7 @@ pub fn tests() -> Vec<Test> {
 pub fn doctor(who: As, args: &[&str]) -> Command {
     let inst = support::install();
     let mut c = Command::new(&inst.doctor);
-    c.args(args)
-        .env_clear()
-        .env("PATH", inst.path_var())
-        .env("HOME", "/")
-        .env("NO_COLOR", "1")
-        .current_dir("/");
+    c.args(args).plain_env();
     who.apply(&mut c);
     c
 }
@@ -50,12 +45,7 @@ fn check_in(who: As, wrapper: &[&str], setup: &dyn Fn(&mut Command)) -> (Option<
     argv.push(inst.doctor.display().to_string());
     argv.extend(["check".to_string(), "--json".to_string()]);
     let mut c = Command::new(&argv[0]);
-    c.args(&argv[1..])
-        .env_clear()
-        .env("PATH", inst.path_var())
-        .env("HOME", "/")
-        .env("NO_COLOR", "1")
-        .current_dir("/");
+    c.args(&argv[1..]).plain_env();
     setup(&mut c);
     who.apply(&mut c);
     let out = support::run(&mut c);

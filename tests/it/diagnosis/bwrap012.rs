@@ -6,7 +6,7 @@
 //! (cases A2, B1, D2, I6, F3, H1).
 
 use super::reproduce::assert_diagnosed;
-use crate::support::{self, As, seccomp};
+use crate::support::{self, As, PlainEnv, seccomp};
 use crate::{Body, Test};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -54,12 +54,8 @@ fn twice_with(
         argv.extend(args.iter().map(|s| s.to_string()));
         let mut c = Command::new(&argv[0]);
         c.args(&argv[1..])
-            .env_clear()
-            .env("PATH", inst.path_var())
-            .env("HOME", "/")
-            .env("NO_COLOR", "1")
-            .env("BWRAP_DOCTOR_REAL_BWRAP", real)
-            .current_dir("/");
+            .plain_env()
+            .env("BWRAP_DOCTOR_REAL_BWRAP", real);
         setup(&mut c);
         who.apply(&mut c);
         support::run(&mut c)

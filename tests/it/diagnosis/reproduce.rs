@@ -2,7 +2,7 @@
 //! through the shim — as a new user would meet them: bwrap's own line must
 //! come first and unchanged, then a diagnosis that names the right cause.
 
-use crate::support::{self, As, Output, seccomp};
+use crate::support::{self, As, Output, PlainEnv, seccomp};
 use crate::{Body, Test};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -47,12 +47,8 @@ fn as_user_in(wrapper: &str, real: &Path, args: &[&str]) -> (Output, Output) {
             .arg("sh")
             .arg(bwrap)
             .args(args)
-            .env_clear()
-            .env("PATH", inst.path_var())
-            .env("HOME", "/")
-            .env("NO_COLOR", "1")
-            .env("BWRAP_DOCTOR_REAL_BWRAP", real)
-            .current_dir("/");
+            .plain_env()
+            .env("BWRAP_DOCTOR_REAL_BWRAP", real);
         support::run(&mut c)
     };
     (run(real), run(&inst.shim))
@@ -237,12 +233,7 @@ pub fn twice(
         argv.push(bwrap.to_string());
         argv.extend(args.iter().map(|s| s.to_string()));
         let mut c = Command::new(&argv[0]);
-        c.args(&argv[1..])
-            .env_clear()
-            .env("PATH", inst.path_var())
-            .env("HOME", "/")
-            .env("NO_COLOR", "1")
-            .current_dir("/");
+        c.args(&argv[1..]).plain_env();
         setup(&mut c);
         who.apply(&mut c);
         support::run(&mut c)

@@ -3,7 +3,7 @@
 //! seccomp program through fd 9. The shim passes both through untouched,
 //! and its diagnosis still knows the arguments that came through fd 8.
 
-use crate::support::{self, As};
+use crate::support::{self, As, PlainEnv};
 use crate::{Body, Test};
 use std::path::Path;
 use std::process::Command;
@@ -55,14 +55,8 @@ fn gemini(
         bpf.display().to_string(),
     ]);
     argv.extend(cmd.iter().map(|s| s.to_string()));
-    let inst = support::install();
     let mut c = Command::new(&argv[0]);
-    c.args(&argv[1..])
-        .env_clear()
-        .env("PATH", inst.path_var())
-        .env("HOME", "/")
-        .env("NO_COLOR", "1")
-        .current_dir("/");
+    c.args(&argv[1..]).plain_env();
     who.apply(&mut c);
     support::run(&mut c)
 }

@@ -218,6 +218,22 @@ pub fn cleanup() {
     let _ = std::fs::remove_dir_all(format!("/tmp/bwd-it-{}", std::process::id()));
 }
 
+/// The tests' plain environment for a command: nothing inherited but what
+/// is set here: PATH with the shim first, HOME=/, NO_COLOR=1, run in /.
+pub trait PlainEnv {
+    fn plain_env(&mut self) -> &mut Self;
+}
+
+impl PlainEnv for Command {
+    fn plain_env(&mut self) -> &mut Self {
+        self.env_clear()
+            .env("PATH", install().path_var())
+            .env("HOME", "/")
+            .env("NO_COLOR", "1")
+            .current_dir("/")
+    }
+}
+
 /// The real bubblewrap, or skip.
 pub fn real_bwrap() -> &'static Path {
     static REAL: OnceLock<Option<PathBuf>> = OnceLock::new();
