@@ -191,15 +191,7 @@ commands = "touch {m} && $(touch {m}) `touch {m}`"
     )
     .unwrap();
     std::fs::set_permissions(&rules, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let fail = [
-        "--ro-bind",
-        "/",
-        "/",
-        "--ro-bind",
-        "/nonexistent-bwd",
-        "/mnt",
-        "true",
-    ];
+    let fail = support::MISSING_SOURCE;
     let mut shim = support::bwrap(support::Via::Shim, *who, fail);
     shim.env("BWRAP_DOCTOR_RULES", &rules).env("NO_COLOR", "1");
     let out = support::run(&mut shim);

@@ -17,15 +17,7 @@ pub fn tests() -> Vec<Test> {
 }
 
 fn failing() -> Vec<String> {
-    support::strings(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--ro-bind",
-        "/nonexistent-bwd",
-        "/mnt",
-        "true",
-    ])
+    support::strings(support::MISSING_SOURCE)
 }
 
 fn check_doc(text: &str) {

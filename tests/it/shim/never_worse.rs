@@ -203,15 +203,7 @@ fn a_panic_while_relaying_still_relays_and_ends_as_bwrap_ended(who: &As) {
 
 fn a_panic_in_the_diagnosis_leaves_bwraps_error_and_exit_status(who: &As) {
     needs_fault_injection();
-    let args: Vec<String> = support::strings(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--ro-bind",
-        "/nonexistent-bwd",
-        "/mnt",
-        "true",
-    ]);
+    let args: Vec<String> = support::strings(support::MISSING_SOURCE);
     for fault in ["explain", "probe"] {
         let (direct, shim) = with_fault(*who, fault, &args);
         assert_eq!(shim.status.code(), Some(1));
@@ -246,15 +238,7 @@ fn a_broken_rule_file_costs_one_warning_line_and_nothing_else(who: &As) {
     assert_same(&d, &s);
     // Failure: one warning line about the file, then the diagnosis from the
     // built-in rules, after bwrap's own words.
-    let fail: Vec<String> = support::strings(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--ro-bind",
-        "/nonexistent-bwd",
-        "/mnt",
-        "true",
-    ]);
+    let fail: Vec<String> = support::strings(support::MISSING_SOURCE);
     let (d, s) = both(*who, &fail, |c| {
         c.env("BWRAP_DOCTOR_RULES", &rules).env("NO_COLOR", "1");
     });
@@ -283,15 +267,7 @@ fn a_probe_that_hangs_is_abandoned_at_the_deadline(who: &As) {
     // A probe stuck as on a dead NFS server: the shim stops waiting at its
     // deadline (shortened from 5 s for the test) and exits as bwrap did.
     needs_fault_injection();
-    let args: Vec<String> = support::strings(&[
-        "--ro-bind",
-        "/",
-        "/",
-        "--ro-bind",
-        "/nonexistent-bwd",
-        "/mnt",
-        "true",
-    ]);
+    let args: Vec<String> = support::strings(support::MISSING_SOURCE);
     let start = std::time::Instant::now();
     let (direct, shim) = both(*who, &args, |c| {
         c.env("BWRAP_DOCTOR_FAULT", "probe-hang")

@@ -234,6 +234,18 @@ impl PlainEnv for Command {
     }
 }
 
+/// A bwrap call that fails in its setup, on every host: a bind source that
+/// does not exist (diagnosed as bind-source-missing).
+pub const MISSING_SOURCE: &[&str] = &[
+    "--ro-bind",
+    "/",
+    "/",
+    "--ro-bind",
+    "/nonexistent-bwd",
+    "/mnt",
+    "true",
+];
+
 /// The real bubblewrap, or skip.
 pub fn real_bwrap() -> &'static Path {
     static REAL: OnceLock<Option<PathBuf>> = OnceLock::new();
