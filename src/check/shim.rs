@@ -50,7 +50,15 @@ pub fn bwraps_on_path(path_var: &[u8]) -> Vec<OnPath> {
         if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
             continue;
         }
-        if out.iter().any(|o| o.path == p) {
+        // The same file by another directory (/bin → /usr/bin): listed once.
+        let same = |o: &OnPath| {
+            o.path == p
+                || std::fs::canonicalize(&o.path)
+                    .ok()
+                    .zip(std::fs::canonicalize(&p).ok())
+                    .is_some_and(|(a, b)| a == b)
+        };
+        if out.iter().any(same) {
             continue;
         }
         let symlink = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
