@@ -40,6 +40,7 @@ impl Locations {
             system_dir: Some(PathBuf::from(SYSTEM_DIR)),
             user_dir: config.map(|c| c.join("bwrap-doctor").join("rules.d")),
             env_files,
+            strict_modes: true,
         }
     }
 }
@@ -57,8 +58,8 @@ pub(super) struct Input {
 }
 
 impl Input {
-    fn read(source: SourceKind, file: PathBuf) -> Input {
-        let (text, error) = match read_file(&file, source) {
+    fn read(source: SourceKind, file: PathBuf, strict: bool) -> Input {
+        let (text, error) = match read_file(&file, source, strict) {
             Ok(text) => (text, None),
             Err((text, e)) => (text, Some(e)),
         };
@@ -100,11 +101,11 @@ pub(super) fn inputs(
         (SourceKind::User, &loc.user_dir),
     ] {
         if let Some(dir) = dir {
-            v.extend(dir_inputs(source, dir));
+            v.extend(dir_inputs(source, dir, loc.strict_modes));
         }
     }
     for f in &loc.env_files {
-        v.push(Input::read(SourceKind::Env, f.clone()));
+        v.push(Input::read(SourceKind::Env, f.clone(), loc.strict_modes));
     }
     v
 }
@@ -161,10 +162,10 @@ fn me() -> u32 {
 /// The `*.toml` files of a directory, sorted by name. A missing directory
 /// has none; one that cannot be listed, or that others may write, is a
 /// problem.
-fn dir_inputs(source: SourceKind, dir: &Path) -> Vec<Input> {
+fn dir_inputs(source: SourceKind, dir: &Path, strict: bool) -> Vec<Input> {
     match std::fs::metadata(dir) {
         Ok(meta) => {
-            if let Some(why) = untrusted(source, &meta, me()) {
+            if let Some(why) = untrusted(source, &meta, me()).filter(|_| strict) {
                 return vec![Input {
                     source,
                     file: dir.to_path_buf(),
@@ -213,7 +214,7 @@ fn dir_inputs(source: SourceKind, dir: &Path) -> Vec<Input> {
     names.sort();
     names
         .into_iter()
-        .map(|n| Input::read(source, dir.join(n)))
+        .map(|n| Input::read(source, dir.join(n), strict))
         .collect()
 }
 
@@ -225,11 +226,11 @@ enum ReadError {
 
 /// Open, check the open file (owner, mode, size: no race with a rename),
 /// then read it.
-fn read_checked(path: &Path, source: SourceKind) -> Result<Vec<u8>, ReadError> {
+fn read_checked(path: &Path, source: SourceKind, strict: bool) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(ReadError::Io)?;
     let meta = file.metadata().map_err(ReadError::Io)?;
-    if let Some(why) = untrusted(source, &meta, me()) {
+    if let Some(why) = untrusted(source, &meta, me()).filter(|_| strict) {
         return Err(ReadError::Refused(io_problem(
             format!("not using rules file {}: {why}", path.display()),
             strict_modes_help(source),
@@ -257,8 +258,9 @@ fn read_checked(path: &Path, source: SourceKind) -> Result<Vec<u8>, ReadError> {
 fn read_file(
     path: &Path,
     source: SourceKind,
+    strict: bool,
 ) -> Result<Cow<'static, str>, (Cow<'static, str>, RuleError)> {
-    let bytes = read_checked(path, source).map_err(|e| {
+    let bytes = read_checked(path, source, strict).map_err(|e| {
         let e = match e {
             ReadError::Refused(refused) => return (Cow::Borrowed(""), refused),
             ReadError::Io(e) => e,
@@ -541,6 +543,7 @@ expect = "no-match"
             system_dir: Some(sys.clone()),
             user_dir: Some(user.clone()),
             env_files: vec![],
+            strict_modes: false,
         };
         let set = load_from(&loc, BUILTIN);
         assert!(set.problems.is_empty(), "{:?}", set.problems);

@@ -76,6 +76,10 @@ pub struct Locations {
     pub system_dir: Option<PathBuf>,
     pub user_dir: Option<PathBuf>,
     pub env_files: Vec<PathBuf>,
+    /// Hold the directories and files to ssh's StrictModes (who owns them,
+    /// who may write them): true for the standard locations a run reads,
+    /// false for locations a program or test names itself.
+    pub strict_modes: bool,
 }
 
 pub const SYSTEM_DIR: &str = "/etc/bwrap-doctor/rules.d";

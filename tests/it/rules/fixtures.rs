@@ -324,6 +324,7 @@ fn good_fixture_rules_lint_clean_as_project_rules() {
         system_dir: Some(dir.join("system")),
         user_dir: Some(dir.join("user")),
         env_files: vec![dir.join("env/disable.toml")],
+        strict_modes: false,
     };
     let report = rules::lint(&loc, true);
     assert_eq!(report.files.len(), 3);
