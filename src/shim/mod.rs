@@ -312,9 +312,10 @@ pub fn main(args: RawArgs) -> ! {
 
     let die_with_parent = || asked_die_with_parent(&args, &args_fds);
     let mut outbox = relay::Outbox::default();
+    let mut relay = relay;
     let supervisor = supervise::Supervisor::new(
         child,
-        relay,
+        &mut relay,
         &signals,
         sigfd,
         original_ppid,
@@ -327,15 +328,6 @@ pub fn main(args: RawArgs) -> ! {
         // SAFETY: killing ourselves, as the caller's death would have.
         unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
     }
-    // A second handle on the relay, for the last-resort path below.
-    // SAFETY: duplicating our own fd, close-on-exec.
-    let spare = unsafe {
-        libc::fcntl(
-            supervisor.relay.source.as_raw_fd(),
-            libc::F_DUPFD_CLOEXEC,
-            3,
-        )
-    };
     let outcome = match catch_unwind(AssertUnwindSafe(|| supervisor.run())) {
         Ok(o) => o,
         Err(_) => {
@@ -344,7 +336,9 @@ pub fn main(args: RawArgs) -> ! {
                 panic_message()
             ));
             write_stderr_bounded(outbox.unsent(), std::time::Duration::from_secs(10));
-            mirror_when_done(child, spare)
+            // The relay outlives the supervisor: relay the rest from it
+            // (if the caller's stderr went away, it is /dev/null by now).
+            mirror_when_done(child, relay.source.as_raw_fd())
         }
     };
 
@@ -445,14 +439,12 @@ fn run_in_place(
 /// Last resort after an internal error mid-run: relay the rest of stderr
 /// plainly, wait for bwrap, and end as it ended.
 fn mirror_when_done(child: libc::pid_t, relay: RawFd) -> ! {
-    if relay >= 0 {
-        // SAFETY: making our own fd blocking for the plain copy.
-        unsafe {
-            let fl = libc::fcntl(relay, libc::F_GETFL);
-            libc::fcntl(relay, libc::F_SETFL, fl & !libc::O_NONBLOCK);
-        }
-        supervise::relay_until_eof(relay);
+    // SAFETY: making our own fd blocking for the plain copy.
+    unsafe {
+        let fl = libc::fcntl(relay, libc::F_GETFL);
+        libc::fcntl(relay, libc::F_SETFL, fl & !libc::O_NONBLOCK);
     }
+    supervise::relay_until_eof(relay);
     loop {
         let mut status = 0;
         // SAFETY: waiting for our own child.

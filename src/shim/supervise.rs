@@ -23,7 +23,9 @@ pub struct Outcome {
 
 pub struct Supervisor<'a> {
     pub child: libc::pid_t,
-    pub relay: Relay,
+    /// Borrowed, so that the last-resort path can still read it if the
+    /// supervision panics.
+    pub relay: &'a mut Relay,
     pub signals: &'a SignalState,
     pub sigfd: OwnedFd,
     /// The parent when we started; a change means the caller died.
@@ -56,7 +58,7 @@ fn errno() -> i32 {
 impl<'a> Supervisor<'a> {
     pub fn new(
         child: libc::pid_t,
-        relay: Relay,
+        relay: &'a mut Relay,
         signals: &'a SignalState,
         sigfd: OwnedFd,
         original_ppid: libc::pid_t,

@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Test> {
         Each stderr_is_streamed_while_bwrap_is_still_running,
         Once stderr_memory_stays_bounded_with_1_gib_written,
         Each background_writer_after_bwrap_exit_gets_no_epipe,
+        Each a_writer_gets_epipe_when_the_caller_closes_stderr_as_without_the_shim,
     ]
 }
 
@@ -152,4 +153,35 @@ fn background_writer_after_bwrap_exit_gets_no_epipe(who: &As) {
     }
     assert_same(&outs[0], &outs[1]);
     assert_eq!(outs[1].stderr_text(), "early\nlate\n");
+}
+
+/// `bwrap … 2>&1 | head -1`: the caller stops reading stderr. The writer
+/// in the sandbox must get EPIPE (and die of SIGPIPE) as it does without
+/// the shim, not block on a pipe nobody reads.
+fn a_writer_gets_epipe_when_the_caller_closes_stderr_as_without_the_shim(who: &As) {
+    let mut ended = Vec::new();
+    for (via, name) in [(Via::Direct, "direct"), (Via::Shim, "shim")] {
+        let mut cmd = support::bwrap(via, *who, ["--ro-bind", "/", "/", "sh", "-c", "yes >&2"]);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut first = [0u8; 1];
+        child.stderr.take().unwrap().read_exact(&mut first).unwrap();
+        // The stderr pipe's read end is dropped (closed) here.
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{name}: still running 10 s after the caller closed stderr");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        ended.push(status);
+    }
+    assert_eq!(ended[0], ended[1], "exit status direct vs through the shim");
 }
