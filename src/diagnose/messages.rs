@@ -68,6 +68,60 @@ pub fn pasted_messages(stderr: &[u8]) -> Vec<Message> {
         .collect()
 }
 
+/// How many lines after a bwrap line may belong to it in pasted text.
+const WRAPPED_LINES: usize = 3;
+
+/// For text a terminal or a web page wrapped: each bwrap message with the
+/// lines that follow it (up to [`WRAPPED_LINES`], until an empty line or
+/// the next bwrap line) joined on. Each comes in two readings: joined with
+/// a space (wrapped at a space), then without (wrapped mid-word), so the
+/// second wins where both match. Messages with nothing after them are
+/// left as they are.
+pub fn unwrapped_messages(stderr: &[u8]) -> Vec<Message> {
+    let lines = last_lines(stderr);
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let Some(m) = bwrap_messages(l.as_bytes()).pop() else {
+            continue;
+        };
+        let rest: Vec<&str> = lines[i + 1..]
+            .iter()
+            .map(|l| l.trim_end_matches('\r'))
+            .take_while(|l| !l.trim().is_empty() && find_marker(l).is_none())
+            .take(WRAPPED_LINES)
+            .collect();
+        if rest.is_empty() {
+            out.push(m);
+            continue;
+        }
+        let line = std::iter::once(m.line.as_str())
+            .chain(rest.iter().copied())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for sep in [" ", ""] {
+            let mut text = m.text.clone();
+            for r in &rest {
+                text.push_str(sep);
+                text.push_str(r.trim());
+            }
+            out.push(Message {
+                line: line.clone(),
+                text,
+            });
+        }
+    }
+    out
+}
+
+/// For words retyped by hand: the message without a final period (bwrap's
+/// own messages that end with one are matched by their start).
+pub fn without_final_period(m: &Message) -> Message {
+    Message {
+        line: m.line.clone(),
+        text: m.text.strip_suffix('.').unwrap_or(&m.text).to_string(),
+    }
+}
+
 /// bwrap warnings that do not stop it (0.6.0+).
 fn is_warning(text: &str) -> bool {
     (text.starts_with("Only the last ") && text.ends_with(" option will take effect"))

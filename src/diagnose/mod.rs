@@ -98,6 +98,10 @@ pub struct Diagnosis {
     pub observations: Vec<Observation>,
     /// Facts came from this host, now (not a snapshot).
     pub live: bool,
+    /// Matched only ignoring case and a final period: pasted words that
+    /// differ from bwrap's own (see [`diagnose_pasted`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub retyped: bool,
     pub duration_ms: f64,
 }
 
@@ -225,9 +229,63 @@ pub fn diagnose(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
 }
 
 /// Diagnose text a person pasted (`explain`): also bwrap's words without
-/// the `bwrap: ` prefix (see [`messages::pasted_messages`]).
+/// the `bwrap: ` prefix (see [`messages::pasted_messages`]). When no rule
+/// matches the text as written, two repairs are tried in turn: a message
+/// wrapped onto the following lines is joined back
+/// ([`messages::unwrapped_messages`]), then the rules are matched ignoring
+/// case and a final period, for words retyped by hand (the diagnosis then
+/// says `retyped`).
 pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
-    diagnose_messages(rules, facts, messages::pasted_messages(stderr))
+    let as_written = messages::pasted_messages(stderr);
+    if any_match(rules, &as_written) {
+        return diagnose_messages(rules, facts, as_written);
+    }
+    let joined = messages::unwrapped_messages(stderr);
+    if any_match(rules, &joined) {
+        return diagnose_messages(rules, facts, joined);
+    }
+    let loose = ignoring_case(rules);
+    let retyped: Vec<Message> = as_written
+        .iter()
+        .map(messages::without_final_period)
+        .collect();
+    if any_match(&loose, &retyped) {
+        let mut d = diagnose_messages(&loose, facts, retyped);
+        d.retyped = true;
+        return d;
+    }
+    diagnose_messages(rules, facts, as_written)
+}
+
+fn any_match(rules: &RuleSet, messages: &[Message]) -> bool {
+    rules
+        .active()
+        .any(|r| messages.iter().any(|m| match_rule(r, &m.text).is_some()))
+}
+
+/// The same rules with every pattern ignoring case. A pattern that does
+/// not compile so (none should: it compiled as written) is left as it is.
+fn ignoring_case(rules: &RuleSet) -> RuleSet {
+    let loosen = |res: &mut Vec<regex::Regex>| {
+        for re in res.iter_mut() {
+            if let Ok(r) = regex::RegexBuilder::new(re.as_str())
+                .case_insensitive(true)
+                .size_limit(1 << 20)
+                .build()
+            {
+                *re = r;
+            }
+        }
+    };
+    let mut loose = RuleSet {
+        all: rules.all.clone(),
+        ..RuleSet::default()
+    };
+    for l in &mut loose.all {
+        loosen(&mut l.rule.patterns);
+        loosen(&mut l.rule.except);
+    }
+    loose
 }
 
 fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> Diagnosis {
@@ -284,6 +342,7 @@ fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> 
         candidates,
         observations: facts.observations(),
         live: facts.is_live(),
+        retyped: false,
         duration_ms: start.elapsed().as_secs_f64() * 1000.0,
     }
 }
@@ -400,5 +459,89 @@ equals = "fedora"
         let unknown = Facts::recorded(BTreeMap::new(), Context::default());
         let c = candidate(rule, msg, captures, &unknown);
         assert_eq!(c.fixes.len(), 2);
+    }
+
+    const EXEC: &str = r#"
+[[rule]]
+id = "t.exec"
+cause = "command-not-found-in-sandbox"
+summary = "s"
+patterns = ['^execvp (?P<prog>.+): No such file or directory$']
+explanation = "e"
+
+[[rule]]
+id = "t.ns"
+cause = "kernel-feature-missing"
+summary = "s"
+patterns = ['^Creating new namespace failed: Invalid argument$']
+explanation = "e"
+"#;
+
+    fn pasted(text: &str) -> Diagnosis {
+        let rules = crate::rules::RuleSet {
+            all: parse(SourceKind::User, Path::new("t.toml"), EXEC)
+                .unwrap()
+                .rules
+                .into_iter()
+                .map(|rule| crate::rules::Loaded {
+                    rule,
+                    status: crate::rules::Status::Active,
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let facts = Facts::recorded(BTreeMap::new(), Context::default());
+        diagnose_pasted(&rules, &facts, text.as_bytes())
+    }
+
+    fn named(d: &Diagnosis) -> Vec<(&str, Option<&str>)> {
+        d.candidates
+            .iter()
+            .map(|c| (c.rule.as_str(), c.message.text.split(' ').nth(1)))
+            .collect()
+    }
+
+    #[test]
+    fn a_pasted_message_wrapped_mid_word_or_at_a_space_is_joined_back() {
+        // openai/codex#20906: the path was cut at its width, mid-word.
+        let d = pasted(
+            "  bwrap: execvp /opt/codex/codex-\n  linux-x64/bin/codex: No such file or directory\n",
+        );
+        assert_eq!(
+            named(&d),
+            [("t.exec", Some("/opt/codex/codex-linux-x64/bin/codex:"))]
+        );
+        assert!(!d.retyped);
+        let d = pasted("bwrap: execvp /opt/my\napp: No such file or directory\n");
+        assert_eq!(named(&d)[0].0, "t.exec");
+        assert_eq!(d.candidates[0].captures["prog"], "/opt/myapp");
+        // At a space: the reading with the space matches where only it can.
+        let d = pasted("bwrap: execvp /opt/x:\nNo such file or directory\n");
+        assert_eq!(named(&d)[0].0, "t.exec");
+    }
+
+    #[test]
+    fn a_message_that_matches_as_written_is_not_joined_with_the_next_line() {
+        let d = pasted("bwrap: execvp /bin/x: No such file or directory\nerror: ldconfig failed\n");
+        assert_eq!(d.candidates.len(), 1);
+        assert_eq!(
+            d.candidates[0].message.text,
+            "execvp /bin/x: No such file or directory"
+        );
+    }
+
+    #[test]
+    fn retyped_words_match_ignoring_case_and_a_final_period_and_say_so() {
+        // containers/bubblewrap#644, as the thread typed it.
+        let d = pasted("bwrap: creating new namespace failed: invalid argument.\n");
+        assert_eq!(named(&d)[0].0, "t.ns");
+        assert!(d.retyped);
+        let d = pasted("bwrap: Creating new namespace failed: Invalid argument\n");
+        assert!(!d.retyped, "bwrap's own words are matched as written");
+        assert!(
+            pasted("bwrap: something else entirely.\n")
+                .candidates
+                .is_empty()
+        );
     }
 }

@@ -3,7 +3,7 @@
 use super::Context;
 use crate::bwrap_args::{self, ArgKind, Op};
 use crate::facts::Obs;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn op_json(o: &Op) -> serde_json::Value {
     json!({
@@ -72,6 +72,27 @@ pub fn knows_option(facts: &crate::facts::Facts, option: &str) -> Obs {
         );
     }
     Obs::seen(!bwrap_args::version_lt(&version, spec.since))
+}
+
+/// The namespaces the call asks for that the kernel lacks (clone answers
+/// EINVAL for a kind it was built without).
+pub fn unsupported_namespaces(facts: &crate::facts::Facts) -> Obs {
+    let asked = facts.get("args.namespaces");
+    let have = facts.get("kernel.namespaces");
+    let (Some(Value::Array(asked)), Some(Value::Array(have))) = (asked.value(), have.value())
+    else {
+        return Obs::unavailable(format!(
+            "needs the namespaces asked for ({}) and the kernel's ({})",
+            asked.describe(),
+            have.describe()
+        ));
+    };
+    let missing: Vec<Value> = asked
+        .iter()
+        .filter(|k| !have.contains(k))
+        .cloned()
+        .collect();
+    Obs::seen(missing)
 }
 
 /// Does the call put the interpreter of `program` in the sandbox?

@@ -175,6 +175,14 @@ pub const CATALOGUE: &[Probe] = &[
         "/proc/version; WSL1 and gVisor show themselves here"
     ),
     probe!(
+        "kernel.namespaces",
+        false,
+        Host,
+        true,
+        "list of strings",
+        "the namespace kinds this kernel has: the entries of /proc/self/ns (cgroup, ipc, net, pid, user, uts…)"
+    ),
+    probe!(
         "os.id",
         false,
         Host,
@@ -530,6 +538,14 @@ pub const CATALOGUE: &[Probe] = &[
         "namespaces the call asks for (user, net, pid, ipc, uts, cgroup)"
     ),
     probe!(
+        "args.unsupported_namespaces",
+        false,
+        Derived,
+        false,
+        "list of strings",
+        "namespaces the call asks for that this kernel lacks (args.namespaces missing from kernel.namespaces)"
+    ),
+    probe!(
         "args.has:",
         true,
         Derived,
@@ -705,6 +721,7 @@ pub fn derive(facts: &Facts, key: &str) -> Option<Obs> {
             None => Obs::unavailable("the bwrap that ran is not known"),
         },
         "args.covers_interpreter:" => args::covers_interpreter(facts, arg),
+        "args.unsupported_namespaces" => args::unsupported_namespaces(facts),
         k if k.starts_with("args.") => args::derive(&facts.ctx, k, arg),
         "bwrap.knows_option:" => args::knows_option(facts, arg),
         k if k.starts_with("fix.") => match &facts.ctx.bwrap {

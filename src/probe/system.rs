@@ -9,6 +9,7 @@ pub fn observe(host: &Host, facts: &Facts, key: &str) -> Obs {
     match key {
         "kernel.release" => one_line(host, "/proc/sys/kernel/osrelease"),
         "kernel.version" => one_line(host, "/proc/version"),
+        "kernel.namespaces" => namespaces(host),
         "os.id" => os_field(host, "ID"),
         "os.id_like" => os_field(host, "ID_LIKE"),
         "os.version_id" => os_field(host, "VERSION_ID"),
@@ -25,6 +26,22 @@ fn one_line(host: &Host, abs: &str) -> Obs {
         Ok(s) => Obs::seen(s.trim_end_matches(['\n', '\0']).trim().to_string()),
         Err(o) => o,
     }
+}
+
+/// The entries of /proc/self/ns: one per namespace kind the kernel was
+/// built with (`pid_for_children` and `time_for_children` are left out).
+fn namespaces(host: &Host) -> Obs {
+    let dir = match std::fs::read_dir(host.path("/proc/self/ns")) {
+        Ok(d) => d,
+        Err(e) => return super::io_obs("/proc/self/ns", &e),
+    };
+    let mut kinds: Vec<String> = dir
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with("_for_children"))
+        .collect();
+    kinds.sort();
+    Obs::seen(kinds)
 }
 
 /// A field of os-release(5): /etc/os-release, else /usr/lib/os-release.

@@ -8,6 +8,17 @@ use std::fmt::Write;
 
 /// Render `d`. `color`: decided once by the caller (terminal, NO_COLOR).
 pub fn render(d: &Diagnosis, color: bool) -> String {
+    let mut out = causes(d, color);
+    if d.retyped {
+        let _ = writeln!(
+            out,
+            "  note: the text differs from bwrap's own words (letter case, a final period), so the rules were matched ignoring both; paste bwrap's exact output for a surer answer"
+        );
+    }
+    out
+}
+
+fn causes(d: &Diagnosis, color: bool) -> String {
     let mut out = String::new();
     let p = |s: Style, t: &str| paint_if(color, s, t);
     let confirmed: Vec<&Candidate> = d.confirmed().collect();

@@ -214,14 +214,14 @@ fn corpus_accuracy_per_cause() {
     // loses ground fails here. Threads rarely state every fact, so a replay
     // confirms less than the live shim, which probes the host itself.
     assert!(
-        sum.first * 100 >= total * 85,
-        "the cause named first is right in {}/{total}, below 85%:\n{}",
+        sum.first * 100 >= total * 90,
+        "the cause named first is right in {}/{total}, below 90%:\n{}",
         sum.first,
         missed.join("\n")
     );
     assert!(
-        sum.confirmed * 100 >= total * 48,
-        "a cause is confirmed right in {}/{total}, below 48%",
+        sum.confirmed * 100 >= total * 50,
+        "a cause is confirmed right in {}/{total}, below 50%",
         sum.confirmed
     );
 }

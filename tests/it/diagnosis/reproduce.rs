@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Test> {
         Once loopback_without_cap_net_admin_is_diagnosed_as_missing_privileges,
         Each symlinked_destinations_are_diagnosed_with_the_symlink,
         Each a_missing_bind_source_is_diagnosed,
+        Each a_data_descriptor_that_is_not_open_is_diagnosed_as_the_callers_arguments,
         Each a_read_only_proc_sys_is_diagnosed_for_disable_userns,
         Once a_chroot_is_diagnosed_as_the_chroot_not_the_sysctl,
         Once a_fuse_mount_without_allow_other_is_diagnosed,
@@ -499,6 +500,29 @@ fn a_missing_bind_source_is_diagnosed(who: &As) {
     );
     let d = assert_diagnosed(&direct, &shim, Some("bind-source-missing"));
     assert!(d.contains(&missing), "{d}");
+}
+
+fn a_data_descriptor_that_is_not_open_is_diagnosed_as_the_callers_arguments(who: &As) {
+    // afshinm/zerobox#48: --file with a descriptor bwrap does not have
+    // (nothing is open at 9 in the test's children).
+    let (direct, shim) = twice(
+        *who,
+        &[],
+        &[
+            "--ro-bind",
+            "/",
+            "/",
+            "--tmpfs",
+            "/tmp",
+            "--file",
+            "9",
+            "/tmp/x",
+            "true",
+        ],
+        &|_| {},
+    );
+    let d = assert_diagnosed(&direct, &shim, Some("bad-arguments.data-fd"));
+    assert!(d.contains("/tmp/x"), "{d}");
 }
 
 fn a_read_only_proc_sys_is_diagnosed_for_disable_userns(who: &As) {

@@ -11,6 +11,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 pub fn tests() -> Vec<Test> {
     tests![
+        Once namespace_kinds_the_kernel_lacks_are_named_from_proc_self_ns,
         Once ubuntu_2404_system_and_os_release,
         Once ubuntu_2404_apparmor_restriction_is_seen,
         Once ubuntu_2404_profile_files_parse_the_real_profiles,
@@ -788,4 +789,39 @@ fn bwrap_knows_an_option_by_its_version() {
         facts("0.8.0").get("bwrap.knows_option:--bind-fd"),
         Obs::Unavailable(_)
     ));
+}
+
+/// An Android-like kernel without IPC and network namespaces: /proc/self/ns
+/// lists what it has, and the call's missing kinds are named.
+fn namespace_kinds_the_kernel_lacks_are_named_from_proc_self_ns() {
+    let root = support::install().scratch().join("no-ipc-ns");
+    let ns = root.join("proc/self/ns");
+    std::fs::create_dir_all(&ns).unwrap();
+    for kind in ["cgroup", "mnt", "pid", "pid_for_children", "user", "uts"] {
+        std::fs::write(ns.join(kind), "").unwrap();
+    }
+    let call = [
+        "--unshare-ipc",
+        "--unshare-net",
+        "--unshare-pid",
+        "--bind",
+        "/",
+        "/",
+        "true",
+    ];
+    let f = host_facts(Host::fixture(&root), None, Some(&call));
+    assert_obs(
+        &f,
+        "kernel.namespaces",
+        Obs::seen(json!(["cgroup", "mnt", "pid", "user", "uts"])),
+    );
+    assert_obs(
+        &f,
+        "args.unsupported_namespaces",
+        Obs::seen(json!(["ipc", "net"])),
+    );
+    // Without /proc/self/ns nothing can be said.
+    let f = host_facts(Host::fixture(root.join("nothing")), None, Some(&call));
+    assert_obs(&f, "kernel.namespaces", Obs::Absent);
+    assert_unavailable(&f, "args.unsupported_namespaces");
 }

@@ -40,6 +40,14 @@ fn live_system_facts_match_this_kernel() {
     // SAFETY: uname NUL-terminates release.
     let release = unsafe { std::ffi::CStr::from_ptr(u.release.as_ptr()) };
     assert_obs(&f, "kernel.release", Obs::seen(release.to_str().unwrap()));
+    let mut kinds: Vec<String> = std::fs::read_dir("/proc/self/ns")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|k| !k.ends_with("_for_children"))
+        .collect();
+    kinds.sort();
+    assert!(kinds.contains(&"user".to_string()), "{kinds:?}");
+    assert_obs(&f, "kernel.namespaces", Obs::seen(kinds));
     let version = seen(&f, "kernel.version");
     assert!(version.as_str().unwrap().starts_with("Linux version "));
     let os = std::fs::read_to_string("/etc/os-release")
