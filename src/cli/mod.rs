@@ -18,11 +18,20 @@ unchanged and, when it fails, prints why after bwrap's own error.
 
 Examples:
   bwrap-doctor check                 # will bwrap sandboxes work on this host?
+  bwrap-doctor fix                   # the fixes for what fails here
   bwrap-doctor install               # put the shim in ~/.local/bin
   some-tool 2>&1 | bwrap-doctor explain      # why did bwrap fail?
   bwrap-doctor exec -- --ro-bind / / true   # run bwrap through the shim
 
-Exit status: 0 success; 1 a check failed; 2 usage or internal error.
+Environment:
+  BWRAP_DOCTOR_REAL_BWRAP  absolute path of the real bwrap (instead of searching PATH)
+  BWRAP_DOCTOR_OFF=1       run the real bwrap in place: no supervision, no diagnosis
+  BWRAP_DOCTOR_RULES       colon-separated rule files loaded after the others
+  BWRAP_DOCTOR_JSON        where the shim writes the diagnosis as JSON: a path, or fd:N
+  NO_COLOR                 no color (as does TERM=dumb, or --color never)
+
+Exit status: 0 success; 1 a check, fix, diagnosis or rule test failed (see
+check, fix and explain --help); 2 usage or input error.
 `exec` exits exactly as bwrap did (127 when no bwrap is found).";
 
 #[derive(Parser, Debug)]
