@@ -218,10 +218,8 @@ fn apparmor(facts: &Facts) -> Check {
 /// Which AppArmor profile exempts this bwrap from the user-namespace
 /// restriction, and whether it needs one.
 fn apparmor_exception(facts: &Facts) -> Check {
-    let restricted = matches!(
-        facts.get("sysctl.kernel.apparmor_restrict_unprivileged_userns"),
-        Obs::Seen(ref v) if v.as_i64() == Some(1) || v.as_str() == Some("1")
-    );
+    let restricted =
+        super::sysctl(facts, "kernel.apparmor_restrict_unprivileged_userns") == Some(1);
     let path = shown(&facts.get("bwrap.path"));
     match facts.get("apparmor.covering_profile") {
         Obs::Seen(p) => Check::new(

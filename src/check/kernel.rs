@@ -30,9 +30,10 @@ fn limits(facts: &Facts) -> Vec<String> {
 }
 
 /// Set a sysctl now and at every boot (the same words as the rules' fixes).
-pub fn sysctl_fix(name: &str, value: &str) -> String {
+fn sysctl_fix(name: &str, value: &str) -> String {
     format!(
-        "set it now and at every boot:\nsudo sysctl -w {name}={value}\necho '{name} = {value}' | sudo tee /etc/sysctl.d/60-bwrap-userns.conf"
+        "set it now and at every boot:\nsudo sysctl -w {name}={value}\necho '{name} = {value}' | sudo tee {}",
+        crate::fix::sysctl::DROP_IN
     )
 }
 
@@ -91,7 +92,10 @@ fn userns(facts: &Facts) -> Check {
             Status::Fail,
             "user namespaces are switched off (user.max_user_namespaces = 0)",
         )
-        .fix(sysctl_fix("user.max_user_namespaces", "28633"))
+        .fix(sysctl_fix(
+            "user.max_user_namespaces",
+            crate::fix::sysctl::LIMIT,
+        ))
         .fix("let bwrap-doctor write and load the drop-in: sudo bwrap-doctor fix sysctl --apply")
     } else {
         Check::new(
@@ -120,32 +124,35 @@ fn own_step(
     ok: &str,
     not_tried: &str,
     is_own_step: impl Fn(&str) -> bool,
-) -> Result<Experiment, Box<Check>> {
-    let e = Experiment::of(facts, key).map_err(|c| Box::new(c.into_check(id, KERNEL, what)))?;
+    failed: impl FnOnce(Experiment) -> Check,
+) -> Check {
+    let e = match Experiment::of(facts, key) {
+        Ok(e) => e,
+        Err(c) => return c.into_check(id, KERNEL, what),
+    };
     if e.ok {
-        return Err(Box::new(Check::new(id, KERNEL, Status::Ok, ok)));
+        return Check::new(id, KERNEL, Status::Ok, ok);
     }
     if !is_own_step(&e.step) {
-        return Err(Box::new(
-            Check::new(id, KERNEL, Status::Skip, not_tried)
-                .evidence(format!("tried: {}", e.failure())),
-        ));
+        return Check::new(id, KERNEL, Status::Skip, not_tried)
+            .evidence(format!("tried: {}", e.failure()));
     }
-    Ok(e)
+    failed(e)
 }
 
 fn netns(facts: &Facts) -> Check {
     let id = "kernel.netns";
-    let e = match own_step(
+    own_step(
         facts,
         (id, "experiment.netns", "network namespaces"),
         "network namespaces work, and loopback comes up in them",
         "network namespaces not tried: the user namespace under them fails (above)",
         |step| step.starts_with("loopback"),
-    ) {
-        Ok(e) => e,
-        Err(c) => return *c,
-    };
+        |e| netns_failed(facts, id, e),
+    )
+}
+
+fn netns_failed(facts: &Facts, id: &str, e: Experiment) -> Check {
     let mut c = Check::new(
         id,
         KERNEL,
@@ -165,16 +172,17 @@ fn netns(facts: &Facts) -> Check {
 
 fn proc_mount(facts: &Facts) -> Check {
     let id = "kernel.proc";
-    let e = match own_step(
+    own_step(
         facts,
         (id, "experiment.proc_mount", "mounting /proc"),
         "a fresh /proc can be mounted in new pid and mount namespaces",
         "mounting /proc not tried: the namespaces under it fail (above)",
         |step| !(step.starts_with("unshare") || step.starts_with("write")),
-    ) {
-        Ok(e) => e,
-        Err(c) => return *c,
-    };
+        |e| proc_failed(facts, id, e),
+    )
+}
+
+fn proc_failed(facts: &Facts, id: &str, e: Experiment) -> Check {
     let mut c = Check::new(
         id,
         KERNEL,

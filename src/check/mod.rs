@@ -38,22 +38,22 @@ pub fn run(opts: &Options) -> Report {
     let mut checks = Vec::new();
     let real = binary::find(opts, &mut checks);
     let host = Host::live();
-    let operands: Vec<&str> = AGENT_ARGS.to_vec();
     let facts = Facts::live(
         &host,
         Context {
             bwrap: real.clone(),
-            args: Some(crate::bwrap_args::parse(&operands, &|_| None)),
+            args: Some(crate::bwrap_args::parse(AGENT_ARGS, &|_| None)),
         },
     );
+    let rules = crate::rules::load(&crate::rules::Locations::standard());
     if real.is_some() {
         checks.extend(binary::checks(&facts));
     }
     checks.extend(kernel::checks(&facts));
     checks.extend(policy::checks(&facts));
-    checks.extend(shim::checks(&facts));
+    checks.extend(shim::checks(&facts, &rules));
     if let Some(real) = &real {
-        checks.extend(sandbox::checks(real));
+        checks.extend(sandbox::checks(real, &rules));
     }
     Report::new(checks, start.elapsed())
 }

@@ -7,7 +7,7 @@ use super::model::{Check, Status};
 use crate::bwrap_args;
 use crate::facts::Facts;
 use crate::probe::{Context, Host};
-use crate::rules::{self, Locations, RuleSet};
+use crate::rules::RuleSet;
 use serde_json::Value;
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -292,14 +292,13 @@ fn diagnose_as(who: Identity, bwrap: &Path, args: &[&str], stderr: &[u8]) -> Res
     })
 }
 
-pub fn checks(bwrap: &Path) -> Vec<Check> {
+pub fn checks(bwrap: &Path, rules: &RuleSet) -> Vec<Check> {
     // SAFETY: geteuid has no side effects.
     let root = unsafe { libc::geteuid() } == 0;
     let mut whos: Vec<Option<Identity>> = vec![None];
     if root && let Some(id) = unprivileged_identity() {
         whos.push(Some(id));
     }
-    let mut rules: Option<RuleSet> = None;
     let mut out = Vec::new();
     for who in whos {
         let (suffix, as_whom) = match who {
@@ -326,11 +325,7 @@ pub fn checks(bwrap: &Path) -> Vec<Check> {
                         Err("timed out; not diagnosed".to_string())
                     } else {
                         match who {
-                            None => {
-                                let rules = rules
-                                    .get_or_insert_with(|| rules::load(&Locations::standard()));
-                                Ok(diagnose_here(rules, bwrap, sb.args, &o.stderr))
-                            }
+                            None => Ok(diagnose_here(rules, bwrap, sb.args, &o.stderr)),
                             Some(w) => diagnose_as(w, bwrap, sb.args, &o.stderr),
                         }
                     };

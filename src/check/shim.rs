@@ -7,13 +7,13 @@ use super::model::{Check, Status};
 use super::{SHIM, timed};
 use crate::facts::{Facts, Obs};
 use crate::install::is_shim;
-use crate::rules::{self, Locations};
+use crate::rules;
 use serde_json::Value;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-pub fn checks(facts: &Facts) -> Vec<Check> {
+pub fn checks(facts: &Facts, set: &rules::RuleSet) -> Vec<Check> {
     let path_var = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
     let on_path = bwraps_on_path(path_var.as_bytes());
     // The bwrap the shim itself would run (not a --bwrap under check).
@@ -22,7 +22,7 @@ pub fn checks(facts: &Facts) -> Vec<Check> {
         timed(|| placement(&on_path, real.as_deref())),
         timed(|| exception_paths(facts)),
         timed(env_hooks),
-        timed(rules_load),
+        timed(|| rules_load(set)),
     ]
 }
 
@@ -276,9 +276,8 @@ fn env_hooks() -> Check {
 }
 
 /// The rules load: a broken file only loses its own rules, but says so.
-fn rules_load() -> Check {
+fn rules_load(set: &rules::RuleSet) -> Check {
     let id = "shim.rules";
-    let set = rules::load(&Locations::standard());
     let n = set.active().count();
     if set.problems.is_empty() {
         return Check::new(

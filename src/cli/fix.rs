@@ -48,9 +48,19 @@ pub fn all() -> i32 {
     report.exit_code()
 }
 
-fn is_root() -> bool {
+/// Whether `--apply` goes on: `Some(exit)` when it was not asked for (0)
+/// or this is not root (2, after `as_root`).
+fn stop_before_apply(apply: bool, as_root: &str) -> Option<i32> {
+    if !apply {
+        return Some(0);
+    }
+    println!();
     // SAFETY: geteuid has no side effects.
-    unsafe { libc::geteuid() == 0 }
+    if unsafe { libc::geteuid() } != 0 {
+        output::error(as_root);
+        return Some(2);
+    }
+    None
 }
 
 fn live_facts(host: &Host, bwrap: Option<PathBuf>) -> Facts<'_> {
@@ -170,15 +180,11 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
         real.display(),
         real.display()
     );
-    if !apply {
-        return 0;
-    }
-    println!();
-    if !is_root() {
-        output::error(
-            "--apply writes /etc/apparmor.d and loads the profile: run it as root (sudo bwrap-doctor fix apparmor --apply)",
-        );
-        return 2;
+    if let Some(code) = stop_before_apply(
+        apply,
+        "--apply writes /etc/apparmor.d and loads the profile: run it as root (sudo bwrap-doctor fix apparmor --apply)",
+    ) {
+        return code;
     }
     if !active {
         output::error(
@@ -249,15 +255,11 @@ pub fn sysctls(apply: bool) -> i32 {
         text,
         sysctl::DROP_IN
     );
-    if !apply {
-        return 0;
-    }
-    println!();
-    if !is_root() {
-        output::error(
-            "--apply writes /etc/sysctl.d and sets the sysctls: run it as root (sudo bwrap-doctor fix sysctl --apply)",
-        );
-        return 2;
+    if let Some(code) = stop_before_apply(
+        apply,
+        "--apply writes /etc/sysctl.d and sets the sysctls: run it as root (sudo bwrap-doctor fix sysctl --apply)",
+    ) {
+        return code;
     }
     let path = Path::new(sysctl::DROP_IN);
     if let Err(e) = write_ours(path, &text) {

@@ -266,8 +266,7 @@ pub fn main() -> ! {
 fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Check { bwrap, json } => {
-            let color = output::init_color(cli.color, output::stdout_is_terminal() && !json);
-            let _ = color;
+            output::init_color(cli.color, output::stdout_is_terminal() && !json);
             let report = crate::check::run(&crate::check::Options { bwrap });
             if json {
                 println!(
@@ -322,36 +321,8 @@ fn run(cli: Cli) -> i32 {
             output::init_color(cli.color, output::stdout_is_terminal());
             rules::test(filter.as_deref())
         }
-        Command::Install { dir } => {
-            let result = dir
-                .map_or_else(crate::install::default_dir, Ok)
-                .and_then(|d| crate::install::install(&d));
-            match result {
-                Ok(text) => {
-                    print!("{text}");
-                    0
-                }
-                Err(e) => {
-                    output::error(&e.to_string());
-                    2
-                }
-            }
-        }
-        Command::Uninstall { dir } => {
-            let result = dir
-                .map_or_else(crate::install::default_dir, Ok)
-                .and_then(|d| crate::install::uninstall(&d));
-            match result {
-                Ok(text) => {
-                    print!("{text}");
-                    0
-                }
-                Err(e) => {
-                    output::error(&e.to_string());
-                    2
-                }
-            }
-        }
+        Command::Install { dir } => in_dir(dir, crate::install::install),
+        Command::Uninstall { dir } => in_dir(dir, crate::install::uninstall),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(
@@ -366,6 +337,26 @@ fn run(cli: Cli) -> i32 {
         // Dispatched before clap; reached only if argv was unusual.
         Command::Exec { .. } => {
             output::error("exec must be the first argument: bwrap-doctor exec -- ARGS…");
+            2
+        }
+    }
+}
+
+/// `install`/`uninstall` in `dir` (default ~/.local/bin): the report, or the error and 2.
+fn in_dir(
+    dir: Option<PathBuf>,
+    f: fn(&std::path::Path) -> Result<String, crate::install::InstallError>,
+) -> i32 {
+    match dir
+        .map_or_else(crate::install::default_dir, Ok)
+        .and_then(|d| f(&d))
+    {
+        Ok(text) => {
+            print!("{text}");
+            0
+        }
+        Err(e) => {
+            output::error(&e.to_string());
             2
         }
     }

@@ -1,6 +1,7 @@
 //! An AppArmor profile that lets one bwrap binary, by its path, create user
 //! namespaces under Ubuntu's restriction.
 
+use super::WRITTEN_BY;
 use std::path::Path;
 
 /// The profile name for a path: the path without its leading `/`, with `/`
@@ -43,7 +44,7 @@ pub fn profile(bwrap: &Path) -> String {
     let name = profile_name(bwrap);
     let path = quoted(&bwrap.to_string_lossy());
     format!(
-        "# Written by bwrap-doctor: lets {path} create user namespaces under\n\
+        "{WRITTEN_BY}: lets {path} create user namespaces under\n\
          # kernel.apparmor_restrict_unprivileged_userns=1.\n\
          abi <abi/4.0>,\n\
          include <tunables/global>\n\

@@ -4,5 +4,9 @@
 //! for the namespace switches that are off. `bwrap-doctor fix` prints them
 //! and, with `--apply`, installs them (see `cli::fix`).
 
+/// The first line of every file bwrap-doctor writes, so that it only ever
+/// replaces its own.
+pub const WRITTEN_BY: &str = "# Written by bwrap-doctor";
+
 pub mod apparmor;
 pub mod sysctl;

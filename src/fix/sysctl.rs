@@ -4,17 +4,15 @@
 //! hosts). AppArmor's restriction is not lifted here: `fix apparmor` exempts
 //! just bwrap instead.
 
-use crate::facts::{Facts, Obs};
+use crate::facts::Facts;
 
 /// Where the drop-in goes (the same file the rules' fixes name).
 pub const DROP_IN: &str = "/etc/sysctl.d/60-bwrap-userns.conf";
-/// The first line of every file bwrap-doctor writes, so that it only ever
-/// replaces its own.
-pub const WRITTEN_BY: &str = "# Written by bwrap-doctor";
+pub use super::WRITTEN_BY;
 
 /// The kernel's default for `user.max_*_namespaces` on a small machine (the
 /// default scales with memory); enough for any desktop or build host.
-const LIMIT: &str = "28633";
+pub const LIMIT: &str = "28633";
 
 /// One setting to change.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,15 +28,6 @@ impl Setting {
     /// `/proc/sys/...` for this setting.
     pub fn proc_path(&self) -> String {
         format!("/proc/sys/{}", self.name.replace('.', "/"))
-    }
-}
-
-fn number(facts: &Facts, name: &str) -> Option<i64> {
-    match facts.get(&format!("sysctl.{name}")) {
-        Obs::Seen(v) => v
-            .as_i64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())),
-        _ => None,
     }
 }
 
@@ -79,7 +68,7 @@ pub fn needed(facts: &Facts) -> Vec<Setting> {
     table
         .into_iter()
         .filter_map(|(name, bad, value, why)| {
-            (number(facts, name) == Some(bad)).then_some(Setting {
+            (crate::check::sysctl(facts, name) == Some(bad)).then_some(Setting {
                 name,
                 now: bad,
                 value,

@@ -88,7 +88,7 @@ fn from_status(host: &Host, key: &str) -> Obs {
     let st = Status::parse(&status);
     let field = |name: &str| st.field(name);
     let nth_id = |name: &str, i: usize| -> Obs {
-        match field(name).and_then(|v| v.split_whitespace().nth(i)?.parse::<u64>().ok()) {
+        match st.id(name, i) {
             Some(n) => Obs::seen(n),
             None => Obs::unavailable(format!("no {name}: line in /proc/self/status")),
         }
