@@ -38,3 +38,8 @@ pub fn trusted_bwrap() -> Option<(&'static str, CString)> {
 
 /// What an elevated command line says, once, before exiting 2.
 pub const CLI_REFUSAL: &str = "bwrap-doctor: refusing to run with elevated privileges (this file is setuid, setgid or has file capabilities): the command line must run as its caller. Remove them: sudo chmod u-s,g-s \"$(command -v bwrap-doctor)\"; sudo setcap -r \"$(command -v bwrap-doctor)\"";
+
+/// The effective uid of this process.
+pub fn euid() -> u32 {
+    nix::unistd::geteuid().as_raw()
+}

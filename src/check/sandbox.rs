@@ -293,8 +293,7 @@ fn diagnose_as(who: Identity, bwrap: &Path, args: &[&str], stderr: &[u8]) -> Res
 }
 
 pub fn checks(bwrap: &Path, rules: &RuleSet) -> Vec<Check> {
-    // SAFETY: geteuid has no side effects.
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = crate::privilege::euid() == 0;
     let mut whos: Vec<Option<Identity>> = vec![None];
     if root && let Some(id) = unprivileged_identity() {
         whos.push(Some(id));

@@ -55,8 +55,7 @@ fn stop_before_apply(apply: bool, as_root: &str) -> Option<i32> {
         return Some(0);
     }
     println!();
-    // SAFETY: geteuid has no side effects.
-    if unsafe { libc::geteuid() } != 0 {
+    if crate::privilege::euid() != 0 {
         output::error(as_root);
         return Some(2);
     }

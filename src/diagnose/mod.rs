@@ -17,10 +17,10 @@ pub use messages::{Message, bwrap_messages};
 
 use crate::cause::Cause;
 use crate::facts::{Facts, Obs, Observation};
-use crate::rules::{Condition, Fix, Origin, Rule, RuleSet, Scope as FixScope};
+use crate::rules::{Condition, Fix, Origin, Rule, RuleSet};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use template::Scope;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -199,14 +199,6 @@ fn fix_applies(
     Some(aliases)
 }
 
-fn scope_label(s: FixScope) -> &'static str {
-    match s {
-        FixScope::Narrow => "narrow",
-        FixScope::Local => "local",
-        FixScope::HostWide => "host-wide",
-    }
-}
-
 /// The first pattern of `rule` that matches `text`, with its named groups.
 pub fn match_rule(rule: &Rule, text: &str) -> Option<BTreeMap<String, String>> {
     if rule.except.iter().any(|re| re.is_match(text)) {
@@ -221,6 +213,18 @@ pub fn match_rule(rule: &Rule, text: &str) -> Option<BTreeMap<String, String>> {
                 .collect(),
         )
     })
+}
+
+/// The latest of `messages` that `rule` matches (the one it explains),
+/// with its captures.
+pub fn latest_match(
+    rule: &Rule,
+    messages: &[Message],
+) -> Option<(Message, BTreeMap<String, String>)> {
+    messages
+        .iter()
+        .rev()
+        .find_map(|m| match_rule(rule, &m.text).map(|c| (m.clone(), c)))
 }
 
 /// Diagnose bwrap's stderr with `rules` against `facts`.
@@ -292,12 +296,7 @@ fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> 
     let start = Instant::now();
     let mut candidates = Vec::new();
     for rule in rules.active() {
-        // The latest message a rule matches is the one it explains.
-        let Some((message, captures)) = messages
-            .iter()
-            .rev()
-            .find_map(|m| match_rule(rule, &m.text).map(|c| (m.clone(), c)))
-        else {
+        let Some((message, captures)) = latest_match(rule, &messages) else {
             continue;
         };
         candidates.push(candidate(rule, message, captures, facts));
@@ -381,7 +380,7 @@ pub fn candidate(
                 };
                 RenderedFix {
                     title: scope.render(&f.title),
-                    scope: scope_label(f.scope),
+                    scope: f.scope.label(),
                     commands: f.commands.as_deref().map(|t| scope.render(t)),
                     tradeoff: f.tradeoff.as_deref().map(|t| scope.render(t)),
                 }
@@ -401,11 +400,6 @@ pub fn candidate(
         captures,
         origin: rule.origin.clone(),
     }
-}
-
-/// Time since `start`, for reports.
-pub fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! the rule confirms is a false positive ("noisy"); a positive example it
 //! does not confirm is a false negative ("missing").
 
-use super::{Verdict, bwrap_messages, candidate, match_rule};
+use super::{Verdict, bwrap_messages, candidate, latest_match};
 use crate::bwrap_args;
 use crate::facts::{Facts, Obs};
 use crate::probe::Context;
@@ -58,10 +58,7 @@ pub fn example_context(ex: &Example) -> Context {
 
 pub fn run_example(rule: &Rule, ex: &Example) -> ExampleResult {
     let messages = bwrap_messages(ex.stderr.as_bytes());
-    let matched = messages
-        .iter()
-        .rev()
-        .find_map(|m| match_rule(rule, &m.text).map(|c| (m.clone(), c)));
+    let matched = latest_match(rule, &messages);
     let (got, detail) = match matched {
         None => (Expect::NoMatch, None),
         Some((message, captures)) => {

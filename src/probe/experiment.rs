@@ -163,8 +163,7 @@ pub fn observe(host: &Host, facts: &Facts, key: &str) -> Obs {
 /// Whether bwrap would make a user namespace for this call (see the module
 /// comment).
 fn wants_userns(facts: &Facts) -> bool {
-    // SAFETY: geteuid has no side effects.
-    if unsafe { libc::geteuid() } != 0 {
+    if crate::privilege::euid() != 0 {
         return true;
     }
     facts

@@ -154,10 +154,7 @@ fn strict_modes_help(source: SourceKind) -> &'static str {
     }
 }
 
-fn me() -> u32 {
-    // SAFETY: geteuid has no side effects.
-    unsafe { libc::geteuid() }
-}
+use crate::privilege::euid as me;
 
 /// The `*.toml` files of a directory, sorted by name. A missing directory
 /// has none; one that cannot be listed, or that others may write, is a
@@ -588,9 +585,9 @@ expect = "no-match"
     #[test]
     fn a_duplicate_id_across_files_of_one_source_is_a_problem() {
         let dir = tmp("dup-source");
-        let rule = "[[rule]]\nid = \"u.x\"\ncause = \"other\"\nsummary = \"s\"\npatterns = ['x']\nexplanation = \"e\"\n";
-        std::fs::write(dir.join("a.toml"), rule).unwrap();
-        std::fs::write(dir.join("b.toml"), rule).unwrap();
+        let rule = crate::rules::minimal_rule("u.x", "['x']");
+        std::fs::write(dir.join("a.toml"), &rule).unwrap();
+        std::fs::write(dir.join("b.toml"), &rule).unwrap();
         let loc = Locations {
             user_dir: Some(dir.clone()),
             ..Locations::default()
@@ -638,11 +635,7 @@ expect = "no-match"
     #[test]
     fn only_toml_files_are_read_in_name_order() {
         let dir = tmp("order");
-        let rule = |id: &str| {
-            format!(
-                "[[rule]]\nid = \"{id}\"\ncause = \"other\"\nsummary = \"s\"\npatterns = ['x']\nexplanation = \"e\"\n"
-            )
-        };
+        let rule = |id: &str| crate::rules::minimal_rule(id, "['x']");
         std::fs::write(dir.join("20-b.toml"), rule("b")).unwrap();
         std::fs::write(dir.join("10-a.toml"), rule("a")).unwrap();
         std::fs::write(dir.join("notes.txt"), "not toml").unwrap();

@@ -133,3 +133,11 @@ pub(crate) fn load_from(
 pub fn render_errors(file: &Path, text: &str, errors: &[RuleError], color: bool) -> String {
     render::render(file, text, errors, &[], color)
 }
+
+/// A rule file with one rule that has only the required keys.
+#[cfg(test)]
+pub(crate) fn minimal_rule(id: &str, patterns: &str) -> String {
+    format!(
+        "[[rule]]\nid = \"{id}\"\ncause = \"other\"\nsummary = \"s\"\npatterns = {patterns}\nexplanation = \"e\"\n"
+    )
+}

@@ -100,6 +100,18 @@ pub enum Scope {
     HostWide,
 }
 
+impl Scope {
+    pub const ALL: [Scope; 3] = [Scope::Narrow, Scope::Local, Scope::HostWide];
+    /// As rule files and reports write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Scope::Narrow => "narrow",
+            Scope::Local => "local",
+            Scope::HostWide => "host-wide",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Fix {
     pub title: String,

@@ -26,19 +26,7 @@ pub(super) const RULE_KEYS: &[&str] = &[
     "fix",
     "example",
 ];
-pub(super) const TEST_KEYS: &[&str] = &[
-    "equals",
-    "not_equals",
-    "in",
-    "not_in",
-    "matches",
-    "exists",
-    "contains",
-    "not_contains",
-    "empty",
-    "greater_than",
-    "less_than",
-];
+/// A condition's own keys, then its tests (exactly one of which it makes).
 pub(super) const CONDITION_KEYS: &[&str] = &[
     "fact",
     "field",
@@ -56,6 +44,7 @@ pub(super) const CONDITION_KEYS: &[&str] = &[
     "greater_than",
     "less_than",
 ];
+pub(super) const TEST_KEYS: &[&str] = CONDITION_KEYS.split_at(4).1;
 pub(super) const FIX_KEYS: &[&str] = &["title", "scope", "commands", "tradeoff", "when"];
 pub(super) const EXAMPLE_KEYS: &[&str] = &["name", "stderr", "argv", "expect", "facts"];
 pub(super) const DISABLE_KEYS: &[&str] = &["id", "reason"];

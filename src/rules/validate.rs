@@ -562,14 +562,9 @@ impl FileCx<'_> {
         let before = d.errors.len();
         let title = t.required_string(d, "title");
         let scope = t.required_string(d, "scope").and_then(|s| {
-            let scope = match s.text {
-                "narrow" => Some(Scope::Narrow),
-                "local" => Some(Scope::Local),
-                "host-wide" => Some(Scope::HostWide),
-                _ => None,
-            };
+            let scope = Scope::ALL.into_iter().find(|sc| sc.label() == s.text);
             if scope.is_none() {
-                let all = ["narrow", "local", "host-wide"];
+                let all = Scope::ALL.map(Scope::label);
                 let mut help = "one of: narrow (this bwrap, this call), local (this user or container), host-wide (the whole host)".to_string();
                 if let Some(best) = closest(s.text, all) {
                     help = format!("did you mean `{best}`? {help}");
@@ -1458,7 +1453,8 @@ expect = "refuted"
         ];
         for (line, ok) in cases {
             let text = format!(
-                "[[rule]]\nid = \"t\"\ncause = \"other\"\nsummary = \"s\"\npatterns = ['x']\nexplanation = \"e\"\n[[rule.confirm]]\nfact = \"kernel.release\"\n{line}\n"
+                "{}[[rule.confirm]]\nfact = \"kernel.release\"\n{line}\n",
+                crate::rules::minimal_rule("t", "['x']")
             );
             let fr = parse(SourceKind::User, Path::new(F), &text)
                 .unwrap_or_else(|e| panic!("{line}: {:?}", e));
@@ -1621,7 +1617,7 @@ scope = "host-wide"
 
     #[test]
     fn regex_errors_point_inside_the_pattern_string() {
-        let text = "[[rule]]\nid = \"r\"\ncause = \"other\"\nsummary = \"s\"\npatterns = ['^ok$', \"^a\\\\d+(?P<x>[b-a])\"]\nexplanation = \"e\"\n";
+        let text = &crate::rules::minimal_rule("r", "['^ok$', \"^a\\\\d+(?P<x>[b-a])\"]");
         let errs = errors(text);
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert_eq!(
