@@ -28,8 +28,9 @@ impl RawArgs {
         RawArgs { ptrs }
     }
 
-    /// Build from owned strings (tests, the `check` command). The strings are
-    /// leaked: argv must outlive every use, and these are small and few.
+    /// Build from owned strings (tests). The strings are leaked: argv must
+    /// outlive every use, and these are small and few.
+    #[cfg(test)]
     pub fn from_strings<I, S>(items: I) -> Self
     where
         I: IntoIterator<Item = S>,

@@ -151,20 +151,19 @@ fn write_json(text: &str) -> Result<(), String> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let target = std::env::var(JSON_VAR).unwrap_or_default();
+    let failed =
+        |e: std::io::Error| format!("cannot write the diagnosis to {JSON_VAR}={target}: {e}");
     if let Some(fd) = json_fd() {
-        let mut bytes = text.as_bytes();
-        while !bytes.is_empty() {
-            // SAFETY: writing our buffer to the fd the caller named.
-            let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
-            if n <= 0 {
-                return Err(format!(
-                    "cannot write the diagnosis to {JSON_VAR}={target}: {}",
-                    std::io::Error::last_os_error()
-                ));
-            }
-            bytes = &bytes[n as usize..];
-        }
-        return Ok(());
+        // SAFETY: the caller passed fd open; ManuallyDrop leaves it open.
+        let mut out = std::mem::ManuallyDrop::new(unsafe {
+            <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd)
+        });
+        return out.write_all(text.as_bytes()).map_err(failed);
+    }
+    if target.starts_with("fd:") {
+        return Err(format!(
+            "{JSON_VAR}={target} names no descriptor the caller passed: use fd:N with N of 3 or more, or a file path"
+        ));
     }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -173,8 +172,8 @@ fn write_json(text: &str) -> Result<(), String> {
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(&target)
-        .map_err(|e| format!("cannot write the diagnosis to {JSON_VAR}={target}: {e}"))?;
+        .map_err(failed)?;
     file.write_all(text.as_bytes())
         .and_then(|()| file.write_all(b"\n"))
-        .map_err(|e| format!("cannot write the diagnosis to {JSON_VAR}={target}: {e}"))
+        .map_err(failed)
 }

@@ -169,30 +169,15 @@ fn is_regular_file(fd: RawFd) -> bool {
 }
 
 /// Did the caller ask bwrap for `--die-with-parent`? Looked at only when the
-/// caller has died. Arguments passed through a pipe cannot be read back;
-/// then the answer is "yes", the safe side for a sandbox.
+/// caller has died, with bwrap's own grammar (so the sandboxed command's
+/// words do not count). Arguments passed through a pipe cannot be read
+/// back; then the answer is "yes", the safe side for a sandbox.
 fn asked_die_with_parent(args: &RawArgs, readable_args_fds: &[RawFd]) -> bool {
     let ops: Vec<&[u8]> = args.operands().collect();
-    if ops.iter().any(|a| *a == b"--die-with-parent") {
-        return true;
-    }
-    for w in ops.windows(2).filter(|w| w[0] == b"--args") {
-        let fd = std::str::from_utf8(w[1])
-            .ok()
-            .and_then(|s| s.parse::<RawFd>().ok());
-        match fd.filter(|fd| readable_args_fds.contains(fd)) {
-            Some(fd) => {
-                if read_file_fd(fd)
-                    .split(|&b| b == 0)
-                    .any(|a| a == b"--die-with-parent")
-                {
-                    return true;
-                }
-            }
-            None => return true,
-        }
-    }
-    false
+    let parsed = crate::bwrap_args::parse(&ops, &|fd| {
+        readable_args_fds.contains(&fd).then(|| read_file_fd(fd))
+    });
+    parsed.has("--die-with-parent") || !parsed.unread_args_fds.is_empty()
 }
 
 /// The whole content of a regular file behind `fd`, read with pread so the
@@ -473,4 +458,44 @@ pub fn path_bytes(p: &OsStr) -> &[u8] {
 
 pub fn cstr_lossy(c: &CStr) -> String {
     c.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked(argv: &[&str]) -> bool {
+        asked_die_with_parent(&RawArgs::from_strings(argv.iter().copied()), &[])
+    }
+
+    #[test]
+    fn die_with_parent_counts_as_bwraps_option_only_before_the_command() {
+        assert!(asked(&[
+            "bwrap",
+            "--die-with-parent",
+            "--ro-bind",
+            "/",
+            "/",
+            "true"
+        ]));
+        assert!(!asked(&[
+            "bwrap",
+            "--ro-bind",
+            "/",
+            "/",
+            "sh",
+            "-c",
+            "x",
+            "--die-with-parent"
+        ]));
+        assert!(!asked(&[
+            "bwrap",
+            "--setenv",
+            "X",
+            "--die-with-parent",
+            "true"
+        ]));
+        // Arguments behind an fd that cannot be read back: the safe side.
+        assert!(asked(&["bwrap", "--args", "99", "true"]));
+    }
 }

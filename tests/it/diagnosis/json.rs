@@ -5,6 +5,7 @@ use crate::support::{self, As, Via};
 use crate::{Body, Test};
 use std::io::Read;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 
 pub fn tests() -> Vec<Test> {
@@ -13,6 +14,7 @@ pub fn tests() -> Vec<Test> {
         Once the_shim_writes_the_diagnosis_as_json_to_an_fd,
         Once the_shim_does_not_follow_a_symlink_planted_at_the_json_path,
         Each an_unwritable_json_path_costs_one_warning_and_nothing_else,
+        Each a_json_fd_the_caller_did_not_pass_is_refused_not_created_as_a_file,
     ]
 }
 
@@ -116,4 +118,39 @@ fn an_unwritable_json_path_costs_one_warning_and_nothing_else(who: &As) {
             "the diagnosis is still printed: {err}"
         );
     }
+}
+
+fn a_json_fd_the_caller_did_not_pass_is_refused_not_created_as_a_file(who: &As) {
+    let cwd = support::install()
+        .scratch()
+        .join(format!("json-fd-{}", who.uid()));
+    std::fs::create_dir(&cwd).unwrap();
+    std::fs::set_permissions(&cwd, std::fs::Permissions::from_mode(0o777)).unwrap();
+    for value in ["fd:2", "fd:x"] {
+        let mut c = support::bwrap(Via::Shim, *who, failing());
+        c.env("BWRAP_DOCTOR_JSON", value)
+            .env("NO_COLOR", "1")
+            .current_dir(&cwd);
+        let o = support::run(&mut c);
+        assert_eq!(o.status.code(), Some(1));
+        let err = o.stderr_text();
+        let warnings: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("bwrap-doctor: warning: "))
+            .collect();
+        assert_eq!(
+            warnings,
+            [format!(
+                "bwrap-doctor: warning: BWRAP_DOCTOR_JSON={value} names no descriptor the caller passed: use fd:N with N of 3 or more, or a file path"
+            )],
+            "{err}"
+        );
+        assert!(err.contains("rule: bind-source-missing"), "{err}");
+    }
+    let left: Vec<_> = std::fs::read_dir(&cwd)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "files were created: {left:?}");
 }
