@@ -401,6 +401,11 @@ fn measure_check(s: &Setup, root: bool, runs: usize) {
             .output()
             .expect("run check");
         times.push(t.elapsed());
+        assert!(
+            out.status.code().is_some_and(|c| c <= 1),
+            "check did not run to a verdict: {:?}",
+            out.status
+        );
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) {
             reported.push(v["duration_ms"].as_f64().unwrap_or(0.0));
         }

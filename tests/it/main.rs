@@ -73,6 +73,7 @@ fn main() {
         support::helper::main(&args[2..]);
     }
     let mut filters = Vec::new();
+    let mut skips: Vec<String> = Vec::new();
     let mut list = false;
     let mut threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
@@ -84,6 +85,13 @@ fn main() {
             "--test-threads" => threads = it.next().and_then(|n| n.parse().ok()).unwrap_or(threads),
             s if s.starts_with("--test-threads=") => {
                 threads = s["--test-threads=".len()..].parse().unwrap_or(threads)
+            }
+            "--skip" => skips.extend(it.next().cloned()),
+            s if s.starts_with("--skip=") => skips.push(s["--skip=".len()..].to_string()),
+            // libtest options with a value this harness does not need: the
+            // value is not a filter.
+            "--format" | "--color" | "--logfile" | "-Z" | "--report-time" | "--shuffle-seed" => {
+                it.next();
             }
             // libtest flags cargo may pass; this harness does not need them.
             s if s.starts_with('-') => {}
@@ -104,7 +112,10 @@ fn main() {
             }
         }
     }
-    trials.retain(|(n, _)| filters.is_empty() || filters.iter().any(|f| n.contains(f.as_str())));
+    trials.retain(|(n, _)| {
+        (filters.is_empty() || filters.iter().any(|f| n.contains(f.as_str())))
+            && !skips.iter().any(|s| n.contains(s.as_str()))
+    });
     if list {
         for (n, _) in &trials {
             println!("{n}: test");

@@ -214,7 +214,19 @@ commands = "touch {m} && $(touch {m}) `touch {m}`"
     assert!(out.stdout_text().contains("touch"), "{}", out.stdout_text());
     let mut check = crate::cli_doctor(*who, &["check", "--json"]);
     check.env("BWRAP_DOCTOR_RULES", &rules);
-    support::run(&mut check);
+    let out = support::run(&mut check);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("check --json: {e}: {}", out.stderr_text()));
+    let loaded = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "shim.rules")
+        .expect("check reports the rule files");
+    assert_eq!(
+        loaded["status"], "ok",
+        "check loaded the rule file: {loaded}"
+    );
     assert!(!marker.exists(), "a command from a rule file was run");
 }
 
