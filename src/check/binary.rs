@@ -28,7 +28,7 @@ pub fn find(opts: &Options, checks: &mut Vec<Check>) -> Option<PathBuf> {
                     "bwrap.found",
                     BINARY,
                     Status::Fail,
-                    format!("{} cannot be run: {}", p.display(), why.describe()),
+                    format!("{} cannot be run: it {}", p.display(), why.describe()),
                 )
                 .fix("pass the path of a bubblewrap executable to --bwrap"),
             };

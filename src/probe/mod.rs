@@ -16,6 +16,7 @@ mod paths;
 mod program;
 mod sysctl;
 mod system;
+pub(crate) use system::parse_os_release;
 
 use crate::facts::{Facts, Obs};
 use std::path::{Path, PathBuf};

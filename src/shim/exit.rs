@@ -27,24 +27,6 @@ impl ExitReason {
     }
 }
 
-impl std::fmt::Display for ExitReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ExitReason::Code(c) => write!(f, "exit code {c}"),
-            ExitReason::Signal {
-                signal,
-                core_dumped,
-            } => {
-                write!(f, "killed by signal {signal}")?;
-                if *core_dumped {
-                    write!(f, " (core dumped)")?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
 /// End this process exactly as bwrap ended: the same exit code, or death by
 /// the same signal (not 128+N), with a core dump only if bwrap dumped one.
 pub fn mirror(reason: ExitReason) -> ! {

@@ -78,12 +78,19 @@ pub fn json_fd() -> Option<RawFd> {
     v.strip_prefix("fd:")?.parse().ok().filter(|fd| *fd > 2)
 }
 
+/// Is there anything of bwrap's own to explain? A non-zero exit (not a
+/// death by signal) with a bwrap message at the end of stderr. A sandboxed
+/// program's own failure usually has none, and costs nothing more.
+pub fn worth_explaining(exit: ExitReason, stderr_tail: &[u8]) -> bool {
+    matches!(exit, ExitReason::Code(c) if c != 0) && !bwrap_messages(stderr_tail).is_empty()
+}
+
 /// What to print after bwrap's own error, if anything.
 pub fn explain(f: &Failure) -> Option<Vec<u8>> {
     let ExitReason::Code(code) = f.exit else {
-        return None; // bwrap killed by a signal: nothing of its own to explain
+        return None;
     };
-    if code == 0 || bwrap_messages(&f.stderr_tail).is_empty() {
+    if !worth_explaining(f.exit, &f.stderr_tail) {
         return None;
     }
     let rules = rules::load(&Locations::standard());

@@ -170,12 +170,13 @@ pub fn locate(
 }
 
 impl Skip {
-    /// Why a file cannot be used as the real bwrap, for people.
+    /// Why a file cannot be used as the real bwrap, for people: a predicate
+    /// ("is not executable by this user") to follow the file's name or "it".
     pub fn describe(&self) -> &'static str {
         match self {
-            Skip::Missing => "it does not exist or is not a regular file",
-            Skip::NotExecutable => "it is not executable by this user",
-            Skip::ThisShim | Skip::OtherShim => "it is bwrap-doctor itself, not bubblewrap",
+            Skip::Missing => "does not exist or is not a regular file",
+            Skip::NotExecutable => "is not executable by this user",
+            Skip::ThisShim | Skip::OtherShim => "is bwrap-doctor itself, not bubblewrap",
         }
     }
 
@@ -198,7 +199,7 @@ impl LocateError {
                 v.to_string_lossy()
             ),
             LocateError::OverrideUnusable { path, why } => {
-                let what = why.describe().trim_start_matches("it ");
+                let what = why.describe();
                 format!(
                     "{OVERRIDE_VAR}={} {what}; point it at the real bubblewrap binary (see 'command -v bwrap' outside the shim's directory) or unset it",
                     path.display()
@@ -234,15 +235,10 @@ impl LocateError {
 /// error path).
 pub fn install_hint() -> String {
     let os_release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
-    let ids: Vec<String> = os_release
-        .lines()
-        .filter_map(|l| l.strip_prefix("ID=").or_else(|| l.strip_prefix("ID_LIKE=")))
-        .flat_map(|v| {
-            v.trim_matches('"')
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
+    let ids: Vec<String> = crate::probe::parse_os_release(&os_release)
+        .into_iter()
+        .filter(|(k, _)| k == "ID" || k == "ID_LIKE")
+        .flat_map(|(_, v)| v.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
         .collect();
     let has = |id: &str| ids.iter().any(|i| i == id);
     if has("debian") || has("ubuntu") {

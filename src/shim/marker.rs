@@ -101,12 +101,15 @@ fn has_marker_note(file: &File, head: &[u8]) -> bool {
     if phentsize < 56 || phnum > 64 {
         return false;
     }
-    let mut table = vec![0u8; phentsize * phnum];
-    let table = if phoff + table.len() <= head.len() {
-        &head[phoff..phoff + phentsize * phnum]
+    let len = phentsize * phnum;
+    // The table is in the bytes already read, except in unusual layouts.
+    let mut read;
+    let table = if phoff + len <= head.len() {
+        &head[phoff..phoff + len]
     } else {
-        let n = read_at(file, &mut table, phoff as u64);
-        &table[..n]
+        read = vec![0u8; len];
+        let n = read_at(file, &mut read, phoff as u64);
+        &read[..n]
     };
     for ph in table.chunks_exact(phentsize) {
         if u32_at(ph, 0) != Some(PT_NOTE) {

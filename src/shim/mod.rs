@@ -19,9 +19,9 @@ mod supervise;
 pub use args::RawArgs;
 
 use exit::ExitReason;
-use locate::{DEPTH_VAR, OVERRIDE_VAR, RealBwrap, SelfId};
+use locate::{DEPTH_VAR, OVERRIDE_VAR, RealBwrap};
 use marker::FileKind;
-use std::ffi::{CStr, CString, OsStr, c_char};
+use std::ffi::{CString, c_char};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -113,9 +113,10 @@ struct Env {
 }
 
 impl Env {
-    fn for_target(real: &RealBwrap, depth: u32) -> Option<Env> {
+    /// `depth_in_env`: the caller's environment has DEPTH_VAR.
+    fn for_target(real: &RealBwrap, depth: u32, depth_in_env: bool) -> Option<Env> {
         let set_depth = real.kind == FileKind::Script;
-        if !set_depth && std::env::var_os(DEPTH_VAR).is_none() {
+        if !set_depth && !depth_in_env {
             return None; // the caller's environ, untouched
         }
         let prefix = format!("{DEPTH_VAR}=");
@@ -212,9 +213,10 @@ pub fn main(args: RawArgs) -> ! {
     }
     quiet_panics();
 
-    let depth = std::env::var(DEPTH_VAR)
-        .ok()
-        .and_then(|v| v.parse::<u32>().ok())
+    let depth_var = std::env::var_os(DEPTH_VAR);
+    let depth = depth_var
+        .as_ref()
+        .and_then(|v| v.to_str()?.parse::<u32>().ok())
         .unwrap_or(0);
     let located = catch_unwind(|| {
         crate::fault::point("locate");
@@ -234,7 +236,7 @@ pub fn main(args: RawArgs) -> ! {
             std::process::exit(127);
         }
     };
-    let env = Env::for_target(&real, depth);
+    let env = Env::for_target(&real, depth, depth_var.is_some());
 
     // The off switch, or nowhere to relay to: be bwrap, in place.
     if env_flag(OFF_VAR) || closed_std[2] {
@@ -267,11 +269,7 @@ pub fn main(args: RawArgs) -> ! {
         Ok(pid) => pid,
         Err(e) if is_exec_error(&e) => {
             say(&format!("cannot run {}: {e}", real.path.display()));
-            std::process::exit(if e.raw_os_error() == Some(libc::ENOENT) {
-                127
-            } else {
-                126
-            });
+            std::process::exit(exec_status(&e));
         }
         Err(e) => {
             signals.restore();
@@ -327,7 +325,7 @@ pub fn main(args: RawArgs) -> ! {
         }
     };
 
-    if !outcome.exit.success() {
+    if failure::worth_explaining(outcome.exit, outcome.tail.bytes()) {
         let failure = failure::Failure {
             operands: args.operands().map(<[u8]>::to_vec).collect(),
             bwrap: real.clone(),
@@ -414,21 +412,22 @@ fn run_in_place(
 ) -> ! {
     let e = spawn::exec_in_place(&real.c_path, args.as_ptr(), envp(env), signals);
     say(&format!("cannot run {}: {e}", real.path.display()));
-    std::process::exit(if e.raw_os_error() == Some(libc::ENOENT) {
+    std::process::exit(exec_status(&e))
+}
+
+/// The shell's status for a program that could not be run: 127 not found,
+/// 126 found but not executable.
+fn exec_status(e: &std::io::Error) -> i32 {
+    if e.raw_os_error() == Some(libc::ENOENT) {
         127
     } else {
         126
-    })
+    }
 }
 
 /// Last resort after an internal error mid-run: relay the rest of stderr
 /// plainly, wait for bwrap, and end as it ended.
 fn mirror_when_done(child: libc::pid_t, relay: RawFd) -> ! {
-    // SAFETY: making our own fd blocking for the plain copy.
-    unsafe {
-        let fl = libc::fcntl(relay, libc::F_GETFL);
-        libc::fcntl(relay, libc::F_SETFL, fl & !libc::O_NONBLOCK);
-    }
     supervise::relay_until_eof(relay);
     loop {
         let mut status = 0;
@@ -442,22 +441,6 @@ fn mirror_when_done(child: libc::pid_t, relay: RawFd) -> ! {
             exit::mirror(ExitReason::Code(1));
         }
     }
-}
-
-/// For the CLI: whether a path names this very program.
-pub fn is_this_program(path: &std::path::Path) -> bool {
-    matches!(
-        locate::examine(path, &SelfId::current()),
-        Err(locate::Skip::ThisShim) | Err(locate::Skip::OtherShim)
-    )
-}
-
-pub fn path_bytes(p: &OsStr) -> &[u8] {
-    p.as_bytes()
-}
-
-pub fn cstr_lossy(c: &CStr) -> String {
-    c.to_string_lossy().into_owned()
 }
 
 #[cfg(test)]

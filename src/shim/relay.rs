@@ -54,7 +54,7 @@ impl Relay {
         }
         // SAFETY: pipe2 returned two fresh fds that we now own.
         let (r, w) = unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) };
-        set_nonblocking(r.as_raw_fd())?;
+        set_nonblocking(r.as_raw_fd(), true)?;
         Ok(Relay {
             source: r,
             sink: Some(w),
@@ -75,11 +75,16 @@ impl Relay {
     }
 }
 
-fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+pub(super) fn set_nonblocking(fd: RawFd, on: bool) -> io::Result<()> {
     // SAFETY: fcntl on our own fd.
     unsafe {
         let fl = libc::fcntl(fd, libc::F_GETFL);
-        if fl < 0 || libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK) < 0 {
+        let fl = if on {
+            fl | libc::O_NONBLOCK
+        } else {
+            fl & !libc::O_NONBLOCK
+        };
+        if fl < 0 || libc::fcntl(fd, libc::F_SETFL, fl) < 0 {
             return Err(io::Error::last_os_error());
         }
     }
@@ -138,7 +143,7 @@ fn pty_like_stderr() -> io::Result<(OwnedFd, OwnedFd)> {
             libc::tcsetattr(s, libc::TCSANOW, &tio);
         }
         copy_window_size(2, m);
-        set_nonblocking(m)?;
+        set_nonblocking(m, true)?;
         Ok((master, slave))
     }
 }

@@ -412,16 +412,16 @@ impl<'a> Supervisor<'a> {
                 &self.signals.original_mask,
                 std::ptr::null_mut(),
             );
-            let fl = libc::fcntl(src, libc::F_GETFL);
-            libc::fcntl(src, libc::F_SETFL, fl & !libc::O_NONBLOCK);
             relay_until_eof(src);
             libc::_exit(0);
         }
     }
 }
 
-/// Copy `src` to fd 2 with blocking reads and writes until EOF.
+/// Copy `src` to fd 2 with blocking reads and writes until EOF (`src` is
+/// made blocking first).
 pub fn relay_until_eof(src: RawFd) {
+    let _ = super::relay::set_nonblocking(src, false);
     let mut buf = [0u8; 16 * 1024];
     loop {
         // SAFETY: plain blocking reads and writes on our fds.
