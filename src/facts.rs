@@ -171,6 +171,14 @@ impl<'a> Facts<'a> {
     }
 }
 
+/// The bwrap path a snapshot (or a rule example) recorded, if any.
+pub fn recorded_bwrap(facts: &BTreeMap<String, Obs>) -> Option<std::path::PathBuf> {
+    match facts.get("bwrap.path") {
+        Some(Obs::Seen(Value::String(p))) => Some(p.into()),
+        _ => None,
+    }
+}
+
 /// A whole host recorded for replay (`bwrap-doctor snapshot`,
 /// `explain --snapshot`). Schema: docs/snapshot.md.
 #[derive(Debug, Clone, Serialize, Deserialize)]

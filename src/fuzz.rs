@@ -18,10 +18,10 @@
 
 use crate::bwrap_args::{self, ArgKind, Parsed};
 use crate::diagnose::{self, Diagnosis, messages};
-use crate::facts::{Facts, Obs};
+use crate::facts::Facts;
 use crate::probe::{self, Context};
 use crate::report;
-use crate::rules::{self, Loaded, Locations, Problem, RuleSet, SourceKind, Status};
+use crate::rules::{self, Locations, Problem, RuleSet, SourceKind};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -61,17 +61,7 @@ pub fn rules_file(data: &[u8]) {
             for (id, origin) in &parsed.disables {
                 let _ = (id.len(), origin.to_string());
             }
-            let set = RuleSet {
-                all: parsed
-                    .rules
-                    .into_iter()
-                    .map(|rule| Loaded {
-                        rule,
-                        status: Status::Active,
-                    })
-                    .collect(),
-                problems: Vec::new(),
-            };
+            let set = RuleSet::all_active(parsed.rules);
             for r in diagnose::selftest::run(&set, None) {
                 let _ = (r.outcome.label(), r.detail);
             }
@@ -289,10 +279,7 @@ pub fn snapshot(data: &[u8]) {
             return;
         }
     };
-    let bwrap = match snap.facts.get("bwrap.path") {
-        Some(Obs::Seen(serde_json::Value::String(p))) => Some(PathBuf::from(p)),
-        _ => None,
-    };
+    let bwrap = crate::facts::recorded_bwrap(&snap.facts);
     let rules = builtin();
 
     // `explain --snapshot FILE` (no argv).

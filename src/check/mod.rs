@@ -155,10 +155,7 @@ mod tests {
             env!("CARGO_MANIFEST_DIR")
         );
         let snap: Snapshot = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let bwrap = match snap.facts.get("bwrap.path") {
-            Some(Obs::Seen(serde_json::Value::String(p))) => Some(PathBuf::from(p)),
-            _ => None,
-        };
+        let bwrap = crate::facts::recorded_bwrap(&snap.facts);
         Facts::recorded(snap.facts, Context { bwrap, args: None })
     }
 

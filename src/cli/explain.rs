@@ -3,7 +3,7 @@
 
 use crate::bwrap_args;
 use crate::diagnose;
-use crate::facts::{Facts, Obs, SNAPSHOT_SCHEMA, SNAPSHOT_VERSION, Snapshot};
+use crate::facts::{Facts, SNAPSHOT_SCHEMA, SNAPSHOT_VERSION, Snapshot};
 use crate::output;
 use crate::probe::{Context, Host};
 use crate::report;
@@ -146,10 +146,7 @@ pub fn run(o: Options) -> i32 {
             let bwrap = o
                 .bwrap
                 .clone()
-                .or_else(|| match snap.facts.get("bwrap.path") {
-                    Some(Obs::Seen(serde_json::Value::String(p))) => Some(PathBuf::from(p)),
-                    _ => None,
-                });
+                .or_else(|| crate::facts::recorded_bwrap(&snap.facts));
             let mut recorded = snap.facts;
             if o.bwrap.is_some() {
                 // Facts about the recorded bwrap do not describe this one.

@@ -20,9 +20,14 @@ pub struct Message {
 /// The last [`LAST_LINES`] lines of `stderr` (invalid UTF-8 replaced).
 fn last_lines(stderr: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(stderr);
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.len().saturating_sub(LAST_LINES);
-    lines[start..].iter().map(|l| l.to_string()).collect()
+    let mut last: Vec<String> = text
+        .lines()
+        .rev()
+        .take(LAST_LINES)
+        .map(str::to_string)
+        .collect();
+    last.reverse();
+    last
 }
 
 /// bwrap's messages among the last lines of `stderr`, oldest first.
@@ -166,22 +171,19 @@ fn quoted(rest: &str) -> String {
 /// of the line, after a level prefix `<N>`, or after a separator (space,
 /// colon, quote, `#`).
 fn find_marker(line: &str) -> Option<usize> {
-    const M: &str = MARKER;
     let mut from = 0;
-    while let Some(i) = line[from..].find(M) {
+    while let Some(i) = line[from..].find(MARKER) {
         let at = from + i;
         let before = line[..at].trim_end();
-        let ok = at == 0
-            || line[..at].ends_with('>')
-            || before.is_empty()
+        let ok = before.is_empty()
             || before.ends_with([
                 ':', '#', '"', '\'', '[', '(', '-', '|', '>', '\u{201c}', '\u{201d}',
             ])
             || line[..at].ends_with(' ');
         if ok {
-            return Some(at + M.len());
+            return Some(at + MARKER.len());
         }
-        from = at + M.len();
+        from = at + MARKER.len();
     }
     None
 }

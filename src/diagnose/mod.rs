@@ -272,18 +272,14 @@ fn any_match(rules: &RuleSet, messages: &[Message]) -> bool {
 fn ignoring_case(rules: &RuleSet) -> RuleSet {
     let loosen = |res: &mut Vec<regex::Regex>| {
         for re in res.iter_mut() {
-            if let Ok(r) = regex::RegexBuilder::new(re.as_str())
-                .case_insensitive(true)
-                .size_limit(1 << 20)
-                .build()
-            {
+            if let Ok(r) = crate::rules::pattern(re.as_str(), true) {
                 *re = r;
             }
         }
     };
     let mut loose = RuleSet {
         all: rules.all.clone(),
-        ..RuleSet::default()
+        problems: Vec::new(),
     };
     for l in &mut loose.all {
         loosen(&mut l.rule.patterns);
@@ -472,18 +468,11 @@ explanation = "e"
 "#;
 
     fn pasted(text: &str) -> Diagnosis {
-        let rules = crate::rules::RuleSet {
-            all: parse(SourceKind::User, Path::new("t.toml"), EXEC)
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), EXEC)
                 .unwrap()
-                .rules
-                .into_iter()
-                .map(|rule| crate::rules::Loaded {
-                    rule,
-                    status: crate::rules::Status::Active,
-                })
-                .collect(),
-            ..Default::default()
-        };
+                .rules,
+        );
         let facts = Facts::recorded(BTreeMap::new(), Context::default());
         diagnose_pasted(&rules, &facts, text.as_bytes())
     }

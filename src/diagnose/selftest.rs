@@ -5,11 +5,10 @@
 
 use super::{Verdict, bwrap_messages, candidate, latest_match};
 use crate::bwrap_args;
-use crate::facts::{Facts, Obs};
+use crate::facts::Facts;
 use crate::probe::Context;
 use crate::rules::{Example, Expect, Origin, Rule, RuleSet};
 use serde::Serialize;
-use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -48,10 +47,7 @@ pub struct ExampleResult {
 /// The context an example describes: the bwrap path from its facts, its
 /// argv parsed with bwrap's grammar.
 pub fn example_context(ex: &Example) -> Context {
-    let bwrap = match ex.facts.get("bwrap.path") {
-        Some(Obs::Seen(serde_json::Value::String(p))) => Some(PathBuf::from(p)),
-        _ => None,
-    };
+    let bwrap = crate::facts::recorded_bwrap(&ex.facts);
     let args = ex.argv.as_ref().map(|a| bwrap_args::parse(a, &|_| None));
     Context { bwrap, args }
 }

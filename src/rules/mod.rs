@@ -11,6 +11,7 @@ mod render;
 mod schema;
 pub mod template;
 mod validate;
+pub(crate) use validate::pattern;
 
 pub use lint::{FileLint, LintReport, lint};
 pub use model::*;

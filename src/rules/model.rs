@@ -215,6 +215,20 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
+    /// These rules, all in force (one file's rules, for tests and fuzzing).
+    pub fn all_active(rules: Vec<Rule>) -> RuleSet {
+        RuleSet {
+            all: rules
+                .into_iter()
+                .map(|rule| Loaded {
+                    rule,
+                    status: Status::Active,
+                })
+                .collect(),
+            problems: Vec::new(),
+        }
+    }
+
     /// The rules in force.
     pub fn active(&self) -> impl Iterator<Item = &Rule> {
         self.all

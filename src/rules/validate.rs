@@ -734,14 +734,20 @@ fn cause(d: &mut Diags<'_>, s: &Str<'_>) -> Option<Cause> {
 }
 
 /// Compile a regex, pointing at the offending characters when it fails.
-fn compile(d: &mut Diags<'_>, s: &Str<'_>, what: &str) -> Option<Regex> {
-    // A limit far above any real rule's needs (they compile to a few KiB),
-    // far below the regex crate's 10 MiB default: a pattern that would
-    // compile to megabytes is refused in milliseconds, not seconds.
-    let err = match regex::RegexBuilder::new(s.text)
+/// A rule's pattern compiled, as when its file loads (`ignore_case` for
+/// pasted text a person retyped). The size limit is far above any real
+/// rule's needs (they compile to a few KiB), far below the regex crate's
+/// 10 MiB default: a pattern that would compile to megabytes is refused in
+/// milliseconds, not seconds.
+pub(crate) fn pattern(text: &str, ignore_case: bool) -> Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(text)
         .size_limit(256 << 10)
+        .case_insensitive(ignore_case)
         .build()
-    {
+}
+
+fn compile(d: &mut Diags<'_>, s: &Str<'_>, what: &str) -> Option<Regex> {
+    let err = match pattern(s.text, false) {
         Ok(r) => return Some(r),
         Err(e) => e,
     };
