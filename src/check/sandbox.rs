@@ -156,33 +156,11 @@ pub fn run_bwrap(
         .stderr(Stdio::piped())
         .current_dir("/");
     as_identity(&mut cmd, who);
-    let mut child = cmd.spawn()?;
-    let mut err = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        if let Some(e) = err.as_mut() {
-            use std::io::Read;
-            let _ = e.take(64 * 1024).read_to_end(&mut s);
-        }
-        s
-    });
-    let start = Instant::now();
-    let (code, timed_out) = loop {
-        if let Some(st) = child.try_wait()? {
-            break (st.code(), false);
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break (None, true);
-        }
-        std::thread::sleep(Duration::from_micros(200));
-    };
-    let stderr = reader.join().unwrap_or_default();
+    let ran = crate::probe::run_bounded(&mut cmd, limit).map_err(std::io::Error::other)?;
     Ok(Outcome {
-        code,
-        stderr,
-        timed_out,
+        code: ran.code,
+        stderr: ran.stderr,
+        timed_out: ran.timed_out,
     })
 }
 

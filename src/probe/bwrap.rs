@@ -179,6 +179,13 @@ fn version(host: &Host, bwrap: &Path) -> Obs {
         .stderr(Stdio::piped())
         .env("LC_ALL", "C");
     let out = match run_bounded(&mut cmd, host.limit) {
+        Ok(o) if o.timed_out => {
+            return Obs::unavailable(format!(
+                "`{} --version` did not finish within {} ms and was killed",
+                bwrap.display(),
+                host.limit.as_millis()
+            ));
+        }
         Ok(o) => o,
         Err(why) => return Obs::unavailable(why),
     };
@@ -217,10 +224,13 @@ pub struct Ran {
     pub code: Option<i32>,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
+    /// It did not end within the limit and was killed, with its group.
+    pub timed_out: bool,
 }
 
 /// Run a command with a time bound, in its own process group; on timeout
-/// kill the group (anything it started too) and say so.
+/// kill the group (anything it started too) and say so. Output is read up
+/// to 64 KiB per stream. `Err`: it could not be started or waited for.
 pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Ran, String> {
     use std::os::unix::process::CommandExt;
     let start = Instant::now();
@@ -262,13 +272,14 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Ran, String> {
             unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!(
-                "`{} --version` did not finish within {} ms and was killed",
-                Path::new(cmd.get_program()).display(),
-                limit.as_millis()
-            ));
+            return Ok(Ran {
+                code: None,
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+                timed_out: true,
+            });
         }
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(Duration::from_micros(200));
     };
     // The pipes close when the program exits (unless it left a child
     // holding them): wait a little for the readers, never forever.
@@ -280,6 +291,7 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Ran, String> {
         code: status.code(),
         stdout: outs.next().unwrap_or_default(),
         stderr: outs.next().unwrap_or_default(),
+        timed_out: false,
     })
 }
 

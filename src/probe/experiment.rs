@@ -207,21 +207,16 @@ pub fn errno_words(e: i32) -> (String, String) {
     (name, errno.desc().to_string())
 }
 
-fn last_errno() -> i32 {
-    // SAFETY: reading this thread's errno.
-    unsafe { *libc::__errno_location() }
-}
-
 /// Write a whole (small) file; the errno on failure. Async-signal-safe.
 fn write_file(path: &std::ffi::CStr, content: &[u8]) -> Result<(), i32> {
     // SAFETY: open/write/close on a NUL-terminated path and a valid buffer.
     unsafe {
         let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
         if fd < 0 {
-            return Err(last_errno());
+            return Err(super::forked::errno());
         }
         let n = libc::write(fd, content.as_ptr().cast(), content.len());
-        let e = last_errno();
+        let e = super::forked::errno();
         libc::close(fd);
         if n < 0 {
             return Err(e);
@@ -239,7 +234,7 @@ fn child(plan: &Plan) -> Outcome {
     let fail = |step: u8, errno: i32| Outcome { step, errno };
     // SAFETY: unshare changes only this (forked, single-threaded) process.
     if unsafe { libc::unshare(plan.unshare) } != 0 {
-        return fail(plan.unshare_step, last_errno());
+        return fail(plan.unshare_step, super::forked::errno());
     }
     if let Some((uid_map, gid_map)) = &plan.maps {
         if let Err(e) = write_file(c"/proc/self/uid_map", uid_map) {
@@ -276,7 +271,7 @@ fn loopback(newaddr: &[u8], newlink: &[u8]) -> Result<(), (u8, i32)> {
         )
     };
     if fd < 0 {
-        return Err((NL_SOCKET, last_errno()));
+        return Err((NL_SOCKET, super::forked::errno()));
     }
     let r = netlink::request(fd, newaddr)
         .map_err(|e| (NL_NEWADDR, e))
@@ -294,7 +289,7 @@ fn mount_proc_as_pid1() -> Outcome {
     if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return Outcome {
             step: PID1_FORK,
-            errno: last_errno(),
+            errno: super::forked::errno(),
         };
     }
     // SAFETY: we are the single-threaded experiment child; the grandchild
@@ -303,7 +298,7 @@ fn mount_proc_as_pid1() -> Outcome {
     if pid < 0 {
         return Outcome {
             step: PID1_FORK,
-            errno: last_errno(),
+            errno: super::forked::errno(),
         };
     }
     if pid == 0 {
@@ -321,7 +316,7 @@ fn mount_proc_as_pid1() -> Outcome {
             {
                 Outcome {
                     step: MAKE_PRIVATE,
-                    errno: last_errno(),
+                    errno: super::forked::errno(),
                 }
             } else if libc::mount(
                 c"proc".as_ptr(),
@@ -333,7 +328,7 @@ fn mount_proc_as_pid1() -> Outcome {
             {
                 Outcome {
                     step: MOUNT_PROC,
-                    errno: last_errno(),
+                    errno: super::forked::errno(),
                 }
             } else {
                 Outcome::OK
@@ -351,7 +346,7 @@ fn mount_proc_as_pid1() -> Outcome {
         let mut got = 0usize;
         while got < b.len() {
             let n = libc::read(p[0], b[got..].as_mut_ptr().cast(), b.len() - got);
-            if n < 0 && last_errno() == libc::EINTR {
+            if n < 0 && super::forked::errno() == libc::EINTR {
                 continue;
             }
             if n <= 0 {
@@ -491,7 +486,7 @@ pub mod netlink {
             )
         };
         if sent < 0 {
-            return Err(super::last_errno());
+            return Err(super::super::forked::errno());
         }
         let seq = seq_of(msg);
         let mut buf = [0u8; 8192];
@@ -499,7 +494,7 @@ pub mod netlink {
             // SAFETY: recv into a stack buffer of the given size.
             let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
             if n < 0 {
-                let e = super::last_errno();
+                let e = super::super::forked::errno();
                 if e == libc::EINTR {
                     continue;
                 }

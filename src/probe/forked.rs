@@ -266,6 +266,13 @@ fn describe_status(status: libc::c_int) -> String {
     }
 }
 
+/// This thread's errno, read right after a failed call (also in a forked
+/// child, where nothing may allocate).
+pub fn errno() -> i32 {
+    // SAFETY: reading this thread's errno.
+    unsafe { *libc::__errno_location() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

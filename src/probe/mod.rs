@@ -7,6 +7,7 @@
 mod apparmor;
 mod args;
 mod bwrap;
+pub use bwrap::run_bounded;
 mod caller;
 mod container;
 mod experiment;

@@ -90,7 +90,7 @@ fn walk_prefixes(prefixes: &[CString], out: &mut forked::Out) {
         if unsafe { libc::lstat(p.as_ptr(), &mut st) } != 0 {
             out.push(&[TAG_ERROR]);
             out.push(&(i as u32).to_le_bytes());
-            out.push(&errno().to_le_bytes());
+            out.push(&super::forked::errno().to_le_bytes());
             return;
         }
         if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
@@ -100,7 +100,7 @@ fn walk_prefixes(prefixes: &[CString], out: &mut forked::Out) {
             if n < 0 {
                 out.push(&[TAG_ERROR]);
                 out.push(&(i as u32).to_le_bytes());
-                out.push(&errno().to_le_bytes());
+                out.push(&super::forked::errno().to_le_bytes());
                 return;
             }
             out.push(&[TAG_LINK]);
@@ -110,11 +110,6 @@ fn walk_prefixes(prefixes: &[CString], out: &mut forked::Out) {
         }
     }
     out.push(&[TAG_CLEAR]);
-}
-
-fn errno() -> i32 {
-    // SAFETY: reading this thread's errno.
-    unsafe { *libc::__errno_location() }
 }
 
 fn decode_step(b: &[u8]) -> Option<Step> {
@@ -169,7 +164,7 @@ fn exists(host: &Host, w: &Walk) -> Obs {
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: as above.
         let r = unsafe { libc::lstat(full.as_ptr(), &mut st) };
-        let e = if r == 0 { 0 } else { errno() };
+        let e = if r == 0 { 0 } else { super::forked::errno() };
         out.push(&e.to_le_bytes());
     }) {
         Ok(b) => b,
@@ -256,7 +251,7 @@ fn fstype(host: &Host, w: &Walk) -> Obs {
         let (e, magic) = if r == 0 {
             (0, st.f_type as u64)
         } else {
-            (errno(), 0)
+            (super::forked::errno(), 0)
         };
         out.push(&e.to_le_bytes());
         out.push(&magic.to_le_bytes());

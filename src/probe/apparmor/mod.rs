@@ -334,28 +334,44 @@ fn covering_profile(facts: &Facts) -> Obs {
         Ok(p) => p,
         Err(o) => return o,
     };
-    let loaded: Option<Vec<String>> = match facts.get("apparmor.profiles_loaded") {
-        Obs::Seen(Value::Array(v)) => Some(
-            v.iter()
-                .filter_map(|p| p["name"].as_str().map(str::to_string))
-                .collect(),
-        ),
-        _ => None,
-    };
-    let mut hits: Vec<&Value> = files
+    let loaded = loaded(facts);
+    let hits = files
         .iter()
         .filter(|p| !flag(p, "disabled") && flag(p, "userns"))
         .filter(|p| attaches(p, &path, real.as_deref()))
         .filter(|p| match (&loaded, p["name"].as_str()) {
-            (Some(l), Some(n)) => l.iter().any(|x| x == n),
+            (Some(l), Some(n)) => l.iter().any(|(x, _)| x == n),
             _ => true,
-        })
-        .collect();
-    hits.sort_by_key(|p| !glob::is_literal(p["attach"].as_str().unwrap_or("")));
-    match hits.first() {
+        });
+    match best(hits) {
         Some(p) => Obs::Seen(summary(p)),
         None => Obs::Absent,
     }
+}
+
+/// The loaded profiles as (name, mode), when the list can be read.
+fn loaded(facts: &Facts) -> Option<Vec<(String, String)>> {
+    match facts.get("apparmor.profiles_loaded") {
+        Obs::Seen(Value::Array(v)) => Some(
+            v.iter()
+                .filter_map(|p| {
+                    Some((
+                        p["name"].as_str()?.to_string(),
+                        p["mode"].as_str().unwrap_or("").to_string(),
+                    ))
+                })
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// The profile AppArmor would attach among `hits`: an exact attachment
+/// before a pattern, then file order.
+fn best<'a>(hits: impl Iterator<Item = &'a Value>) -> Option<&'a Value> {
+    let mut hits: Vec<&Value> = hits.collect();
+    hits.sort_by_key(|p| !glob::is_literal(p["attach"].as_str().unwrap_or("")));
+    hits.first().copied()
 }
 
 /// The profile that confines the bwrap that ran: attached to its path or
@@ -378,30 +394,16 @@ fn confining_profile(facts: &Facts) -> Obs {
         Ok(p) => p,
         Err(o) => return o,
     };
-    let modes: Option<Vec<(String, String)>> = match facts.get("apparmor.profiles_loaded") {
-        Obs::Seen(Value::Array(v)) => Some(
-            v.iter()
-                .filter_map(|p| {
-                    Some((
-                        p["name"].as_str()?.to_string(),
-                        p["mode"].as_str()?.to_string(),
-                    ))
-                })
-                .collect(),
-        ),
-        _ => None,
-    };
-    let mut hits: Vec<&Value> = files
+    let modes = loaded(facts);
+    let hits = files
         .iter()
         .filter(confining)
         .filter(|p| attaches(p, &path, real.as_deref()))
         .filter(|p| match (&modes, p["name"].as_str()) {
             (Some(m), Some(n)) => m.iter().any(|(name, mode)| name == n && mode == "enforce"),
             _ => true,
-        })
-        .collect();
-    hits.sort_by_key(|p| !glob::is_literal(p["attach"].as_str().unwrap_or("")));
-    match hits.first() {
+        });
+    match best(hits) {
         Some(p) => Obs::Seen(json!({
             "file": p["file"], "name": p["name"], "attach": p["attach"], "flags": p["flags"],
             "capabilities": p["capabilities"], "mount_all": p["mount_all"],
