@@ -107,20 +107,7 @@ fn command(s: &Setup, way: Way, args: &[&str], as_uid: Option<(u32, u32)>) -> Co
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    if let Some((uid, gid)) = as_uid {
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            c.pre_exec(move || {
-                if libc::setgroups(0, std::ptr::null()) != 0
-                    || libc::setgid(gid) != 0
-                    || libc::setuid(uid) != 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
+    drop_to(&mut c, as_uid);
     c
 }
 
@@ -283,20 +270,7 @@ fn failure_command(s: &Setup, f: &Failure, via_shim: bool) -> Command {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    if let Some((uid, gid)) = f.as_uid {
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            c.pre_exec(move || {
-                if libc::setgroups(0, std::ptr::null()) != 0
-                    || libc::setgid(gid) != 0
-                    || libc::setuid(uid) != 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
+    drop_to(&mut c, f.as_uid);
     c
 }
 
@@ -432,4 +406,22 @@ fn measure_check(s: &Setup, root: bool, runs: usize) {
             .copied()
             .unwrap_or(f64::NAN)
     );
+}
+
+/// Run the command as `uid:gid` (no supplementary groups), when given.
+fn drop_to(c: &mut Command, as_uid: Option<(u32, u32)>) {
+    if let Some((uid, gid)) = as_uid {
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            c.pre_exec(move || {
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(gid) != 0
+                    || libc::setuid(uid) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
 }

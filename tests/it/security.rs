@@ -257,9 +257,7 @@ fn the_probes_leave_no_process_mount_or_file_behind(who: &As) {
     let dir = inst.scratch();
     // The loopback of the second call is refused by a seccomp filter, so
     // that its diagnosis runs the network experiment.
-    let deny =
-        [seccomp::Deny::syscall(libc::SYS_sendto, libc::EPERM)
-            .when(5, seccomp::ArgTest::Equals(12))];
+    let deny = [seccomp::deny_loopback()];
     let mut c = Command::new("unshare");
     c.args(["-Urpf", "--mount-proc", "sh", "-c", script, "sh"])
         .arg(&dir)

@@ -98,6 +98,17 @@ fn text_of(c: &Value) -> String {
     serde_json::to_string_pretty(c).unwrap()
 }
 
+/// The check `id`, which must have failed and say each of `words`.
+fn failed_saying<'v>(v: &'v Value, id: &str, words: &[&str]) -> &'v Value {
+    let c = by_id(v, id);
+    let t = text_of(c);
+    assert_eq!(c["status"], "fail", "{t}");
+    for w in words {
+        assert!(t.contains(w), "{id} does not say {w:?}: {t}");
+    }
+    c
+}
+
 /// The sandbox ids expected for this caller: also as an unprivileged user
 /// when root.
 fn sandbox_ids(who: As) -> Vec<String> {
@@ -184,13 +195,7 @@ fn no_bwrap_anywhere_fails_with_the_install_command() {
         c.env("BWRAP_DOCTOR_REAL_BWRAP", "/nonexistent/bwrap");
     });
     assert_eq!(code, Some(1), "{v:#}");
-    let found = by_id(&v, "bwrap.found");
-    assert_eq!(found["status"], "fail");
-    assert!(
-        text_of(found).contains("/nonexistent/bwrap"),
-        "{}",
-        text_of(found)
-    );
+    failed_saying(&v, "bwrap.found", &["/nonexistent/bwrap"]);
     assert!(
         !v["checks"]
             .as_array()
@@ -199,10 +204,13 @@ fn no_bwrap_anywhere_fails_with_the_install_command() {
             .any(|c| c["id"].as_str().unwrap().starts_with("sandbox.")),
         "no sandbox can run without a bwrap: {v:#}"
     );
-    // With nothing named and nothing on PATH or at the system paths, the fix
-    // is the distribution's install command (only where bwrap is really
-    // absent from the system paths: never true on a host that runs these
-    // tests, so the message is checked from the shim's lookup instead).
+    // With nothing named and nothing on PATH or at the system paths (hidden
+    // in a sandbox), the fix is the distribution's install command.
+    let hide = support::hiding_system_bwraps();
+    let hide: Vec<&str> = hide.iter().map(String::as_str).collect();
+    let (code, v) = check_in(As::User, &hide, &|_| {});
+    assert_eq!(code, Some(1), "{v:#}");
+    failed_saying(&v, "bwrap.found", &["install bubblewrap ("]);
     let out = support::run(
         Command::new(&support::install().shim)
             .env_clear()
@@ -233,34 +241,23 @@ fn a_named_bwrap_that_does_not_exist_fails() {
     );
 }
 
-fn userns_seccomp() -> [seccomp::Deny; 3] {
-    // A seccomp filter like a container's: creating a user namespace fails.
-    [
-        seccomp::Deny::syscall(libc::SYS_clone, libc::EPERM)
-            .when(0, seccomp::ArgTest::AnyBits(libc::CLONE_NEWUSER as u32)),
-        seccomp::Deny::syscall(libc::SYS_unshare, libc::EPERM)
-            .when(0, seccomp::ArgTest::AnyBits(libc::CLONE_NEWUSER as u32)),
-        seccomp::Deny::syscall(libc::SYS_clone3, libc::ENOSYS),
-    ]
-}
-
 fn user_namespaces_refused_by_seccomp_fail_with_bwraps_words_and_the_diagnosis(who: &As) {
     support::real_bwrap();
-    let deny = userns_seccomp();
+    let deny = seccomp::deny_userns();
     let (code, v) = check_json(*who, &|c| seccomp::apply(c, &deny));
     assert_eq!(code, Some(1), "{v:#}");
     assert_eq!(v["overall"], "fail");
     assert_eq!(status(&v, "kernel.userns"), "fail", "{v:#}");
     assert_eq!(status(&v, "policy.seccomp"), "warning", "{v:#}");
-    let net = by_id(&v, "sandbox.user-net");
-    assert_eq!(net["status"], "fail");
-    let t = text_of(net);
-    assert!(
-        t.contains("bwrap: No permissions to creat"),
-        "bwrap's own words: {t}"
+    let net = failed_saying(
+        &v,
+        "sandbox.user-net",
+        &[
+            "bwrap: No permissions to creat",
+            "rule seccomp-filter.userns, confirmed",
+        ],
     );
-    assert!(t.contains("rule seccomp-filter.userns, confirmed"), "{t}");
-    assert!(!net["fix"].as_array().unwrap().is_empty(), "{t}");
+    assert!(!net["fix"].as_array().unwrap().is_empty(), "{net}");
     // The human report says the same, once.
     let mut c = doctor(*who, &["check"]);
     seccomp::apply(&mut c, &deny);
@@ -346,14 +343,14 @@ fn an_unreadable_bwrap_fails_for_unprivileged_users_and_the_printed_chmod_fixes_
     } else {
         ""
     };
-    let failing = by_id(&v, &format!("sandbox.plain{unpriv}"));
-    assert_eq!(failing["status"], "fail");
-    let t = text_of(failing);
-    assert!(
-        t.contains("bwrap: setting up uid map: Permission denied"),
-        "{t}"
+    let failing = failed_saying(
+        &v,
+        &format!("sandbox.plain{unpriv}"),
+        &[
+            "bwrap: setting up uid map: Permission denied",
+            "rule bwrap-binary-unreadable, confirmed",
+        ],
     );
-    assert!(t.contains("rule bwrap-binary-unreadable, confirmed"), "{t}");
     if *who == As::Root {
         assert_eq!(status(&v, "sandbox.plain"), "ok", "root reads any file");
         assert_eq!(status(&v, "bwrap.readable"), "warning", "{v:#}");
@@ -368,7 +365,7 @@ fn an_unreadable_bwrap_fails_for_unprivileged_users_and_the_printed_chmod_fixes_
         .filter_map(Value::as_str)
         .flat_map(str::lines)
         .find_map(|l| l.trim().strip_prefix("sudo chmod a+r "))
-        .unwrap_or_else(|| panic!("no chmod fix: {t}"));
+        .unwrap_or_else(|| panic!("no chmod fix: {failing}"));
     assert_eq!(cmd, copy_s);
     let out = support::run(Command::new("chmod").args(["a+r", cmd]));
     assert!(out.status.success());
@@ -382,9 +379,7 @@ fn an_unreadable_bwrap_fails_for_unprivileged_users_and_the_printed_chmod_fixes_
 fn loopback_refused_by_seccomp_fails_only_the_network_checks(who: &As) {
     // hostlab 4a: sendto with a sockaddr_nl (addrlen 12) fails with EPERM.
     support::real_bwrap();
-    let deny =
-        [seccomp::Deny::syscall(libc::SYS_sendto, libc::EPERM)
-            .when(5, seccomp::ArgTest::Equals(12))];
+    let deny = [seccomp::deny_loopback()];
     let (code, v) = check_json(*who, &|c| seccomp::apply(c, &deny));
     assert_eq!(code, Some(1), "{v:#}");
     assert_eq!(status(&v, "kernel.userns"), "ok");

@@ -281,20 +281,9 @@ pub fn assert_diagnosed(direct: &Output, shim: &Output, rule: Option<&str>) -> S
     diagnosis
 }
 
-fn deny_userns() -> Vec<seccomp::Deny> {
-    let user = libc::CLONE_NEWUSER as u32;
-    vec![
-        seccomp::Deny::syscall(libc::SYS_clone, libc::EPERM)
-            .when(0, seccomp::ArgTest::AnyBits(user)),
-        seccomp::Deny::syscall(libc::SYS_unshare, libc::EPERM)
-            .when(0, seccomp::ArgTest::AnyBits(user)),
-        seccomp::Deny::syscall(libc::SYS_clone3, libc::ENOSYS),
-    ]
-}
-
 fn userns_refused_by_a_seccomp_filter_is_diagnosed_as_seccomp_not_the_sysctl(who: &As) {
     // hostlab 2a (user), 2c (root with --unshare-all).
-    let deny = deny_userns();
+    let deny = seccomp::deny_userns();
     let (direct, shim) = twice(
         *who,
         &[],
@@ -328,14 +317,7 @@ fn max_user_namespaces_zero_is_diagnosed(who: &As) {
     // hostlab 1a/1b: the limit is 0 only inside a child user namespace.
     let (direct, shim) = twice(
         *who,
-        &[
-            "unshare",
-            "-Ur",
-            "sh",
-            "-c",
-            "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"",
-            "sh",
-        ],
+        support::ZERO_USER_NAMESPACES,
         &["--unshare-user", "--ro-bind", "/", "/", "true"],
         &|_| {},
     );
@@ -346,14 +328,7 @@ fn max_net_namespaces_zero_is_diagnosed_when_a_network_namespace_is_asked_for() 
     // hostlab 1c
     let (direct, shim) = twice(
         As::User,
-        &[
-            "unshare",
-            "-Ur",
-            "sh",
-            "-c",
-            "echo 0 > /proc/sys/user/max_net_namespaces && exec \"$@\"",
-            "sh",
-        ],
+        support::ZERO_NET_NAMESPACES,
         &["--unshare-net", "--ro-bind", "/", "/", "true"],
         &|_| {},
     );
@@ -413,9 +388,7 @@ fn an_execute_only_bwrap_is_diagnosed_as_unreadable() {
 
 fn loopback_refused_by_a_seccomp_filter_is_diagnosed(who: &As) {
     // hostlab 4a: sendto with a sockaddr_nl (addrlen 12) fails with EPERM.
-    let deny =
-        [seccomp::Deny::syscall(libc::SYS_sendto, libc::EPERM)
-            .when(5, seccomp::ArgTest::Equals(12))];
+    let deny = [seccomp::deny_loopback()];
     let (direct, shim) = twice(
         *who,
         &[],

@@ -129,16 +129,9 @@ fn flatpak_icon_validator_failure_is_explained_after_bwraps_words(who: &As) {
     // and the validator asks bwrap for --unshare-net.
     let real = support::real_bwrap();
     let icon = icon();
-    let wrapper = [
-        "unshare",
-        "-Ur",
-        "sh",
-        "-c",
-        "echo 0 > /proc/sys/user/max_net_namespaces && exec \"$@\"",
-        "sh",
-    ];
-    let direct = validate(*who, &wrapper, real, &icon);
-    let shim = validate(*who, &wrapper, &support::install().shim, &icon);
+    let wrapper = support::ZERO_NET_NAMESPACES;
+    let direct = validate(*who, wrapper, real, &icon);
+    let shim = validate(*who, wrapper, &support::install().shim, &icon);
     let bwrap_says = "bwrap: Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded (ENOSPC)\n";
     assert_eq!(direct.status.code(), Some(1));
     assert_eq!(direct.stderr_text(), bwrap_says);

@@ -98,16 +98,9 @@ fn a_failure_is_diagnosed_with_the_arguments_read_from_the_args_fd(who: &As) {
     // only in the argument file.
     let real = support::real_bwrap();
     let (a, b) = files(&["--unshare-net", "--ro-bind", "/", "/"]);
-    let wrapper = [
-        "unshare",
-        "-Ur",
-        "sh",
-        "-c",
-        "echo 0 > /proc/sys/user/max_net_namespaces && exec \"$@\"",
-        "sh",
-    ];
-    let direct = gemini(*who, &wrapper, real, &a, &b, &["true"]);
-    let shim = gemini(*who, &wrapper, &support::install().shim, &a, &b, &["true"]);
+    let wrapper = support::ZERO_NET_NAMESPACES;
+    let direct = gemini(*who, wrapper, real, &a, &b, &["true"]);
+    let shim = gemini(*who, wrapper, &support::install().shim, &a, &b, &["true"]);
     let d = direct.stderr_text();
     assert!(d.starts_with("bwrap: Creating new namespace failed"), "{d}");
     let s = shim.stderr_text();

@@ -253,12 +253,7 @@ fn ubuntu_2404_caller_and_container() {
     assert_obs(&f, "caller.in_initial_userns", Obs::seen(true));
     assert_obs(&f, "container.kind", Obs::seen("none"));
     let ev = seen(&f, "container.evidence");
-    let ev: Vec<&str> = ev
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().unwrap())
-        .collect();
+    let ev = super::strs(&ev);
     for line in [
         "/.dockerenv: absent",
         "/.flatpak-info: absent",
@@ -390,12 +385,7 @@ fn docker_container_is_detected_with_its_confinement() {
     let f = fixture_facts("docker", Some("/usr/bin/bwrap"));
     assert_obs(&f, "container.kind", Obs::seen("docker"));
     let ev = seen(&f, "container.evidence");
-    let ev: Vec<&str> = ev
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().unwrap())
-        .collect();
+    let ev = super::strs(&ev);
     assert!(ev.contains(&"/.dockerenv: present (docker)"), "{ev:#?}");
     assert!(
         ev.iter()
@@ -760,31 +750,19 @@ fn bwrap_knows_an_option_by_its_version() {
         let m = BTreeMap::from([("bwrap.version".to_string(), Obs::seen(v))]);
         Facts::recorded(m, super::context(None, None))
     };
-    assert_obs(
-        &facts("0.8.0"),
-        "bwrap.knows_option:--argv0",
-        Obs::seen(false),
-    );
-    assert_obs(
-        &facts("0.9.0"),
-        "bwrap.knows_option:--argv0",
-        Obs::seen(true),
-    );
-    assert_obs(
-        &facts("0.4.0"),
-        "bwrap.knows_option:--perms",
-        Obs::seen(false),
-    );
-    assert_obs(
-        &facts("0.11.1"),
-        "bwrap.knows_option:--level-prefix",
-        Obs::seen(true),
-    );
-    assert_obs(
-        &facts("0.11.1"),
-        "bwrap.knows_option:--no-such-option",
-        Obs::seen(false),
-    );
+    for (version, option, knows) in [
+        ("0.8.0", "--argv0", false),
+        ("0.9.0", "--argv0", true),
+        ("0.4.0", "--perms", false),
+        ("0.11.1", "--level-prefix", true),
+        ("0.11.1", "--no-such-option", false),
+    ] {
+        assert_obs(
+            &facts(version),
+            &format!("bwrap.knows_option:{option}"),
+            Obs::seen(knows),
+        );
+    }
     assert!(matches!(
         facts("0.8.0").get("bwrap.knows_option:--bind-fd"),
         Obs::Unavailable(_)

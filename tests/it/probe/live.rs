@@ -374,12 +374,7 @@ fn live_container_evidence_lists_every_check() {
     ];
     assert!(kinds.contains(&kind.as_str().unwrap()), "{kind}");
     let ev = seen(&f, "container.evidence");
-    let ev: Vec<&str> = ev
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().unwrap())
-        .collect();
+    let ev = super::strs(&ev);
     for prefix in [
         "/proc/version: ",
         "/.flatpak-info: ",

@@ -58,6 +58,15 @@ pub fn context(bwrap: Option<&str>, args: Option<&[&str]>) -> Context {
     }
 }
 
+/// A JSON array of strings as `&str`s (fail on anything else).
+pub fn strs(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|x| x.as_str().unwrap_or_else(|| panic!("not a string: {x}")))
+        .collect()
+}
+
 /// The value of a fact, or fail saying what was seen instead.
 pub fn seen(f: &Facts, key: &str) -> Value {
     match f.get(key) {

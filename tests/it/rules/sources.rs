@@ -84,11 +84,7 @@ fn a_broken_user_file_leaves_the_builtin_rules_and_other_files_loaded() {
         ],
     );
     // Only ours: the machine's own /etc/bwrap-doctor/rules.d is read too.
-    let ours = scratch.display().to_string();
-    let problems: Vec<&String> = lines
-        .iter()
-        .filter(|l| l.starts_with("problem ") && l.contains(&ours))
-        .collect();
+    let problems = problems(&lines, &scratch);
     assert_eq!(problems.len(), 1, "{lines:#?}");
     let broken = dir.join("20-broken.toml");
     assert_eq!(
@@ -98,11 +94,10 @@ fn a_broken_user_file_leaves_the_builtin_rules_and_other_files_loaded() {
             broken.display()
         )
     );
-    let has = |needle: &str| lines.iter().any(|l| l.starts_with(needle));
     // The other user file and the BWRAP_DOCTOR_RULES file are loaded.
-    assert!(has("rule local.execvp active"), "{lines:#?}");
+    assert!(active(&lines, "local.execvp"), "{lines:#?}");
     assert!(
-        has("rule userns-sysctl-disabled.no-permission active"),
+        active(&lines, "userns-sysctl-disabled.no-permission"),
         "{lines:#?}"
     );
     // Every built-in rule is loaded as it is without the broken file.
@@ -216,23 +211,16 @@ fn an_unreadable_rule_directory_is_a_problem_not_a_crash() {
         ],
     );
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let ours = scratch.display().to_string();
-    let problems: Vec<&String> = lines
-        .iter()
-        .filter(|l| l.starts_with("problem ") && l.contains(&ours))
-        .collect();
     assert_eq!(
-        problems,
-        [&format!(
+        problems(&lines, &scratch),
+        [format!(
             "problem skipped rules from {d}: 1 error (cannot read the rules directory {d}: Permission denied (os error 13)); run 'bwrap-doctor rules lint' for details",
             d = dir.display()
         )],
         "{lines:#?}"
     );
     assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("rule userns-max-zero.enospc active")),
+        active(&lines, "userns-max-zero.enospc"),
         "the other sources still load: {lines:#?}"
     );
 }
@@ -261,13 +249,7 @@ fn rule_sources_others_may_write_are_skipped_as_ssh_strict_modes_would() {
             std::os::unix::fs::chown(p, Some(uid), Some(gid)).unwrap();
         }
     }
-    let problems = |lines: &[String]| -> Vec<String> {
-        lines
-            .iter()
-            .filter(|l| l.starts_with("problem "))
-            .cloned()
-            .collect()
-    };
+    let problems = |lines: &[String]| problems(lines, &scratch);
     let load = || {
         rules_load(
             who,
@@ -302,9 +284,7 @@ fn rule_sources_others_may_write_are_skipped_as_ssh_strict_modes_would() {
         "{p:#?}"
     );
     assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("rule apparmor-userns-restrict active")),
+        active(&lines, "apparmor-userns-restrict"),
         "the built-in rules still load"
     );
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -331,7 +311,7 @@ fn a_fifty_megabyte_rule_file_is_refused_by_its_size() {
     f.set_len(50 << 20).unwrap(); // sparse: nothing is written
     drop(f);
     let lines = rules_load(None, &[("BWRAP_DOCTOR_RULES", &big)]);
-    let p: Vec<&String> = lines.iter().filter(|l| l.starts_with("problem ")).collect();
+    let p = problems(&lines, &scratch);
     assert_eq!(p.len(), 1, "{lines:#?}");
     assert!(
         p[0].contains(&format!(
@@ -340,9 +320,22 @@ fn a_fifty_megabyte_rule_file_is_refused_by_its_size() {
         )),
         "{p:#?}"
     );
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("rule bind-source-missing active"))
-    );
+    assert!(active(&lines, "bind-source-missing"));
+}
+
+/// The `problem` lines of `rules list` about files under `under` (the
+/// test's own; the machine's /etc/bwrap-doctor/rules.d is read too).
+fn problems(lines: &[String], under: &Path) -> Vec<String> {
+    let under = under.display().to_string();
+    lines
+        .iter()
+        .filter(|l| l.starts_with("problem ") && l.contains(&under))
+        .cloned()
+        .collect()
+}
+
+/// Whether `rules list` shows rule `id` active.
+fn active(lines: &[String], id: &str) -> bool {
+    let prefix = format!("rule {id} active");
+    lines.iter().any(|l| l.starts_with(&prefix))
 }

@@ -99,23 +99,13 @@ fn missing_bwrap_exits_127_with_one_line_naming_the_search() {
     // Hide every system copy of bwrap by running the shim in a sandbox
     // where they are not regular files.
     let inst = support::install();
-    let real = support::real_bwrap();
-    let mut args: Vec<String> = support::strings(&["--ro-bind", "/", "/", "--dev", "/dev"]);
-    for p in [
-        "/usr/bin/bwrap",
-        "/usr/local/bin/bwrap",
-        "/usr/libexec/flatpak-bwrap",
-    ] {
-        if Path::new(p).exists() {
-            args.extend(["--ro-bind".into(), "/dev/null".into(), p.into()]);
-        }
-    }
-    args.push(inst.shim.display().to_string());
-    args.push("--version".into());
-    let mut c = Command::new(real);
+    let mut argv = support::hiding_system_bwraps();
+    argv.push(inst.shim.display().to_string());
+    argv.push("--version".into());
+    let mut c = Command::new(&argv[0]);
     c.env_clear()
         .env("PATH", format!("{}:/usr/bin:/bin", inst.bin.display()))
-        .args(&args);
+        .args(&argv[1..]);
     As::User.apply(&mut c);
     let out = support::run(&mut c);
     assert_eq!(out.status.code(), Some(127), "{}", out.stderr_text());

@@ -200,9 +200,8 @@ extern "C" fn log_signal(sig: libc::c_int) {
     SIGNALS_SEEN.fetch_add(1, Ordering::SeqCst);
 }
 
-/// `fake-bwrap LOG ACTION…` with actions `exit N`, `kill-self SIG`,
-/// `until-signals K` (exit 0 after K signals), `sleep-ms N`,
-/// `stderr-hex HEX`.
+/// `rules-load`: `rules list` in a form tests read (`rule ID STATUS`,
+/// `problem LINE`), from the standard locations.
 fn rules_load() -> ! {
     use bwrap_doctor::rules::{self, Locations, Status};
     let set = rules::load(&Locations::standard());
@@ -220,6 +219,9 @@ fn rules_load() -> ! {
     std::process::exit(0)
 }
 
+/// `fake-bwrap LOG ACTION…` with actions `exit N`, `kill-self SIG`,
+/// `until-signals K` (exit 0 after K signals), `sleep-ms N`,
+/// `stderr-hex HEX`.
 fn fake_bwrap(args: &[String]) -> ! {
     let log = std::fs::OpenOptions::new()
         .create(true)

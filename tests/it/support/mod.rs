@@ -234,6 +234,27 @@ impl PlainEnv for Command {
     }
 }
 
+/// A wrapper that runs its command in a new user namespace where
+/// user.max_net_namespaces is 0 (hostlab 1c): --unshare-net fails.
+pub const ZERO_NET_NAMESPACES: &[&str] = &[
+    "unshare",
+    "-Ur",
+    "sh",
+    "-c",
+    "echo 0 > /proc/sys/user/max_net_namespaces && exec \"$@\"",
+    "sh",
+];
+
+/// The same with user.max_user_namespaces at 0 (hostlab 1a/1b).
+pub const ZERO_USER_NAMESPACES: &[&str] = &[
+    "unshare",
+    "-Ur",
+    "sh",
+    "-c",
+    "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"",
+    "sh",
+];
+
 /// A bwrap call that fails in its setup, on every host: a bind source that
 /// does not exist (diagnosed as bind-source-missing).
 pub const MISSING_SOURCE: &[&str] = &[
@@ -294,6 +315,24 @@ pub fn bwrap<S: AsRef<OsStr>>(via: Via, who: As, args: impl IntoIterator<Item = 
     cmd.args(args);
     who.apply(&mut cmd);
     cmd
+}
+
+/// A wrapper (`real-bwrap ARGS…`, to put before a command) that runs the
+/// command with the host read-only and every system copy of bwrap hidden
+/// (not a regular file there): a host where bubblewrap is not installed.
+pub fn hiding_system_bwraps() -> Vec<String> {
+    let mut w = vec![real_bwrap().display().to_string()];
+    w.extend(strings(&["--ro-bind", "/", "/", "--dev", "/dev"]));
+    for p in [
+        "/usr/bin/bwrap",
+        "/usr/local/bin/bwrap",
+        "/usr/libexec/flatpak-bwrap",
+    ] {
+        if std::path::Path::new(p).exists() {
+            w.extend(strings(&["--ro-bind", "/dev/null", p]));
+        }
+    }
+    w
 }
 
 /// Owned strings from literals (argv lists).

@@ -103,6 +103,23 @@ pub fn install(prog: &[libc::sock_filter]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A filter like a container's: creating a user namespace fails with
+/// EPERM (clone3 answers ENOSYS so that callers fall back to clone).
+pub fn deny_userns() -> Vec<Deny> {
+    let user = libc::CLONE_NEWUSER as u32;
+    vec![
+        Deny::syscall(libc::SYS_clone, libc::EPERM).when(0, ArgTest::AnyBits(user)),
+        Deny::syscall(libc::SYS_unshare, libc::EPERM).when(0, ArgTest::AnyBits(user)),
+        Deny::syscall(libc::SYS_clone3, libc::ENOSYS),
+    ]
+}
+
+/// bwrap's loopback setup refused: sendto with a sockaddr_nl (addrlen 12)
+/// fails with EPERM (hostlab 4a).
+pub fn deny_loopback() -> Deny {
+    Deny::syscall(libc::SYS_sendto, libc::EPERM).when(5, ArgTest::Equals(12))
+}
+
 /// Add the filter to a command (installed in the child just before exec).
 pub fn apply(cmd: &mut std::process::Command, rules: &[Deny]) {
     use std::os::unix::process::CommandExt;
