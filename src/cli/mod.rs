@@ -70,6 +70,9 @@ Examples:
   bwrap-doctor explain err.txt -- --unshare-all --bind ~/proj ~/proj sh   # with the bwrap arguments
   bwrap-doctor explain err.txt --snapshot their-host.json                # against another host
 
+Pasted text may lack the `bwrap: ` prefix, be wrapped onto several lines, or be
+retyped in other letter case (then the report says it matched ignoring case).
+
 Exit status: 0 a cause was confirmed; 1 none was; 2 usage or input error.")]
     Explain {
         /// The captured stderr; `-` or nothing for stdin.
