@@ -84,6 +84,11 @@ impl RawArgs {
         (1..self.len()).filter_map(|i| self.get(i))
     }
 
+    /// argv[0], the operands and the terminating NULL.
+    pub fn pointers(&self) -> &[*const c_char] {
+        &self.ptrs
+    }
+
     /// The NULL-terminated pointer array for `execve`/`posix_spawn`.
     pub fn as_ptr(&self) -> *const *const c_char {
         self.ptrs.as_ptr()

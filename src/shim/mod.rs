@@ -2,18 +2,24 @@
 //! the shim is there, and explain the failure when it fails.
 //!
 //! The order of work matters: capture the caller's signal state first, find
-//! the real bwrap, start it, relay, wait; only after a failure is anything
-//! else (rules, probes) touched.
+//! the real bwrap, start it (with the caller's own stderr, except where a
+//! pipe of its own stood: see `plan`), wait; only after bwrap has failed
+//! while setting up (see `status`) is anything else touched: bwrap's words
+//! are read back (`capture`), then rules and probes explain them.
 
 mod args;
+mod capture;
 pub mod exit;
 pub mod failure;
 mod fds;
 pub mod locate;
 pub mod marker;
+mod plan;
 mod relay;
+mod replay;
 mod signals;
 mod spawn;
+mod status;
 mod supervise;
 
 pub use args::RawArgs;
@@ -245,11 +251,16 @@ pub fn main(args: RawArgs) -> ! {
 
     let prepared = catch_unwind(AssertUnwindSafe(|| -> std::io::Result<_> {
         crate::fault::point("prepare");
-        let relay = relay::Relay::new()?;
+        let plan = plan::decide();
+        let relay = match plan {
+            plan::Plan::Relay => Some(relay::Relay::new()?),
+            plan::Plan::Direct(_) => None,
+        };
         let sigfd = supervise::signalfd(&signals)?;
-        Ok((relay, sigfd))
+        let status = status::Status::offer(&real, &args);
+        Ok((plan, relay, sigfd, status))
     }));
-    let (mut relay, sigfd) = match prepared {
+    let (plan, mut relay, sigfd, mut status) = match prepared {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => fall_back(&real, &args, &env, &signals, &e.to_string()),
         Err(_) => fall_back(&real, &args, &env, &signals, &panic_message()),
@@ -258,12 +269,14 @@ pub fn main(args: RawArgs) -> ! {
     signals.take_over();
     // SAFETY: getppid has no side effects.
     let original_ppid = unsafe { libc::getppid() };
+    let status_argv = status.as_ref().map(|s| s.argv(&args));
     let spawned = spawn::spawn(&spawn::Spawn {
         path: &real.c_path,
-        argv: args.as_ptr(),
+        argv: status_argv.as_ref().map_or(args.as_ptr(), |v| v.as_ptr()),
         envp: envp(&env),
         signals: &signals,
-        stderr: relay.sink_fd(),
+        stderr: relay.as_ref().map_or(2, relay::Relay::sink_fd),
+        inherit: status.as_ref().and_then(status::Status::write_fd),
     });
     let child = match spawned {
         Ok(pid) => pid,
@@ -276,7 +289,13 @@ pub fn main(args: RawArgs) -> ! {
             fall_back(&real, &args, &env, &signals, &e.to_string())
         }
     };
-    relay.sink = None; // only bwrap and its sandbox hold the write end now
+    // Only bwrap (and its sandbox) hold the write ends now.
+    if let Some(r) = relay.as_mut() {
+        r.sink = None;
+    }
+    if let Some(s) = status.as_mut() {
+        s.close_write();
+    }
 
     // Learn of the caller's death, to honour --die-with-parent.
     // SAFETY: prctl on ourselves.
@@ -287,18 +306,20 @@ pub fn main(args: RawArgs) -> ! {
         );
     }
     let args_fds = regular_args_fds(&args);
-    let mut keep = vec![relay.source.as_raw_fd(), sigfd.as_raw_fd()];
-    keep.extend_from_slice(&args_fds);
+    let mut keep = vec![sigfd.as_raw_fd()];
+    keep.extend(relay.as_ref().map(|r| r.source.as_raw_fd()));
+    keep.extend(status.as_ref().map(status::Status::read_fd));
+    keep.extend(capture::fds_to_repeat(&args, &args_fds));
     keep.extend(failure::json_fd());
     fds::release_callers_fds(&keep);
-    let stderr_is_terminal = relay.is_pty;
+    // SAFETY: isatty on fd 2.
+    let stderr_is_terminal = unsafe { libc::isatty(2) } == 1;
 
     let die_with_parent = || asked_die_with_parent(&args, &args_fds);
     let mut outbox = relay::Outbox::default();
-    let mut relay = relay;
     let supervisor = supervise::Supervisor::new(
         child,
-        &mut relay,
+        relay.as_mut(),
         &signals,
         sigfd,
         original_ppid,
@@ -321,17 +342,53 @@ pub fn main(args: RawArgs) -> ! {
             write_stderr_bounded(outbox.unsent(), std::time::Duration::from_secs(10));
             // The relay outlives the supervisor: relay the rest from it
             // (if the caller's stderr went away, it is /dev/null by now).
-            mirror_when_done(child, relay.source.as_raw_fd())
+            mirror_when_done(child, relay.as_ref().map(|r| r.source.as_raw_fd()))
         }
     };
 
-    if failure::worth_explaining(outcome.exit, outcome.tail.bytes()) {
+    // Whose failure is it, and what did bwrap say? Only bwrap's own setup
+    // failures are explained; a program's exit status and words are its own.
+    let setup = status.as_ref().map(status::Status::setup);
+    let said = match outcome.exit {
+        exit::ExitReason::Code(c)
+            if match setup {
+                Some(status::Setup::Completed) => false,
+                Some(status::Setup::Failed) => c != 0,
+                // Without bwrap's word: its own failures exit 1; a relayed
+                // tail must end in its message (checked by capture).
+                None => c == 1 || (c != 0 && plan == plan::Plan::Relay),
+            } =>
+        {
+            catch_unwind(AssertUnwindSafe(|| {
+                crate::fault::point("capture");
+                capture::bwrap_said(&capture::Run {
+                    plan,
+                    setup,
+                    relayed: outcome.tail.bytes(),
+                    bwrap: &real,
+                    args: &args,
+                })
+            }))
+            .unwrap_or_else(|_| {
+                say(&format!(
+                    "internal error while reading bwrap's message back ({}); bwrap's own message above is complete",
+                    panic_message()
+                ));
+                capture::Said::Nothing
+            })
+        }
+        _ => capture::Said::Nothing,
+    };
+    if let capture::Said::Note(note) = &said {
+        say(note);
+    }
+    if let capture::Said::Message(text) = said {
         let failure = failure::Failure {
             operands: args.operands().map(<[u8]>::to_vec).collect(),
             bwrap: real.clone(),
             exit: outcome.exit,
-            stderr_tail: outcome.tail.bytes().to_vec(),
-            stderr_truncated: outcome.tail.truncated(),
+            stderr_truncated: text.len() >= relay::TAIL_BYTES,
+            stderr_tail: text,
             stderr_is_terminal,
             readable_args_fds: args_fds.clone(),
         };
@@ -426,9 +483,11 @@ fn exec_status(e: &std::io::Error) -> i32 {
 }
 
 /// Last resort after an internal error mid-run: relay the rest of stderr
-/// plainly, wait for bwrap, and end as it ended.
-fn mirror_when_done(child: libc::pid_t, relay: RawFd) -> ! {
-    supervise::relay_until_eof(relay);
+/// plainly (if relaying), wait for bwrap, and end as it ended.
+fn mirror_when_done(child: libc::pid_t, relay: Option<RawFd>) -> ! {
+    if let Some(relay) = relay {
+        supervise::relay_until_eof(relay);
+    }
     loop {
         let mut status = 0;
         // SAFETY: waiting for our own child.

@@ -1,55 +1,37 @@
-//! The stderr relay: bwrap writes into a pipe (or, when the caller's stderr
-//! is a terminal, into a pseudo-terminal with the same settings and window
-//! size), and the shim copies every byte to the caller's stderr while keeping
-//! a bounded tail for diagnosis.
+//! The stderr relay, used only where a pipe stood: when the caller's stderr
+//! is a pipe (not shared with stdout), bwrap writes into a pipe of the
+//! shim's and the shim copies every byte on while keeping a bounded tail for
+//! diagnosis. Everywhere else (a terminal, a file, a socket, `2>&1`) bwrap
+//! gets the caller's own stderr and no relay exists (see `plan`).
+//!
+//! The relay's pipe is in packet mode (`O_DIRECT`): every write a sandboxed
+//! program makes of up to `PIPE_BUF` bytes is read back as one packet and
+//! written on with one write, so it stays as atomic on the caller's pipe as
+//! it would have been without the shim (several writers sharing one pipe
+//! never see their lines torn).
 
 use std::io;
-use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// How much of the end of stderr is kept for matching bwrap's messages.
 pub const TAIL_BYTES: usize = 64 * 1024;
 
 pub struct Relay {
-    /// What the shim reads from (pipe read end or pty master).
+    /// What the shim reads from (the pipe's read end).
     pub source: OwnedFd,
-    /// What bwrap gets as fd 2 (pipe write end or pty slave); closed by the
-    /// shim once bwrap has started.
+    /// What bwrap gets as fd 2 (the pipe's write end); closed by the shim
+    /// once bwrap has started.
     pub sink: Option<OwnedFd>,
-    pub is_pty: bool,
-    /// Writes to the caller's stderr are paced to PIPE_BUF after POLLOUT when
-    /// it may block (pipes, sockets), so the shim stays free to pass signals on.
-    pub paced: bool,
 }
 
 impl Relay {
-    /// Set up the relay for the caller's fd 2.
+    /// A relay pipe, in packet mode where the kernel has it (3.4+).
     pub fn new() -> io::Result<Relay> {
-        // SAFETY: fstat/isatty on fd 2, which the caller left open.
-        let (is_tty, paced) = unsafe {
-            let mut st = MaybeUninit::<libc::stat>::zeroed();
-            let fmt = if libc::fstat(2, st.as_mut_ptr()) == 0 {
-                st.assume_init().st_mode & libc::S_IFMT
-            } else {
-                0
-            };
-            (
-                libc::isatty(2) == 1,
-                fmt != libc::S_IFREG && fmt != libc::S_IFCHR,
-            )
-        };
-        // Without ptys (e.g. no /dev/pts) a pipe still relays every byte.
-        if is_tty && let Ok((master, slave)) = pty_like_stderr() {
-            return Ok(Relay {
-                source: master,
-                sink: Some(slave),
-                is_pty: true,
-                paced,
-            });
-        }
         let mut p = [0 as RawFd; 2];
         // SAFETY: p has room for two fds.
-        if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        let packet = unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC | libc::O_DIRECT) } == 0;
+        // SAFETY: as above, without packet mode.
+        if !packet && unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: pipe2 returned two fresh fds that we now own.
@@ -58,20 +40,11 @@ impl Relay {
         Ok(Relay {
             source: r,
             sink: Some(w),
-            is_pty: false,
-            paced,
         })
     }
 
     pub fn sink_fd(&self) -> RawFd {
         self.sink.as_ref().map_or(2, |s| s.as_raw_fd())
-    }
-
-    /// Copy the caller's terminal window size onto the relay's pty.
-    pub fn sync_window_size(&self) {
-        if self.is_pty {
-            copy_window_size(2, self.source.as_raw_fd());
-        }
     }
 }
 
@@ -89,63 +62,6 @@ pub(super) fn set_nonblocking(fd: RawFd, on: bool) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn copy_window_size(from: RawFd, to: RawFd) {
-    let mut ws = MaybeUninit::<libc::winsize>::zeroed();
-    // SAFETY: TIOCGWINSZ/TIOCSWINSZ with a valid winsize.
-    unsafe {
-        if libc::ioctl(from, libc::TIOCGWINSZ, ws.as_mut_ptr()) == 0 {
-            libc::ioctl(to, libc::TIOCSWINSZ, ws.as_ptr());
-        }
-    }
-}
-
-/// A pty whose slave looks like the caller's terminal: same termios (except
-/// output post-processing, so bytes reach the real terminal unchanged and it
-/// does its own) and the same window size.
-fn pty_like_stderr() -> io::Result<(OwnedFd, OwnedFd)> {
-    // SAFETY: standard pty calls; every fd is owned right after creation.
-    unsafe {
-        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
-        if m < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let master = OwnedFd::from_raw_fd(m);
-        if libc::grantpt(m) != 0 || libc::unlockpt(m) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let s = libc::ioctl(
-            m,
-            libc::TIOCGPTPEER,
-            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
-        );
-        let s = if s >= 0 {
-            s
-        } else {
-            let mut name = [0 as libc::c_char; 128];
-            if libc::ptsname_r(m, name.as_mut_ptr(), name.len()) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            libc::open(
-                name.as_ptr(),
-                libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
-            )
-        };
-        if s < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let slave = OwnedFd::from_raw_fd(s);
-        let mut tio = MaybeUninit::<libc::termios>::zeroed();
-        if libc::tcgetattr(2, tio.as_mut_ptr()) == 0 {
-            let mut tio = tio.assume_init();
-            tio.c_oflag &= !libc::OPOST;
-            libc::tcsetattr(s, libc::TCSANOW, &tio);
-        }
-        copy_window_size(2, m);
-        set_nonblocking(m, true)?;
-        Ok((master, slave))
-    }
 }
 
 /// Bytes read from the relay and not yet written to the caller's stderr.
@@ -207,13 +123,11 @@ impl Outbox {
 #[derive(Default)]
 pub struct Tail {
     buf: Vec<u8>,
-    dropped: u64,
 }
 
 impl Tail {
     pub fn push(&mut self, bytes: &[u8]) {
         if bytes.len() >= TAIL_BYTES {
-            self.dropped += (self.buf.len() + bytes.len() - TAIL_BYTES) as u64;
             self.buf.clear();
             self.buf
                 .extend_from_slice(&bytes[bytes.len() - TAIL_BYTES..]);
@@ -223,7 +137,6 @@ impl Tail {
         // Compact lazily: at most 2×TAIL_BYTES are ever held.
         if self.buf.len() > 2 * TAIL_BYTES {
             let cut = self.buf.len() - TAIL_BYTES;
-            self.dropped += cut as u64;
             self.buf.drain(..cut);
         }
     }
@@ -232,11 +145,6 @@ impl Tail {
     pub fn bytes(&self) -> &[u8] {
         let start = self.buf.len().saturating_sub(TAIL_BYTES);
         &self.buf[start..]
-    }
-
-    /// Whether bytes before the tail were dropped.
-    pub fn truncated(&self) -> bool {
-        self.dropped > 0 || self.buf.len() > TAIL_BYTES
     }
 }
 
@@ -253,10 +161,8 @@ mod tests {
         let kept = t.bytes();
         assert!(kept.len() <= TAIL_BYTES);
         assert!(kept.ends_with(b"line 999\n"));
-        assert!(!t.truncated());
         t.push(&vec![b'x'; TAIL_BYTES * 3]);
         assert_eq!(t.bytes().len(), TAIL_BYTES);
-        assert!(t.truncated());
         t.push(b"bwrap: end\n");
         assert!(t.bytes().ends_with(b"bwrap: end\n"));
         assert!(t.bytes().len() <= TAIL_BYTES);

@@ -1,8 +1,9 @@
-//! The supervision loop: relay bwrap's stderr, pass signals on, follow
-//! bwrap's stops, and collect how it ended.
+//! The supervision loop: pass signals on, follow bwrap's stops, collect how
+//! it ended, and — only where the caller's stderr is a pipe of its own —
+//! relay bwrap's stderr.
 //!
-//! Single-threaded: one `poll` over the relay, the signalfd and (when output
-//! is pending) the caller's stderr. The shim never blocks in a write, so a
+//! Single-threaded: one `poll` over the signalfd and, when relaying, the
+//! relay and the caller's stderr. The shim never blocks in a write, so a
 //! caller that stops reading stderr can still stop or kill the sandbox.
 
 use super::exit::ExitReason;
@@ -24,8 +25,8 @@ pub struct Outcome {
 pub struct Supervisor<'a> {
     pub child: libc::pid_t,
     /// Borrowed, so that the last-resort path can still read it if the
-    /// supervision panics.
-    pub relay: &'a mut Relay,
+    /// supervision panics. `None`: bwrap has the caller's own stderr.
+    pub relay: Option<&'a mut Relay>,
     pub signals: &'a SignalState,
     pub sigfd: OwnedFd,
     /// The parent when we started; a change means the caller died.
@@ -58,13 +59,14 @@ fn errno() -> i32 {
 impl<'a> Supervisor<'a> {
     pub fn new(
         child: libc::pid_t,
-        relay: &'a mut Relay,
+        relay: Option<&'a mut Relay>,
         signals: &'a SignalState,
         sigfd: OwnedFd,
         original_ppid: libc::pid_t,
         die_with_parent: &'a dyn Fn() -> bool,
         out: &'a mut Outbox,
     ) -> Self {
+        let relaying = relay.is_some();
         Supervisor {
             child,
             relay,
@@ -74,7 +76,7 @@ impl<'a> Supervisor<'a> {
             die_with_parent,
             tail: Tail::default(),
             out,
-            source_open: true,
+            source_open: relaying,
             stderr_gone: false,
             exit: None,
         }
@@ -105,16 +107,18 @@ impl<'a> Supervisor<'a> {
             },
             libc::pollfd {
                 fd: if self.source_open && !writing {
-                    self.relay.source.as_raw_fd()
+                    self.source()
                 } else {
                     -1
                 },
                 events: libc::POLLIN,
                 revents: 0,
             },
+            // While relaying, the caller's pipe: POLLOUT when output waits,
+            // and always POLLERR when its last reader has gone.
             libc::pollfd {
-                fd: if writing { 2 } else { -1 },
-                events: libc::POLLOUT,
+                fd: if self.source_open || writing { 2 } else { -1 },
+                events: if writing { libc::POLLOUT } else { 0 },
                 revents: 0,
             },
         ];
@@ -130,8 +134,12 @@ impl<'a> Supervisor<'a> {
         if fds[0].revents != 0 {
             self.handle_signals();
         }
-        if fds[2].revents != 0 {
+        if fds[2].revents & libc::POLLOUT != 0 {
             self.write_some();
+        } else if fds[2].revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+            // The reader left: bwrap's writers must meet EPIPE, as without
+            // the shim, rather than fill the relay.
+            self.caller_gone();
         }
         if fds[1].revents != 0 {
             self.read_some();
@@ -139,19 +147,18 @@ impl<'a> Supervisor<'a> {
         true
     }
 
+    /// The relay's read end (only called while relaying).
+    fn source(&self) -> RawFd {
+        self.relay.as_ref().map_or(-1, |r| r.source.as_raw_fd())
+    }
+
     fn read_some(&mut self) {
-        let n = self.out.fill_from(self.relay.source.as_raw_fd());
+        // One packet: at most one write of the sandbox's, up to PIPE_BUF.
+        let n = self.out.fill_from(self.source());
         if n > 0 {
             self.tail.push(self.out.unsent());
             if self.stderr_gone {
                 self.out.clear();
-                return;
-            }
-            if !self.relay.paced {
-                // Regular files and terminals: write straight through.
-                while !self.out.is_empty() && !self.stderr_gone {
-                    self.write_some();
-                }
             }
         } else if n == 0 {
             self.source_open = false;
@@ -164,35 +171,29 @@ impl<'a> Supervisor<'a> {
         }
     }
 
+    /// Write what waits, in one write when it is a packet (≤ PIPE_BUF),
+    /// so it is as atomic on the caller's pipe as the sandbox's write was.
     fn write_some(&mut self) {
         let bytes = self.out.unsent();
-        let chunk = if self.relay.paced {
-            bytes.len().min(libc::PIPE_BUF)
-        } else {
-            bytes.len()
-        };
         // SAFETY: writing from our own buffer to the caller's stderr.
-        let n = unsafe { libc::write(2, bytes.as_ptr().cast(), chunk) };
+        let n = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
         if n >= 0 {
             self.out.advance(n as usize);
         } else {
             match errno() {
-                libc::EAGAIN | libc::EINTR => {
-                    if !self.relay.paced {
-                        // A non-blocking stderr set by the caller: wait for it.
-                        self.relay.paced = true;
-                    }
-                }
-                _ => {
-                    // EPIPE and friends: the caller's stderr is gone. Close the
-                    // relay so that bwrap's writers see the same EPIPE they
-                    // would have seen without the shim.
-                    self.stderr_gone = true;
-                    self.out.clear();
-                    self.close_source();
-                }
+                libc::EAGAIN | libc::EINTR => {}
+                // EPIPE: the caller's pipe has no reader any more.
+                _ => self.caller_gone(),
             }
         }
+    }
+
+    /// The caller's stderr is gone. Close the relay so that bwrap's writers
+    /// see the same EPIPE they would have seen without the shim.
+    fn caller_gone(&mut self) {
+        self.stderr_gone = true;
+        self.out.clear();
+        self.close_source();
     }
 
     fn close_source(&mut self) {
@@ -204,7 +205,7 @@ impl<'a> Supervisor<'a> {
             unsafe {
                 let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
                 if null >= 0 {
-                    libc::dup3(null, self.relay.source.as_raw_fd(), libc::O_CLOEXEC);
+                    libc::dup3(null, self.source(), libc::O_CLOEXEC);
                     libc::close(null);
                 }
             }
@@ -259,13 +260,14 @@ impl<'a> Supervisor<'a> {
                 self.reap(&mut stopped_self);
                 continue;
             }
-            if sig == libc::SIGWINCH {
-                self.relay.sync_window_size();
-            }
             if sig == signals::parent_death_signal() && self.parent_died() {
                 if (self.die_with_parent)() {
                     // bwrap set PR_SET_PDEATHSIG against us: our death is what
                     // kills the sandbox, as the caller's death would have.
+                    // Should bwrap not have asked (its arguments could not be
+                    // read back), our death must not cost the sandbox its
+                    // stderr: a detached process goes on relaying it.
+                    self.hand_over_relay();
                     // SAFETY: killing ourselves.
                     unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
                 }
@@ -375,6 +377,12 @@ impl<'a> Supervisor<'a> {
             }
             self.poll_once(Some(deadline - now));
         }
+        self.hand_over_relay();
+    }
+
+    /// If the relay is still open, write what waits and leave the rest of
+    /// it to a detached process.
+    fn hand_over_relay(&mut self) {
         if self.source_open && !self.stderr_gone {
             while !self.out.is_empty() && !self.stderr_gone {
                 self.write_some_blocking();
@@ -395,7 +403,7 @@ impl<'a> Supervisor<'a> {
     }
 
     fn detach_relay(&mut self) {
-        let src = self.relay.source.as_raw_fd();
+        let src = self.source();
         // SAFETY: after fork the child only copies bytes between two fds and
         // exits; it touches no lock that the parent could hold (single thread).
         unsafe {

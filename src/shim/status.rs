@@ -1,0 +1,170 @@
+//! Knowing whether bwrap finished setting up the sandbox, and so whose
+//! failure a non-zero exit is.
+//!
+//! bubblewrap 0.3.2 and later write `{ "exit-code": N }` to a
+//! `--json-status-fd` only when the sandboxed program was exec'd (an
+//! internal pipe tells bwrap's monitor that exec happened). The shim adds
+//! `--json-status-fd N` in front of the caller's arguments, with N the write
+//! end of a pipe of its own: bwrap's sandbox child closes N before it runs
+//! the program, so the program never sees it. An exit-code line means the
+//! program ran and its status is its own; none means bwrap failed while
+//! setting up, and its last words are bwrap's.
+//!
+//! The option is added only where that changes nothing else: the real bwrap
+//! is an ELF file that knows the option, and the caller does not use it
+//! itself (bwrap keeps only the last one, and 0.11+ warns about repeats).
+
+use super::args::RawArgs;
+use super::locate::RealBwrap;
+use super::marker::FileKind;
+use std::ffi::{CStr, c_char};
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::FileExt;
+
+const OPTION: &CStr = c"--json-status-fd";
+
+/// Whether bwrap set the sandbox up and ran the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    /// The program was exec'd: what followed is the program's.
+    Completed,
+    /// bwrap ended before the program was exec'd.
+    Failed,
+}
+
+/// The shim's status channel to one bwrap run.
+pub struct Status {
+    read: OwnedFd,
+    write: Option<OwnedFd>,
+    /// "N" for the write end, as bwrap gets it.
+    number: std::ffi::CString,
+}
+
+impl Status {
+    /// A status channel, if adding it to this call changes nothing else.
+    pub fn offer(real: &RealBwrap, args: &RawArgs) -> Option<Status> {
+        if real.kind != FileKind::Elf || callers_own(args) || !knows_option(&real.path) {
+            return None;
+        }
+        let mut p = [0 as RawFd; 2];
+        // SAFETY: p has room for two fds.
+        if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return None;
+        }
+        // SAFETY: pipe2 returned two fresh fds that we now own.
+        let (read, write) = unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) };
+        let number = std::ffi::CString::new(p[1].to_string()).ok()?;
+        Some(Status {
+            read,
+            write: Some(write),
+            number,
+        })
+    }
+
+    /// The fd bwrap must inherit (close-on-exec is cleared in bwrap only).
+    pub fn write_fd(&self) -> Option<RawFd> {
+        self.write.as_ref().map(AsRawFd::as_raw_fd)
+    }
+
+    pub fn read_fd(&self) -> RawFd {
+        self.read.as_raw_fd()
+    }
+
+    /// bwrap has started: only it holds the write end now.
+    pub fn close_write(&mut self) {
+        self.write = None;
+    }
+
+    /// The caller's argv with `--json-status-fd N` after argv[0]. The
+    /// pointers borrow `args` and `self`.
+    pub fn argv(&self, args: &RawArgs) -> Vec<*const c_char> {
+        let all = args.pointers();
+        let mut v = Vec::with_capacity(all.len() + 2);
+        v.push(all[0]);
+        v.push(OPTION.as_ptr());
+        v.push(self.number.as_ptr());
+        v.extend_from_slice(&all[1..]);
+        v
+    }
+
+    /// After bwrap has exited: did it run the program?
+    pub fn setup(&self) -> Setup {
+        let mut text = Vec::new();
+        // bwrap has exited, so the pipe holds all it will ever hold and the
+        // write end is closed: this read ends.
+        let mut f = std::mem::ManuallyDrop::new(unsafe {
+            // SAFETY: our own fd, not closed by the File (ManuallyDrop).
+            File::from_raw_fd(self.read.as_raw_fd())
+        });
+        let _ = (&mut *f).take(64 * 1024).read_to_end(&mut text);
+        if contains(&text, b"\"exit-code\"") {
+            Setup::Completed
+        } else {
+            Setup::Failed
+        }
+    }
+}
+
+/// The caller passes `--json-status-fd` itself, or arguments the shim cannot
+/// read back (a pipe behind `--args`) that might.
+fn callers_own(args: &RawArgs) -> bool {
+    let ops: Vec<&[u8]> = args.operands().collect();
+    for (i, op) in ops.iter().enumerate() {
+        if *op == OPTION.to_bytes() {
+            return true;
+        }
+        if *op == b"--args" {
+            let Some(fd) = ops
+                .get(i + 1)
+                .and_then(|f| std::str::from_utf8(f).ok()?.parse::<RawFd>().ok())
+            else {
+                continue;
+            };
+            if !super::is_regular_file(fd) {
+                return true;
+            }
+            let mut needle = OPTION.to_bytes().to_vec();
+            needle.push(0);
+            if contains(&super::read_file_fd(fd), &needle) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Whether the bwrap binary knows the option (its usage text names it),
+/// read in chunks, without holding the whole file.
+fn knows_option(path: &std::path::Path) -> bool {
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    let needle = OPTION.to_bytes();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut offset = 0u64;
+    let mut keep = 0usize;
+    // A bwrap binary is well under 8 MiB; stop there in any case.
+    while offset < 8 << 20 {
+        let n = match file.read_at(&mut buf[keep..], offset) {
+            Ok(0) => return false,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return false,
+        };
+        let have = keep + n;
+        if contains(&buf[..have], needle) {
+            return true;
+        }
+        offset += n as u64;
+        // Keep the last bytes, in case the name spans two reads.
+        keep = needle.len().min(have);
+        buf.copy_within(have - keep..have, 0);
+    }
+    false
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(hay, needle).is_some()
+}
