@@ -2,7 +2,7 @@
 //! nor keep the caller's fds alive longer than bwrap does (a caller reading
 //! `--info-fd` to EOF would otherwise wait for the shim).
 
-use std::os::fd::RawFd;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 pub fn is_open(fd: RawFd) -> bool {
     // SAFETY: F_GETFD has no side effects.
@@ -41,6 +41,30 @@ pub fn release_callers_fds(keep: &[RawFd]) {
         }
     }
     close_all_except(keep);
+}
+
+/// A duplicate of `fd` at the lowest number of 3 or more that is not in
+/// `avoid` (fd numbers a bwrap call names), close-on-exec or not.
+pub fn dup_avoiding(fd: RawFd, avoid: &[RawFd], cloexec: bool) -> std::io::Result<OwnedFd> {
+    let cmd = if cloexec {
+        libc::F_DUPFD_CLOEXEC
+    } else {
+        libc::F_DUPFD
+    };
+    let mut min = 3;
+    loop {
+        // SAFETY: duplicating an fd we hold; the new one is owned at once.
+        let new = unsafe { libc::fcntl(fd, cmd, min) };
+        if new < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: a fresh fd we own.
+        let owned = unsafe { OwnedFd::from_raw_fd(new) };
+        if !avoid.contains(&new) {
+            return Ok(owned);
+        }
+        min = new + 1;
+    }
 }
 
 /// Close every fd >= 3 that is not in `keep`.

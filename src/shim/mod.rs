@@ -2,8 +2,8 @@
 //! the shim is there, and explain the failure when it fails.
 //!
 //! The order of work matters: capture the caller's signal state first, find
-//! the real bwrap, start it (with the caller's own stderr, except where a
-//! pipe of its own stood: see `plan`), wait; only after bwrap has failed
+//! the real bwrap, start it (with the caller's own stdin, stdout and stderr:
+//! see `plan`), wait; only after bwrap has failed
 //! while setting up (see `status`) is anything else touched: bwrap's words
 //! are read back (`capture`), then rules and probes explain them.
 
@@ -15,7 +15,6 @@ mod fds;
 pub mod locate;
 pub mod marker;
 mod plan;
-mod relay;
 mod replay;
 mod signals;
 mod spawn;
@@ -155,17 +154,6 @@ fn envp(env: &Option<Env>) -> *const *const c_char {
     }
 }
 
-/// `--args FD` operands whose fd is a regular file: the only argument
-/// sources the shim may read later (with pread, never consuming them).
-fn regular_args_fds(args: &RawArgs) -> Vec<RawFd> {
-    let ops: Vec<&[u8]> = args.operands().collect();
-    ops.windows(2)
-        .filter(|w| w[0] == b"--args")
-        .filter_map(|w| std::str::from_utf8(w[1]).ok()?.parse::<RawFd>().ok())
-        .filter(|&fd| is_regular_file(fd))
-        .collect()
-}
-
 fn is_regular_file(fd: RawFd) -> bool {
     let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
     // SAFETY: fstat into our buffer.
@@ -244,23 +232,21 @@ pub fn main(args: RawArgs) -> ! {
     };
     let env = Env::for_target(&real, depth, depth_var.is_some());
 
-    // The off switch, or nowhere to relay to: be bwrap, in place.
+    // The off switch, or nowhere to say anything: be bwrap, in place.
     if env_flag(OFF_VAR) || closed_std[2] {
         run_in_place(&real, &args, &env, &signals);
     }
 
     let prepared = catch_unwind(AssertUnwindSafe(|| -> std::io::Result<_> {
         crate::fault::point("prepare");
-        let plan = plan::decide();
-        let relay = match plan {
-            plan::Plan::Relay => Some(relay::Relay::new()?),
-            plan::Plan::Direct(_) => None,
-        };
+        // The caller's fds first, before the shim opens any of its own.
+        let callers = capture::callers_fds(&args);
+        let stderr = plan::stderr();
         let sigfd = supervise::signalfd(&signals)?;
-        let status = status::Status::offer(&real, &args);
-        Ok((plan, relay, sigfd, status))
+        let status = status::Status::offer(&real, &args, &callers.replay.avoid);
+        Ok((callers, stderr, sigfd, status))
     }));
-    let (plan, mut relay, sigfd, mut status) = match prepared {
+    let (callers, stderr, sigfd, mut status) = match prepared {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => fall_back(&real, &args, &env, &signals, &e.to_string()),
         Err(_) => fall_back(&real, &args, &env, &signals, &panic_message()),
@@ -275,7 +261,6 @@ pub fn main(args: RawArgs) -> ! {
         argv: status_argv.as_ref().map_or(args.as_ptr(), |v| v.as_ptr()),
         envp: envp(&env),
         signals: &signals,
-        stderr: relay.as_ref().map_or(2, relay::Relay::sink_fd),
         inherit: status.as_ref().and_then(status::Status::write_fd),
     });
     let child = match spawned {
@@ -289,10 +274,7 @@ pub fn main(args: RawArgs) -> ! {
             fall_back(&real, &args, &env, &signals, &e.to_string())
         }
     };
-    // Only bwrap (and its sandbox) hold the write ends now.
-    if let Some(r) = relay.as_mut() {
-        r.sink = None;
-    }
+    // Only bwrap holds the status pipe's write end now.
     if let Some(s) = status.as_mut() {
         s.close_write();
     }
@@ -305,66 +287,56 @@ pub fn main(args: RawArgs) -> ! {
             signals::parent_death_signal() as libc::c_ulong,
         );
     }
-    let args_fds = regular_args_fds(&args);
+    let args_fds = &callers.regular_args;
     let mut keep = vec![sigfd.as_raw_fd()];
-    keep.extend(relay.as_ref().map(|r| r.source.as_raw_fd()));
     keep.extend(status.as_ref().map(status::Status::read_fd));
-    keep.extend(capture::fds_to_repeat(&args, &args_fds));
+    keep.extend(&callers.keep);
     keep.extend(failure::json_fd());
     fds::release_callers_fds(&keep);
     // SAFETY: isatty on fd 2.
     let stderr_is_terminal = unsafe { libc::isatty(2) } == 1;
 
-    let die_with_parent = || asked_die_with_parent(&args, &args_fds);
-    let mut outbox = relay::Outbox::default();
-    let supervisor = supervise::Supervisor::new(
-        child,
-        relay.as_mut(),
-        &signals,
-        sigfd,
-        original_ppid,
-        &die_with_parent,
-        &mut outbox,
-    );
+    let die_with_parent = || asked_die_with_parent(&args, args_fds);
+    let mut supervisor =
+        supervise::Supervisor::new(child, &signals, sigfd, original_ppid, &die_with_parent);
     // SAFETY: getppid has no side effects.
     if unsafe { libc::getppid() } != original_ppid && die_with_parent() {
         // The caller died before PR_SET_PDEATHSIG took effect.
         // SAFETY: killing ourselves, as the caller's death would have.
         unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
     }
-    let outcome = match catch_unwind(AssertUnwindSafe(|| supervisor.run())) {
+    let exit = match catch_unwind(AssertUnwindSafe(|| supervisor.run())) {
         Ok(o) => o,
         Err(_) => {
             say(&format!(
-                "internal error while relaying bwrap's stderr ({}); relaying the rest plainly, without diagnosis",
+                "internal error while waiting for bwrap ({}); ending as bwrap ends, without diagnosis",
                 panic_message()
             ));
-            write_stderr_bounded(outbox.unsent(), std::time::Duration::from_secs(10));
-            // The relay outlives the supervisor: relay the rest from it
-            // (if the caller's stderr went away, it is /dev/null by now).
-            mirror_when_done(child, relay.as_ref().map(|r| r.source.as_raw_fd()))
+            match supervisor.reaped() {
+                Some(exit) => exit::mirror(exit),
+                None => mirror_when_done(child),
+            }
         }
     };
 
     // Whose failure is it, and what did bwrap say? Only bwrap's own setup
     // failures are explained; a program's exit status and words are its own.
     let setup = status.as_ref().map(status::Status::setup);
-    let said = match outcome.exit {
+    let said = match exit {
         exit::ExitReason::Code(c)
             if match setup {
                 Some(status::Setup::Completed) => false,
                 Some(status::Setup::Failed) => c != 0,
-                // Without bwrap's word: its own failures exit 1; a relayed
-                // tail must end in its message (checked by capture).
-                None => c == 1 || (c != 0 && plan == plan::Plan::Relay),
+                // Without bwrap's word: its own failures exit 1.
+                None => c == 1,
             } =>
         {
             catch_unwind(AssertUnwindSafe(|| {
                 crate::fault::point("capture");
                 capture::bwrap_said(&capture::Run {
-                    plan,
+                    stderr,
+                    fds: &callers.replay,
                     setup,
-                    relayed: outcome.tail.bytes(),
                     bwrap: &real,
                     args: &args,
                 })
@@ -386,8 +358,8 @@ pub fn main(args: RawArgs) -> ! {
         let failure = failure::Failure {
             operands: args.operands().map(<[u8]>::to_vec).collect(),
             bwrap: real.clone(),
-            exit: outcome.exit,
-            stderr_truncated: text.len() >= relay::TAIL_BYTES,
+            exit,
+            stderr_truncated: text.len() >= capture::TAIL_BYTES,
             stderr_tail: text,
             stderr_is_terminal,
             readable_args_fds: args_fds.clone(),
@@ -407,7 +379,7 @@ pub fn main(args: RawArgs) -> ! {
             )),
         }
     }
-    exit::mirror(outcome.exit)
+    exit::mirror(exit)
 }
 
 fn is_exec_error(e: &std::io::Error) -> bool {
@@ -482,12 +454,9 @@ fn exec_status(e: &std::io::Error) -> i32 {
     }
 }
 
-/// Last resort after an internal error mid-run: relay the rest of stderr
-/// plainly (if relaying), wait for bwrap, and end as it ended.
-fn mirror_when_done(child: libc::pid_t, relay: Option<RawFd>) -> ! {
-    if let Some(relay) = relay {
-        supervise::relay_until_eof(relay);
-    }
+/// Last resort after an internal error mid-run: wait for bwrap and end as
+/// it ended.
+fn mirror_when_done(child: libc::pid_t) -> ! {
     loop {
         let mut status = 0;
         // SAFETY: waiting for our own child.

@@ -49,16 +49,27 @@ pub enum Replayed {
     Failed(Vec<u8>),
     /// The setup went through, up to running the program.
     SetupCompletes,
-    /// Not repeated, or the repeat said nothing of bwrap's: why.
+    /// The call cannot be repeated faithfully: why.
+    Unrepeatable(String),
+    /// The repeat said nothing of bwrap's (or could not run): why.
     Inconclusive(String),
 }
 
+/// The caller's fds as bwrap met them: `closed` were not open when bwrap
+/// started (an fd option naming one fails the same way again), `avoid` are
+/// every fd number the call names (the shim's copies must not take them).
+#[derive(Debug, Default, Clone)]
+pub struct Fds {
+    pub closed: Vec<RawFd>,
+    pub avoid: Vec<RawFd>,
+}
+
 /// Repeat the setup of `bwrap ARGS…` with the program replaced.
-pub fn replay(bwrap: &Path, argv0: &[u8], operands: &[&[u8]]) -> Replayed {
+pub fn replay(bwrap: &Path, argv0: &[u8], operands: &[&[u8]], fds: &Fds) -> Replayed {
     let mut copies = Vec::new();
-    let (mut items, command) = match transform(operands, false, &mut copies) {
+    let (mut items, command) = match transform(operands, false, fds, &mut copies) {
         Ok(t) => t,
-        Err(why) => return Replayed::Inconclusive(why),
+        Err(why) => return Replayed::Unrepeatable(why),
     };
     if command.is_some() {
         items.push(NOT_A_PROGRAM.as_bytes().to_vec());
@@ -69,14 +80,14 @@ pub fn replay(bwrap: &Path, argv0: &[u8], operands: &[&[u8]]) -> Replayed {
 /// Repeat the call up to bwrap's `execvp` of the caller's program, which
 /// may run no further than its first system call (see the module's text).
 /// `Failed` holds bwrap's message when the program cannot be executed.
-pub fn exec(bwrap: &Path, argv0: &[u8], operands: &[&[u8]]) -> Replayed {
+pub fn exec(bwrap: &Path, argv0: &[u8], operands: &[&[u8]], fds: &Fds) -> Replayed {
     let Some(filter) = exec_only_filter() else {
         return Replayed::Inconclusive("no exec probe on this architecture".into());
     };
     let mut copies = Vec::new();
-    let (mut items, command) = match transform(operands, false, &mut copies) {
+    let (mut items, command) = match transform(operands, false, fds, &mut copies) {
         Ok(t) => t,
-        Err(why) => return Replayed::Inconclusive(why),
+        Err(why) => return Replayed::Unrepeatable(why),
     };
     let Some(command) = command else {
         return Replayed::Inconclusive("the call names no program".into());
@@ -90,7 +101,7 @@ pub fn exec(bwrap: &Path, argv0: &[u8], operands: &[&[u8]]) -> Replayed {
     } else {
         b"--seccomp"
     };
-    let fd = match memfd_with(&filter) {
+    let fd = match memfd_with(&filter, &fds.avoid) {
         Ok(fd) => fd,
         Err(e) => return Replayed::Inconclusive(format!("cannot make the exec probe: {e}")),
     };
@@ -153,7 +164,14 @@ fn judge(stderr: Vec<u8>) -> Replayed {
 fn read_bounded(pipe: std::process::ChildStderr) -> Vec<u8> {
     let fd = pipe.as_raw_fd();
     let deadline = Instant::now() + DEADLINE;
-    let _ = super::relay::set_nonblocking(fd, true);
+    // SAFETY: fcntl on our own pipe.
+    unsafe {
+        libc::fcntl(
+            fd,
+            libc::F_SETFL,
+            libc::fcntl(fd, libc::F_GETFL) | libc::O_NONBLOCK,
+        )
+    };
     let mut out = Vec::new();
     let mut pipe = pipe;
     let mut buf = [0u8; 4096];
@@ -191,6 +209,7 @@ fn read_bounded(pipe: std::process::ChildStderr) -> Vec<u8> {
 fn transform(
     items: &[&[u8]],
     in_file: bool,
+    fds: &Fds,
     copies: &mut Vec<OwnedFd>,
 ) -> Result<(Vec<Vec<u8>>, Option<usize>), String> {
     let mut out: Vec<Vec<u8>> = Vec::new();
@@ -239,6 +258,11 @@ fn transform(
                 .ok()
                 .and_then(|s| s.parse::<RawFd>().ok())
                 .ok_or_else(|| format!("{} takes an fd, not {:?}", spec.name, arg))?;
+            if fds.closed.contains(&fd) {
+                // Not open for the first run either: the same failure.
+                out.push(arg.to_vec());
+                continue;
+            }
             if !super::is_regular_file(fd) {
                 return Err(format!(
                     "{} {fd} is not a file that can be read again (a pipe's content is gone once bwrap has read it)",
@@ -251,13 +275,14 @@ fn transform(
                 if content.last() == Some(&0) {
                     parts.pop();
                 }
-                let (inner, _) = transform(&parts, true, copies)?;
+                let (inner, _) = transform(&parts, true, fds, copies)?;
                 content = inner
                     .iter()
                     .flat_map(|p| p.iter().copied().chain([0]))
                     .collect();
             }
-            let copy = memfd_with(&content).map_err(|e| format!("cannot copy fd {fd}: {e}"))?;
+            let copy = memfd_with(&content, &fds.avoid)
+                .map_err(|e| format!("cannot copy fd {fd}: {e}"))?;
             out.push(copy.as_raw_fd().to_string().into_bytes());
             copies.push(copy);
         }
@@ -311,10 +336,11 @@ fn exec_only_filter() -> Option<Vec<u8>> {
     }
 }
 
-/// An inheritable memfd holding `content`, its offset at 0.
-fn memfd_with(content: &[u8]) -> std::io::Result<OwnedFd> {
+/// An inheritable memfd holding `content`, its offset at 0, at an fd
+/// number the call does not name.
+fn memfd_with(content: &[u8], avoid: &[RawFd]) -> std::io::Result<OwnedFd> {
     // SAFETY: memfd_create with a static name; the fd is owned at once.
-    let fd = unsafe { libc::memfd_create(c"bwrap-doctor-replay".as_ptr(), 0) };
+    let fd = unsafe { libc::memfd_create(c"bwrap-doctor-replay".as_ptr(), libc::MFD_CLOEXEC) };
     if fd < 0 {
         return Err(std::io::Error::last_os_error());
     }
@@ -323,7 +349,7 @@ fn memfd_with(content: &[u8]) -> std::io::Result<OwnedFd> {
     let mut file = std::fs::File::from(owned);
     std::io::Write::write_all(&mut file, content)?;
     std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0))?;
-    Ok(OwnedFd::from(file))
+    super::fds::dup_avoiding(file.as_raw_fd(), avoid, false)
 }
 
 #[cfg(test)]
@@ -337,7 +363,7 @@ mod tests {
     fn t_at(items: &[&str]) -> Result<(Vec<String>, Option<usize>), String> {
         let items: Vec<&[u8]> = items.iter().map(|s| s.as_bytes()).collect();
         let mut copies = Vec::new();
-        transform(&items, false, &mut copies).map(|(o, c)| {
+        transform(&items, false, &Fds::default(), &mut copies).map(|(o, c)| {
             (
                 o.iter()
                     .map(|x| String::from_utf8_lossy(x).into_owned())
@@ -381,8 +407,18 @@ mod tests {
     #[test]
     fn what_cannot_be_repeated_is_not() {
         assert!(t(&["--userns-block-fd", "5", "true"]).is_err());
-        // fd 9999 is not open: not a file that can be read again.
-        assert!(t(&["--file", "9999", "/x", "true"]).is_err());
+        // A pipe's content cannot be read again.
+        let (r, _w) = std::io::pipe().unwrap();
+        let n = r.as_raw_fd().to_string();
+        assert!(t(&["--file", &n, "/x", "true"]).is_err());
+        // An fd that was not open for the first run is passed as it was.
+        let items: Vec<&[u8]> = vec![b"--file", b"9999", b"/x", b"true"];
+        let fds = Fds {
+            closed: vec![9999],
+            avoid: vec![9999],
+        };
+        let (out, _) = transform(&items, false, &fds, &mut Vec::new()).unwrap();
+        assert_eq!(out, [b"--file".to_vec(), b"9999".to_vec(), b"/x".to_vec()]);
     }
 
     #[test]
@@ -460,14 +496,14 @@ mod tests {
             .iter()
             .map(|s| s.as_bytes())
             .collect();
-        let got = exec(bwrap, b"bwrap", &ops);
+        let got = exec(bwrap, b"bwrap", &ops, &Fds::default());
         assert_eq!(got, Replayed::SetupCompletes);
         assert!(!marker.exists(), "the program ran during the exec probe");
         let missing: Vec<&[u8]> = ["--ro-bind", "/", "/", "/nonexistent/program"]
             .iter()
             .map(|s| s.as_bytes())
             .collect();
-        match exec(bwrap, b"bwrap", &missing) {
+        match exec(bwrap, b"bwrap", &missing, &Fds::default()) {
             Replayed::Failed(text) => {
                 let text = String::from_utf8_lossy(&text);
                 assert!(
@@ -487,10 +523,12 @@ mod tests {
             return;
         };
         let ops = |v: &[&'static str]| v.iter().map(|s| s.as_bytes()).collect::<Vec<&[u8]>>();
+        let none = Fds::default();
         match replay(
             bwrap,
             b"bwrap",
             &ops(&["--ro-bind", "/nonexistent/src", "/x", "true"]),
+            &none,
         ) {
             Replayed::Failed(text) => assert!(
                 String::from_utf8_lossy(&text).contains("Can't find source path /nonexistent/src")
@@ -498,7 +536,12 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            replay(bwrap, b"bwrap", &ops(&["--ro-bind", "/", "/", "true"])),
+            replay(
+                bwrap,
+                b"bwrap",
+                &ops(&["--ro-bind", "/", "/", "true"]),
+                &none
+            ),
             Replayed::SetupCompletes
         );
     }

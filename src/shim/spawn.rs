@@ -1,7 +1,7 @@
 //! Starting the real bwrap as a child with the caller's argv, environment,
-//! signal mask and dispositions, and every inherited fd; fd 2 is replaced
-//! by the relay's write end only when relaying, and the shim's status pipe
-//! is added when bwrap can report on it.
+//! signal mask and dispositions, and every inherited fd, stdin, stdout and
+//! stderr included; only the shim's status pipe is added, when bwrap can
+//! report on it.
 
 use super::signals::{SignalState, set_disposition};
 use std::ffi::{CStr, c_char};
@@ -13,8 +13,6 @@ pub struct Spawn<'a> {
     pub argv: *const *const c_char,
     pub envp: *const *const c_char,
     pub signals: &'a SignalState,
-    /// Becomes the child's fd 2.
-    pub stderr: RawFd,
     /// A close-on-exec fd of the shim's that bwrap must inherit anyway
     /// (the `--json-status-fd` pipe).
     pub inherit: Option<RawFd>,
@@ -86,10 +84,6 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         let s = args.spawn;
         if s.signals.chld_was_ignored {
             set_disposition(libc::SIGCHLD, libc::SIG_IGN);
-        }
-        if s.stderr != 2 && libc::dup2(s.stderr, 2) < 0 {
-            args.errno = *libc::__errno_location();
-            libc::_exit(127);
         }
         // The child has its own copy of the fd table (no CLONE_FILES).
         if let Some(fd) = s.inherit

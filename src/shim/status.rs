@@ -24,6 +24,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::FileExt;
 
 const OPTION: &CStr = c"--json-status-fd";
+const USAGE_LINE: &[u8] = b"--json-status-fd FD          Write container status to FD";
 
 /// Whether bwrap set the sandbox up and ran the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +45,9 @@ pub struct Status {
 
 impl Status {
     /// A status channel, if adding it to this call changes nothing else.
-    pub fn offer(real: &RealBwrap, args: &RawArgs) -> Option<Status> {
+    /// `avoid`: fd numbers the call names, which bwrap's copy of the write
+    /// end must not take (a closed fd the call names stays closed).
+    pub fn offer(real: &RealBwrap, args: &RawArgs, avoid: &[RawFd]) -> Option<Status> {
         if real.kind != FileKind::Elf || callers_own(args) || !knows_option(&real.path) {
             return None;
         }
@@ -55,7 +58,12 @@ impl Status {
         }
         // SAFETY: pipe2 returned two fresh fds that we now own.
         let (read, write) = unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) };
-        let number = std::ffi::CString::new(p[1].to_string()).ok()?;
+        let write = if avoid.contains(&write.as_raw_fd()) {
+            super::fds::dup_avoiding(write.as_raw_fd(), avoid, true).ok()?
+        } else {
+            write
+        };
+        let number = std::ffi::CString::new(write.as_raw_fd().to_string()).ok()?;
         Some(Status {
             read,
             write: Some(write),
@@ -135,13 +143,15 @@ fn callers_own(args: &RawArgs) -> bool {
     false
 }
 
-/// Whether the bwrap binary knows the option (its usage text names it),
-/// read in chunks, without holding the whole file.
+/// Whether the bwrap binary knows the option: its usage text has the line
+/// for it (the same words in every release from 0.3.2 on; a program that
+/// only names the option, as bwrap-doctor's own grammar does, has not).
+/// Read in chunks, without holding the whole file.
 fn knows_option(path: &std::path::Path) -> bool {
     let Ok(file) = File::open(path) else {
         return false;
     };
-    let needle = OPTION.to_bytes();
+    let needle = USAGE_LINE;
     let mut buf = vec![0u8; 64 * 1024];
     let mut offset = 0u64;
     let mut keep = 0usize;

@@ -11,7 +11,7 @@ use std::time::Duration;
 pub fn tests() -> Vec<Test> {
     tests![
         Once a_thousand_sequential_and_64_concurrent_runs_lose_nothing,
-        Once a_hundred_megabytes_of_garbage_without_newline_is_relayed_exactly_on_failure,
+        Once a_hundred_megabytes_of_garbage_without_newline_arrives_exactly_on_failure,
         Each a_shim_killed_with_sigkill_leaves_bwrap_as_its_callers_death_would,
         Once hidden_sys_and_proc_sys_make_probes_unavailable_and_nothing_else,
     ]
@@ -112,7 +112,7 @@ fn a_thousand_sequential_and_64_concurrent_runs_lose_nothing() {
     );
 }
 
-fn a_hundred_megabytes_of_garbage_without_newline_is_relayed_exactly_on_failure() {
+fn a_hundred_megabytes_of_garbage_without_newline_arrives_exactly_on_failure() {
     support::real_bwrap();
     let dir = support::install().scratch();
     let file = dir.join("garbage");

@@ -7,6 +7,7 @@ mod fds;
 mod load;
 mod locate;
 mod never_worse;
+mod own_stderr;
 mod signals;
 mod stderr;
 mod tty;
@@ -21,6 +22,7 @@ pub fn tests() -> Vec<Test> {
     v.extend(fds::tests());
     v.extend(stderr::tests());
     v.extend(tty::tests());
+    v.extend(own_stderr::tests());
     v.extend(exit::tests());
     v.extend(signals::tests());
     v.extend(locate::tests());

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 pub fn tests() -> Vec<Test> {
     tests![
-        Each stderr_is_relayed_byte_for_byte_with_invalid_utf8_and_no_final_newline,
+        Each stderr_arrives_byte_for_byte_with_invalid_utf8_and_no_final_newline,
         Each stderr_is_streamed_while_bwrap_is_still_running,
         Once stderr_memory_stays_bounded_with_1_gib_written,
         Each background_writer_after_bwrap_exit_gets_no_epipe,
@@ -21,7 +21,7 @@ pub fn tests() -> Vec<Test> {
     ]
 }
 
-fn stderr_is_relayed_byte_for_byte_with_invalid_utf8_and_no_final_newline(who: &As) {
+fn stderr_arrives_byte_for_byte_with_invalid_utf8_and_no_final_newline(who: &As) {
     let mut payload = b"first line\n\xff\xfe\x00 binary \x80\r\n".to_vec();
     payload.extend((0..50_000u32).map(|i| (i % 251) as u8));
     payload.extend_from_slice(b"no final newline");
@@ -110,8 +110,8 @@ fn stderr_memory_stays_bounded_with_1_gib_written() {
     unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
     let secs = start.elapsed().as_secs_f64();
     drop(child);
-    assert_eq!(total, GIB, "bytes relayed");
-    assert!(!nonzero, "the relay changed bytes");
+    assert_eq!(total, GIB, "bytes arrived");
+    assert!(!nonzero, "bytes changed on the way");
     assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
     // ru_maxrss is the largest resident set among the shim and its waited
     // descendants (bwrap, sh, head), in KiB.

@@ -60,6 +60,15 @@ impl Pty {
 
     /// Drop the test's copy of the slave, so the master sees EOF once the
     /// children are gone.
+    /// A duplicate of the slave, to hand to a program as any one fd.
+    pub fn stdio_fd(&self) -> OwnedFd {
+        self.slave
+            .as_ref()
+            .expect("slave open")
+            .try_clone()
+            .unwrap()
+    }
+
     pub fn close_slave(&mut self) {
         self.slave = None;
     }
