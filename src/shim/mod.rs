@@ -344,6 +344,9 @@ pub fn main(args: RawArgs) -> ! {
                 "internal error while explaining the failure ({}); bwrap's own message above is complete",
                 panic_message()
             )),
+            failure::Explained::Crashed(how) => say(&format!(
+                "internal error while explaining the failure (the diagnosis process {how}); bwrap's own message above is complete"
+            )),
             failure::Explained::TimedOut => say(&format!(
                 "the diagnosis did not finish within {:.1} s (a probe is stuck, e.g. on a file system that does not answer) and was abandoned; bwrap's own message above is complete",
                 crate::fault::deadline(failure::DEADLINE).as_secs_f64()
