@@ -18,6 +18,9 @@ pub fn tests() -> Vec<Test> {
         Each a_panic_in_the_diagnosis_leaves_bwraps_error_and_exit_status,
         Each a_probe_that_hangs_is_abandoned_at_the_deadline,
         Each a_broken_rule_file_costs_one_warning_line_and_nothing_else,
+        Each an_oom_abort_crash_or_hang_in_the_diagnosis_costs_one_line_and_not_bwraps_exit,
+        Each a_failure_under_a_40_mib_address_space_limit_is_still_diagnosed,
+        Each a_60_kb_bind_path_is_diagnosed_within_a_200_mib_address_space,
     ]
 }
 
@@ -285,4 +288,107 @@ fn a_probe_that_hangs_is_abandoned_at_the_deadline(who: &As) {
     // Not a timing assertion on speed: only that the hour-long hang did not
     // hold the caller.
     assert!(took < std::time::Duration::from_secs(60), "{took:?}");
+}
+
+/// Lower the command's address-space limit (RLIMIT_AS), as `ulimit -v`.
+fn limit_address_space(c: &mut Command, bytes: u64) {
+    // SAFETY: only setrlimit between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(c, move || {
+            let l = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &l) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// What the shim printed after bwrap's own words (which come first, whole).
+fn after_bwraps_words(direct: &support::Output, shim: &support::Output) -> String {
+    assert_eq!(
+        support::code_or_signal(&shim.status),
+        support::code_or_signal(&direct.status),
+        "{}",
+        shim.stderr_text()
+    );
+    let (d, s) = (direct.stderr_text(), shim.stderr_text());
+    assert!(!d.is_empty() && s.starts_with(&d), "direct: {d}\nshim: {s}");
+    s[d.len()..].to_string()
+}
+
+fn an_oom_abort_crash_or_hang_in_the_diagnosis_costs_one_line_and_not_bwraps_exit(who: &As) {
+    needs_fault_injection();
+    let args: Vec<String> = support::strings(support::MISSING_SOURCE);
+    for (fault, says) in [
+        // Only the diagnosis process's address-space limit stops this one
+        // (the deadline is far): it aborts as Rust does on allocation failure.
+        ("explain-oom", "killed by signal 6"),
+        ("explain-abort", "killed by signal 6"),
+        ("explain-segv", "killed by signal 11"),
+        ("explain-hang", "did not finish within"),
+    ] {
+        let deadline = if fault == "explain-hang" {
+            "500"
+        } else {
+            "60000"
+        };
+        let (direct, shim) = both(*who, &args, |c| {
+            c.env("BWRAP_DOCTOR_FAULT", fault)
+                .env("BWRAP_DOCTOR_DEADLINE_MS", deadline)
+                .env("NO_COLOR", "1");
+        });
+        assert_eq!(shim.status.code(), Some(1), "{fault}");
+        let extra = after_bwraps_words(&direct, &shim);
+        assert_eq!(extra.lines().count(), 1, "{fault}: one line, got: {extra}");
+        assert!(extra.starts_with("bwrap-doctor: "), "{fault}: {extra}");
+        assert!(extra.contains(says), "{fault}: {extra}");
+    }
+}
+
+fn a_failure_under_a_40_mib_address_space_limit_is_still_diagnosed(who: &As) {
+    // `ulimit -v 40000`: the shim used to abort (134) when its diagnosis
+    // thread could not get memory; the diagnosis process now gets what is
+    // left of the 40 MiB, and this diagnosis fits.
+    let args: Vec<String> = support::strings(support::MISSING_SOURCE);
+    let (direct, shim) = both(*who, &args, |c| {
+        c.env("NO_COLOR", "1");
+        limit_address_space(c, 40_000 * 1024);
+    });
+    assert_eq!(direct.status.code(), Some(1), "{}", direct.stderr_text());
+    let extra = after_bwraps_words(&direct, &shim);
+    assert!(extra.contains("[bind-source-missing]"), "{extra}");
+    // Lower still, the diagnosis may not fit: then one line, same exit.
+    let (direct, shim) = both(*who, &args, |c| {
+        c.env("NO_COLOR", "1");
+        limit_address_space(c, 16_000 * 1024);
+    });
+    let extra = after_bwraps_words(&direct, &shim);
+    assert!(
+        extra.contains("[bind-source-missing]") || extra.lines().count() <= 1,
+        "{extra}"
+    );
+}
+
+fn a_60_kb_bind_path_is_diagnosed_within_a_200_mib_address_space(who: &As) {
+    // The path probe used to spell out every prefix of the path: memory
+    // the square of its length (1.3 GB for this one).
+    let long = format!("/nonexistent-bwd{}", "/a".repeat(30_000));
+    let args = support::strings(&["--ro-bind", &long, "/x", "true"]);
+    let (direct, shim) = both(*who, &args, |c| {
+        c.env("NO_COLOR", "1");
+        limit_address_space(c, 200 << 20);
+    });
+    assert_eq!(direct.status.code(), Some(1), "{}", direct.stderr_text());
+    let extra = after_bwraps_words(&direct, &shim);
+    assert!(
+        extra.starts_with("bwrap-doctor: ")
+            && !extra.contains("internal error")
+            && !extra.contains("did not finish"),
+        "{}",
+        &extra[..extra.len().min(2000)]
+    );
 }
