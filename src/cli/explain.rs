@@ -129,7 +129,7 @@ pub fn run(o: Options) -> i32 {
         .collect();
     let args = (!operands.is_empty()).then(|| bwrap_args::parse(&operands, &|_| None));
     let rules = rules::load(&Locations::standard());
-    for p in &rules.problems {
+    for p in rules.problems.iter().filter(|p| !p.quiet) {
         eprint!("{}", p.rendered);
         output::warn(&p.one_line());
     }

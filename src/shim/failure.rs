@@ -362,8 +362,9 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
     }
     let rules = rules::load(&Locations::standard());
     let mut out = String::new();
-    if let Some(first) = rules.problems.first() {
-        let more = rules.problems.len() - 1;
+    let problems: Vec<_> = rules.problems.iter().filter(|p| !p.quiet).collect();
+    if let Some(first) = problems.first() {
+        let more = problems.len() - 1;
         let tail = if more > 0 {
             format!(
                 " (and {more} more file{})",
@@ -439,14 +440,33 @@ fn write_json(text: &str) -> Result<(), String> {
             "{JSON_VAR}={target} names no descriptor the caller passed: use fd:N with N of 3 or more, or a file path"
         ));
     }
+    // A FIFO, a device, a directory is refused before it is opened
+    // (opening a FIFO waits for a reader); O_NONBLOCK and the check of the
+    // open file cover a swap in between.
+    let special = |ft: std::fs::FileType| {
+        crate::rules::not_regular(ft).map(|what| {
+            format!(
+                "not writing the diagnosis to {JSON_VAR}={target}: it is {what}, not a regular file; name a regular file, or pass an open descriptor as fd:N"
+            )
+        })
+    };
+    if let Ok(meta) = std::fs::symlink_metadata(&target)
+        && !meta.file_type().is_symlink()
+        && let Some(why) = special(meta.file_type())
+    {
+        return Err(why);
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(&target)
         .map_err(failed)?;
+    if let Some(why) = file.metadata().ok().and_then(|m| special(m.file_type())) {
+        return Err(why);
+    }
     file.write_all(text.as_bytes())
         .and_then(|()| file.write_all(b"\n"))
         .map_err(failed)
