@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
         Once an_unreadable_rule_directory_is_a_problem_not_a_crash,
         Once rule_sources_others_may_write_are_skipped_as_ssh_strict_modes_would,
         Once a_fifty_megabyte_rule_file_is_refused_by_its_size,
+        Once rules_list_lint_and_explain_refuse_a_fifo_rule_file_without_waiting,
     ]
 }
 
@@ -338,4 +339,39 @@ fn problems(lines: &[String], under: &Path) -> Vec<String> {
 fn active(lines: &[String], id: &str) -> bool {
     let prefix = format!("rule {id} active");
     lines.iter().any(|l| l.starts_with(&prefix))
+}
+
+fn rules_list_lint_and_explain_refuse_a_fifo_rule_file_without_waiting() {
+    let scratch = support::install().scratch();
+    let fifo = scratch.join("x.toml");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo on a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    for args in [
+        &["rules", "list"][..],
+        &["rules", "lint"],
+        &["explain", "-"],
+    ] {
+        let mut cmd = Command::new(&support::install().doctor);
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", "/nonexistent")
+            .env("NO_COLOR", "1")
+            .env("BWRAP_DOCTOR_RULES", &fifo);
+        // It used to wait forever for a writer: a hang fails here.
+        let out = support::run_with_input(
+            &mut cmd,
+            Some(b"bwrap: Can't mount proc on /newroot/proc: Operation not permitted\n"),
+            std::time::Duration::from_secs(20),
+        );
+        let text = format!("{}{}", out.stdout_text(), out.stderr_text());
+        assert!(
+            text.contains(&format!(
+                "not using rules file {}: it is a FIFO (named pipe), not a regular file",
+                fifo.display()
+            )),
+            "{args:?}: {text}"
+        );
+    }
 }

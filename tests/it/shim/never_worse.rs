@@ -5,6 +5,7 @@
 use super::{assert_same, both};
 use crate::support::{self, As, Via, seccomp};
 use crate::{Body, Test};
+use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -21,6 +22,8 @@ pub fn tests() -> Vec<Test> {
         Each an_oom_abort_crash_or_hang_in_the_diagnosis_costs_one_line_and_not_bwraps_exit,
         Each a_failure_under_a_40_mib_address_space_limit_is_still_diagnosed,
         Each a_60_kb_bind_path_is_diagnosed_within_a_200_mib_address_space,
+        Each a_fifo_as_rule_file_or_json_path_costs_one_warning_line_and_no_wait,
+        Each another_users_home_or_dev_null_as_home_adds_no_line_to_a_diagnosis,
     ]
 }
 
@@ -390,5 +393,134 @@ fn a_60_kb_bind_path_is_diagnosed_within_a_200_mib_address_space(who: &As) {
             && !extra.contains("did not finish"),
         "{}",
         &extra[..extra.len().min(2000)]
+    );
+}
+
+fn mkfifo(p: &std::path::Path) {
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo on a NUL-terminated path.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
+        0,
+        "mkfifo {}",
+        p.display()
+    );
+}
+
+fn a_fifo_as_rule_file_or_json_path_costs_one_warning_line_and_no_wait(who: &As) {
+    // Opening a FIFO waits for a writer (a reader): it used to stall every
+    // diagnosis until the deadline, blaming "a probe is stuck".
+    let scratch = support::install().scratch();
+    let fifo = scratch.join("fifo");
+    mkfifo(&fifo);
+    let config = scratch.join("config");
+    let dir = config.join("bwrap-doctor/rules.d");
+    std::fs::create_dir_all(&dir).unwrap();
+    mkfifo(&dir.join("x.toml"));
+    for d in [&config, &config.join("bwrap-doctor"), &dir] {
+        std::os::unix::fs::chown(d, Some(who.uid()), None).unwrap();
+    }
+    let args: Vec<String> = support::strings(support::MISSING_SOURCE);
+    for (var, value, says) in [
+        (
+            "BWRAP_DOCTOR_RULES",
+            &fifo,
+            format!("warning: skipped rules from {}", fifo.display()),
+        ),
+        (
+            "XDG_CONFIG_HOME",
+            &config,
+            format!(
+                "warning: skipped rules from {}",
+                dir.join("x.toml").display()
+            ),
+        ),
+        (
+            "BWRAP_DOCTOR_JSON",
+            &fifo,
+            format!(
+                "warning: not writing the diagnosis to BWRAP_DOCTOR_JSON={}: it is a FIFO",
+                fifo.display()
+            ),
+        ),
+    ] {
+        let start = std::time::Instant::now();
+        let (direct, shim) = both(*who, &args, |c| {
+            c.env(var, value).env("NO_COLOR", "1");
+        });
+        let took = start.elapsed();
+        let extra = after_bwraps_words(&direct, &shim);
+        let warnings: Vec<&str> = extra.lines().filter(|l| l.contains("warning")).collect();
+        assert_eq!(warnings.len(), 1, "{var}: {extra}");
+        assert!(warnings[0].contains(&says), "{var}: {extra}");
+        assert!(
+            warnings[0].contains("FIFO (named pipe), not a regular file"),
+            "{extra}"
+        );
+        assert!(
+            extra.contains("rule: bind-source-missing"),
+            "{var}: {extra}"
+        );
+        assert!(!extra.contains("did not finish"), "{var}: {extra}");
+        // Well under the 5 s deadline the stall used to run into.
+        assert!(took < Duration::from_secs(4), "{var}: {took:?}");
+    }
+}
+
+fn another_users_home_or_dev_null_as_home_adds_no_line_to_a_diagnosis(who: &As) {
+    // setpriv/runuser/`docker --user` keep HOME=/root; sudo keeps the
+    // user's HOME for root. The rules directory there is another user's,
+    // or cannot be looked into: skipped without a word, as ssh's StrictModes.
+    let scratch = support::install().scratch();
+    let other_home = scratch.join("home");
+    let dir = other_home.join(".config/bwrap-doctor/rules.d");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("x.toml"), "[[rule]]\nid = \"x\"\n").unwrap();
+    // Another user's: the test user's for root, root's for the test user.
+    let other = if *who == As::Root {
+        support::test_user().0
+    } else {
+        0
+    };
+    for d in [
+        &other_home,
+        &other_home.join(".config"),
+        &other_home.join(".config/bwrap-doctor"),
+        &dir,
+    ] {
+        std::os::unix::fs::chown(d, Some(other), None).unwrap();
+    }
+    let mut homes = vec![other_home.clone(), "/dev/null".into()];
+    if *who == As::User {
+        homes.push("/root".into());
+    }
+    let args: Vec<String> = support::strings(support::MISSING_SOURCE);
+    for home in homes {
+        let (direct, shim) = both(*who, &args, |c| {
+            c.env("HOME", &home).env("NO_COLOR", "1");
+        });
+        let extra = after_bwraps_words(&direct, &shim);
+        assert!(
+            !extra.contains("warning"),
+            "HOME={}: {extra}",
+            home.display()
+        );
+        assert!(
+            extra.contains("rule: bind-source-missing"),
+            "HOME={}: {extra}",
+            home.display()
+        );
+    }
+    // A file the caller names itself still warns.
+    let named = dir.join("x.toml");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&other_home, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (direct, shim) = both(*who, &args, |c| {
+        c.env("BWRAP_DOCTOR_RULES", &named).env("NO_COLOR", "1");
+    });
+    let extra = after_bwraps_words(&direct, &shim);
+    assert!(
+        extra.contains(&format!("warning: skipped rules from {}", named.display())),
+        "{extra}"
     );
 }
