@@ -81,6 +81,7 @@ pub(super) fn check(source: SourceKind, file: &Path, text: &str, mode: Mode) -> 
         };
     }
     let root = Val::new(doc.span(), DeValue::Table(doc.into_inner()));
+    let _budget = (source != SourceKind::Builtin).then(Budget::start);
     let mut out = Checked::default();
     let mut cx = FileCx {
         source,
@@ -746,7 +747,92 @@ pub(crate) fn pattern(text: &str, ignore_case: bool) -> Result<Regex, regex::Err
         .build()
 }
 
+/// The compile budget of one rule file that is not built in: at most this
+/// many regexes (`patterns`, `except`, `matches`)…
+pub const MAX_PATTERNS_PER_FILE: usize = 1000;
+/// …compiled in at most this much time. The built-in rules have about 200
+/// patterns in all and compile in a few milliseconds; a file past either
+/// limit is skipped whole (one warning), so that no file makes every
+/// diagnosis, or `rules list`, cost seconds.
+pub const COMPILE_TIME_PER_FILE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The budget of the file being checked, on this thread: set by [`check`]
+/// for the time of one file (not for the built-in rules), spent by
+/// [`compile`].
+struct Budget {
+    started: std::time::Instant,
+    compiled: usize,
+    /// The file is over budget (said once; later patterns are not compiled).
+    over: bool,
+}
+
+thread_local! {
+    static BUDGET: std::cell::RefCell<Option<Budget>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Dropping it ends the file's budget.
+struct BudgetGuard;
+
+impl Budget {
+    fn start() -> BudgetGuard {
+        BUDGET.with(|b| {
+            *b.borrow_mut() = Some(Budget {
+                started: std::time::Instant::now(),
+                compiled: 0,
+                over: false,
+            })
+        });
+        BudgetGuard
+    }
+}
+
+impl Drop for BudgetGuard {
+    fn drop(&mut self) {
+        BUDGET.with(|b| *b.borrow_mut() = None);
+    }
+}
+
+/// Take one regex from the budget. `Err(Some(why))`: the file just went
+/// over; `Err(None)`: it was already over.
+fn spend() -> Result<(), Option<String>> {
+    BUDGET.with(|b| {
+        let mut b = b.borrow_mut();
+        let Some(b) = b.as_mut() else {
+            return Ok(());
+        };
+        if b.over {
+            return Err(None);
+        }
+        let why = if b.compiled >= MAX_PATTERNS_PER_FILE {
+            format!("the file has more than {MAX_PATTERNS_PER_FILE} patterns, the limit per rule file")
+        } else if b.started.elapsed() > COMPILE_TIME_PER_FILE {
+            format!(
+                "compiling the file's patterns took more than {} ms, the limit per rule file (this is pattern {})",
+                COMPILE_TIME_PER_FILE.as_millis(),
+                b.compiled + 1
+            )
+        } else {
+            b.compiled += 1;
+            return Ok(());
+        };
+        b.over = true;
+        Err(Some(why))
+    })
+}
+
 fn compile(d: &mut Diags<'_>, s: &Str<'_>, what: &str) -> Option<Regex> {
+    match spend() {
+        Ok(()) => {}
+        Err(None) => return None,
+        Err(Some(why)) => {
+            d.error(
+                s.span.clone(),
+                format!("compile budget exceeded: {why}"),
+                Some("split the rules into several files, or use fewer and simpler patterns (`\\w`, `\\d` and `.` are Unicode-wide and compile large; `(?-u:\\w)` does not); the file was skipped".into()),
+            );
+            return None;
+        }
+    }
     let err = match pattern(s.text, false) {
         Ok(r) => return Some(r),
         Err(e) => e,

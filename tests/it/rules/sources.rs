@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Test> {
         Once rule_sources_others_may_write_are_skipped_as_ssh_strict_modes_would,
         Once a_fifty_megabyte_rule_file_is_refused_by_its_size,
         Once rules_list_lint_and_explain_refuse_a_fifo_rule_file_without_waiting,
+        Once rules_list_skips_a_rule_file_over_the_compile_budget_in_bounded_time,
     ]
 }
 
@@ -374,4 +375,45 @@ fn rules_list_lint_and_explain_refuse_a_fifo_rule_file_without_waiting() {
             "{args:?}: {text}"
         );
     }
+}
+
+fn rules_list_skips_a_rule_file_over_the_compile_budget_in_bounded_time() {
+    let scratch = support::install().scratch();
+    let costly = scratch.join("costly.toml");
+    std::fs::write(&costly, crate::shim::costly_rule_file(20_000)).unwrap();
+    // Many cheap patterns: over the count, whatever the machine's speed.
+    let many = scratch.join("many.toml");
+    let pats: Vec<String> = (0..1001).map(|i| format!("'^thing {i}$'")).collect();
+    std::fs::write(
+        &many,
+        format!(
+            "[[rule]]\nid = \"many.one\"\ncause = \"other\"\nsummary = \"many\"\npatterns = [{}]\nexplanation = \"x\"\n",
+            pats.join(", ")
+        ),
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    let lines = rules_load(
+        None,
+        &[(
+            "BWRAP_DOCTOR_RULES",
+            Path::new(&format!("{}:{}", costly.display(), many.display())),
+        )],
+    );
+    let took = start.elapsed();
+    let p = problems(&lines, &scratch);
+    assert_eq!(p.len(), 2, "{lines:#?}");
+    assert!(
+        p[0].contains(&format!("skipped rules from {}", costly.display()))
+            && p[0].contains("compile budget exceeded"),
+        "{p:#?}"
+    );
+    assert!(
+        p[1].contains(&format!("skipped rules from {}", many.display()))
+            && p[1].contains("compile budget exceeded: the file has more than 1000 patterns, the limit per rule file"),
+        "{p:#?}"
+    );
+    assert!(active(&lines, "bind-source-missing"));
+    // `rules list` took 2 minutes on a file like `costly`.
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
 }

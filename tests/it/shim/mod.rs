@@ -7,6 +7,7 @@ mod fds;
 mod load;
 mod locate;
 mod never_worse;
+pub use never_worse::costly_rule_file;
 mod signals;
 mod stderr;
 mod tty;

@@ -24,6 +24,7 @@ pub fn tests() -> Vec<Test> {
         Each a_60_kb_bind_path_is_diagnosed_within_a_200_mib_address_space,
         Each a_fifo_as_rule_file_or_json_path_costs_one_warning_line_and_no_wait,
         Each another_users_home_or_dev_null_as_home_adds_no_line_to_a_diagnosis,
+        Each a_rule_file_of_20000_unicode_patterns_is_skipped_by_the_compile_budget,
     ]
 }
 
@@ -523,4 +524,41 @@ fn another_users_home_or_dev_null_as_home_adds_no_line_to_a_diagnosis(who: &As) 
         extra.contains(&format!("warning: skipped rules from {}", named.display())),
         "{extra}"
     );
+}
+
+/// A rule file of `n` patterns like `\w+ \w+00042` (Unicode classes,
+/// which compile large): about 320 KB for 20,000, far under the 8 MiB
+/// size limit. Loading it whole took 25 s and 2.4 GB.
+pub fn costly_rule_file(n: usize) -> String {
+    let pats: Vec<String> = (0..n).map(|i| format!("'\\w+ \\w+{i:05}'")).collect();
+    format!(
+        "[[rule]]\nid = \"big.one\"\ncause = \"other\"\nsummary = \"big\"\npatterns = [\n{}\n]\nexplanation = \"x\"\n",
+        pats.join(",\n")
+    )
+}
+
+fn a_rule_file_of_20000_unicode_patterns_is_skipped_by_the_compile_budget(who: &As) {
+    let file = support::install().scratch().join("big.toml");
+    std::fs::write(&file, costly_rule_file(20_000)).unwrap();
+    let args: Vec<String> = support::strings(support::MISSING_SOURCE);
+    let start = std::time::Instant::now();
+    let (direct, shim) = both(*who, &args, |c| {
+        c.env("BWRAP_DOCTOR_RULES", &file).env("NO_COLOR", "1");
+    });
+    let took = start.elapsed();
+    let extra = after_bwraps_words(&direct, &shim);
+    let warnings: Vec<&str> = extra.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(warnings.len(), 1, "{extra}");
+    assert!(
+        warnings[0].starts_with(&format!(
+            "bwrap-doctor: warning: skipped rules from {}",
+            file.display()
+        )) && warnings[0].contains("compile budget exceeded")
+            && warnings[0].contains("the limit per rule file"),
+        "{extra}"
+    );
+    assert!(extra.contains("rule: bind-source-missing"), "{extra}");
+    // Not a speed assertion: the whole file would take tens of seconds
+    // (and the diagnosis deadline, 5 s, would cut it).
+    assert!(took < Duration::from_secs(4), "{took:?}");
 }
