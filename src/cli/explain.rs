@@ -162,7 +162,7 @@ pub fn run(o: Options) -> i32 {
             let bwrap = o
                 .bwrap
                 .clone()
-                .or_else(|| locate::locate_from_env(0).ok().map(|r| r.path));
+                .or_else(|| locate::locate_from_env().ok().map(|r| r.path));
             let ctx = Context {
                 bwrap: bwrap.clone(),
                 args,
