@@ -400,12 +400,8 @@ fn a_60_kb_bind_path_is_diagnosed_within_a_200_mib_address_space(who: &As) {
 fn mkfifo(p: &std::path::Path) {
     let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: mkfifo on a NUL-terminated path.
-    assert_eq!(
-        unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
-        0,
-        "mkfifo {}",
-        p.display()
-    );
+    let r = unsafe { libc::mkfifo(c.as_ptr(), 0o644) };
+    assert_eq!(r, 0, "mkfifo {}", p.display());
 }
 
 fn a_fifo_as_rule_file_or_json_path_costs_one_warning_line_and_no_wait(who: &As) {
