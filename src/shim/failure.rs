@@ -68,7 +68,8 @@ pub enum Explained {
 /// group, and the groups its probes made, are killed.
 ///
 /// The shim is single-threaded here (the relay and the supervisor run on
-/// the main thread; tests/it/security.rs checks it), so the child may
+/// the main thread; `the_diagnosis_is_forked_from_a_shim_with_no_other_thread`
+/// checks it), so the child may
 /// allocate and use the standard library freely.
 pub fn explain_with_deadline(f: Failure) -> Explained {
     let limit = crate::fault::deadline(DEADLINE);

@@ -14,6 +14,7 @@ pub fn tests() -> Vec<Test> {
         Each off_switch_runs_the_real_bwrap_in_place,
         Each internal_failure_falls_back_to_running_bwrap_directly_with_one_warning,
         Once success_path_only_spawns_relays_and_waits,
+        Once the_diagnosis_is_forked_from_a_shim_with_no_other_thread,
         Each a_panic_before_bwrap_starts_falls_back_to_running_it_directly,
         Each a_panic_while_relaying_still_relays_and_ends_as_bwrap_ended,
         Each a_panic_in_the_diagnosis_leaves_bwraps_error_and_exit_status,
@@ -557,4 +558,50 @@ fn a_rule_file_of_20000_unicode_patterns_is_skipped_by_the_compile_budget(who: &
     // Not a speed assertion: the whole file would take tens of seconds
     // (and the diagnosis deadline, 5 s, would cut it).
     assert!(took < Duration::from_secs(4), "{took:?}");
+}
+
+fn the_diagnosis_is_forked_from_a_shim_with_no_other_thread() {
+    // The diagnosis process is a plain fork that then allocates and uses
+    // the standard library: safe only if no other thread of the shim could
+    // hold a lock at that moment. The shim starts exactly two processes on
+    // a failure (bwrap, the diagnosis) and never a thread.
+    if Command::new("strace").arg("-V").output().is_err() {
+        support::skip("strace is not installed (apt-get install strace)");
+    }
+    let inst = support::install();
+    let trace = inst.scratch().join("trace");
+    let mut c = Command::new("strace");
+    c.args(["-f", "-qq", "-e", "trace=clone,clone3,fork,vfork", "-o"])
+        .arg(&trace)
+        .arg(&inst.shim)
+        .args(support::MISSING_SOURCE)
+        .env_clear()
+        .env("PATH", inst.path_var())
+        .env("HOME", "/")
+        .env("NO_COLOR", "1");
+    let out = support::run(&mut c);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr_text());
+    assert!(
+        out.stderr_text().contains("[bind-source-missing]"),
+        "{}",
+        out.stderr_text()
+    );
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let shim_pid = text.split_whitespace().next().unwrap().to_string();
+    let mine: Vec<&str> = text
+        .lines()
+        .filter(|l| l.split_whitespace().next() == Some(shim_pid.as_str()))
+        .filter(|l| !l.contains("resumed>"))
+        .collect();
+    assert!(
+        mine.iter().all(|l| !l.contains("CLONE_THREAD")),
+        "the shim started a thread:\n{}",
+        mine.join("\n")
+    );
+    assert_eq!(
+        mine.len(),
+        2,
+        "bwrap and the diagnosis only:\n{}",
+        mine.join("\n")
+    );
 }
