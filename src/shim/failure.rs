@@ -69,8 +69,7 @@ pub enum Explained {
 ///
 /// The shim is single-threaded here (the relay and the supervisor run on
 /// the main thread; `the_diagnosis_is_forked_from_a_shim_with_no_other_thread`
-/// checks it), so the child may
-/// allocate and use the standard library freely.
+/// checks it), so the child may allocate and use the standard library.
 pub fn explain_with_deadline(f: Failure) -> Explained {
     let limit = crate::fault::deadline(DEADLINE);
     let deadline = std::time::Instant::now() + limit;
