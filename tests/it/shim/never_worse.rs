@@ -359,13 +359,18 @@ fn a_failure_under_a_40_mib_address_space_limit_is_still_diagnosed(who: &As) {
     // thread could not get memory; the diagnosis process now gets what is
     // left of the 40 MiB, and this diagnosis fits.
     let args: Vec<String> = support::strings(support::MISSING_SOURCE);
-    let (direct, shim) = both(*who, &args, |c| {
-        c.env("NO_COLOR", "1");
-        limit_address_space(c, 40_000 * 1024);
-    });
-    assert_eq!(direct.status.code(), Some(1), "{}", direct.stderr_text());
-    let extra = after_bwraps_words(&direct, &shim);
-    assert!(extra.contains("[bind-source-missing]"), "{extra}");
+    for kib in [40_000, 30_000] {
+        let (direct, shim) = both(*who, &args, |c| {
+            c.env("NO_COLOR", "1");
+            limit_address_space(c, kib * 1024);
+        });
+        assert_eq!(direct.status.code(), Some(1), "{}", direct.stderr_text());
+        let extra = after_bwraps_words(&direct, &shim);
+        assert!(
+            extra.contains("[bind-source-missing]"),
+            "ulimit -v {kib}: {extra}"
+        );
+    }
     // Lower still, the diagnosis may not fit: then one line, same exit.
     let (direct, shim) = both(*who, &args, |c| {
         c.env("NO_COLOR", "1");
