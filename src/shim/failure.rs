@@ -84,6 +84,8 @@ pub fn explain_with_deadline(f: Failure) -> Explained {
     // SAFETY: both fds were just created and are owned by nobody else.
     let (read_end, write_end) =
         unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: getpid has no side effects.
+    let shim = unsafe { libc::getpid() };
     // SAFETY: the shim has no other thread at this point (see above), so
     // the child inherits no lock held by a thread that does not exist there.
     let pid = unsafe { libc::fork() };
@@ -95,39 +97,28 @@ pub fn explain_with_deadline(f: Failure) -> Explained {
     }
     if pid == 0 {
         drop(read_end);
-        diagnosis_child(&f, write_end.as_raw_fd(), limit)
+        diagnosis_child(&f, write_end.as_raw_fd(), limit, shim)
     }
     // SAFETY: setpgid on our own child (it does the same; whichever runs
     // first, a kill of the group cannot miss it).
     unsafe { libc::setpgid(pid, pid) };
     drop(write_end);
     let answer = read_answer(&read_end, deadline);
-    let ended = match answer {
-        Answer::TimedOut => {
-            kill_tree(pid);
-            reap(pid);
-            return Explained::TimedOut;
-        }
-        Answer::Complete(..) => {
-            // Its last act is _exit; stray probes of its own go with it.
-            kill_tree(pid);
-            reap(pid)
-        }
-        Answer::Ended => {
-            kill_tree(pid);
-            reap(pid)
-        }
-    };
+    // Done, dead or out of time: its last act was (or would be) _exit, and
+    // stray probes of its own go with it.
+    kill_tree(pid);
+    let ended = reap(pid);
     match answer {
+        Answer::TimedOut => Explained::TimedOut,
         Answer::Complete(TAG_NONE, _) => Explained::Done(None),
         Answer::Complete(TAG_TEXT, text) => Explained::Done(Some(text)),
-        Answer::Complete(_, message) => {
+        Answer::Complete(TAG_PANIC, message) => {
             if let Ok(mut slot) = super::PANIC_MESSAGE.lock() {
                 *slot = Some(String::from_utf8_lossy(&message).into_owned());
             }
             Explained::Panicked
         }
-        _ => Explained::Crashed(ended),
+        Answer::Complete(..) | Answer::Ended => Explained::Crashed(ended),
     }
 }
 
@@ -136,12 +127,16 @@ const TAG_TEXT: u8 = 1;
 const TAG_PANIC: u8 = 2;
 
 /// The diagnosis process: limits, [`explain`], the answer, `_exit`.
-fn diagnosis_child(f: &Failure, out: RawFd, limit: std::time::Duration) -> ! {
+fn diagnosis_child(f: &Failure, out: RawFd, limit: std::time::Duration, shim: libc::pid_t) -> ! {
     // SAFETY: plain syscalls on this process.
     unsafe {
         libc::setpgid(0, 0);
-        // The shim waits for it; if the shim is killed, it goes too.
+        // The shim waits for it; if the shim is killed, it goes too (also
+        // if that happened before this line).
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+        if libc::getppid() != shim {
+            libc::_exit(0);
+        }
         set_limit(libc::RLIMIT_CORE, 0);
         set_limit(libc::RLIMIT_AS, MEMORY_LIMIT);
         // CPU seconds: the hard limit kills (SIGKILL) even with SIGXCPU blocked.
