@@ -133,18 +133,19 @@ pub fn locate_from_env() -> Result<RealBwrap, LocateError> {
 }
 
 /// How many of this process's ancestors run this same shim file (same
-/// device and inode as /proc/self/exe), walking parent links up to
-/// [`ANCESTRY_LEVELS`] and stopping at a real bwrap (`real`: a sandbox may
-/// legitimately run the shim again inside it), at a process that cannot be
-/// looked at (another user's, outside this pid namespace) or at pid 1.
-/// Asked only when the bwrap found is a script, so the ordinary run with
-/// an ELF bwrap pays nothing for it.
-pub fn wrapper_depth(real: &Path) -> u32 {
-    let id = |p: &str| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
-    let Some(me) = id("/proc/self/exe") else {
+/// device and inode as /proc/self/exe) or another bwrap-doctor build (its
+/// ELF note: a loop may go through two installed copies). It walks parent
+/// links up to [`ANCESTRY_LEVELS`], and stops at a real bubblewrap (an
+/// executable named `bwrap` or `…-bwrap` that is no shim: a sandbox may
+/// legitimately run the shim again inside it), at a process it cannot look
+/// at (another user's, outside this pid namespace) or at pid 1. Asked only
+/// when the bwrap found is a script, so the ordinary run with an ELF bwrap
+/// pays nothing for it.
+pub fn wrapper_depth() -> u32 {
+    let id = |m: &std::fs::Metadata| (m.dev(), m.ino());
+    let Ok(me) = std::fs::metadata("/proc/self/exe").map(|m| id(&m)) else {
         return 0;
     };
-    let real = std::fs::metadata(real).ok().map(|m| (m.dev(), m.ino()));
     // SAFETY: getppid has no side effects.
     let mut pid = unsafe { libc::getppid() };
     let mut depth = 0;
@@ -152,12 +153,19 @@ pub fn wrapper_depth(real: &Path) -> u32 {
         if pid <= 1 {
             break;
         }
-        let exe = id(&format!("/proc/{pid}/exe"));
-        if exe.is_some() && exe == real {
+        let exe = format!("/proc/{pid}/exe");
+        let Ok(meta) = std::fs::metadata(&exe) else {
             break;
-        }
-        if exe == Some(me) {
+        };
+        let shim = id(&meta) == me
+            || File::open(&exe).is_ok_and(|f| marker::classify(&f) == FileKind::Shim);
+        if shim {
             depth += 1;
+        } else if std::fs::read_link(&exe).is_ok_and(|p| {
+            p.file_name()
+                .is_some_and(|n| n.as_bytes().ends_with(b"bwrap"))
+        }) {
+            break; // a real bwrap: what runs above it is another sandbox's
         }
         match parent_of(pid) {
             Some(p) => pid = p,

@@ -182,7 +182,7 @@ pub fn main(args: RawArgs) -> ! {
         // A wrapper script as the next bwrap may call this shim again from
         // PATH: stop a loop (an ELF bwrap is never asked about).
         if real.kind == FileKind::Script {
-            let depth = locate::wrapper_depth(&real.path);
+            let depth = locate::wrapper_depth();
             if depth >= locate::MAX_DEPTH {
                 return Err(locate::LocateError::Loop { depth });
             }
