@@ -35,3 +35,35 @@ pub fn hang_point(_name: &str) {
         std::thread::sleep(std::time::Duration::from_secs(3600));
     }
 }
+
+/// A point where a test may make the process die as it would of a bug of
+/// its own: with the `fault-injection` feature, `BWRAP_DOCTOR_FAULT` set to
+/// `NAME-oom` allocates until the allocator fails (the process aborts, as
+/// Rust does on allocation failure), `NAME-abort` aborts, `NAME-segv` dies
+/// of SIGSEGV, `NAME-hang` sleeps for an hour.
+#[inline(always)]
+pub fn crash_point(_name: &str) {
+    #[cfg(feature = "fault-injection")]
+    if let Ok(v) = std::env::var("BWRAP_DOCTOR_FAULT")
+        && let Some(kind) = v.strip_prefix(_name).and_then(|k| k.strip_prefix('-'))
+    {
+        match kind {
+            "oom" => {
+                // 1 MiB at a time, never touched: only the address-space
+                // limit stops it (without one this would run for hours).
+                let mut held = Vec::new();
+                loop {
+                    held.push(Vec::<u8>::with_capacity(1 << 20));
+                }
+            }
+            "abort" => std::process::abort(),
+            // SAFETY: dying of the signal is the point.
+            "segv" => unsafe {
+                libc::signal(libc::SIGSEGV, libc::SIG_DFL);
+                libc::raise(libc::SIGSEGV);
+            },
+            "hang" => std::thread::sleep(std::time::Duration::from_secs(3600)),
+            _ => {}
+        }
+    }
+}

@@ -54,6 +54,7 @@ pub fn rules_file(data: &[u8]) {
                 source: SourceKind::User,
                 errors,
                 rendered,
+                quiet: false,
             };
             let _ = problem.one_line();
         }

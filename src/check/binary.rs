@@ -33,7 +33,7 @@ pub fn find(opts: &Options, checks: &mut Vec<Check>) -> Option<PathBuf> {
                 .fix("pass the path of a bubblewrap executable to --bwrap"),
             };
         }
-        match locate::locate_from_env(0) {
+        match locate::locate_from_env() {
             Ok(real) => {
                 let how = match &real.found_by {
                     FoundBy::Override => format!("named by {}", locate::OVERRIDE_VAR),

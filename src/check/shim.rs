@@ -17,7 +17,7 @@ pub fn checks(facts: &Facts, set: &rules::RuleSet) -> Vec<Check> {
     let path_var = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
     let on_path = bwraps_on_path(path_var.as_bytes());
     // The bwrap the shim itself would run (not a --bwrap under check).
-    let real = crate::shim::locate::locate_from_env(0).ok().map(|r| r.path);
+    let real = crate::shim::locate::locate_from_env().ok().map(|r| r.path);
     vec![
         timed(|| placement(&on_path, real.as_deref())),
         timed(|| exception_paths(facts)),

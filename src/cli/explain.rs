@@ -129,7 +129,7 @@ pub fn run(o: Options) -> i32 {
         .collect();
     let args = (!operands.is_empty()).then(|| bwrap_args::parse(&operands, &|_| None));
     let rules = rules::load(&Locations::standard());
-    for p in &rules.problems {
+    for p in rules.problems.iter().filter(|p| !p.quiet) {
         eprint!("{}", p.rendered);
         output::warn(&p.one_line());
     }
@@ -162,7 +162,7 @@ pub fn run(o: Options) -> i32 {
             let bwrap = o
                 .bwrap
                 .clone()
-                .or_else(|| locate::locate_from_env(0).ok().map(|r| r.path));
+                .or_else(|| locate::locate_from_env().ok().map(|r| r.path));
             let ctx = Context {
                 bwrap: bwrap.clone(),
                 args,

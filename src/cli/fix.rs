@@ -116,7 +116,7 @@ fn find_parser() -> Option<PathBuf> {
 pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
     let named = match bwrap {
         Some(p) => p,
-        None => match locate::locate_from_env(0) {
+        None => match locate::locate_from_env() {
             Ok(r) => r.path,
             Err(e) => {
                 output::error(&format!(

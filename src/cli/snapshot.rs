@@ -23,7 +23,7 @@ pub fn run(o: Options) -> i32 {
         if o.root.is_some() {
             return None;
         }
-        locate::locate_from_env(0).ok().map(|r| r.path)
+        locate::locate_from_env().ok().map(|r| r.path)
     });
     let snap = probe::collect_snapshot(&host, Context { bwrap, args: None });
     let text = match serde_json::to_string_pretty(&snap) {

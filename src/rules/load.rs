@@ -55,6 +55,8 @@ pub(super) struct Input {
     pub text: Cow<'static, str>,
     /// Why the file cannot be used at all.
     pub error: Option<RuleError>,
+    /// The error is not worth a line in a diagnosis ([`Problem::quiet`]).
+    pub quiet: bool,
 }
 
 impl Input {
@@ -68,6 +70,7 @@ impl Input {
             file,
             text,
             error,
+            quiet: false,
         }
     }
 }
@@ -94,6 +97,7 @@ pub(super) fn inputs(
             file: PathBuf::from(name),
             text: Cow::Borrowed(*text),
             error: None,
+            quiet: false,
         }));
     }
     for (source, dir) in [
@@ -157,12 +161,16 @@ fn strict_modes_help(source: SourceKind) -> &'static str {
 use crate::privilege::euid as me;
 
 /// The `*.toml` files of a directory, sorted by name. A missing directory
-/// has none; one that cannot be listed, or that others may write, is a
-/// problem.
+/// (or a path through something that is not one: `HOME=/dev/null`) has
+/// none; one that cannot be listed, or that others may write, is a
+/// problem. The user's directory when it belongs to another user, or
+/// cannot be looked into, is a quiet one ([`Problem::quiet`]).
 fn dir_inputs(source: SourceKind, dir: &Path, strict: bool) -> Vec<Input> {
+    let user = source == SourceKind::User;
     match std::fs::metadata(dir) {
         Ok(meta) => {
             if let Some(why) = untrusted(source, &meta, me()).filter(|_| strict) {
+                use std::os::unix::fs::MetadataExt;
                 return vec![Input {
                     source,
                     file: dir.to_path_buf(),
@@ -171,16 +179,20 @@ fn dir_inputs(source: SourceKind, dir: &Path, strict: bool) -> Vec<Input> {
                         format!("not using the rules directory {}: {why}", dir.display()),
                         strict_modes_help(source),
                     )),
+                    quiet: user && meta.uid() != me(),
                 }];
             }
         }
-        Err(e) if e.kind() == ErrorKind::NotFound => return Vec::new(),
+        Err(e) if e.kind() == ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR) => {
+            return Vec::new();
+        }
         Err(_) => {} // said below, when listing it
     }
     let problem = |e: std::io::Error| Input {
         source,
         file: dir.to_path_buf(),
         text: Cow::Borrowed(""),
+        quiet: user && e.kind() == ErrorKind::PermissionDenied,
         error: Some(io_problem(
             format!("cannot read the rules directory {}: {e}", dir.display()),
             if e.kind() == ErrorKind::PermissionDenied {
@@ -221,12 +233,66 @@ enum ReadError {
     Refused(RuleError),
 }
 
-/// Open, check the open file (owner, mode, size: no race with a rename),
-/// then read it.
+/// What a file that is not a regular file is, for people; None for a
+/// regular file.
+pub(crate) fn not_regular(ft: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_file() {
+        None
+    } else if ft.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else if ft.is_char_device() || ft.is_block_device() {
+        Some("a device")
+    } else if ft.is_socket() {
+        Some("a socket")
+    } else if ft.is_dir() {
+        Some("a directory")
+    } else {
+        Some("not a regular file")
+    }
+}
+
+/// A rule file that is a FIFO, a device or a socket: refused before it is
+/// opened (opening a FIFO waits for a writer, a device may act on open).
+fn refuse_special(path: &Path, what: &str, source: SourceKind) -> ReadError {
+    ReadError::Refused(io_problem(
+        format!(
+            "not using rules file {}: it is {what}, not a regular file",
+            path.display()
+        ),
+        if source == SourceKind::Env {
+            "rule files are regular files: take it out of BWRAP_DOCTOR_RULES, or replace it with a regular file; it was skipped"
+        } else {
+            "rule files are regular files: remove it or replace it with a regular file; it was skipped"
+        },
+    ))
+}
+
+/// Check what the path is (a FIFO, a device, a socket is refused without
+/// being opened), open it without blocking, check the open file (type,
+/// owner, mode, size: no race with a rename), then read it.
 fn read_checked(path: &Path, source: SourceKind, strict: bool) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
-    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let special = |ft: std::fs::FileType| not_regular(ft).filter(|_| !ft.is_dir());
+    let before = std::fs::metadata(path).map_err(ReadError::Io)?;
+    if let Some(what) = special(before.file_type()) {
+        return Err(refuse_special(path, what, source));
+    }
+    if before.is_dir() {
+        return Err(ReadError::Io(std::io::Error::from_raw_os_error(
+            libc::EISDIR,
+        )));
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(ReadError::Io)?;
     let meta = file.metadata().map_err(ReadError::Io)?;
+    if let Some(what) = not_regular(meta.file_type()) {
+        return Err(refuse_special(path, what, source));
+    }
     if let Some(why) = untrusted(source, &meta, me()).filter(|_| strict) {
         return Err(ReadError::Refused(io_problem(
             format!("not using rules file {}: {why}", path.display()),
@@ -300,6 +366,7 @@ fn read_file(
 /// What happened to one input.
 pub(super) struct FileResult {
     pub source: SourceKind,
+    pub quiet: bool,
     pub file: PathBuf,
     pub text: Cow<'static, str>,
     pub rules: usize,
@@ -336,6 +403,7 @@ pub(super) fn run(inputs: Vec<Input>, mode: Mode) -> Run {
         if let Some(e) = input.error {
             files.push(FileResult {
                 source: input.source,
+                quiet: input.quiet,
                 file: input.file,
                 text,
                 rules: 0,
@@ -410,6 +478,7 @@ pub(super) fn run(inputs: Vec<Input>, mode: Mode) -> Run {
         }
         files.push(FileResult {
             source: input.source,
+            quiet: false,
             file: input.file,
             text,
             rules: if errors.is_empty() { count } else { 0 },
@@ -425,6 +494,7 @@ pub(super) fn run(inputs: Vec<Input>, mode: Mode) -> Run {
                 source: f.source,
                 errors: f.errors.clone(),
                 rendered: super::render::render(&f.file, &f.text, &f.errors, &[], false),
+                quiet: f.quiet,
             });
         }
     }

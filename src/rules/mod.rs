@@ -14,6 +14,7 @@ mod validate;
 pub(crate) use validate::pattern;
 
 pub use lint::{FileLint, LintReport, lint};
+pub(crate) use load::not_regular;
 pub use model::*;
 pub use template::placeholders;
 
@@ -41,6 +42,12 @@ pub struct Problem {
     pub errors: Vec<RuleError>,
     /// The errors rendered for people: file:line:col, the line, a caret.
     pub rendered: String,
+    /// Not worth a line in a diagnosis (`rules list` and `lint` still show
+    /// it): the user's rules directory belongs to another user or cannot
+    /// be looked into, as with `HOME=/root` for another user, or HOME kept
+    /// by sudo. ssh's StrictModes skips such a directory without a word to
+    /// the client.
+    pub quiet: bool,
 }
 
 impl Problem {

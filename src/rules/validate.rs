@@ -81,6 +81,7 @@ pub(super) fn check(source: SourceKind, file: &Path, text: &str, mode: Mode) -> 
         };
     }
     let root = Val::new(doc.span(), DeValue::Table(doc.into_inner()));
+    let _budget = (source != SourceKind::Builtin).then(Budget::start);
     let mut out = Checked::default();
     let mut cx = FileCx {
         source,
@@ -90,6 +91,9 @@ pub(super) fn check(source: SourceKind, file: &Path, text: &str, mode: Mode) -> 
     };
     if let Some(top) = Table::open(&mut d, &root, "a rule file", TOP_KEYS) {
         for t in top.tables(&mut d, "rule", "[[rule]]", RULE_KEYS) {
+            if over_budget() {
+                break; // the file is skipped: checking the rest is waste
+            }
             if let Some((rule, meta)) = cx.rule(&mut d, &t) {
                 out.rules.push(rule);
                 out.meta.push(meta);
@@ -746,7 +750,111 @@ pub(crate) fn pattern(text: &str, ignore_case: bool) -> Result<Regex, regex::Err
         .build()
 }
 
+/// The compile budget of one rule file that is not built in: at most this
+/// many regexes (`patterns`, `except`, `matches`)…
+pub const MAX_PATTERNS_PER_FILE: usize = 1000;
+/// …compiled in at most this much CPU time. The built-in rules have about 200
+/// patterns in all and compile in a few milliseconds; a file past either
+/// limit is skipped whole (one warning), so that no file makes every
+/// diagnosis, or `rules list`, cost seconds.
+pub const COMPILE_TIME_PER_FILE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The budget of the file being checked, on this thread: set by [`check`]
+/// for the time of one file (not for the built-in rules), spent by
+/// [`compile`].
+struct Budget {
+    /// This thread's CPU time when the file's budget started: CPU time,
+    /// not wall time, so that a busy machine does not make a file that
+    /// fits skip.
+    started: std::time::Duration,
+    compiled: usize,
+    /// The file is over budget (said once; later patterns are not compiled).
+    over: bool,
+}
+
+thread_local! {
+    static BUDGET: std::cell::RefCell<Option<Budget>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Dropping it ends the file's budget.
+struct BudgetGuard;
+
+impl Budget {
+    fn start() -> BudgetGuard {
+        BUDGET.with(|b| {
+            *b.borrow_mut() = Some(Budget {
+                started: thread_cpu_time(),
+                compiled: 0,
+                over: false,
+            })
+        });
+        BudgetGuard
+    }
+}
+
+impl Drop for BudgetGuard {
+    fn drop(&mut self) {
+        BUDGET.with(|b| *b.borrow_mut() = None);
+    }
+}
+
+/// The CPU time this thread has used.
+fn thread_cpu_time() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime into our timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// The file being checked went over its budget.
+fn over_budget() -> bool {
+    BUDGET.with(|b| b.borrow().as_ref().is_some_and(|b| b.over))
+}
+
+/// Take one regex from the budget. `Err(Some(why))`: the file just went
+/// over; `Err(None)`: it was already over.
+fn spend() -> Result<(), Option<String>> {
+    BUDGET.with(|b| {
+        let mut b = b.borrow_mut();
+        let Some(b) = b.as_mut() else {
+            return Ok(());
+        };
+        if b.over {
+            return Err(None);
+        }
+        let why = if b.compiled >= MAX_PATTERNS_PER_FILE {
+            format!("the file has more than {MAX_PATTERNS_PER_FILE} patterns, the limit per rule file")
+        } else if thread_cpu_time().saturating_sub(b.started) > COMPILE_TIME_PER_FILE {
+            format!(
+                "compiling the file's patterns took more than {} ms of CPU time, the limit per rule file (this is pattern {})",
+                COMPILE_TIME_PER_FILE.as_millis(),
+                b.compiled + 1
+            )
+        } else {
+            b.compiled += 1;
+            return Ok(());
+        };
+        b.over = true;
+        Err(Some(why))
+    })
+}
+
 fn compile(d: &mut Diags<'_>, s: &Str<'_>, what: &str) -> Option<Regex> {
+    match spend() {
+        Ok(()) => {}
+        Err(None) => return None,
+        Err(Some(why)) => {
+            d.error(
+                s.span.clone(),
+                format!("compile budget exceeded: {why}"),
+                Some("split the rules into several files, or use fewer and simpler patterns (`\\w`, `\\d` and `.` are Unicode-wide and compile large; `(?-u:\\w)` does not); the file was skipped".into()),
+            );
+            return None;
+        }
+    }
     let err = match pattern(s.text, false) {
         Ok(r) => return Some(r),
         Err(e) => e,

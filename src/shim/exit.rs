@@ -27,24 +27,25 @@ impl ExitReason {
     }
 }
 
-/// End this process exactly as bwrap ended: the same exit code, or death by
-/// the same signal (not 128+N), with a core dump only if bwrap dumped one.
+/// End this process as bwrap ended: the same exit code, or death by the
+/// same signal (not 128+N). Never with a core dump of the shim's own, as
+/// sudo does: with a `core_pattern` of a plain file name the shim's core
+/// would overwrite the one bwrap just left in the same directory. So a
+/// wait status's "core dumped" flag is not mirrored (docs/security.md).
 pub fn mirror(reason: ExitReason) -> ! {
     match reason {
         ExitReason::Code(code) => std::process::exit(code),
-        ExitReason::Signal {
-            signal,
-            core_dumped,
-        } => {
+        ExitReason::Signal { signal, .. } => {
             // SAFETY: resetting our own signal state before dying by `signal`.
             unsafe {
-                if !core_dumped {
-                    let none = libc::rlimit {
-                        rlim_cur: 0,
-                        rlim_max: 0,
-                    };
-                    libc::setrlimit(libc::RLIMIT_CORE, &none);
-                }
+                let none = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                libc::setrlimit(libc::RLIMIT_CORE, &none);
+                // Also for a core_pattern that pipes to a program, which the
+                // kernel runs whatever RLIMIT_CORE says.
+                libc::prctl(libc::PR_SET_DUMPABLE, 0);
                 super::signals::set_disposition(signal, libc::SIG_DFL);
                 let mut one = MaybeUninit::<libc::sigset_t>::uninit();
                 libc::sigemptyset(one.as_mut_ptr());

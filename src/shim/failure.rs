@@ -11,14 +11,14 @@ use crate::facts::Facts;
 use crate::probe::{Context, Host};
 use crate::report;
 use crate::rules::{self, Locations};
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// Names where the shim writes the diagnosis as JSON: a file path, or
 /// `fd:N` for an fd the caller passed.
 pub const JSON_VAR: &str = "BWRAP_DOCTOR_JSON";
 
-/// A bwrap run that ended with a non-zero status. Owned, so that the
-/// diagnosis can run on a thread the shim stops waiting for at its deadline.
+/// A bwrap run that ended with a non-zero status, handed to the diagnosis
+/// process (a forked copy of the shim).
 pub struct Failure {
     /// bwrap's arguments (argv without argv[0]), byte for byte.
     pub operands: Vec<Vec<u8>>,
@@ -40,6 +40,14 @@ pub struct Failure {
 /// system that hangs (a dead NFS server) must not hold the caller.
 pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// The diagnosis process's address space: at most this, and never more
+/// than the shim itself was given (`ulimit -v`).
+pub const MEMORY_LIMIT: u64 = 512 << 20;
+
+/// The most diagnosis text the shim takes back from the diagnosis process;
+/// what is beyond is cut (a diagnosis is a few KiB).
+pub const TEXT_CAP: usize = 256 << 10;
+
 /// How the diagnosis ended.
 pub enum Explained {
     /// What to print, if anything.
@@ -48,27 +56,281 @@ pub enum Explained {
     Panicked,
     /// It did not finish by the deadline and was abandoned.
     TimedOut,
+    /// The diagnosis process ended without answering (out of memory, an
+    /// abort, a crash, a resource limit), or could not be started: how.
+    Crashed(String),
 }
 
-/// [`explain`] on a thread, waited for until [`DEADLINE`].
+/// [`explain`] in a forked child of the shim, waited for until
+/// [`DEADLINE`]: its memory ([`MEMORY_LIMIT`]), CPU time, crashes and core
+/// dumps are its own, its stderr is /dev/null, and it sends its text back
+/// through a pipe (bounded by [`TEXT_CAP`]). At the deadline its process
+/// group, and the groups its probes made, are killed.
+///
+/// The shim is single-threaded here (the relay and the supervisor run on
+/// the main thread; `the_diagnosis_is_forked_from_a_shim_with_no_other_thread`
+/// checks it), so the child may allocate and use the standard library.
 pub fn explain_with_deadline(f: Failure) -> Explained {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("diagnosis".into())
-        .spawn(move || {
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                crate::fault::point("explain");
-                explain(&f)
-            }));
-            let _ = tx.send(r);
-        });
-    if spawned.is_err() {
-        return Explained::Panicked;
+    let limit = crate::fault::deadline(DEADLINE);
+    let deadline = std::time::Instant::now() + limit;
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: pipe2 fills the two-element array we pass.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Explained::Crashed(format!(
+            "could not be started: pipe: {}",
+            std::io::Error::last_os_error()
+        ));
     }
-    match rx.recv_timeout(crate::fault::deadline(DEADLINE)) {
-        Ok(Ok(text)) => Explained::Done(text),
-        Ok(Err(_)) => Explained::Panicked,
-        Err(_) => Explained::TimedOut,
+    // SAFETY: both fds were just created and are owned by nobody else.
+    let (read_end, write_end) =
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: getpid has no side effects.
+    let shim = unsafe { libc::getpid() };
+    // SAFETY: the shim has no other thread at this point (see above), so
+    // the child inherits no lock held by a thread that does not exist there.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Explained::Crashed(format!(
+            "could not be started: fork: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    if pid == 0 {
+        drop(read_end);
+        diagnosis_child(&f, write_end.as_raw_fd(), limit, shim)
+    }
+    // SAFETY: setpgid on our own child (it does the same; whichever runs
+    // first, a kill of the group cannot miss it).
+    unsafe { libc::setpgid(pid, pid) };
+    drop(write_end);
+    let answer = read_answer(&read_end, deadline);
+    // Done, dead or out of time: its last act was (or would be) _exit, and
+    // stray probes of its own go with it.
+    kill_tree(pid);
+    let ended = reap(pid);
+    match answer {
+        Answer::TimedOut => Explained::TimedOut,
+        Answer::Complete(TAG_NONE, _) => Explained::Done(None),
+        Answer::Complete(TAG_TEXT, text) => Explained::Done(Some(text)),
+        Answer::Complete(TAG_PANIC, message) => {
+            if let Ok(mut slot) = super::PANIC_MESSAGE.lock() {
+                *slot = Some(String::from_utf8_lossy(&message).into_owned());
+            }
+            Explained::Panicked
+        }
+        Answer::Complete(..) | Answer::Ended => Explained::Crashed(ended),
+    }
+}
+
+const TAG_NONE: u8 = 0;
+const TAG_TEXT: u8 = 1;
+const TAG_PANIC: u8 = 2;
+
+/// The diagnosis process: limits, [`explain`], the answer, `_exit`.
+fn diagnosis_child(f: &Failure, out: RawFd, limit: std::time::Duration, shim: libc::pid_t) -> ! {
+    // SAFETY: plain syscalls on this process.
+    unsafe {
+        libc::setpgid(0, 0);
+        // The shim waits for it; if the shim is killed, it goes too (also
+        // if that happened before this line).
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+        if libc::getppid() != shim {
+            libc::_exit(0);
+        }
+        set_limit(libc::RLIMIT_CORE, 0);
+        set_limit(libc::RLIMIT_AS, MEMORY_LIMIT);
+        // CPU seconds: the hard limit kills (SIGKILL) even with SIGXCPU blocked.
+        set_limit(libc::RLIMIT_CPU, limit.as_secs() + 1);
+        // Anything it would print of its own (an allocation failure, a
+        // panic's default report) must not reach the caller's stderr.
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+        if null >= 0 {
+            libc::dup2(null, 2);
+            libc::close(null);
+        }
+    }
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::fault::point("explain");
+        crate::fault::crash_point("explain");
+        explain(f)
+    }));
+    let (tag, body) = match r {
+        Ok(None) => (TAG_NONE, Vec::new()),
+        Ok(Some(text)) => (TAG_TEXT, text),
+        Err(_) => (TAG_PANIC, super::panic_message().into_bytes()),
+    };
+    let body = &body[..body.len().min(TEXT_CAP)];
+    let mut head = [0u8; 5];
+    head[0] = tag;
+    head[1..].copy_from_slice(&(body.len() as u32).to_le_bytes());
+    write_all(out, &head);
+    write_all(out, body);
+    // SAFETY: ending the child without running the shim's exit handlers.
+    unsafe { libc::_exit(0) }
+}
+
+/// Lower a resource limit's soft value to `at_most` (never raise it: under
+/// `ulimit -v 40000` the child gets what the shim was given).
+///
+/// # Safety
+/// Plain syscalls on this process.
+unsafe fn set_limit(resource: libc::__rlimit_resource_t, at_most: u64) {
+    let mut cur = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: reading and setting our own limits.
+    unsafe {
+        if libc::getrlimit(resource, &mut cur) != 0 {
+            return;
+        }
+        if cur.rlim_cur == libc::RLIM_INFINITY || cur.rlim_cur > at_most {
+            cur.rlim_cur = at_most;
+        }
+        if resource == libc::RLIMIT_CORE || resource == libc::RLIMIT_CPU {
+            cur.rlim_max = cur.rlim_cur;
+        }
+        libc::setrlimit(resource, &cur);
+    }
+}
+
+fn write_all(fd: RawFd, mut b: &[u8]) {
+    while !b.is_empty() {
+        // SAFETY: writing from a valid buffer.
+        let n = unsafe { libc::write(fd, b.as_ptr().cast(), b.len()) };
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        b = &b[n as usize..];
+    }
+}
+
+enum Answer {
+    /// The tag and the body.
+    Complete(u8, Vec<u8>),
+    /// End of file (or a read error) before a whole answer.
+    Ended,
+    TimedOut,
+}
+
+/// Read the child's framed answer until the deadline. Never waits for end
+/// of file (a probe's stray child may hold the pipe) and never aborts on
+/// memory: the buffer grows with `try_reserve`.
+fn read_answer(fd: &OwnedFd, deadline: std::time::Instant) -> Answer {
+    let mut got: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        if got.len() >= 5 {
+            let want = u32::from_le_bytes([got[1], got[2], got[3], got[4]]) as usize;
+            if want > TEXT_CAP {
+                return Answer::Ended;
+            }
+            if got.len() >= 5 + want {
+                let body = got[5..5 + want].to_vec();
+                return Answer::Complete(got[0], body);
+            }
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Answer::TimedOut;
+        }
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = left.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+        // SAFETY: polling one valid pollfd.
+        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if r < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return Answer::Ended;
+        }
+        if r <= 0 {
+            continue;
+        }
+        // SAFETY: reading into a valid buffer.
+        let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Answer::Ended;
+        }
+        if n == 0 || got.try_reserve(n as usize).is_err() {
+            return Answer::Ended;
+        }
+        got.extend_from_slice(&buf[..n as usize]);
+    }
+}
+
+/// SIGKILL the diagnosis process's group and the groups its probes made
+/// (each probe child leads one: `probe::forked`, `probe::bwrap::run_bounded`).
+fn kill_tree(pid: libc::pid_t) {
+    let mut children = Vec::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            let list = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+            children.extend(
+                list.split_whitespace()
+                    .filter_map(|c| c.parse::<libc::pid_t>().ok()),
+            );
+        }
+    }
+    // SAFETY: signalling our own child, its group, and its children's groups.
+    unsafe {
+        libc::kill(-pid, libc::SIGKILL);
+        libc::kill(pid, libc::SIGKILL);
+        for c in children {
+            libc::kill(-c, libc::SIGKILL);
+            libc::kill(c, libc::SIGKILL);
+        }
+    }
+}
+
+/// Reap the killed diagnosis process, waiting at most a moment: one stuck
+/// in the kernel (a dead NFS server) cannot die, and the shim must not wait
+/// for it. How it ended, for the one-line message.
+fn reap(pid: libc::pid_t) -> String {
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(200);
+    loop {
+        let mut status = 0;
+        // SAFETY: waiting for our own child without blocking.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            return describe(status);
+        }
+        if r < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return "ended".into();
+        }
+        if std::time::Instant::now() >= until {
+            return "did not end".into();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+fn describe(status: libc::c_int) -> String {
+    if libc::WIFSIGNALED(status) {
+        let sig = libc::WTERMSIG(status);
+        let what = match sig {
+            libc::SIGABRT => " (SIGABRT: out of memory or an abort)",
+            libc::SIGSEGV => " (SIGSEGV)",
+            libc::SIGKILL => " (SIGKILL: a resource limit, or killed)",
+            libc::SIGXCPU => " (SIGXCPU: its CPU time limit)",
+            libc::SIGBUS => " (SIGBUS)",
+            _ => "",
+        };
+        format!("was killed by signal {sig}{what}")
+    } else if libc::WIFEXITED(status) {
+        format!(
+            "exited with status {} without answering",
+            libc::WEXITSTATUS(status)
+        )
+    } else {
+        "ended without answering".into()
     }
 }
 
@@ -95,8 +357,9 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
     }
     let rules = rules::load(&Locations::standard());
     let mut out = String::new();
-    if let Some(first) = rules.problems.first() {
-        let more = rules.problems.len() - 1;
+    let problems: Vec<_> = rules.problems.iter().filter(|p| !p.quiet).collect();
+    if let Some(first) = problems.first() {
+        let more = problems.len() - 1;
         let tail = if more > 0 {
             format!(
                 " (and {more} more file{})",
@@ -172,14 +435,33 @@ fn write_json(text: &str) -> Result<(), String> {
             "{JSON_VAR}={target} names no descriptor the caller passed: use fd:N with N of 3 or more, or a file path"
         ));
     }
+    // A FIFO, a device, a directory is refused before it is opened
+    // (opening a FIFO waits for a reader); O_NONBLOCK and the check of the
+    // open file cover a swap in between.
+    let special = |ft: std::fs::FileType| {
+        crate::rules::not_regular(ft).map(|what| {
+            format!(
+                "not writing the diagnosis to {JSON_VAR}={target}: it is {what}, not a regular file; name a regular file, or pass an open descriptor as fd:N"
+            )
+        })
+    };
+    if let Ok(meta) = std::fs::symlink_metadata(&target)
+        && !meta.file_type().is_symlink()
+        && let Some(why) = special(meta.file_type())
+    {
+        return Err(why);
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(&target)
         .map_err(failed)?;
+    if let Some(why) = file.metadata().ok().and_then(|m| special(m.file_type())) {
+        return Err(why);
+    }
     file.write_all(text.as_bytes())
         .and_then(|()| file.write_all(b"\n"))
         .map_err(failed)

@@ -12,11 +12,15 @@ use std::path::{Path, PathBuf};
 
 /// Absolute path of the real bwrap; wins over PATH.
 pub const OVERRIDE_VAR: &str = "BWRAP_DOCTOR_REAL_BWRAP";
-/// Set only for wrapper *scripts* found on the way, to stop a loop of
-/// wrappers that call `bwrap` from PATH again; removed before the real bwrap
-/// runs, so the sandbox never sees it.
-pub const DEPTH_VAR: &str = "BWRAP_DOCTOR_DEPTH";
+/// A wrapper *script* found as the next bwrap may call `bwrap` from PATH
+/// again, which is this shim: a loop. It is stopped when this shim already
+/// runs this many times among the process's ancestors (see
+/// [`wrapper_depth`]); nothing is put into the environment for it, so the
+/// sandbox sees nothing of the shim's own.
 pub const MAX_DEPTH: u32 = 4;
+/// How many ancestors [`wrapper_depth`] looks at: a loop through a script
+/// that does not `exec` takes two per round (the shell and the shim).
+pub const ANCESTRY_LEVELS: u32 = 4 * MAX_DEPTH;
 
 /// Where distributions and Flatpak put bubblewrap, tried after PATH.
 pub const SYSTEM_PATHS: &[&str] = &[
@@ -55,9 +59,17 @@ pub enum Skip {
 #[derive(Debug)]
 pub enum LocateError {
     OverrideNotAbsolute(OsString),
-    OverrideUnusable { path: PathBuf, why: Skip },
-    NotFound { path_entries: Vec<(PathBuf, Skip)> },
-    Loop { depth: u32 },
+    OverrideUnusable {
+        path: PathBuf,
+        why: Skip,
+    },
+    NotFound {
+        path_entries: Vec<(PathBuf, Skip)>,
+    },
+    /// This shim runs `depth` times among the process's ancestors.
+    Loop {
+        depth: u32,
+    },
 }
 
 /// What this process knows about itself, to recognise its own file.
@@ -112,25 +124,72 @@ fn found(path: PathBuf, found_by: FoundBy, kind: FileKind) -> RealBwrap {
 
 /// The real bwrap as this process's environment finds it (the override
 /// variable, PATH), for the CLI and the shim alike.
-pub fn locate_from_env(depth: u32) -> Result<RealBwrap, LocateError> {
+pub fn locate_from_env() -> Result<RealBwrap, LocateError> {
     locate(
         std::env::var_os(OVERRIDE_VAR).as_deref(),
         std::env::var_os("PATH").as_deref(),
-        depth,
         &SelfId::current(),
     )
+}
+
+/// How many of this process's ancestors run this same shim file (same
+/// device and inode as /proc/self/exe) or another bwrap-doctor build (its
+/// ELF note: a loop may go through two installed copies). It walks parent
+/// links up to [`ANCESTRY_LEVELS`], and stops at a real bubblewrap (an
+/// executable named `bwrap` or `…-bwrap` that is no shim: a sandbox may
+/// legitimately run the shim again inside it), at a process it cannot look
+/// at (another user's, outside this pid namespace) or at pid 1. Asked only
+/// when the bwrap found is a script, so the ordinary run with an ELF bwrap
+/// pays nothing for it.
+pub fn wrapper_depth() -> u32 {
+    let id = |m: &std::fs::Metadata| (m.dev(), m.ino());
+    let Ok(me) = std::fs::metadata("/proc/self/exe").map(|m| id(&m)) else {
+        return 0;
+    };
+    // SAFETY: getppid has no side effects.
+    let mut pid = unsafe { libc::getppid() };
+    let mut depth = 0;
+    for _ in 0..ANCESTRY_LEVELS {
+        if pid <= 1 {
+            break;
+        }
+        let exe = format!("/proc/{pid}/exe");
+        let Ok(meta) = std::fs::metadata(&exe) else {
+            break;
+        };
+        let shim = id(&meta) == me
+            || File::open(&exe).is_ok_and(|f| marker::classify(&f) == FileKind::Shim);
+        if shim {
+            depth += 1;
+        } else if std::fs::read_link(&exe).is_ok_and(|p| {
+            p.file_name()
+                .is_some_and(|n| n.as_bytes().ends_with(b"bwrap"))
+        }) {
+            break; // a real bwrap: what runs above it is another sandbox's
+        }
+        match parent_of(pid) {
+            Some(p) => pid = p,
+            None => break,
+        }
+    }
+    depth
+}
+
+/// The parent pid from /proc/PID/stat (the field after the parenthesised
+/// command name, which may itself hold spaces and parentheses).
+fn parent_of(pid: libc::pid_t) -> Option<libc::pid_t> {
+    let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(&stat[close + 1..]).ok()?;
+    rest.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The real bwrap for this environment.
 pub fn locate(
     override_value: Option<&OsStr>,
     path_var: Option<&OsStr>,
-    depth: u32,
     me: &SelfId,
 ) -> Result<RealBwrap, LocateError> {
-    if depth >= MAX_DEPTH {
-        return Err(LocateError::Loop { depth });
-    }
     if let Some(v) = override_value.filter(|v| !v.is_empty()) {
         let p = Path::new(v);
         if !p.is_absolute() {
@@ -225,7 +284,7 @@ impl LocateError {
                 s
             }
             LocateError::Loop { depth } => format!(
-                "bwrap wrappers call each other in a loop ({DEPTH_VAR}={depth}); make sure the real bubblewrap is on PATH after the bwrap-doctor shim, or set {OVERRIDE_VAR}"
+                "bwrap wrappers call each other in a loop (this shim runs {depth} times among its own parent processes); make sure the real bubblewrap is on PATH after the bwrap-doctor shim, or set {OVERRIDE_VAR}"
             ),
         }
     }

@@ -24,11 +24,10 @@ mod supervise;
 pub use args::RawArgs;
 
 use exit::ExitReason;
-use locate::{DEPTH_VAR, OVERRIDE_VAR, RealBwrap};
+use locate::{OVERRIDE_VAR, RealBwrap};
 use marker::FileKind;
-use std::ffi::{CString, c_char};
+use std::ffi::c_char;
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::ffi::OsStrExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 
@@ -110,48 +109,12 @@ fn env_flag(name: &str) -> bool {
     std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
-/// The environment bwrap gets: the caller's, except for the wrapper-loop
-/// counter, which only wrapper scripts see.
-struct Env {
-    _owned: Vec<CString>,
-    ptrs: Vec<*const c_char>,
-}
-
-impl Env {
-    /// `depth_in_env`: the caller's environment has DEPTH_VAR.
-    fn for_target(real: &RealBwrap, depth: u32, depth_in_env: bool) -> Option<Env> {
-        let set_depth = real.kind == FileKind::Script;
-        if !set_depth && !depth_in_env {
-            return None; // the caller's environ, untouched
-        }
-        let prefix = format!("{DEPTH_VAR}=");
-        let mut owned: Vec<CString> = std::env::vars_os()
-            .filter(|(k, _)| k != DEPTH_VAR)
-            .filter_map(|(k, v)| {
-                let mut b = k.as_bytes().to_vec();
-                b.push(b'=');
-                b.extend_from_slice(v.as_bytes());
-                CString::new(b).ok()
-            })
-            .collect();
-        if set_depth {
-            owned.push(CString::new(format!("{prefix}{}", depth + 1)).unwrap_or_default());
-        }
-        let mut ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
-        ptrs.push(std::ptr::null());
-        Some(Env {
-            _owned: owned,
-            ptrs,
-        })
-    }
-}
-
-fn envp(env: &Option<Env>) -> *const *const c_char {
-    match env {
-        // SAFETY: reading the C runtime's environ pointer.
-        None => unsafe { environ },
-        Some(e) => e.ptrs.as_ptr(),
-    }
+/// The environment bwrap gets: the caller's own, untouched. Nothing of
+/// the shim's is added (the wrapper-loop guard looks at the process's
+/// ancestry instead: [`locate::wrapper_depth`]).
+fn envp() -> *const *const c_char {
+    // SAFETY: reading the C runtime's environ pointer.
+    unsafe { environ }
 }
 
 fn is_regular_file(fd: RawFd) -> bool {
@@ -207,14 +170,18 @@ pub fn main(args: RawArgs) -> ! {
     }
     quiet_panics();
 
-    let depth_var = std::env::var_os(DEPTH_VAR);
-    let depth = depth_var
-        .as_ref()
-        .and_then(|v| v.to_str()?.parse::<u32>().ok())
-        .unwrap_or(0);
     let located = catch_unwind(|| {
         crate::fault::point("locate");
-        locate::locate_from_env(depth)
+        let real = locate::locate_from_env()?;
+        // A wrapper script as the next bwrap may call this shim again from
+        // PATH: stop a loop (an ELF bwrap is never asked about).
+        if real.kind == FileKind::Script {
+            let depth = locate::wrapper_depth();
+            if depth >= locate::MAX_DEPTH {
+                return Err(locate::LocateError::Loop { depth });
+            }
+        }
+        Ok(real)
     });
     let real = match located {
         Ok(Ok(real)) => real,
@@ -230,11 +197,10 @@ pub fn main(args: RawArgs) -> ! {
             std::process::exit(127);
         }
     };
-    let env = Env::for_target(&real, depth, depth_var.is_some());
 
     // The off switch, or nowhere to say anything: be bwrap, in place.
     if env_flag(OFF_VAR) || closed_std[2] {
-        run_in_place(&real, &args, &env, &signals);
+        run_in_place(&real, &args, &signals);
     }
 
     let prepared = catch_unwind(AssertUnwindSafe(|| -> std::io::Result<_> {
@@ -248,8 +214,8 @@ pub fn main(args: RawArgs) -> ! {
     }));
     let (callers, stderr, sigfd, mut status) = match prepared {
         Ok(Ok(p)) => p,
-        Ok(Err(e)) => fall_back(&real, &args, &env, &signals, &e.to_string()),
-        Err(_) => fall_back(&real, &args, &env, &signals, &panic_message()),
+        Ok(Err(e)) => fall_back(&real, &args, &signals, &e.to_string()),
+        Err(_) => fall_back(&real, &args, &signals, &panic_message()),
     };
 
     signals.take_over();
@@ -259,7 +225,7 @@ pub fn main(args: RawArgs) -> ! {
     let spawned = spawn::spawn(&spawn::Spawn {
         path: &real.c_path,
         argv: status_argv.as_ref().map_or(args.as_ptr(), |v| v.as_ptr()),
-        envp: envp(&env),
+        envp: envp(),
         signals: &signals,
         inherit: status.as_ref().and_then(status::Status::write_fd),
     });
@@ -271,7 +237,7 @@ pub fn main(args: RawArgs) -> ! {
         }
         Err(e) => {
             signals.restore();
-            fall_back(&real, &args, &env, &signals, &e.to_string())
+            fall_back(&real, &args, &signals, &e.to_string())
         }
     };
     // Only bwrap holds the status pipe's write end now.
@@ -373,6 +339,9 @@ pub fn main(args: RawArgs) -> ! {
                 "internal error while explaining the failure ({}); bwrap's own message above is complete",
                 panic_message()
             )),
+            failure::Explained::Crashed(how) => say(&format!(
+                "internal error while explaining the failure (the diagnosis process {how}); bwrap's own message above is complete"
+            )),
             failure::Explained::TimedOut => say(&format!(
                 "the diagnosis did not finish within {:.1} s (a probe is stuck, e.g. on a file system that does not answer) and was abandoned; bwrap's own message above is complete",
                 crate::fault::deadline(failure::DEADLINE).as_secs_f64()
@@ -400,17 +369,11 @@ fn is_exec_error(e: &std::io::Error) -> bool {
 }
 
 /// Could not supervise: one warning line, then be bwrap in place.
-fn fall_back(
-    real: &RealBwrap,
-    args: &RawArgs,
-    env: &Option<Env>,
-    signals: &signals::SignalState,
-    why: &str,
-) -> ! {
+fn fall_back(real: &RealBwrap, args: &RawArgs, signals: &signals::SignalState, why: &str) -> ! {
     say(&format!(
         "cannot supervise bwrap ({why}); running it directly, without diagnosis"
     ));
-    run_in_place(real, args, env, signals)
+    run_in_place(real, args, signals)
 }
 
 /// Started setuid, setgid or with file capabilities: run root's bwrap from
@@ -430,16 +393,11 @@ fn run_elevated(args: &RawArgs, signals: &signals::SignalState) -> ! {
         found_by: locate::FoundBy::SystemPath,
         kind: FileKind::Elf,
     };
-    run_in_place(&real, args, &None, signals)
+    run_in_place(&real, args, signals)
 }
 
-fn run_in_place(
-    real: &RealBwrap,
-    args: &RawArgs,
-    env: &Option<Env>,
-    signals: &signals::SignalState,
-) -> ! {
-    let e = spawn::exec_in_place(&real.c_path, args.as_ptr(), envp(env), signals);
+fn run_in_place(real: &RealBwrap, args: &RawArgs, signals: &signals::SignalState) -> ! {
+    let e = spawn::exec_in_place(&real.c_path, args.as_ptr(), envp(), signals);
     say(&format!("cannot run {}: {e}", real.path.display()));
     std::process::exit(exec_status(&e))
 }

@@ -16,6 +16,8 @@ pub fn tests() -> Vec<Test> {
         Once an_unreadable_rule_directory_is_a_problem_not_a_crash,
         Once rule_sources_others_may_write_are_skipped_as_ssh_strict_modes_would,
         Once a_fifty_megabyte_rule_file_is_refused_by_its_size,
+        Once rules_list_lint_and_explain_refuse_a_fifo_rule_file_without_waiting,
+        Once rules_list_skips_a_rule_file_over_the_compile_budget_in_bounded_time,
     ]
 }
 
@@ -338,4 +340,80 @@ fn problems(lines: &[String], under: &Path) -> Vec<String> {
 fn active(lines: &[String], id: &str) -> bool {
     let prefix = format!("rule {id} active");
     lines.iter().any(|l| l.starts_with(&prefix))
+}
+
+fn rules_list_lint_and_explain_refuse_a_fifo_rule_file_without_waiting() {
+    let scratch = support::install().scratch();
+    let fifo = scratch.join("x.toml");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo on a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    for args in [
+        &["rules", "list"][..],
+        &["rules", "lint"],
+        &["explain", "-"],
+    ] {
+        let mut cmd = Command::new(&support::install().doctor);
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", "/nonexistent")
+            .env("NO_COLOR", "1")
+            .env("BWRAP_DOCTOR_RULES", &fifo);
+        // It used to wait forever for a writer: a hang fails here.
+        let out = support::run_with_input(
+            &mut cmd,
+            Some(b"bwrap: Can't mount proc on /newroot/proc: Operation not permitted\n"),
+            std::time::Duration::from_secs(20),
+        );
+        let text = format!("{}{}", out.stdout_text(), out.stderr_text());
+        assert!(
+            text.contains(&format!(
+                "not using rules file {}: it is a FIFO (named pipe), not a regular file",
+                fifo.display()
+            )),
+            "{args:?}: {text}"
+        );
+    }
+}
+
+fn rules_list_skips_a_rule_file_over_the_compile_budget_in_bounded_time() {
+    let scratch = support::install().scratch();
+    let costly = scratch.join("costly.toml");
+    std::fs::write(&costly, crate::shim::costly_rule_file(20_000)).unwrap();
+    // Many cheap patterns: over the count, whatever the machine's speed.
+    let many = scratch.join("many.toml");
+    let pats: Vec<String> = (0..1001).map(|i| format!("'^thing {i}$'")).collect();
+    std::fs::write(
+        &many,
+        format!(
+            "[[rule]]\nid = \"many.one\"\ncause = \"other\"\nsummary = \"many\"\npatterns = [{}]\nexplanation = \"x\"\n",
+            pats.join(", ")
+        ),
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    let lines = rules_load(
+        None,
+        &[(
+            "BWRAP_DOCTOR_RULES",
+            Path::new(&format!("{}:{}", costly.display(), many.display())),
+        )],
+    );
+    let took = start.elapsed();
+    let p = problems(&lines, &scratch);
+    assert_eq!(p.len(), 2, "{lines:#?}");
+    assert!(
+        p[0].contains(&format!("skipped rules from {}", costly.display()))
+            && p[0].contains("compile budget exceeded"),
+        "{p:#?}"
+    );
+    assert!(
+        p[1].contains(&format!("skipped rules from {}", many.display()))
+            && p[1].contains("compile budget exceeded: the file has more than 1000 patterns, the limit per rule file"),
+        "{p:#?}"
+    );
+    assert!(active(&lines, "bind-source-missing"));
+    // `rules list` took 2 minutes on a file like `costly`.
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
 }

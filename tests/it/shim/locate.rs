@@ -7,6 +7,7 @@
 use crate::support::{self, As};
 use crate::{Body, Test};
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -16,6 +17,8 @@ pub fn tests() -> Vec<Test> {
         Once override_variable_names_the_real_bwrap_and_bad_values_are_refused,
         Once missing_bwrap_exits_127_with_one_line_naming_the_search,
         Once a_loop_of_wrapper_scripts_is_stopped,
+        Once a_loop_of_wrapper_scripts_that_do_not_exec_is_stopped,
+        Each a_wrapper_script_that_execs_the_real_bwrap_leaves_the_sandbox_environment_as_direct,
     ]
 }
 
@@ -141,4 +144,77 @@ fn a_loop_of_wrapper_scripts_is_stopped() {
     let err = out.stderr_text();
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("call each other in a loop"), "{err}");
+}
+
+fn a_loop_of_wrapper_scripts_that_do_not_exec_is_stopped() {
+    // Each round adds a shell and a shim to the ancestry.
+    let inst = support::install();
+    let dir = inst.scratch();
+    let wrapper = dir.join("bwrap");
+    std::fs::write(&wrapper, "#!/bin/sh\nbwrap \"$@\"\n").unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut c = Command::new(&inst.shim);
+    c.env_clear()
+        .env(
+            "PATH",
+            format!("{}:{}:/usr/bin:/bin", inst.bin.display(), dir.display()),
+        )
+        .arg("--version");
+    let out = support::run(&mut c);
+    assert_eq!(out.status.code(), Some(127));
+    let err = out.stderr_text();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("call each other in a loop"), "{err}");
+}
+
+fn a_wrapper_script_that_execs_the_real_bwrap_leaves_the_sandbox_environment_as_direct(who: &As) {
+    // The loop guard used to put BWRAP_DOCTOR_DEPTH=1 into the environment
+    // of a wrapper script, which passed it on to the sandbox.
+    let inst = support::install();
+    let dir = inst.scratch();
+    let wrapper = dir.join("bwrap");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec {} \"$@\"\n",
+            support::real_bwrap().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}:/usr/bin:/bin", inst.bin.display(), dir.display());
+    let args = support::probe_args(&[], &[]);
+    // Without the shim the caller's `bwrap` is the wrapper script itself.
+    let mut direct = Command::new(&wrapper);
+    direct
+        .arg0("bwrap")
+        .env_clear()
+        .env("PATH", &path)
+        .env("LANG", "C")
+        .env("HOME", "/")
+        .env("SOME_VAR", "kept")
+        .current_dir("/")
+        .args(&args);
+    who.apply(&mut direct);
+    let mut shim = support::bwrap(support::Via::Shim, *who, &args);
+    shim.env("PATH", &path).env("SOME_VAR", "kept");
+    let (direct, shim) = (support::run(&mut direct), support::run(&mut shim));
+    assert_eq!(direct.status.code(), Some(0), "{}", direct.stderr_text());
+    let (d, s) = (super::report(&direct), super::report(&shim));
+    let hex = |t: &str| support::helper::hex(t.as_bytes());
+    assert!(
+        d["env"].to_string().contains(&hex("SOME_VAR=kept")),
+        "{}",
+        d["env"]
+    );
+    assert!(
+        !s["env"].to_string().contains(&hex("BWRAP_DOCTOR")),
+        "{}",
+        s["env"]
+    );
+    assert_eq!(
+        s["env"], d["env"],
+        "the sandbox's environment through the wrapper script"
+    );
+    super::assert_same(&direct, &shim);
 }

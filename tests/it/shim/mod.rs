@@ -8,6 +8,7 @@ mod load;
 mod locate;
 mod never_worse;
 mod own_stderr;
+pub use never_worse::costly_rule_file;
 mod signals;
 mod stderr;
 mod tty;
