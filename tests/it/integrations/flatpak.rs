@@ -141,16 +141,28 @@ fn flatpak_icon_validator_failure_is_explained_after_bwraps_words(who: &As) {
         text.starts_with(bwrap_says),
         "bwrap's words first, unchanged:\n{text}"
     );
+    // The compact form (no environment, so no setting): it ends with the
+    // cause and the next step, in words that change no caller's decision.
     let diagnosis = &text[bwrap_says.len()..];
+    let lines: Vec<&str> = diagnosis.lines().collect();
+    assert!(lines.len() <= 4, "{diagnosis}");
+    assert_eq!(
+        lines[0],
+        "bwrap-doctor: the whole diagnosis (evidence, why, 2 fixes): bwrap-doctor explain --last"
+    );
     assert!(
-        diagnosis.starts_with(
-            "bwrap-doctor: No network namespace may be created here: user.max_net_namespaces is 0"
+        lines[1].starts_with(
+            "bwrap-doctor: cause [userns-max-zero]: No network namespace may be created here: user.max_net_namespaces is 0"
         ),
         "{diagnosis}"
     );
     assert!(
-        diagnosis.contains("rule: userns-max-zero.net ("),
+        lines[2].starts_with("bwrap-doctor: next step (narrow): Drop --unshare-net"),
         "{diagnosis}"
+    );
+    assert_eq!(
+        bwrap_doctor::report::keywords::first_keyword(diagnosis),
+        None
     );
     assert!(
         !diagnosis.contains('\x1b'),
