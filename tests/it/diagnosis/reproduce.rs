@@ -13,6 +13,7 @@ pub fn tests() -> Vec<Test> {
     tests![
         Each userns_refused_by_a_seccomp_filter_is_diagnosed_as_seccomp_not_the_sysctl,
         Once root_without_cap_sys_admin_is_diagnosed_as_missing_privileges,
+        Once root_without_cap_setfcap_is_told_to_give_the_container_setfcap,
         Each max_user_namespaces_zero_is_diagnosed,
         Once max_net_namespaces_zero_is_diagnosed_when_a_network_namespace_is_asked_for,
         Once nesting_depth_is_diagnosed_as_a_nested_limit,
@@ -325,6 +326,32 @@ fn root_without_cap_sys_admin_is_diagnosed_as_missing_privileges() {
         &shim,
         Some("container-no-privileges.root-namespaces"),
     );
+}
+
+fn root_without_cap_setfcap_is_told_to_give_the_container_setfcap() {
+    // A container started with --cap-drop ALL (or SETFCAP): since Linux
+    // 5.12 root needs CAP_SETFCAP to map uid 0 into a user namespace.
+    let (direct, shim) = twice(
+        As::Root,
+        &[
+            "setpriv",
+            "--bounding-set=-setfcap",
+            "--inh-caps=-setfcap",
+            "--",
+        ],
+        &["--unshare-user", "--ro-bind", "/", "/", "true"],
+        &|_| {},
+    );
+    if direct.status.success() {
+        support::skip("this kernel lets root map uid 0 without CAP_SETFCAP (Linux before 5.12)");
+    }
+    assert_eq!(
+        direct.stderr_text(),
+        "bwrap: setting up uid map: Operation not permitted\n"
+    );
+    let d = assert_diagnosed(&direct, &shim, Some("container-no-privileges.setfcap"));
+    assert!(d.contains("docker run --cap-add SETFCAP"), "{d}");
+    assert!(d.contains("podman run --cap-add SETFCAP"), "{d}");
 }
 
 fn max_user_namespaces_zero_is_diagnosed(who: &As) {
