@@ -101,6 +101,12 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
     });
     let seen = report::shim::Seen::new(&f.bwrap.path, &f.operands, &args, &f.stderr_tail);
     let mut out = String::new();
+    if let Some(first) = settings.problems.first() {
+        out.push_str(&format!(
+            "bwrap-doctor: warning: {}\n",
+            crate::config::one_line(first)
+        ));
+    }
     // The same failure a moment ago (Codex's preflight, then its real
     // call): say again what was said, without probing again.
     if let Some((text, json)) = seen.recent(settings.form) {
@@ -126,12 +132,6 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
         out.push_str(&format!(
             "bwrap-doctor: warning: {}{tail}\n",
             first.one_line()
-        ));
-    }
-    if let Some(first) = settings.problems.first() {
-        out.push_str(&format!(
-            "bwrap-doctor: warning: {}\n",
-            crate::config::one_line(first)
         ));
     }
     let host = Host::live();
