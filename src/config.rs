@@ -316,7 +316,8 @@ pub fn current() -> &'static Settings {
 
 /// What the shim needs before bwrap runs: the off switch and the real
 /// bwrap's path. The files are read only when a variable is absent, and
-/// then once; a broken file counts as absent here (the failure path warns).
+/// then once; a broken file counts as absent here (the failure path warns);
+/// the user's file only when HOME (or XDG_CONFIG_HOME) says where it is.
 #[derive(Debug, Clone, Default)]
 pub struct Switches {
     pub off: bool,
@@ -333,10 +334,16 @@ pub fn switches() -> &'static Switches {
                 real_bwrap: Some(real.clone()),
             };
         }
-        let s = current();
+        if crate::privilege::elevated() {
+            return Switches::default();
+        }
+        // Without HOME the user's file is left to the failure path: no
+        // password database lookup before bwrap runs.
+        let dirs = dirs_from(|k| std::env::var_os(k), || None);
+        let s = resolve(|k| std::env::var_os(k), read_files(&files(&dirs)));
         Switches {
             off: s.off,
-            real_bwrap: s.real_bwrap.clone(),
+            real_bwrap: s.real_bwrap,
         }
     })
 }

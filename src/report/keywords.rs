@@ -67,8 +67,8 @@ impl Words {
 
     /// An identifier (a cause or rule id) spelled so that it contains no
     /// keyword: the word is cut with a hyphen where it parts naturally
-    /// (`sec-comp`, `sand-box`, `land-lock`). `rules test` and `rules list`
-    /// accept both spellings ([`unspell`]).
+    /// (`sec-comp`, `sand-box`, `land-lock`). `rules test` accepts both
+    /// spellings ([`unspell`]).
     pub fn id(self, id: &str) -> String {
         if self == Words::Any {
             return id.to_string();
