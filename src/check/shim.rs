@@ -55,6 +55,23 @@ fn codex_reach(on_path: &[OnPath], real: Option<&Path>) -> Check {
             format!("bwrap-doctor install --dir {}   # a hard link instead", dir.display()),
         ));
     }
+    // Codex 0.171.0 does not use a bwrap on PATH inside its sandbox's
+    // writable roots either (measured: tests/it/integrations/codex.rs).
+    let tmpdir = std::env::var_os("TMPDIR").map(PathBuf::from);
+    if let Some(root) = [Some(PathBuf::from("/tmp")), tmpdir]
+        .into_iter()
+        .flatten()
+        .find(|r| r.is_absolute() && r != Path::new("/") && dir.starts_with(r))
+    {
+        problems.push((
+            format!(
+                "{} is under {}, which Codex's sandbox may write: Codex does not use a bwrap there and runs the next one, undiagnosed",
+                dir.display(),
+                root.display()
+            ),
+            "install the shim outside /tmp and $TMPDIR: bwrap-doctor install (~/.local/bin) or sudo bwrap-doctor install --dir /usr/local/bin".into(),
+        ));
+    }
     if let Some(home) = crate::config::user_dirs().home
         && dir.starts_with(&home)
         && home != Path::new("/")

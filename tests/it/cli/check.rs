@@ -10,6 +10,7 @@ use crate::support::{self, As, PlainEnv, schema, seccomp};
 use crate::{Body, Test};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
 use std::process::Command;
 
 pub fn tests() -> Vec<Test> {
@@ -434,19 +435,28 @@ fn the_shim_after_the_real_bwrap_on_path_is_a_warning() {
     );
 }
 
-/// Codex skips PATH entries inside the directory it runs in: a shim in
-/// ~/.local/bin is missed by Codex started in ~. `check` says so, and what
-/// to do.
+/// A directory for this test outside /tmp (Codex does not use a bwrap
+/// under /tmp), mode 0755, emptied first.
+fn outside_tmp(name: &str) -> PathBuf {
+    let d = PathBuf::from(format!("/var/tmp/bwd-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    d
+}
+
+/// Codex skips PATH entries inside the directory it runs in (a shim in
+/// ~/.local/bin is missed by Codex started in ~) and bwraps under /tmp or
+/// $TMPDIR, which its sandbox may write. `check` says so, and what to do.
 fn a_shim_under_home_is_missed_by_codex_started_there_and_check_says_so() {
     let inst = support::install();
-    let home = inst.scratch();
+    let home = outside_tmp("home");
     let bin = home.join(".local/bin");
     std::fs::create_dir_all(&bin).unwrap();
-    std::fs::hard_link(&inst.doctor, bin.join("bwrap"))
-        .or_else(|_| std::fs::copy(&inst.doctor, bin.join("bwrap")).map(|_| ()))
-        .unwrap();
+    std::fs::copy(&inst.doctor, bin.join("bwrap")).unwrap();
+    let home_var = home.to_str().unwrap();
     let path = format!("{}:/usr/bin:/bin", bin.display());
-    let (_, v) = check_with_env(&[("PATH", &path), ("HOME", home.to_str().unwrap())]);
+    let (_, v) = check_with_env(&[("PATH", &path), ("HOME", home_var)]);
     let c = by_id(&v, "shim.codex");
     assert_eq!(c["status"], "warning", "{}", text_of(c));
     let summary = c["summary"].as_str().unwrap();
@@ -460,14 +470,25 @@ fn a_shim_under_home_is_missed_by_codex_started_there_and_check_says_so() {
         "{}",
         text_of(c)
     );
-    // Installed outside the home directory: Codex reaches it.
-    let (_, v) = check_with_env(&[("HOME", home.to_str().unwrap())]);
-    assert_eq!(
-        status(&v, "shim.codex"),
-        "ok",
+    // The suite's own shim is under /tmp.
+    let (_, v) = check_with_env(&[("HOME", home_var)]);
+    let c = by_id(&v, "shim.codex");
+    assert_eq!(c["status"], "warning", "{}", text_of(c));
+    assert!(
+        text_of(c).contains("is under /tmp, which Codex's sandbox may write"),
         "{}",
-        text_of(by_id(&v, "shim.codex"))
+        text_of(c)
     );
+    // Outside /tmp and the home directory: Codex reaches it.
+    let elsewhere = outside_tmp("elsewhere");
+    std::fs::copy(&inst.doctor, elsewhere.join("bwrap")).unwrap();
+    let path = format!("{}:/usr/bin:/bin", elsewhere.display());
+    let (_, v) = check_with_env(&[("PATH", &path), ("HOME", home_var)]);
+    for d in [&home, &elsewhere] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    let c = by_id(&v, "shim.codex");
+    assert_eq!(c["status"], "ok", "{}", text_of(c));
 }
 
 /// Codex uses a bwrap only if `bwrap --help` lists --perms; the shim passes
@@ -486,10 +507,7 @@ fn a_real_bwrap_whose_help_lacks_perms_is_missed_by_codex_and_check_says_so() {
     let c = by_id(&v, "shim.codex");
     assert_eq!(c["status"], "warning", "{}", text_of(c));
     assert!(
-        c["summary"]
-            .as_str()
-            .unwrap()
-            .contains("--help does not list --perms"),
+        text_of(c).contains("--help does not list --perms"),
         "{}",
         text_of(c)
     );

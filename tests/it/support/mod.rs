@@ -216,6 +216,11 @@ impl Install {
 
 pub fn cleanup() {
     let _ = std::fs::remove_dir_all(format!("/tmp/bwd-it-{}", std::process::id()));
+    // The shim copy the Codex tests put outside /tmp.
+    let _ = std::fs::remove_dir_all(format!(
+        "/var/cache/bwrap-doctor-callers/shim-{}",
+        std::process::id()
+    ));
 }
 
 /// The tests' plain environment for a command: nothing inherited but what
