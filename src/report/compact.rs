@@ -98,17 +98,24 @@ fn plural(n: usize) -> &'static str {
 fn next_step(c: &Candidate, color: bool, words: Words) -> Vec<String> {
     let p = |s: Style, t: &str| paint_if(color, s, t);
     let me = p(Style::Bold, "bwrap-doctor:");
-    let Some(f) = c.fixes.first() else {
+    let Some(first) = c.fixes.first() else {
         return vec![format!(
             "{me} next step: bwrap-doctor explain --last (this rule names no fix)"
         )];
     };
-    if !words.allows(&f.title) {
+    // The narrowest fix that can be said in these words: among those of
+    // the narrowest scope, the first whose title allows it.
+    let Some(f) = c
+        .fixes
+        .iter()
+        .take_while(|f| f.scope == first.scope)
+        .find(|f| words.allows(&f.title))
+    else {
         return vec![format!(
             "{me} next step ({}): shown by bwrap-doctor explain --last",
-            f.scope
+            first.scope
         )];
-    }
+    };
     let mut v = vec![format!("{me} next step ({}): {}", f.scope, f.title)];
     let lines: Vec<&str> = f
         .commands

@@ -4,6 +4,7 @@
 mod codex;
 mod flatpak;
 mod gemini;
+mod srt;
 
 use crate::Test;
 
@@ -12,5 +13,6 @@ pub fn tests() -> Vec<Test> {
     v.extend(codex::tests());
     v.extend(flatpak::tests());
     v.extend(gemini::tests());
+    v.extend(srt::tests());
     v
 }
