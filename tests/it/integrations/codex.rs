@@ -34,7 +34,7 @@ pub const CALLERS: &str = "/var/cache/bwrap-doctor-callers";
 /// The shim, for Codex: not under /tmp. Codex 0.171.0 does not use a
 /// bwrap on PATH inside its sandbox's writable roots (the working
 /// directory, /tmp, $TMPDIR), where the suite's own shim lives.
-fn shim_dir() -> PathBuf {
+pub fn shim_dir() -> PathBuf {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
         let d = PathBuf::from(CALLERS).join(format!("shim-{}", std::process::id()));
@@ -78,7 +78,6 @@ fn codex() -> PathBuf {
 
 /// A Responses API server on 127.0.0.1 for one `codex exec`: the first
 /// request gets a call of `exec_command` with `cmd`, the next a message.
-/// It serves at most 8 requests and stops by itself after 90 s.
 struct Server {
     port: u16,
     /// The tool outputs Codex sent back (what its model saw).
@@ -86,16 +85,56 @@ struct Server {
 }
 
 fn server(cmd: &str) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    listener.set_nonblocking(true).unwrap();
     let outputs = Arc::new(Mutex::new(Vec::new()));
     let seen = outputs.clone();
     let cmd = cmd.to_string();
+    let port = loopback(move |_path, req| {
+        let answered: Vec<String> = req["input"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|i| i["type"] == "function_call_output")
+            .filter_map(|i| i["output"].as_str().map(str::to_string))
+            .collect();
+        let item = if answered.is_empty() {
+            json!({"type": "function_call", "name": "exec_command",
+                   "arguments": json!({"cmd": cmd}).to_string(), "call_id": "call_1"})
+        } else {
+            seen.lock().unwrap().extend(answered);
+            json!({"type": "message", "role": "assistant", "id": "msg_1",
+                   "content": [{"type": "output_text", "text": "done"}]})
+        };
+        let events = [
+            json!({"type": "response.created", "response": {"id": "resp_1"}}),
+            json!({"type": "response.output_item.done", "output_index": 0, "item": item}),
+            json!({"type": "response.completed", "response": {"id": "resp_1", "usage": {
+                "input_tokens": 0, "input_tokens_details": null, "output_tokens": 0,
+                "output_tokens_details": null, "total_tokens": 0}}}),
+        ];
+        let mut sse = String::new();
+        for e in &events {
+            sse.push_str(&format!(
+                "event: {}\ndata: {e}\n\n",
+                e["type"].as_str().unwrap()
+            ));
+        }
+        ("text/event-stream", sse)
+    });
+    Server { port, outputs }
+}
+
+/// A model server on 127.0.0.1 (a free port, returned): each POST's JSON
+/// body goes to `answer` with the request path, which gives the content
+/// type and the body to send back. It serves at most 16 requests and stops
+/// by itself after 90 s.
+pub fn loopback(answer: impl Fn(&str, &Value) -> (&'static str, String) + Send + 'static) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
     std::thread::spawn(move || {
         let deadline = Instant::now() + Duration::from_secs(90);
         let mut served = 0;
-        while served < 8 && Instant::now() < deadline {
+        while served < 16 && Instant::now() < deadline {
             let Ok((stream, _)) = listener.accept() else {
                 std::thread::sleep(Duration::from_millis(20));
                 continue;
@@ -106,6 +145,7 @@ fn server(cmd: &str) -> Server {
             let mut r = BufReader::new(stream);
             let mut len = 0usize;
             let mut line = String::new();
+            let mut path = String::new();
             loop {
                 line.clear();
                 if r.read_line(&mut line).unwrap_or(0) == 0 {
@@ -114,6 +154,9 @@ fn server(cmd: &str) -> Server {
                 let l = line.trim_end();
                 if l.is_empty() {
                     break;
+                }
+                if path.is_empty() {
+                    path = l.split_whitespace().nth(1).unwrap_or("").to_string();
                 }
                 if let Some(v) = l.to_ascii_lowercase().strip_prefix("content-length:") {
                     len = v.trim().parse().unwrap_or(0);
@@ -124,44 +167,16 @@ fn server(cmd: &str) -> Server {
                 continue;
             }
             let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            let answered: Vec<String> = req["input"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|i| i["type"] == "function_call_output")
-                .filter_map(|i| i["output"].as_str().map(str::to_string))
-                .collect();
-            let item = if answered.is_empty() {
-                json!({"type": "function_call", "name": "exec_command",
-                       "arguments": json!({"cmd": cmd}).to_string(), "call_id": "call_1"})
-            } else {
-                seen.lock().unwrap().extend(answered);
-                json!({"type": "message", "role": "assistant", "id": "msg_1",
-                       "content": [{"type": "output_text", "text": "done"}]})
-            };
-            let events = [
-                json!({"type": "response.created", "response": {"id": "resp_1"}}),
-                json!({"type": "response.output_item.done", "output_index": 0, "item": item}),
-                json!({"type": "response.completed", "response": {"id": "resp_1", "usage": {
-                    "input_tokens": 0, "input_tokens_details": null, "output_tokens": 0,
-                    "output_tokens_details": null, "total_tokens": 0}}}),
-            ];
-            let mut sse = String::new();
-            for e in &events {
-                sse.push_str(&format!(
-                    "event: {}\ndata: {e}\n\n",
-                    e["type"].as_str().unwrap()
-                ));
-            }
+            let (kind, text) = answer(&path, &req);
             let mut stream = r.into_inner();
             let _ = write!(
                 stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{sse}",
-                sse.len()
+                "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                text.len()
             );
         }
     });
-    Server { port, outputs }
+    port
 }
 
 /// What Codex's user and model saw of the one command.

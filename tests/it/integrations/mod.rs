@@ -4,6 +4,7 @@
 mod codex;
 mod flatpak;
 mod gemini;
+mod gemini_cli;
 mod srt;
 
 use crate::Test;
@@ -13,6 +14,7 @@ pub fn tests() -> Vec<Test> {
     v.extend(codex::tests());
     v.extend(flatpak::tests());
     v.extend(gemini::tests());
+    v.extend(gemini_cli::tests());
     v.extend(srt::tests());
     v
 }
