@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-PACKAGES="bubblewrap strace libcap2-bin bindfs fuse3 util-linux groff-base procps flatpak patchelf"
+PACKAGES="bubblewrap strace libcap2-bin bindfs fuse3 util-linux groff-base procps flatpak patchelf ripgrep socat"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=""
   for p in $PACKAGES; do
@@ -24,6 +24,11 @@ fi
 # reproduce 0.12's messages and parse generated profiles (they skip, saying
 # so, when the archive cannot be reached).
 ./scripts/trixie.sh fetch || echo "test.sh: Debian trixie's programs are not available; the tests that need them will say so" >&2
+
+# The real callers at pinned versions (Codex, sandbox-runtime, Gemini CLI)
+# from the npm registry, outside the repository; their tests skip, saying
+# so, when they could not be installed.
+./scripts/callers.sh
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets --all-features -- -D warnings

@@ -13,7 +13,7 @@ pub enum InstallError {
     #[error("{0} is a real bwrap, not the shim; refusing to overwrite it (choose another --dir)")]
     WouldReplaceRealBwrap(PathBuf),
     #[error(
-        "refusing to install the shim as {0}: Ubuntu's AppArmor profile for bwrap attaches to that path, so the shim would take bwrap's exception and the real bwrap would lose it; install into a directory earlier on PATH instead (the default is ~/.local/bin)"
+        "refusing to install the shim as {0}: it is the distribution's path for bwrap, or an AppArmor exception for bwrap attaches to it (Ubuntu's attaches to /usr/bin/bwrap), so the shim would take bwrap's exception and the real bwrap would lose it; install into a directory earlier on PATH instead (the default is ~/.local/bin; /usr/local/bin for every user)"
     )]
     SystemPath(PathBuf),
     #[error("no HOME to find ~/.local/bin; pass --dir DIR")]
@@ -48,12 +48,52 @@ pub fn default_dir() -> Result<PathBuf, InstallError> {
     Ok(PathBuf::from(home).join(".local/bin"))
 }
 
-/// Paths the shim must never occupy: where distributions install bwrap.
+/// The paths the distribution's package puts bwrap at (and Ubuntu's
+/// exception attaches to), whether or not bwrap is installed now.
+const PACKAGE_PATHS: &[&str] = &["/usr/bin/bwrap", "/bin/bwrap"];
+
+/// Paths the shim must never occupy: the distribution's bwrap paths, and
+/// any path a loaded AppArmor exception for bwrap attaches to (the shim
+/// would take the exception from the real bwrap). `/usr/local/bin/bwrap`
+/// is fine where no profile attaches there.
 fn is_system_bwrap_path(p: &Path) -> bool {
-    locate::SYSTEM_PATHS.iter().any(|s| Path::new(s) == p)
-        || std::fs::canonicalize(p.parent().unwrap_or(Path::new("/")))
-            .map(|d| d.join("bwrap"))
-            .is_ok_and(|c| locate::SYSTEM_PATHS.iter().any(|s| Path::new(s) == c))
+    let real_dir = std::fs::canonicalize(p.parent().unwrap_or(Path::new("/")))
+        .map(|d| d.join("bwrap"))
+        .unwrap_or_else(|_| p.to_path_buf());
+    [p, real_dir.as_path()].iter().any(|c| {
+        PACKAGE_PATHS.iter().any(|s| Path::new(s) == *c)
+            || c.to_str().is_some_and(apparmor_exception_attaches)
+    })
+}
+
+/// A loaded (or, when the loaded list cannot be read, present) AppArmor
+/// profile that exempts bwrap attaches to `path`.
+fn apparmor_exception_attaches(path: &str) -> bool {
+    use crate::facts::{Facts, Obs};
+    use serde_json::Value;
+    let host = crate::probe::Host::live();
+    let facts = Facts::live(&host, crate::probe::Context::default());
+    let Obs::Seen(Value::Array(list)) = facts.get("apparmor.bwrap_exceptions") else {
+        return false;
+    };
+    let loaded: Option<Vec<String>> = match facts.get("apparmor.profiles_loaded") {
+        Obs::Seen(Value::Array(v)) => Some(
+            v.iter()
+                .filter_map(|p| Some(p["name"].as_str()?.to_string()))
+                .collect(),
+        ),
+        _ => None,
+    };
+    list.iter().any(|p| {
+        let attached = p["attach"]
+            .as_str()
+            .is_some_and(|a| crate::probe::apparmor::glob::matches(a, path));
+        let is_loaded = match (&loaded, p["name"].as_str()) {
+            (Some(l), Some(n)) => l.iter().any(|x| x == n),
+            _ => true,
+        };
+        attached && is_loaded
+    })
 }
 
 /// The file is a build of bwrap-doctor (this one or another).

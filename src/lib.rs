@@ -9,6 +9,7 @@ pub mod bwrap_args;
 pub mod cause;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod diagnose;
 pub mod facts;
 pub mod fault;

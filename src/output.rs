@@ -26,7 +26,8 @@ pub fn should_color(choice: ColorChoice, stream_is_terminal: bool) -> bool {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            // NO_COLOR, or `no_color = true` in the configuration file.
+            let no_color = crate::config::current().no_color;
             let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
             !no_color && !dumb && stream_is_terminal
         }

@@ -20,10 +20,165 @@ pub fn checks(facts: &Facts, set: &rules::RuleSet) -> Vec<Check> {
     let real = crate::shim::locate::locate_from_env().ok().map(|r| r.path);
     vec![
         timed(|| placement(&on_path, real.as_deref())),
+        timed(|| codex_reach(&on_path, real.as_deref())),
         timed(|| exception_paths(facts)),
         timed(env_hooks),
         timed(|| rules_load(set)),
+        timed(settings),
     ]
+}
+
+/// Does Codex reach the shim? It searches PATH (`which_in_all`), resolves
+/// each hit through symlinks, skips hits inside the directory it runs in
+/// (unless that is /), and uses a bwrap only if its `--help` lists
+/// `--perms`; otherwise it runs the bwrap bundled with it (exec'd through
+/// /proc/self/fd, out of any shim's reach). Read in openai/codex
+/// `codex-rs/sandboxing/src/bwrap.rs` and `codex-rs/linux-sandbox/src/launcher.rs`.
+fn codex_reach(on_path: &[OnPath], real: Option<&Path>) -> Check {
+    let id = "shim.codex";
+    let Some(shim) = on_path.iter().find(|o| o.shim) else {
+        return Check::new(
+            id,
+            SHIM,
+            Status::Skip,
+            "Codex cannot reach the shim: it is not on PATH",
+        );
+    };
+    let dir = shim.path.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let mut problems: Vec<(String, String)> = Vec::new();
+    if shim.symlink {
+        problems.push((
+            format!(
+                "{} is a symlink: Codex resolves it to bwrap-doctor's own file and then runs the bwrap bundled with Codex, undiagnosed",
+                shim.path.display()
+            ),
+            format!("bwrap-doctor install --dir {}   # a hard link instead", dir.display()),
+        ));
+    }
+    // Codex 0.171.0 does not use a bwrap on PATH inside its sandbox's
+    // writable roots either (measured: tests/it/integrations/codex.rs).
+    let tmpdir = std::env::var_os("TMPDIR").map(PathBuf::from);
+    if let Some(root) = [Some(PathBuf::from("/tmp")), tmpdir]
+        .into_iter()
+        .flatten()
+        .find(|r| r.is_absolute() && r != Path::new("/") && dir.starts_with(r))
+    {
+        problems.push((
+            format!(
+                "{} is under {}, which Codex's sandbox may write: Codex does not use a bwrap there and runs the next one, undiagnosed",
+                dir.display(),
+                root.display()
+            ),
+            "install the shim outside /tmp and $TMPDIR: bwrap-doctor install (~/.local/bin) or sudo bwrap-doctor install --dir /usr/local/bin".into(),
+        ));
+    }
+    if let Some(home) = crate::config::user_dirs().home
+        && dir.starts_with(&home)
+        && home != Path::new("/")
+    {
+        let ancestors: Vec<String> = dir
+            .ancestors()
+            .take_while(|a| a.starts_with(&home))
+            .map(|a| a.display().to_string())
+            .collect();
+        problems.push((
+            format!(
+                "{} is under the home directory: Codex skips PATH entries inside the directory it runs in, so Codex started in {} runs the next bwrap, undiagnosed",
+                dir.display(),
+                ancestors.join(" or ")
+            ),
+            "run Codex from a project directory, or install the shim for every user: sudo bwrap-doctor install --dir /usr/local/bin".into(),
+        ));
+    }
+    let mut c = Check::new(id, SHIM, Status::Ok, "");
+    if let Some(r) = real {
+        match help_lists_perms(r) {
+            Some(true) => c = c.evidence(format!("{} --help lists --perms, as Codex requires", r.display())),
+            Some(false) => problems.push((
+                format!(
+                    "{} --help does not list --perms (bubblewrap before 0.5): Codex does not use it, nor the shim in front of it, and runs its bundled bwrap",
+                    r.display()
+                ),
+                "install bubblewrap 0.5 or later".into(),
+            )),
+            None => c = c.evidence(format!("{} --help could not be run", r.display())),
+        }
+    }
+    if problems.is_empty() {
+        c.summary = format!(
+            "Codex reaches the shim at {} (a regular file on PATH, outside the directories Codex is usually started in)",
+            shim.path.display()
+        );
+        return c;
+    }
+    c.status = Status::Warning;
+    c.summary = problems[0].0.clone();
+    for (what, _) in problems.iter().skip(1) {
+        c = c.evidence(what.clone());
+    }
+    for (_, fix) in &problems {
+        c = c.fix(fix.clone());
+    }
+    c
+}
+
+/// Does `bwrap --help` mention `--perms`? None when it cannot be run.
+fn help_lists_perms(bwrap: &Path) -> Option<bool> {
+    let mut cmd = std::process::Command::new(bwrap);
+    cmd.arg("--help")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let ran = crate::probe::run_bounded(&mut cmd, std::time::Duration::from_secs(2)).ok()?;
+    let text = [ran.stdout.as_slice(), ran.stderr.as_slice()].concat();
+    Some(String::from_utf8_lossy(&text).contains("--perms"))
+}
+
+/// The configuration files: which were read, and any that were refused or
+/// do not parse (each error at file:line:col).
+fn settings() -> Check {
+    let id = "shim.config";
+    let s = crate::config::current();
+    let files = crate::config::files(&crate::config::user_dirs());
+    if s.problems.is_empty() {
+        let mut c = Check::new(
+            id,
+            SHIM,
+            Status::Ok,
+            if s.files_read.is_empty() {
+                "no configuration file (the environment and the defaults apply)".to_string()
+            } else {
+                format!(
+                    "configuration read from {}",
+                    s.files_read
+                        .iter()
+                        .map(|f| f.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+        );
+        for (f, _) in &files {
+            c = c.evidence(format!("looked for {}", f.display()));
+        }
+        return c;
+    }
+    let mut c = Check::new(
+        id,
+        SHIM,
+        Status::Warning,
+        format!(
+            "{} configuration file(s) not used: {}",
+            s.problems.len(),
+            crate::config::one_line(&s.problems[0])
+        ),
+    );
+    for p in &s.problems {
+        for l in p.rendered.lines() {
+            c = c.evidence(l.to_string());
+        }
+    }
+    c.fix("correct the file, or remove it; the keys are real_bwrap, off, json, rules, no_color, report")
 }
 
 /// A `bwrap` found in a PATH directory.

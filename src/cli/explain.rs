@@ -192,3 +192,57 @@ pub fn run(o: Options) -> i32 {
     }
     if d.has_confirmed() { 0 } else { 1 }
 }
+
+/// `explain --last`: the whole diagnosis the shim last made for this user.
+/// Exit status: 0 shown; 1 there is none; 2 it cannot be read.
+pub fn last(json: bool) -> i32 {
+    use crate::report::last;
+    let s = match last::load() {
+        Ok(s) => s,
+        Err(e @ (last::LoadError::Missing(_) | last::LoadError::NoStateDir)) => {
+            output::error(&e.to_string());
+            return 1;
+        }
+        Err(e) => {
+            output::error(&e.to_string());
+            return 2;
+        }
+    };
+    if json {
+        match &s.json {
+            Some(j) => println!("{j}"),
+            None => {
+                output::error(
+                    "the last diagnosis was kept without its JSON form (too big, or no rule knew the message); run without --json",
+                );
+                return 1;
+            }
+        }
+        return 0;
+    }
+    let argv: Vec<String> = s.argv.iter().map(|a| shell_word(a)).collect();
+    println!(
+        "The last diagnosis the shim made for you, {}, in {}:",
+        last::age(&s),
+        s.cwd
+    );
+    println!("  $ {} {}", s.bwrap, argv.join(" "));
+    for l in &s.bwrap_lines {
+        println!("  {l}");
+    }
+    println!();
+    print!("{}", s.full);
+    0
+}
+
+/// `a` as a shell would need it written.
+fn shell_word(a: &str) -> String {
+    let plain = !a.is_empty()
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        a.to_string()
+    } else {
+        format!("'{}'", a.replace('\'', "'\\''"))
+    }
+}

@@ -28,7 +28,13 @@ Environment:
   BWRAP_DOCTOR_OFF=1       run the real bwrap in place: no supervision, no diagnosis
   BWRAP_DOCTOR_RULES       colon-separated rule files loaded after the others
   BWRAP_DOCTOR_JSON        where the shim writes the diagnosis as JSON: a path, or fd:N
+  BWRAP_DOCTOR_REPORT      the shim's text after bwrap's error: compact (default) or long
   NO_COLOR                 no color (as does TERM=dumb, or --color never)
+
+Configuration files (the same settings, for callers that pass no environment;
+a variable that arrives wins): /etc/bwrap-doctor/config.toml, then
+$XDG_CONFIG_HOME/bwrap-doctor/config.toml (~/.config/…), with the keys
+real_bwrap, off, json, rules, no_color, report.
 
 Exit status: 0 success; 1 a check, fix, diagnosis or rule test failed (see
 check, fix and explain --help); 2 usage or input error.
@@ -69,6 +75,7 @@ Examples:
   codex exec ls 2>&1 | bwrap-doctor explain
   bwrap-doctor explain err.txt -- --unshare-all --bind ~/proj ~/proj sh   # with the bwrap arguments
   bwrap-doctor explain err.txt --snapshot their-host.json                # against another host
+  bwrap-doctor explain --last        # the whole diagnosis the shim last made for you
 
 Pasted text may lack the `bwrap: ` prefix, be wrapped onto several lines, or be
 retyped in other letter case (then the report says it matched ignoring case).
@@ -78,6 +85,10 @@ Exit status: 0 a cause was confirmed; 1 none was; 2 usage or input error.")]
         /// The captured stderr; `-` or nothing for stdin.
         #[arg(value_name = "FILE")]
         input: Option<PathBuf>,
+        /// Show the whole diagnosis the shim last made for this user (kept in
+        /// $XDG_STATE_HOME/bwrap-doctor/last.json, ~/.local/state/…).
+        #[arg(long, conflicts_with_all = ["input", "snapshot", "bwrap", "argv"])]
+        last: bool,
         /// Diagnose against this recorded host (from `bwrap-doctor snapshot`) instead of this one.
         #[arg(long, value_name = "FILE")]
         snapshot: Option<PathBuf>,
@@ -282,11 +293,15 @@ fn run(cli: Cli) -> i32 {
             report.exit_code()
         }
         Command::Explain {
+            last: true, json, ..
+        } => explain::last(json),
+        Command::Explain {
             input,
             snapshot,
             bwrap,
             json,
             argv,
+            last: false,
         } => explain::run(explain::Options {
             input,
             snapshot,

@@ -101,7 +101,12 @@ pub fn run_example(rule: &Rule, ex: &Example) -> ExampleResult {
 pub fn run(rules: &RuleSet, filter: Option<&str>) -> Vec<ExampleResult> {
     rules
         .active()
-        .filter(|r| filter.is_none_or(|f| r.id.contains(f)))
+        .filter(|r| {
+            // Also the id as the shim spells it (`sec-comp-filter`).
+            filter.is_none_or(|f| {
+                r.id.contains(f) || r.id.contains(&crate::report::keywords::unspell(f))
+            })
+        })
         .flat_map(|r| r.examples.iter().map(move |ex| run_example(r, ex)))
         .collect()
 }

@@ -4,7 +4,7 @@
 //! Live experiments (creating namespaces) run in a forked child with a time
 //! bound and leave nothing behind.
 
-mod apparmor;
+pub(crate) mod apparmor;
 mod args;
 mod bwrap;
 pub use bwrap::run_bounded;

@@ -17,8 +17,20 @@ impl Locations {
     /// The built-in rules, then /etc/bwrap-doctor/rules.d, then
     /// $XDG_CONFIG_HOME/bwrap-doctor/rules.d (~/.config/…), then the files
     /// in BWRAP_DOCTOR_RULES.
+    /// Without the variable, the configuration file's `rules` stand for
+    /// it; without HOME, the user's directory comes from the password
+    /// database.
     pub fn standard() -> Locations {
-        Locations::from_env(|k| std::env::var_os(k))
+        let mut l = Locations::from_env(|k| std::env::var_os(k));
+        if std::env::var_os(ENV_VAR).is_none() {
+            l.env_files = crate::config::current().rules.clone();
+        }
+        if l.user_dir.is_none() {
+            l.user_dir = crate::config::user_dirs()
+                .config
+                .map(|c| c.join("bwrap-doctor").join("rules.d"));
+        }
+        l
     }
 
     /// [`Locations::standard`], reading the environment through `var`.

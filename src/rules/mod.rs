@@ -4,6 +4,7 @@
 //!
 //! The format is documented in rules/README.md.
 
+pub mod config_file;
 mod lint;
 mod load;
 pub mod model;
@@ -11,6 +12,7 @@ mod render;
 mod schema;
 pub mod template;
 mod validate;
+pub(crate) use load::untrusted;
 pub(crate) use validate::pattern;
 
 pub use lint::{FileLint, LintReport, lint};

@@ -336,7 +336,7 @@ fn describe(status: libc::c_int) -> String {
 
 /// The fd named by `BWRAP_DOCTOR_JSON=fd:N`, which the shim must keep open.
 pub fn json_fd() -> Option<RawFd> {
-    let v = std::env::var(JSON_VAR).ok()?;
+    let v = std::env::var(JSON_VAR).ok()?; // (the configuration's `json` is a path, read after a failure)
     v.strip_prefix("fd:")?.parse().ok().filter(|fd| *fd > 2)
 }
 
@@ -355,8 +355,32 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
     if !worth_explaining(f.exit, &f.stderr_tail) {
         return None;
     }
-    let rules = rules::load(&Locations::standard());
+    let settings = crate::config::current();
+    let args = bwrap_args::parse(&f.operands, &|fd| {
+        f.readable_args_fds
+            .contains(&fd)
+            .then(|| super::read_file_fd(fd))
+    });
+    let seen = report::shim::Seen::new(&f.bwrap.path, &f.operands, &args, &f.stderr_tail);
     let mut out = String::new();
+    if let Some(first) = settings.problems.first() {
+        out.push_str(&format!(
+            "bwrap-doctor: warning: {}\n",
+            crate::config::one_line(first)
+        ));
+    }
+    // The same failure a moment ago (Codex's preflight, then its real
+    // call): say again what was said, without probing again.
+    if let Some((text, json)) = seen.recent(settings.form) {
+        if let Some(json) = json.filter(|_| settings.json.is_some())
+            && let Err(e) = write_json(&json)
+        {
+            out.push_str(&format!("bwrap-doctor: warning: {e}\n"));
+        }
+        out.push_str(&text);
+        return Some(out.into_bytes());
+    }
+    let rules = rules::load(&Locations::standard());
     let problems: Vec<_> = rules.problems.iter().filter(|p| !p.quiet).collect();
     if let Some(first) = problems.first() {
         let more = problems.len() - 1;
@@ -373,11 +397,6 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
             first.one_line()
         ));
     }
-    let args = bwrap_args::parse(&f.operands, &|fd| {
-        f.readable_args_fds
-            .contains(&fd)
-            .then(|| super::read_file_fd(fd))
-    });
     let host = Host::live();
     let facts = Facts::live(
         &host,
@@ -387,7 +406,8 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
         },
     );
     let d = diagnose::diagnose(&rules, &facts, &f.stderr_tail);
-    if std::env::var_os(JSON_VAR).is_some() {
+    let mut json = None;
+    if settings.json.is_some() {
         let doc = report::json::document(
             &d,
             Some(f.bwrap.path.display().to_string()),
@@ -396,9 +416,11 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
                 signal: None,
             }),
         );
-        if let Err(e) = write_json(&report::json::to_string(&doc)) {
+        let text = report::json::to_string(&doc);
+        if let Err(e) = write_json(&text) {
             out.push_str(&format!("bwrap-doctor: warning: {e}\n"));
         }
+        json = Some(text);
     }
     let color =
         f.stderr_is_terminal && crate::output::should_color(crate::output::ColorChoice::Auto, true);
@@ -406,11 +428,12 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
         // No rule knows the message: say only that it was bwrap's setup,
         // and nothing at all for the sandboxed program's own failure.
         if code == 1 && diagnose::messages::setup_failed(&f.stderr_tail).is_some() {
+            seen.keep_plain(&report::human::unclassified(false));
             out.push_str(&report::human::unclassified(color));
         }
         return (!out.is_empty()).then(|| out.into_bytes());
     }
-    out.push_str(&report::human::render(&d, color));
+    out.push_str(&seen.text(&d, color, settings.form, json));
     Some(out.into_bytes())
 }
 
@@ -420,7 +443,11 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
 fn write_json(text: &str) -> Result<(), String> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let target = std::env::var(JSON_VAR).unwrap_or_default();
+    let target = crate::config::current()
+        .json
+        .as_ref()
+        .map(|t| t.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let failed =
         |e: std::io::Error| format!("cannot write the diagnosis to {JSON_VAR}={target}: {e}");
     if let Some(fd) = json_fd() {

@@ -123,10 +123,11 @@ fn found(path: PathBuf, found_by: FoundBy, kind: FileKind) -> RealBwrap {
 }
 
 /// The real bwrap as this process's environment finds it (the override
-/// variable, PATH), for the CLI and the shim alike.
+/// variable, or `real_bwrap` in the configuration file; PATH), for the CLI
+/// and the shim alike.
 pub fn locate_from_env() -> Result<RealBwrap, LocateError> {
     locate(
-        std::env::var_os(OVERRIDE_VAR).as_deref(),
+        crate::config::switches().real_bwrap.as_deref(),
         std::env::var_os("PATH").as_deref(),
         &SelfId::current(),
     )

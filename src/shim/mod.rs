@@ -31,7 +31,8 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 
-/// Set to anything but "" or "0": run the real bwrap in place, no supervision.
+/// Set to anything but "" or "0": run the real bwrap in place, no
+/// supervision (or `off = true` in the configuration file, see `config`).
 pub const OFF_VAR: &str = "BWRAP_DOCTOR_OFF";
 
 unsafe extern "C" {
@@ -103,10 +104,6 @@ fn panic_message() -> String {
         .ok()
         .and_then(|m| m.clone())
         .unwrap_or_else(|| "unknown".into())
-}
-
-fn env_flag(name: &str) -> bool {
-    std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// The environment bwrap gets: the caller's own, untouched. Nothing of
@@ -199,7 +196,7 @@ pub fn main(args: RawArgs) -> ! {
     };
 
     // The off switch, or nowhere to say anything: be bwrap, in place.
-    if env_flag(OFF_VAR) || closed_std[2] {
+    if crate::config::switches().off || closed_std[2] {
         run_in_place(&real, &args, &signals);
     }
 

@@ -10,6 +10,7 @@ use crate::support::{self, As, PlainEnv, schema, seccomp};
 use crate::{Body, Test};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
 use std::process::Command;
 
 pub fn tests() -> Vec<Test> {
@@ -24,6 +25,9 @@ pub fn tests() -> Vec<Test> {
         Each loopback_refused_by_seccomp_fails_only_the_network_checks,
         Once the_shim_after_the_real_bwrap_on_path_is_a_warning,
         Once a_symlinked_shim_is_a_warning,
+        Once a_shim_under_home_is_missed_by_codex_started_there_and_check_says_so,
+        Once a_real_bwrap_whose_help_lacks_perms_is_missed_by_codex_and_check_says_so,
+        Once a_broken_configuration_file_is_a_warning_pointing_at_the_error,
         Once a_setuid_real_bwrap_behind_the_shim_is_a_warning,
         Once the_shim_diverted_over_usr_bin_bwrap_fails_with_the_undo_commands,
         Once a_broken_rule_file_and_a_missing_hook_target_are_warnings,
@@ -431,6 +435,112 @@ fn the_shim_after_the_real_bwrap_on_path_is_a_warning() {
     );
 }
 
+/// A directory for this test outside /tmp (Codex does not use a bwrap
+/// under /tmp), mode 0755, emptied first.
+fn outside_tmp(name: &str) -> PathBuf {
+    let d = PathBuf::from(format!("/var/tmp/bwd-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    d
+}
+
+/// Codex skips PATH entries inside the directory it runs in (a shim in
+/// ~/.local/bin is missed by Codex started in ~) and bwraps under /tmp or
+/// $TMPDIR, which its sandbox may write. `check` says so, and what to do.
+fn a_shim_under_home_is_missed_by_codex_started_there_and_check_says_so() {
+    let inst = support::install();
+    let home = outside_tmp("home");
+    let bin = home.join(".local/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(&inst.doctor, bin.join("bwrap")).unwrap();
+    let home_var = home.to_str().unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let (_, v) = check_with_env(&[("PATH", &path), ("HOME", home_var)]);
+    let c = by_id(&v, "shim.codex");
+    assert_eq!(c["status"], "warning", "{}", text_of(c));
+    let summary = c["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("Codex skips PATH entries inside the directory it runs in")
+            && summary.contains(&format!("Codex started in {} or", bin.display())),
+        "{summary}"
+    );
+    assert!(
+        text_of(c).contains("sudo bwrap-doctor install --dir /usr/local/bin"),
+        "{}",
+        text_of(c)
+    );
+    // The suite's own shim is under /tmp.
+    let (_, v) = check_with_env(&[("HOME", home_var)]);
+    let c = by_id(&v, "shim.codex");
+    assert_eq!(c["status"], "warning", "{}", text_of(c));
+    assert!(
+        text_of(c).contains("is under /tmp, which Codex's sandbox may write"),
+        "{}",
+        text_of(c)
+    );
+    // Outside /tmp and the home directory: Codex reaches it.
+    let elsewhere = outside_tmp("elsewhere");
+    std::fs::copy(&inst.doctor, elsewhere.join("bwrap")).unwrap();
+    let path = format!("{}:/usr/bin:/bin", elsewhere.display());
+    let (_, v) = check_with_env(&[("PATH", &path), ("HOME", home_var)]);
+    for d in [&home, &elsewhere] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    let c = by_id(&v, "shim.codex");
+    assert_eq!(c["status"], "ok", "{}", text_of(c));
+}
+
+/// Codex uses a bwrap only if `bwrap --help` lists --perms; the shim passes
+/// --help through, so what counts is the real bwrap's text.
+fn a_real_bwrap_whose_help_lacks_perms_is_missed_by_codex_and_check_says_so() {
+    let inst = support::install();
+    let dir = inst.scratch();
+    let old = dir.join("old-bwrap");
+    std::fs::write(
+        &old,
+        "#!/bin/sh\necho 'usage: bwrap [OPTIONS...] [--] COMMAND [ARGS...]'\necho '    --bind SRC DEST              Bind mount the host path SRC on DEST'\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (_, v) = check_with_env(&[("BWRAP_DOCTOR_REAL_BWRAP", old.to_str().unwrap())]);
+    let c = by_id(&v, "shim.codex");
+    assert_eq!(c["status"], "warning", "{}", text_of(c));
+    assert!(
+        text_of(c).contains("--help does not list --perms"),
+        "{}",
+        text_of(c)
+    );
+    let (_, v) = check_with_env(&[]);
+    assert!(
+        text_of(by_id(&v, "shim.codex")).contains("--help lists --perms, as Codex requires"),
+        "{}",
+        text_of(by_id(&v, "shim.codex"))
+    );
+}
+
+/// A configuration file that does not parse is not used, and `check`
+/// points at the error.
+fn a_broken_configuration_file_is_a_warning_pointing_at_the_error() {
+    let inst = support::install();
+    let home = inst.scratch();
+    let conf = home.join(".config/bwrap-doctor");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(conf.join("config.toml"), "off = false\nreprot = \"long\"\n").unwrap();
+    for d in [home.join(".config"), conf.clone(), conf.join("config.toml")] {
+        std::os::unix::fs::chown(&d, Some(As::User.uid()), None).unwrap();
+    }
+    let (_, v) = check_with_env(&[("HOME", home.to_str().unwrap())]);
+    let c = by_id(&v, "shim.config");
+    assert_eq!(c["status"], "warning", "{}", text_of(c));
+    let text = text_of(c);
+    assert!(
+        text.contains(&format!("--> {}:2:1", conf.join("config.toml").display())),
+        "{text}"
+    );
+    assert!(text.contains("did you mean `report`?"), "{text}");
+}
+
 fn a_symlinked_shim_is_a_warning() {
     let inst = support::install();
     let dir = inst.scratch();
@@ -445,6 +555,14 @@ fn a_symlinked_shim_is_a_warning() {
             .as_str()
             .unwrap()
             .starts_with("bwrap-doctor install --dir")
+    );
+    // Codex resolves the symlink and falls back to its bundled bwrap.
+    let c = by_id(&v, "shim.codex");
+    assert_eq!(c["status"], "warning", "{}", text_of(c));
+    assert!(
+        text_of(c).contains("runs the bwrap bundled with Codex"),
+        "{}",
+        text_of(c)
     );
 }
 

@@ -1,14 +1,16 @@
 //! `bwrap-doctor install` / `uninstall`.
 
 use super::check::doctor;
-use crate::support::{self, As};
+use crate::support::{self, As, PlainEnv};
 use crate::{Body, Test};
 use std::os::unix::fs::MetadataExt;
+use std::process::Command;
 
 pub fn tests() -> Vec<Test> {
     tests![
         Each install_links_the_shim_as_bwrap_and_checks_path_order,
         Once install_refuses_to_overwrite_a_real_bwrap_or_to_take_usr_bin,
+        Once install_into_usr_local_bin_works_for_every_user,
         Once uninstall_removes_the_shim_and_nothing_else,
     ]
 }
@@ -120,4 +122,28 @@ fn uninstall_removes_the_shim_and_nothing_else() {
     let out = support::run(&mut doctor(As::User, &["uninstall", "--dir", d]));
     assert_eq!(out.status.code(), Some(2));
     assert!(dir.join("bwrap").exists(), "uninstall removed a real bwrap");
+}
+
+/// The README's system-wide install: `/usr/local/bin` is neither bwrap's
+/// package path nor where a loaded AppArmor exception attaches here. Run in
+/// a private mount namespace with a tmpfs over /usr/local/bin, so the host
+/// keeps its own.
+fn install_into_usr_local_bin_works_for_every_user() {
+    if !support::is_root() {
+        support::skip("needs root to mount a tmpfs over /usr/local/bin in a mount namespace");
+    }
+    let inst = support::install();
+    let script = format!(
+        "mount -t tmpfs tmpfs /usr/local/bin && {} install --dir /usr/local/bin && /usr/local/bin/bwrap --ro-bind / / true && echo ran",
+        inst.doctor.display()
+    );
+    let mut c = Command::new("unshare");
+    c.args(["-m", "sh", "-c", &script]).plain_env();
+    let out = support::run(&mut c);
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr_text());
+    assert!(
+        out.stdout_text().ends_with("ran\n"),
+        "{}",
+        out.stdout_text()
+    );
 }

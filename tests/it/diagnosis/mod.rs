@@ -3,6 +3,7 @@
 //! the rules' own examples; the JSON output.
 
 mod bwrap012;
+mod compact;
 mod corpus;
 mod hosts;
 mod json;
@@ -16,6 +17,7 @@ pub fn tests() -> Vec<Test> {
     v.extend(bwrap012::tests());
     v.extend(hosts::tests());
     v.extend(json::tests());
+    v.extend(compact::tests());
     v.extend(corpus::tests());
     v
 }

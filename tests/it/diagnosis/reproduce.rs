@@ -4,6 +4,7 @@
 
 use crate::support::{self, As, Output, PlainEnv, seccomp};
 use crate::{Body, Test};
+use bwrap_doctor::report::keywords::{self, Words};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
@@ -12,6 +13,7 @@ pub fn tests() -> Vec<Test> {
     tests![
         Each userns_refused_by_a_seccomp_filter_is_diagnosed_as_seccomp_not_the_sysctl,
         Once root_without_cap_sys_admin_is_diagnosed_as_missing_privileges,
+        Once root_without_cap_setfcap_is_told_to_give_the_container_setfcap,
         Each max_user_namespaces_zero_is_diagnosed,
         Once max_net_namespaces_zero_is_diagnosed_when_a_network_namespace_is_asked_for,
         Once nesting_depth_is_diagnosed_as_a_nested_limit,
@@ -262,10 +264,19 @@ pub fn assert_diagnosed(direct: &Output, shim: &Output, rule: Option<&str>) -> S
         "bwrap's message is not first and unchanged through the shim:\n--- direct\n{d}--- shim\n{s}"
     );
     let diagnosis = s[d.len()..].to_string();
+    // Callers decide the same: no word they react to unless bwrap said one.
+    let words = Words::for_bwrap_lines(d.lines());
+    if words == Words::CallerNeutral {
+        assert_eq!(
+            keywords::first_keyword(&diagnosis),
+            None,
+            "bwrap's lines hold no caller keyword, the diagnosis does:\n{diagnosis}"
+        );
+    }
     match rule {
         Some(id) => {
             assert!(
-                diagnosis.contains(&format!("rule: {id} (")),
+                diagnosis.contains(&format!("rule: {} (", words.id(id))),
                 "expected rule {id} to be confirmed; got:\n{diagnosis}"
             );
             assert!(
@@ -291,7 +302,11 @@ fn userns_refused_by_a_seccomp_filter_is_diagnosed_as_seccomp_not_the_sysctl(who
         &|c| seccomp::apply(c, &deny),
     );
     let d = assert_diagnosed(&direct, &shim, Some("seccomp-filter.userns"));
-    assert!(d.contains("[seccomp-filter]"), "{d}");
+    // bwrap's line names no filter, so neither may the shim (Codex would
+    // hide the output): the cause's id and meaning in other words.
+    assert!(d.contains("[sec-comp-filter]"), "{d}");
+    assert!(d.contains("A system-call filter on this process"), "{d}");
+    assert!(d.contains("bwrap-doctor explain --last` shows them"), "{d}");
 }
 
 fn root_without_cap_sys_admin_is_diagnosed_as_missing_privileges() {
@@ -311,6 +326,32 @@ fn root_without_cap_sys_admin_is_diagnosed_as_missing_privileges() {
         &shim,
         Some("container-no-privileges.root-namespaces"),
     );
+}
+
+fn root_without_cap_setfcap_is_told_to_give_the_container_setfcap() {
+    // A container started with --cap-drop ALL (or SETFCAP): since Linux
+    // 5.12 root needs CAP_SETFCAP to map uid 0 into a user namespace.
+    let (direct, shim) = twice(
+        As::Root,
+        &[
+            "setpriv",
+            "--bounding-set=-setfcap",
+            "--inh-caps=-setfcap",
+            "--",
+        ],
+        &["--unshare-user", "--ro-bind", "/", "/", "true"],
+        &|_| {},
+    );
+    if direct.status.success() {
+        support::skip("this kernel lets root map uid 0 without CAP_SETFCAP (Linux before 5.12)");
+    }
+    assert_eq!(
+        direct.stderr_text(),
+        "bwrap: setting up uid map: Operation not permitted\n"
+    );
+    let d = assert_diagnosed(&direct, &shim, Some("container-no-privileges.setfcap"));
+    assert!(d.contains("docker run --cap-add SETFCAP"), "{d}");
+    assert!(d.contains("podman run --cap-add SETFCAP"), "{d}");
 }
 
 fn max_user_namespaces_zero_is_diagnosed(who: &As) {
@@ -378,6 +419,7 @@ fn an_execute_only_bwrap_is_diagnosed_as_unreadable() {
     shim.args(["--ro-bind", "/", "/", "true"])
         .env_clear()
         .env("NO_COLOR", "1")
+        .env("BWRAP_DOCTOR_REPORT", "long")
         .env("PATH", inst.path_var())
         .env("BWRAP_DOCTOR_REAL_BWRAP", &c);
     As::User.apply(&mut shim);

@@ -6,6 +6,7 @@
 
 use crate::support::{self, As};
 use crate::{Body, Test};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -13,6 +14,7 @@ pub fn tests() -> Vec<Test> {
     tests![
         Each flatpak_icon_validator_runs_through_the_shim_unchanged,
         Each flatpak_icon_validator_failure_is_explained_after_bwraps_words,
+        Once flatpak_icon_validator_takes_the_shims_settings_from_the_configuration_file,
     ]
 }
 
@@ -141,20 +143,73 @@ fn flatpak_icon_validator_failure_is_explained_after_bwraps_words(who: &As) {
         text.starts_with(bwrap_says),
         "bwrap's words first, unchanged:\n{text}"
     );
+    // The compact form (no environment, so no setting): it ends with the
+    // cause and the next step, in words that change no caller's decision.
     let diagnosis = &text[bwrap_says.len()..];
+    let lines: Vec<&str> = diagnosis.lines().collect();
+    assert!(lines.len() <= 4, "{diagnosis}");
+    assert_eq!(
+        lines[0],
+        "bwrap-doctor: the whole diagnosis (evidence, why, 2 fixes): bwrap-doctor explain --last"
+    );
     assert!(
-        diagnosis.starts_with(
-            "bwrap-doctor: No network namespace may be created here: user.max_net_namespaces is 0"
+        lines[1].starts_with(
+            "bwrap-doctor: cause [userns-max-zero]: No network namespace may be created here: user.max_net_namespaces is 0"
         ),
         "{diagnosis}"
     );
     assert!(
-        diagnosis.contains("rule: userns-max-zero.net ("),
+        lines[2].starts_with("bwrap-doctor: next step (narrow): Drop --unshare-net"),
         "{diagnosis}"
+    );
+    assert_eq!(
+        bwrap_doctor::report::keywords::first_keyword(diagnosis),
+        None
     );
     assert!(
         !diagnosis.contains('\x1b'),
         "color on a pipe: {diagnosis:?}"
     );
     assert_eq!(shim.stdout_text(), direct.stdout_text());
+}
+
+/// The validator passes no environment, so no variable reaches the shim:
+/// /etc/bwrap-doctor/config.toml does (here a private copy mounted over it
+/// in a mount namespace). `report = "long"` gives the whole diagnosis; a
+/// broken file costs one warning line that points at file:line:col.
+fn flatpak_icon_validator_takes_the_shims_settings_from_the_configuration_file() {
+    if !support::is_root() {
+        support::skip("needs root: the test mounts its configuration over /etc/bwrap-doctor");
+    }
+    let icon = icon();
+    std::fs::create_dir_all("/etc/bwrap-doctor").unwrap();
+    let run = |config: &str| {
+        let dir = support::install().scratch().join("etc-bwrap-doctor");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let file = dir.join("config.toml");
+        std::fs::write(&file, config).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let script = format!(
+            "mount --bind {} /etc/bwrap-doctor && echo 0 > /proc/sys/user/max_net_namespaces && exec \"$@\"",
+            dir.display()
+        );
+        let wrapper = ["unshare", "-Urm", "sh", "-c", script.as_str(), "sh"];
+        validate(As::Root, &wrapper, &support::install().shim, &icon).stderr_text()
+    };
+    let bwrap_says = "bwrap: Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded (ENOSPC)\n";
+    let long = run("report = \"long\"\n");
+    assert!(long.starts_with(bwrap_says), "{long}");
+    assert!(long.contains("rule: userns-max-zero.net ("), "{long}");
+    assert!(long.contains("  evidence:\n"), "{long}");
+    let broken = run("report = \"short\"\n");
+    let first = broken[bwrap_says.len()..].lines().next().unwrap_or("");
+    assert_eq!(
+        first,
+        "bwrap-doctor: warning: not using the configuration file /etc/bwrap-doctor/config.toml: 1 error (first at 1:10: `report` must be \"compact\" or \"long\", found \"short\"); `bwrap-doctor check` shows where"
+    );
+    assert!(
+        broken.contains("bwrap-doctor: cause [userns-max-zero]"),
+        "{broken}"
+    );
 }

@@ -76,6 +76,7 @@ fn a_thousand_sequential_and_64_concurrent_runs_lose_nothing() {
         .env("PATH", inst.path_var())
         .env("HOME", "/")
         .env("NO_COLOR", "1")
+        .env("BWRAP_DOCTOR_REPORT", "long")
         .env("SHIM", &inst.shim)
         .env("DIR", &dir)
         .current_dir("/");
@@ -236,7 +237,8 @@ fn hidden_sys_and_proc_sys_make_probes_unavailable_and_nothing_else() {
             .env_clear()
             .env("PATH", inst.path_var())
             .env("HOME", "/")
-            .env("NO_COLOR", "1"),
+            .env("NO_COLOR", "1")
+            .env("BWRAP_DOCTOR_REPORT", "long"),
     );
     let err = out.stderr_text();
     assert!(err.contains("rule: bind-source-missing ("), "{err}");
@@ -261,7 +263,8 @@ fn hidden_sys_and_proc_sys_make_probes_unavailable_and_nothing_else() {
             .env_clear()
             .env("PATH", inst.path_var())
             .env("HOME", "/")
-            .env("NO_COLOR", "1"),
+            .env("NO_COLOR", "1")
+            .env("BWRAP_DOCTOR_REPORT", "long"),
     );
     let err = out.stderr_text();
     assert_eq!(out.status.code(), Some(1), "{err}");

@@ -216,10 +216,16 @@ impl Install {
 
 pub fn cleanup() {
     let _ = std::fs::remove_dir_all(format!("/tmp/bwd-it-{}", std::process::id()));
+    // The shim copy the Codex tests put outside /tmp.
+    let _ = std::fs::remove_dir_all(format!(
+        "/var/cache/bwrap-doctor-callers/shim-{}",
+        std::process::id()
+    ));
 }
 
 /// The tests' plain environment for a command: nothing inherited but what
-/// is set here: PATH with the shim first, HOME=/, NO_COLOR=1, run in /.
+/// is set here: PATH with the shim first, HOME=/, NO_COLOR=1, the long
+/// diagnosis (BWRAP_DOCTOR_REPORT=long), run in /.
 pub trait PlainEnv {
     fn plain_env(&mut self) -> &mut Self;
 }
@@ -230,6 +236,7 @@ impl PlainEnv for Command {
             .env("PATH", install().path_var())
             .env("HOME", "/")
             .env("NO_COLOR", "1")
+            .env("BWRAP_DOCTOR_REPORT", "long")
             .current_dir("/")
     }
 }
@@ -307,10 +314,13 @@ pub fn bwrap<S: AsRef<OsStr>>(via: Via, who: As, args: impl IntoIterator<Item = 
             c
         }
     };
+    // The long form: these tests read the whole diagnosis (the compact
+    // default is tested in diagnosis::compact).
     cmd.env_clear()
         .env("PATH", inst.path_var())
         .env("LANG", "C")
         .env("HOME", "/")
+        .env("BWRAP_DOCTOR_REPORT", "long")
         .current_dir("/");
     cmd.args(args);
     who.apply(&mut cmd);
