@@ -177,7 +177,7 @@ fn read_one(file: &Path, source: SourceKind) -> Result<Option<FileValues>, Probl
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(None),
         Err(e) => {
-            return Err(problem(
+            let mut p = problem(
                 file,
                 source,
                 "",
@@ -185,7 +185,12 @@ fn read_one(file: &Path, source: SourceKind) -> Result<Option<FileValues>, Probl
                     format!("cannot read the configuration file {}: {e}", file.display()),
                     "make it readable by this user, or remove it; the defaults and the environment were used",
                 ),
-            ));
+            );
+            // Another user's home (HOME=/root under setpriv, runuser,
+            // docker --user): skipped silently, as ssh's StrictModes would.
+            p.quiet =
+                source == SourceKind::User && e.kind() == std::io::ErrorKind::PermissionDenied;
+            return Err(p);
         }
     };
     let meta = f.metadata().map_err(|e| {
@@ -206,7 +211,7 @@ fn read_one(file: &Path, source: SourceKind) -> Result<Option<FileValues>, Probl
             }
             _ => "make it yours and writable by you only (chmod go-w FILE); it was not used",
         };
-        return Err(problem(
+        let mut p = problem(
             file,
             source,
             "",
@@ -214,7 +219,10 @@ fn read_one(file: &Path, source: SourceKind) -> Result<Option<FileValues>, Probl
                 format!("not using the configuration file {}: {why}", file.display()),
                 help,
             ),
-        ));
+        );
+        p.quiet = source == SourceKind::User
+            && std::os::unix::fs::MetadataExt::uid(&meta) != crate::privilege::euid();
+        return Err(p);
     }
     if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
         return Err(problem(

@@ -363,7 +363,7 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
     });
     let seen = report::shim::Seen::new(&f.bwrap.path, &f.operands, &args, &f.stderr_tail);
     let mut out = String::new();
-    if let Some(first) = settings.problems.first() {
+    if let Some(first) = settings.problems.iter().find(|p| !p.quiet) {
         out.push_str(&format!(
             "bwrap-doctor: warning: {}\n",
             crate::config::one_line(first)

@@ -197,7 +197,9 @@ fn a_wrapper_script_that_execs_the_real_bwrap_leaves_the_sandbox_environment_as_
         .args(&args);
     who.apply(&mut direct);
     let mut shim = support::bwrap(support::Via::Shim, *who, &args);
-    shim.env("PATH", &path).env("SOME_VAR", "kept");
+    shim.env("PATH", &path)
+        .env("SOME_VAR", "kept")
+        .env_remove("BWRAP_DOCTOR_REPORT");
     let (direct, shim) = (support::run(&mut direct), support::run(&mut shim));
     assert_eq!(direct.status.code(), Some(0), "{}", direct.stderr_text());
     let (d, s) = (super::report(&direct), super::report(&shim));
