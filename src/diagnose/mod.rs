@@ -79,8 +79,32 @@ pub struct Candidate {
     pub explanation: String,
     pub checks: Vec<Check>,
     pub fixes: Vec<RenderedFix>,
+    /// A stage rule's step: the candidate names the step that failed, not
+    /// a cause (it is never confirmed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// For a stage rule: the causes that can make the step fail so, with
+    /// what the specific rules said of each here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<StageCause>,
+    /// The rule's prior in this context (per cent), when it gives one: how
+    /// unconfirmed candidates are ordered. It never confirms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prior: Option<u8>,
     #[serde(serialize_with = "origin_text")]
     pub origin: Origin,
+}
+
+/// One cause a stage rule lists, and what became of it here.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageCause {
+    pub cause: Cause,
+    /// The verdict of the specific rule for this cause that matched the
+    /// same message, if one did (refuted, when the stage rule is heard).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 fn origin_text<S: serde::Serializer>(o: &Origin, s: S) -> Result<S::Ok, S::Error> {
@@ -297,6 +321,7 @@ fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> 
         };
         candidates.push(candidate(rule, message, captures, facts));
     }
+    fall_back_to_stages(&mut candidates, &messages);
     // A confirmed rule yields to a confirmed, more precise one.
     let confirmed: Vec<String> = candidates
         .iter()
@@ -318,20 +343,7 @@ fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> 
     // Confirmed first, and among them in the order bwrap meets them; among
     // the unconfirmed, the one closest to confirmed first (the largest share
     // of its conditions seen to hold).
-    candidates.sort_by_key(|c| {
-        let held = c.checks.iter().filter(|k| k.holds == Some(true)).count();
-        let support = if c.verdict == Verdict::Unconfirmed && !c.checks.is_empty() {
-            1000 - held * 1000 / c.checks.len()
-        } else {
-            0
-        };
-        (
-            c.verdict,
-            c.superseded_by.is_some(),
-            support,
-            c.cause.stage(),
-        )
-    });
+    candidates.sort_by_key(rank);
     Diagnosis {
         messages,
         candidates,
@@ -342,6 +354,76 @@ fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> 
     }
 }
 
+/// Where a candidate stands: confirmed first; a candidate that yields to
+/// a confirmed one after those; stage rules after every specific rule.
+/// Among the unconfirmed, the higher prior first (a rule without one after
+/// those with one), then the one closest to confirmed (the largest share
+/// of its conditions seen to hold), then the order bwrap meets the causes.
+fn rank(c: &Candidate) -> (Verdict, bool, bool, std::cmp::Reverse<Option<u8>>, usize, u8) {
+    let held = c.checks.iter().filter(|k| k.holds == Some(true)).count();
+    let unconfirmed = c.verdict == Verdict::Unconfirmed;
+    let support = if unconfirmed && !c.checks.is_empty() {
+        1000 - held * 1000 / c.checks.len()
+    } else {
+        0
+    };
+    (
+        c.verdict,
+        c.superseded_by.is_some(),
+        c.stage.is_some(),
+        std::cmp::Reverse(if unconfirmed { c.prior } else { None }),
+        support,
+        c.cause.stage(),
+    )
+}
+
+/// Stage rules are heard only when no specific rule stands: when every
+/// specific candidate is refuted, or none matched. Then the stage rules of
+/// the failing message (the last one a stage rule matched, not a warning)
+/// stay, each with what became of its causes; otherwise they go.
+fn fall_back_to_stages(candidates: &mut Vec<Candidate>, messages: &[Message]) {
+    let stands = candidates
+        .iter()
+        .any(|c| c.stage.is_none() && c.verdict != Verdict::Refuted);
+    let position = |c: &Candidate| messages.iter().rposition(|m| *m == c.message);
+    let failing = candidates
+        .iter()
+        .filter(|c| c.stage.is_some() && !messages::is_warning(&c.message.text))
+        .filter_map(position)
+        .max();
+    candidates.retain(|c| c.stage.is_none() || (!stands && failing.is_some() && position(c) == failing));
+    let specific: Vec<(Cause, Verdict, String, Message)> = candidates
+        .iter()
+        .filter(|c| c.stage.is_none())
+        .map(|c| (c.cause, c.verdict, c.rule.clone(), c.message.clone()))
+        .collect();
+    for c in candidates.iter_mut().filter(|c| c.stage.is_some()) {
+        for sc in &mut c.causes {
+            if let Some((_, v, r, _)) = specific
+                .iter()
+                .find(|(cause, _, _, m)| *cause == sc.cause && *m == c.message)
+            {
+                sc.verdict = Some(*v);
+                sc.rule = Some(r.clone());
+            }
+        }
+    }
+}
+
+/// The weight of the first of `rule`'s priors whose conditions all hold
+/// here (a condition that cannot be decided does not hold).
+fn prior(rule: &Rule, captures: &BTreeMap<String, String>, facts: &Facts) -> Option<u8> {
+    rule.priors
+        .iter()
+        .find(|p| {
+            p.when.iter().all(|c| {
+                let observed = facts.get(&Scope::captures_only(captures, &c.fact));
+                evaluate::holds(&c.test, &observed, c.field.as_deref()) == Some(true)
+            })
+        })
+        .map(|p| p.weight)
+}
+
 /// Evaluate one matched rule and render its texts.
 pub fn candidate(
     rule: &Rule,
@@ -349,7 +431,12 @@ pub fn candidate(
     captures: BTreeMap<String, String>,
     facts: &Facts,
 ) -> Candidate {
-    let (verdict, checks, aliases) = evaluate(rule, &captures, facts);
+    let (mut verdict, checks, aliases) = evaluate(rule, &captures, facts);
+    if rule.stage.is_some() && verdict == Verdict::Confirmed {
+        // A stage rule names the step, not a cause: never confirmed.
+        verdict = Verdict::Unconfirmed;
+    }
+    let prior = prior(rule, &captures, facts);
     let scope = Scope {
         captures: &captures,
         aliases: &aliases,
@@ -394,6 +481,17 @@ pub fn candidate(
         fixes,
         message,
         captures,
+        stage: rule.stage.clone(),
+        causes: rule
+            .causes
+            .iter()
+            .map(|&cause| StageCause {
+                cause,
+                verdict: None,
+                rule: None,
+            })
+            .collect(),
+        prior,
         origin: rule.origin.clone(),
     }
 }

@@ -71,6 +71,9 @@ fn causes(d: &Diagnosis, color: bool) -> String {
         for ch in &c.checks {
             let _ = writeln!(out, "    {}", check_line(ch, color));
         }
+        if !c.causes.is_empty() {
+            let _ = writeln!(out, "    {}", stage_causes(c));
+        }
     }
     let refuted: Vec<&Candidate> = d
         .candidates
@@ -93,6 +96,21 @@ fn causes(d: &Diagnosis, color: bool) -> String {
         "  next: run `bwrap-doctor check` for a full report of this host"
     );
     out
+}
+
+/// A stage candidate's causes in one line, most likely first, each with
+/// what the specific rules found.
+fn stage_causes(c: &Candidate) -> String {
+    let each: Vec<String> = c
+        .causes
+        .iter()
+        .map(|sc| match sc.verdict {
+            Some(Verdict::Refuted) => format!("{} (ruled out)", sc.cause.id()),
+            Some(v) => format!("{} ({})", sc.cause.id(), v.label()),
+            None => format!("{} (no probe decides it for this message)", sc.cause.id()),
+        })
+        .collect();
+    format!("causes that fail this step so, most likely first: {}", each.join(", "))
 }
 
 /// One line for a setup failure no rule explains: it was bwrap's setup,
