@@ -359,7 +359,16 @@ fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> 
 /// Among the unconfirmed, the higher prior first (a rule without one after
 /// those with one), then the one closest to confirmed (the largest share
 /// of its conditions seen to hold), then the order bwrap meets the causes.
-fn rank(c: &Candidate) -> (Verdict, bool, bool, std::cmp::Reverse<Option<u8>>, usize, u8) {
+fn rank(
+    c: &Candidate,
+) -> (
+    Verdict,
+    bool,
+    bool,
+    std::cmp::Reverse<Option<u8>>,
+    usize,
+    u8,
+) {
     let held = c.checks.iter().filter(|k| k.holds == Some(true)).count();
     let unconfirmed = c.verdict == Verdict::Unconfirmed;
     let support = if unconfirmed && !c.checks.is_empty() {
@@ -391,7 +400,8 @@ fn fall_back_to_stages(candidates: &mut Vec<Candidate>, messages: &[Message]) {
         .filter(|c| c.stage.is_some() && !messages::is_warning(&c.message.text))
         .filter_map(position)
         .max();
-    candidates.retain(|c| c.stage.is_none() || (!stands && failing.is_some() && position(c) == failing));
+    candidates
+        .retain(|c| c.stage.is_none() || (!stands && failing.is_some() && position(c) == failing));
     let specific: Vec<(Cause, Verdict, String, Message)> = candidates
         .iter()
         .filter(|c| c.stage.is_none())
@@ -412,9 +422,15 @@ fn fall_back_to_stages(candidates: &mut Vec<Candidate>, messages: &[Message]) {
 
 /// The weight of the first of `rule`'s priors whose conditions all hold
 /// here (a condition that cannot be decided does not hold).
-fn prior(rule: &Rule, captures: &BTreeMap<String, String>, facts: &Facts) -> Option<u8> {
+fn prior(
+    rule: &Rule,
+    message: &str,
+    captures: &BTreeMap<String, String>,
+    facts: &Facts,
+) -> Option<u8> {
     rule.priors
         .iter()
+        .filter(|p| p.message.as_ref().is_none_or(|re| re.is_match(message)))
         .find(|p| {
             p.when.iter().all(|c| {
                 let observed = facts.get(&Scope::captures_only(captures, &c.fact));
@@ -436,7 +452,7 @@ pub fn candidate(
         // A stage rule names the step, not a cause: never confirmed.
         verdict = Verdict::Unconfirmed;
     }
-    let prior = prior(rule, &captures, facts);
+    let prior = prior(rule, &message.text, &captures, facts);
     let scope = Scope {
         captures: &captures,
         aliases: &aliases,

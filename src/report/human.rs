@@ -110,7 +110,10 @@ fn stage_causes(c: &Candidate) -> String {
             None => format!("{} (no probe decides it for this message)", sc.cause.id()),
         })
         .collect();
-    format!("causes that fail this step so, most likely first: {}", each.join(", "))
+    format!(
+        "causes that fail this step so, most likely first: {}",
+        each.join(", ")
+    )
 }
 
 /// One line for a setup failure no rule explains: it was bwrap's setup,

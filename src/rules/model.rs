@@ -221,6 +221,8 @@ pub const STAGES: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct Prior {
     pub weight: u8,
+    /// Only for bwrap messages this matches (all of the rule's, if unset).
+    pub message: Option<Regex>,
     pub when: Vec<Condition>,
     /// Where the number comes from.
     pub source: String,

@@ -6,8 +6,8 @@
 use super::RuleError;
 use super::model::*;
 use super::schema::{
-    self, CONDITION_KEYS, DISABLE_KEYS, Diags, EXAMPLE_KEYS, PRIOR_KEYS, FIX_KEYS, RULE_KEYS, Str, TEST_KEYS,
-    TOP_KEYS, Table, Val, closest, inner_span,
+    self, CONDITION_KEYS, DISABLE_KEYS, Diags, EXAMPLE_KEYS, FIX_KEYS, PRIOR_KEYS, RULE_KEYS, Str,
+    TEST_KEYS, TOP_KEYS, Table, Val, closest, inner_span,
 };
 use super::template::{self, Piece};
 use crate::cause::Cause;
@@ -454,7 +454,11 @@ impl FileCx<'_> {
             if let Some(best) = closest(s.text, STAGES.iter().copied()) {
                 help = format!("did you mean `{best}`? {help}");
             }
-            d.error(s.span.clone(), format!("unknown stage `{}`", s.text), Some(help));
+            d.error(
+                s.span.clone(),
+                format!("unknown stage `{}`", s.text),
+                Some(help),
+            );
             None
         });
         let causes: Vec<Cause> = t
@@ -476,6 +480,9 @@ impl FileCx<'_> {
                 None => continue,
             };
             let source = pt.required_string(d, "source");
+            let message = pt
+                .string(d, "message")
+                .and_then(|m| compile(d, &m, "pattern"));
             let mut own = Vec::new();
             let mut when = Vec::new();
             for wt in pt.tables(d, "when", "[[rule.prior.when]]", CONDITION_KEYS) {
@@ -486,6 +493,7 @@ impl FileCx<'_> {
             if let (Some(source), true) = (source, d.errors.len() == before) {
                 priors.push(Prior {
                     weight,
+                    message,
                     when,
                     source: source.text.to_string(),
                 });
