@@ -641,4 +641,125 @@ explanation = "e"
                 .is_empty()
         );
     }
+
+    const PRIORS: &str = r#"
+[[rule]]
+id = "t.rare"
+cause = "gvisor"
+summary = "s"
+patterns = ['^boom: (?P<e>.+)$']
+explanation = "e"
+[[rule.confirm]]
+fact = "os.id"
+equals = "x"
+[[rule.confirm]]
+fact = "kernel.release"
+exists = true
+
+[[rule]]
+id = "t.common"
+cause = "wsl1"
+summary = "s"
+patterns = ['^boom: (?P<e>.+)$']
+explanation = "e"
+[[rule.confirm]]
+fact = "kernel.version"
+equals = "v"
+[[rule.prior]]
+weight = 90
+message = 'Invalid'
+source = "test"
+[[rule.prior.when]]
+fact = "os.id"
+equals = "ubuntu"
+[[rule.prior]]
+weight = 60
+message = 'Invalid'
+source = "test"
+
+[[rule]]
+id = "t.step"
+cause = "other"
+stage = "userns"
+causes = ["wsl1", "gvisor"]
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+"#;
+
+    fn ranked(facts: &[(&str, serde_json::Value)], stderr: &str) -> Diagnosis {
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), PRIORS)
+                .unwrap()
+                .rules,
+        );
+        let facts = Facts::recorded(
+            facts
+                .iter()
+                .map(|(k, v)| (k.to_string(), Obs::Seen(v.clone())))
+                .collect(),
+            Context::default(),
+        );
+        diagnose(&rules, &facts, stderr.as_bytes())
+    }
+
+    #[test]
+    fn a_prior_orders_unconfirmed_candidates_and_never_confirms() {
+        // t.rare has more of its conditions seen to hold; t.common's prior
+        // puts it first all the same, and it stays unconfirmed.
+        let d = ranked(&[("os.id", "x".into())], "bwrap: boom: Invalid argument\n");
+        let order: Vec<(&str, Verdict, Option<u8>)> = d
+            .candidates
+            .iter()
+            .map(|c| (c.rule.as_str(), c.verdict, c.prior))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("t.common", Verdict::Unconfirmed, Some(60)),
+                ("t.rare", Verdict::Unconfirmed, None)
+            ]
+        );
+        // The first prior whose conditions hold gives the weight.
+        let d = ranked(
+            &[("os.id", "ubuntu".into())],
+            "bwrap: boom: Invalid argument\n",
+        );
+        assert_eq!(d.candidates[0].prior, Some(90));
+        // A prior for another message does not apply: support decides.
+        let d = ranked(&[("os.id", "x".into())], "bwrap: boom: No such device\n");
+        assert_eq!(d.candidates[0].rule, "t.rare");
+        assert_eq!(d.candidates[1].prior, None);
+    }
+
+    #[test]
+    fn a_stage_rule_is_heard_only_when_every_specific_rule_is_refuted() {
+        // Both specific rules refuted: the step's rule stays, never
+        // confirmed though it has no condition, with its causes' verdicts.
+        let d = ranked(
+            &[("os.id", "y".into()), ("kernel.version", "w".into())],
+            "bwrap: boom: x\n",
+        );
+        assert!(!d.has_confirmed());
+        let step = &d.candidates[0];
+        assert_eq!(
+            (step.rule.as_str(), step.verdict),
+            ("t.step", Verdict::Unconfirmed)
+        );
+        let causes: Vec<(&str, Option<Verdict>)> = step
+            .causes
+            .iter()
+            .map(|c| (c.cause.id(), c.verdict))
+            .collect();
+        assert_eq!(
+            causes,
+            [
+                ("wsl1", Some(Verdict::Refuted)),
+                ("gvisor", Some(Verdict::Refuted))
+            ]
+        );
+        // One specific rule unconfirmed: the stage rule is not heard.
+        let d = ranked(&[("os.id", "x".into())], "bwrap: boom: x\n");
+        assert!(d.candidates.iter().all(|c| c.stage.is_none()));
+    }
 }
