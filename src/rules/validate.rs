@@ -1486,6 +1486,60 @@ expect = "refuted"
     }
 
     #[test]
+    fn stage_causes_and_priors_are_checked() {
+        let prior = "yields_to = [\"other.rule\"]\n[[rule.prior]]\nweight = 40\nmessage = 'mkdir'\nsource = \"corpus: 2 of 5\"\n[[rule.prior.when]]\nfact = \"os.id\"\nequals = \"ubuntu\"\n";
+        let fr = parse(
+            SourceKind::User,
+            Path::new(F),
+            &good_with("yields_to = [\"other.rule\"]\n", prior),
+        )
+        .unwrap();
+        let p = &fr.rules[0].priors[0];
+        assert_eq!(
+            (p.weight, p.when.len(), p.source.as_str()),
+            (40, 1, "corpus: 2 of 5")
+        );
+        assert!(
+            p.message
+                .as_ref()
+                .is_some_and(|m| m.is_match("Can't mkdir /x"))
+        );
+        let stage = "yields_to = [\"other.rule\"]\nstage = \"bind-remount\"\ncauses = [\"bind-dest-symlink\", \"bad-arguments\"]\n";
+        let fr = parse(
+            SourceKind::User,
+            Path::new(F),
+            &good_with("yields_to = [\"other.rule\"]\n", stage),
+        )
+        .unwrap();
+        assert_eq!(fr.rules[0].stage.as_deref(), Some("bind-remount"));
+        assert_eq!(
+            fr.rules[0].causes,
+            [Cause::BindDestSymlink, Cause::BadArguments]
+        );
+        for (text, want) in [
+            (
+                "stage = \"bind-remounts\"\n",
+                "unknown stage `bind-remounts`",
+            ),
+            (
+                "causes = [\"bad-arguments\"]\n",
+                "`causes` belongs to stage rules",
+            ),
+            (
+                "[[rule.prior]]\nweight = 140\nsource = \"x\"\n",
+                "`weight` 140 is not a percentage",
+            ),
+            ("[[rule.prior]]\nweight = 40\n", "has no `source`"),
+        ] {
+            let got = messages(&good_with(
+                "yields_to = [\"other.rule\"]\n",
+                &format!("yields_to = [\"other.rule\"]\n{text}"),
+            ));
+            assert!(got.iter().any(|m| m.contains(want)), "{text}: {got:?}");
+        }
+    }
+
+    #[test]
     fn a_valid_rule_becomes_the_model() {
         let fr = parse(SourceKind::User, Path::new(F), GOOD).unwrap_or_else(|e| {
             panic!("{}", render_errors(Path::new(F), GOOD, &e, false));
