@@ -208,6 +208,16 @@ def fill(fmt, samples, errtext):
     return re.sub(r"%[-+ #0]*(\d+|\*)?(\.\d+)?(hh|h|ll|l|j|z|t)?[diouxXsc%]", lambda m: "%" if m.group(0) == "%%" else next(i), fmt)
 
 
+def step_causes(sid):
+    """The causes of a step's errnos, most often named (and earliest) first."""
+    score = {}
+    for _, causes in MEANING[sid].values():
+        for i, c in enumerate(causes):
+            n, best = score.get(c, (0, 99))
+            score[c] = (n + 1, min(best, i))
+    return sorted(score, key=lambda c: (c == "other", -score[c][0], score[c][1], c))
+
+
 def q(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
@@ -317,7 +327,9 @@ def main():
                 'causes = ["other"]',
                 f"summary = {q(f'bwrap failed at the step of {title}, with an error ({{error}}) this step rarely returns.')}",
                 f"patterns = ['^(?:{alts}): (?P<error>[^:]+)$']",
-                f"except = [': (?:{known})$']",
+                f"except = [': (?:{known})$'"
+                + (", '^(?:" + "|".join(regex_of(m["format"]) for m in plain) + ")$'" if plain else "")
+                + "]",
                 f"explanation = {q(f'This is the step rule for {title}: the errno bwrap printed is none of those this step usually returns (' + ', '.join(step['errnos']) + '), so no rule knows what it means here. `bwrap-doctor check` runs the live experiments on this host.')}",
                 "",
                 "[[rule.example]]",
@@ -340,7 +352,7 @@ def main():
                 f"id = {q(rid)}",
                 'cause = "other"',
                 f"stage = {q(sid)}",
-                f"causes = [{', '.join(q(c) for c in sorted({c for _, cs in MEANING[sid].values() for c in cs}, key=lambda c: (c == 'other', c)))}]",
+                f"causes = [{', '.join(q(c) for c in step_causes(sid))}]",
                 f"summary = {q(f'bwrap stopped at the step of {title}: ' + STEP_SAYS.get(sid, 'it states the reason itself') + '.')}",
                 f"patterns = ['^(?:{alts_plain})$']",
                 f"explanation = {q(f'This is the step rule for {title}; bwrap printed no errno, and its message is its own account of what went wrong. No rule for a specific cause stands for it.')}",

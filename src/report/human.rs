@@ -107,7 +107,7 @@ fn stage_causes(c: &Candidate) -> String {
         .map(|sc| match sc.verdict {
             Some(Verdict::Refuted) => format!("{} (ruled out)", sc.cause.id()),
             Some(v) => format!("{} ({})", sc.cause.id(), v.label()),
-            None => format!("{} (no probe decides it for this message)", sc.cause.id()),
+            None => sc.cause.id().to_string(),
         })
         .collect();
     format!(
