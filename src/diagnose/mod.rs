@@ -762,4 +762,41 @@ explanation = "e"
         let d = ranked(&[("os.id", "x".into())], "bwrap: boom: x\n");
         assert!(d.candidates.iter().all(|c| c.stage.is_none()));
     }
+
+    #[test]
+    fn a_warning_is_never_explained_by_a_stage_rule() {
+        const STEP: &str = r#"
+[[rule]]
+id = "t.any"
+cause = "other"
+stage = "other"
+summary = "s"
+patterns = ['.']
+explanation = "e"
+"#;
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), STEP)
+                .unwrap()
+                .rules,
+        );
+        let facts = Facts::recorded(BTreeMap::new(), Context::default());
+        // bwrap warned and went on; the program failed on its own.
+        let d = diagnose(
+            &rules,
+            &facts,
+            b"bwrap: Only the last --chdir option will take effect\n",
+        );
+        assert!(d.candidates.is_empty());
+        // The failure after a warning is the one explained.
+        let d = diagnose(
+            &rules,
+            &facts,
+            b"bwrap: Only the last --chdir option will take effect\nbwrap: execvp x: No such file or directory\n",
+        );
+        assert_eq!(d.candidates.len(), 1);
+        assert_eq!(
+            d.candidates[0].message.text,
+            "execvp x: No such file or directory"
+        );
+    }
 }
