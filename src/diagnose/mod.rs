@@ -354,21 +354,16 @@ fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> 
     }
 }
 
+/// The prior of a rule that gives none for this message and context: no
+/// evidence either way (rules/README.md, Stage rules and priors).
+pub const DEFAULT_PRIOR: u8 = 10;
+
 /// Where a candidate stands: confirmed first; a candidate that yields to
 /// a confirmed one after those; stage rules after every specific rule.
-/// Among the unconfirmed, the higher prior first (a rule without one after
-/// those with one), then the one closest to confirmed (the largest share
+/// Among the unconfirmed, the higher prior first (a rule without one counts
+/// as [`DEFAULT_PRIOR`]), then the one closest to confirmed (the largest share
 /// of its conditions seen to hold), then the order bwrap meets the causes.
-fn rank(
-    c: &Candidate,
-) -> (
-    Verdict,
-    bool,
-    bool,
-    std::cmp::Reverse<Option<u8>>,
-    usize,
-    u8,
-) {
+fn rank(c: &Candidate) -> (Verdict, bool, bool, std::cmp::Reverse<u8>, usize, u8) {
     let held = c.checks.iter().filter(|k| k.holds == Some(true)).count();
     let unconfirmed = c.verdict == Verdict::Unconfirmed;
     let support = if unconfirmed && !c.checks.is_empty() {
@@ -380,7 +375,11 @@ fn rank(
         c.verdict,
         c.superseded_by.is_some(),
         c.stage.is_some(),
-        std::cmp::Reverse(if unconfirmed { c.prior } else { None }),
+        std::cmp::Reverse(if unconfirmed {
+            c.prior.unwrap_or(DEFAULT_PRIOR)
+        } else {
+            0
+        }),
         support,
         c.cause.stage(),
     )
