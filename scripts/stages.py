@@ -172,6 +172,29 @@ MEANING = {
         "EPIPE": ("the other end of a descriptor given to bwrap was closed", ["bad-arguments"]),
     },
 }
+# The live experiments and host facts that bear on each step, shown as
+# evidence with its stage rules (never a verdict: a stage rule is only
+# ever unconfirmed).
+EXPERIMENT = {
+    "userns": ("experiment.userns", "the live experiment: creating a user namespace and writing its maps fails here too, outside bwrap"),
+    "uid-gid-map": ("experiment.userns", "the live experiment: creating a user namespace and writing its maps fails here too, outside bwrap"),
+    "second-userns": ("experiment.userns", "the live experiment: creating a user namespace and writing its maps fails here too, outside bwrap"),
+    "netns-loopback": ("experiment.netns", "the live experiment: a network namespace's loopback cannot be brought up here either, outside bwrap"),
+    "proc-mount": ("experiment.proc_mount", "the live experiment: a new /proc cannot be mounted here either, outside bwrap"),
+}
+CONTAINED = {"userns", "uid-gid-map", "second-userns", "netns-loopback", "proc-mount", "fs-mounts", "bind-remount", "pivot-root", "caps-setuid", "seccomp"}
+
+
+def evidence(sid):
+    out = []
+    if sid in EXPERIMENT:
+        fact, describe = EXPERIMENT[sid]
+        out += ["[[rule.confirm]]", f"fact = {q(fact)}", 'field = "ok"', "equals = false", f"describe = {q(describe)}", ""]
+    if sid in CONTAINED:
+        out += ["[[rule.confirm]]", 'fact = "container.kind"', 'not_equals = "none"', f"describe = {q('bwrap runs inside a container or another sandbox, whose limits apply to this step')}", ""]
+    return out
+
+
 STEP_SAYS = {
     "args-parsing": "its arguments were refused",
     "other": "its own plumbing failed",
@@ -295,11 +318,21 @@ def main():
                 "]",
                 f"explanation = {q(f'This is the step rule for {title}, errno {errno}: no rule for a specific cause stands for this message (none matched it, or the probes ruled each out). The causes that fail this step with {errno}, most likely first: ' + ', '.join(causes) + '. `bwrap-doctor check` runs the live experiments (user namespace and its maps, network namespace and loopback, a new /proc) on this host.')}",
                 "",
+            ] + evidence(sid) + [
                 "[[rule.example]]",
                 f"name = {q(f'a {sid} message with {errno}')}",
                 f"stderr = {q(pos)}",
                 'expect = "unconfirmed"',
                 "",
+            ] + ([
+                "[[rule.example]]",
+                f"name = {q('every piece of evidence seen: still only the step, never a confirmed cause')}",
+                f"stderr = {q(pos)}",
+                'expect = "unconfirmed"',
+                "[rule.example.facts]",
+            ] + ([f'"{EXPERIMENT[sid][0]}" = {{ ok = false, step = "x", errno = "{errno}", message = "{STRERROR[errno]}" }}'] if sid in EXPERIMENT else [])
+              + (['"container.kind" = "docker"'] if sid in CONTAINED else []) + [""]
+               if evidence(sid) else []) + [
                 "[[rule.example]]",
                 f"name = {q(f'the same message with {other_errno}')}",
                 f"stderr = {q(neg_other)}",

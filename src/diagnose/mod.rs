@@ -188,7 +188,9 @@ fn evaluate(
             describe: c.describe.clone(),
         });
         match holds {
-            Some(false) => return (Verdict::Refuted, checks, aliases),
+            // A stage rule's conditions are evidence: every one is shown.
+            Some(false) if rule.stage.is_none() => return (Verdict::Refuted, checks, aliases),
+            Some(false) => {}
             None => unknown = true,
             Some(true) => {}
         }
@@ -315,13 +317,13 @@ fn ignoring_case(rules: &RuleSet) -> RuleSet {
 fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> Diagnosis {
     let start = Instant::now();
     let mut candidates = Vec::new();
-    for rule in rules.active() {
+    for rule in rules.active().filter(|r| r.stage.is_none()) {
         let Some((message, captures)) = latest_match(rule, &messages) else {
             continue;
         };
         candidates.push(candidate(rule, message, captures, facts));
     }
-    fall_back_to_stages(&mut candidates, &messages);
+    fall_back_to_stages(rules, facts, &mut candidates, &messages);
     // A confirmed rule yields to a confirmed, more precise one.
     let confirmed: Vec<String> = candidates
         .iter()
@@ -387,36 +389,42 @@ fn rank(c: &Candidate) -> (Verdict, bool, bool, std::cmp::Reverse<u8>, usize, u8
 
 /// Stage rules are heard only when no specific rule stands: when every
 /// specific candidate is refuted, or none matched. Then the stage rules of
-/// the failing message (the last one a stage rule matched, not a warning)
-/// stay, each with what became of its causes; otherwise they go.
-fn fall_back_to_stages(candidates: &mut Vec<Candidate>, messages: &[Message]) {
-    let stands = candidates
-        .iter()
-        .any(|c| c.stage.is_none() && c.verdict != Verdict::Refuted);
-    let position = |c: &Candidate| messages.iter().rposition(|m| *m == c.message);
-    let failing = candidates
-        .iter()
-        .filter(|c| c.stage.is_some() && !messages::is_warning(&c.message.text))
-        .filter_map(position)
-        .max();
-    candidates
-        .retain(|c| c.stage.is_none() || (!stands && failing.is_some() && position(c) == failing));
-    let specific: Vec<(Cause, Verdict, String, Message)> = candidates
-        .iter()
-        .filter(|c| c.stage.is_none())
-        .map(|c| (c.cause, c.verdict, c.rule.clone(), c.message.clone()))
-        .collect();
-    for c in candidates.iter_mut().filter(|c| c.stage.is_some()) {
+/// the failing message (the last one a stage rule matches, not a warning)
+/// are evaluated (their probes run only then), each with what became of its
+/// causes.
+fn fall_back_to_stages(
+    rules: &RuleSet,
+    facts: &Facts,
+    candidates: &mut Vec<Candidate>,
+    messages: &[Message],
+) {
+    if candidates.iter().any(|c| c.verdict != Verdict::Refuted) {
+        return;
+    }
+    let stages: Vec<&Rule> = rules.active().filter(|r| r.stage.is_some()).collect();
+    let Some(failing) = messages.iter().rev().find(|m| {
+        !messages::is_warning(&m.text) && stages.iter().any(|r| match_rule(r, &m.text).is_some())
+    }) else {
+        return;
+    };
+    let mut heard = Vec::new();
+    for rule in stages {
+        let Some(captures) = match_rule(rule, &failing.text) else {
+            continue;
+        };
+        let mut c = candidate(rule, failing.clone(), captures, facts);
         for sc in &mut c.causes {
-            if let Some((_, v, r, _)) = specific
+            if let Some(s) = candidates
                 .iter()
-                .find(|(cause, _, _, m)| *cause == sc.cause && *m == c.message)
+                .find(|s| s.cause == sc.cause && s.message == *failing)
             {
-                sc.verdict = Some(*v);
-                sc.rule = Some(r.clone());
+                sc.verdict = Some(s.verdict);
+                sc.rule = Some(s.rule.clone());
             }
         }
+        heard.push(c);
     }
+    candidates.extend(heard);
 }
 
 /// The weight of the first of `rule`'s priors whose conditions all hold
@@ -447,8 +455,10 @@ pub fn candidate(
     facts: &Facts,
 ) -> Candidate {
     let (mut verdict, checks, aliases) = evaluate(rule, &captures, facts);
-    if rule.stage.is_some() && verdict == Verdict::Confirmed {
-        // A stage rule names the step, not a cause: never confirmed.
+    if rule.stage.is_some() {
+        // A stage rule names the step, not a cause: never confirmed, and
+        // its conditions are evidence to show (the live experiments that
+        // bear on the step), not a verdict.
         verdict = Verdict::Unconfirmed;
     }
     let prior = prior(rule, &message.text, &captures, facts);
