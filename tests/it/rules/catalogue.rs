@@ -140,7 +140,7 @@ fn every_catalogued_message_with_each_errno_of_its_step_is_owned() {
             continue; // "Out of memory", usage: not bwrap: lines
         }
         let step = m["step"].as_str().unwrap();
-        for (text, _) in instances(m) {
+        for (text, errno) in instances(m) {
             tried += 1;
             let owners: Vec<&&rules::Rule> = active
                 .iter()
@@ -149,8 +149,18 @@ fn every_catalogued_message_with_each_errno_of_its_step_is_owned() {
             if owners.is_empty() {
                 unowned.push(text.clone());
             }
-            if !owners.iter().any(|r| r.stage.as_deref() == Some(step)) {
-                no_stage.push(format!("{step}: {text}"));
+            // Owned by its step's rule, and for an errno by the rule that
+            // says what that errno means at that step.
+            let want = match &errno {
+                Some(e) => format!("stage.{step}.{}", e.to_lowercase()),
+                None => format!("stage.{step}."),
+            };
+            let by_step = owners.iter().any(|r| {
+                r.stage.as_deref() == Some(step)
+                    && (r.id == want || (errno.is_none() && r.id.starts_with(&want)))
+            });
+            if !by_step {
+                no_stage.push(format!("{want}: {text}"));
             }
         }
     }
