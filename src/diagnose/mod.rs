@@ -287,9 +287,13 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
     diagnose_messages(rules, facts, as_written)
 }
 
+/// Whether a specific rule (not a stage rule, which owns every message of
+/// its step) matches one of `messages`: the repairs of pasted text are
+/// tried until one does.
 fn any_match(rules: &RuleSet, messages: &[Message]) -> bool {
     rules
         .active()
+        .filter(|r| r.stage.is_none())
         .any(|r| messages.iter().any(|m| match_rule(r, &m.text).is_some()))
 }
 
@@ -807,5 +811,31 @@ explanation = "e"
             d.candidates[0].message.text,
             "execvp x: No such file or directory"
         );
+    }
+
+    #[test]
+    fn pasted_text_a_stage_rule_owns_as_written_is_still_repaired_for_a_specific_rule() {
+        let text = format!(
+            "{EXEC}\n[[rule]]\nid = \"t.step\"\ncause = \"other\"\nstage = \"exec\"\nsummary = \"s\"\npatterns = ['^execvp ']\nexplanation = \"e\"\n"
+        );
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), &text)
+                .unwrap()
+                .rules,
+        );
+        let facts = Facts::recorded(BTreeMap::new(), Context::default());
+        // As written, only the stage rule knows the first line; joined
+        // back, the specific rule knows the message.
+        let d = diagnose_pasted(
+            &rules,
+            &facts,
+            b"bwrap: execvp /opt/my\napp: No such file or directory\n",
+        );
+        assert_eq!(d.candidates[0].rule, "t.exec");
+        assert_eq!(d.candidates[0].captures["prog"], "/opt/myapp");
+        // Nothing specific anywhere: the stage rule, as written.
+        let d = diagnose_pasted(&rules, &facts, b"bwrap: execvp /opt/x: Exec format error\n");
+        assert_eq!(d.candidates.len(), 1);
+        assert_eq!(d.candidates[0].rule, "t.step");
     }
 }
