@@ -297,7 +297,7 @@ fn any_match(rules: &RuleSet, messages: &[Message]) -> bool {
         .any(|r| messages.iter().any(|m| match_rule(r, &m.text).is_some()))
 }
 
-/// The same rules with every pattern ignoring case. A pattern that does
+/// The same rules with every specific pattern ignoring case. A pattern that does
 /// not compile so (none should: it compiled as written) is left as it is.
 fn ignoring_case(rules: &RuleSet) -> RuleSet {
     let loosen = |res: &mut Vec<regex::Regex>| {
@@ -311,7 +311,10 @@ fn ignoring_case(rules: &RuleSet) -> RuleSet {
         all: rules.all.clone(),
         problems: Vec::new(),
     };
-    for l in &mut loose.all {
+    // Stage rules keep their patterns: the loose set is used only when a
+    // specific rule matches loosely, and recompiling every step's formats
+    // would cost more than all the rest.
+    for l in loose.all.iter_mut().filter(|l| l.rule.stage.is_none()) {
         loosen(&mut l.rule.patterns);
         loosen(&mut l.rule.except);
     }
