@@ -128,7 +128,7 @@ pub fn without_final_period(m: &Message) -> Message {
 }
 
 /// bwrap warnings that do not stop it (0.6.0+).
-fn is_warning(text: &str) -> bool {
+pub(crate) fn is_warning(text: &str) -> bool {
     (text.starts_with("Only the last ") && text.ends_with(" option will take effect"))
         // 0.12.0 with --not-a-security-boundary
         || (text.starts_with("Can't remount ") && text.ends_with(", ignoring error"))

@@ -79,8 +79,32 @@ pub struct Candidate {
     pub explanation: String,
     pub checks: Vec<Check>,
     pub fixes: Vec<RenderedFix>,
+    /// A stage rule's step: the candidate names the step that failed, not
+    /// a cause (it is never confirmed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// For a stage rule: the causes that can make the step fail so, with
+    /// what the specific rules said of each here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<StageCause>,
+    /// The rule's prior in this context (per cent), when it gives one: how
+    /// unconfirmed candidates are ordered. It never confirms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prior: Option<u8>,
     #[serde(serialize_with = "origin_text")]
     pub origin: Origin,
+}
+
+/// One cause a stage rule lists, and what became of it here.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageCause {
+    pub cause: Cause,
+    /// The verdict of the specific rule for this cause that matched the
+    /// same message, if one did (refuted, when the stage rule is heard).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 fn origin_text<S: serde::Serializer>(o: &Origin, s: S) -> Result<S::Ok, S::Error> {
@@ -164,7 +188,9 @@ fn evaluate(
             describe: c.describe.clone(),
         });
         match holds {
-            Some(false) => return (Verdict::Refuted, checks, aliases),
+            // A stage rule's conditions are evidence: every one is shown.
+            Some(false) if rule.stage.is_none() => return (Verdict::Refuted, checks, aliases),
+            Some(false) => {}
             None => unknown = true,
             Some(true) => {}
         }
@@ -261,13 +287,17 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
     diagnose_messages(rules, facts, as_written)
 }
 
+/// Whether a specific rule (not a stage rule, which owns every message of
+/// its step) matches one of `messages`: the repairs of pasted text are
+/// tried until one does.
 fn any_match(rules: &RuleSet, messages: &[Message]) -> bool {
     rules
         .active()
+        .filter(|r| r.stage.is_none())
         .any(|r| messages.iter().any(|m| match_rule(r, &m.text).is_some()))
 }
 
-/// The same rules with every pattern ignoring case. A pattern that does
+/// The same rules with every specific pattern ignoring case. A pattern that does
 /// not compile so (none should: it compiled as written) is left as it is.
 fn ignoring_case(rules: &RuleSet) -> RuleSet {
     let loosen = |res: &mut Vec<regex::Regex>| {
@@ -281,7 +311,10 @@ fn ignoring_case(rules: &RuleSet) -> RuleSet {
         all: rules.all.clone(),
         problems: Vec::new(),
     };
-    for l in &mut loose.all {
+    // Stage rules keep their patterns: the loose set is used only when a
+    // specific rule matches loosely, and recompiling every step's formats
+    // would cost more than all the rest.
+    for l in loose.all.iter_mut().filter(|l| l.rule.stage.is_none()) {
         loosen(&mut l.rule.patterns);
         loosen(&mut l.rule.except);
     }
@@ -291,12 +324,13 @@ fn ignoring_case(rules: &RuleSet) -> RuleSet {
 fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> Diagnosis {
     let start = Instant::now();
     let mut candidates = Vec::new();
-    for rule in rules.active() {
+    for rule in rules.active().filter(|r| r.stage.is_none()) {
         let Some((message, captures)) = latest_match(rule, &messages) else {
             continue;
         };
         candidates.push(candidate(rule, message, captures, facts));
     }
+    fall_back_to_stages(rules, facts, &mut candidates, &messages);
     // A confirmed rule yields to a confirmed, more precise one.
     let confirmed: Vec<String> = candidates
         .iter()
@@ -318,20 +352,7 @@ fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> 
     // Confirmed first, and among them in the order bwrap meets them; among
     // the unconfirmed, the one closest to confirmed first (the largest share
     // of its conditions seen to hold).
-    candidates.sort_by_key(|c| {
-        let held = c.checks.iter().filter(|k| k.holds == Some(true)).count();
-        let support = if c.verdict == Verdict::Unconfirmed && !c.checks.is_empty() {
-            1000 - held * 1000 / c.checks.len()
-        } else {
-            0
-        };
-        (
-            c.verdict,
-            c.superseded_by.is_some(),
-            support,
-            c.cause.stage(),
-        )
-    });
+    candidates.sort_by_key(rank);
     Diagnosis {
         messages,
         candidates,
@@ -342,6 +363,97 @@ fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> 
     }
 }
 
+/// The prior of a rule that gives none for this message and context: no
+/// evidence either way (rules/README.md, Stage rules and priors).
+pub const DEFAULT_PRIOR: u8 = 10;
+
+/// Where a candidate stands: confirmed first; a candidate that yields to
+/// a confirmed one after those; stage rules after every specific rule.
+/// Among the unconfirmed, the higher prior first (a rule without one counts
+/// as [`DEFAULT_PRIOR`]), then the one closest to confirmed (the largest share
+/// of its conditions seen to hold), then the order bwrap meets the causes.
+fn rank(c: &Candidate) -> (Verdict, bool, bool, std::cmp::Reverse<u8>, usize, u8) {
+    let held = c.checks.iter().filter(|k| k.holds == Some(true)).count();
+    let unconfirmed = c.verdict == Verdict::Unconfirmed;
+    let support = if unconfirmed && !c.checks.is_empty() {
+        1000 - held * 1000 / c.checks.len()
+    } else {
+        0
+    };
+    (
+        c.verdict,
+        c.superseded_by.is_some(),
+        c.stage.is_some(),
+        std::cmp::Reverse(if unconfirmed {
+            c.prior.unwrap_or(DEFAULT_PRIOR)
+        } else {
+            0
+        }),
+        support,
+        c.cause.stage(),
+    )
+}
+
+/// Stage rules are heard only when no specific rule stands: when every
+/// specific candidate is refuted, or none matched. Then the stage rules of
+/// the failing message (the last one a stage rule matches, not a warning)
+/// are evaluated (their probes run only then), each with what became of its
+/// causes.
+fn fall_back_to_stages(
+    rules: &RuleSet,
+    facts: &Facts,
+    candidates: &mut Vec<Candidate>,
+    messages: &[Message],
+) {
+    if candidates.iter().any(|c| c.verdict != Verdict::Refuted) {
+        return;
+    }
+    let stages: Vec<&Rule> = rules.active().filter(|r| r.stage.is_some()).collect();
+    let Some(failing) = messages.iter().rev().find(|m| {
+        !messages::is_warning(&m.text) && stages.iter().any(|r| match_rule(r, &m.text).is_some())
+    }) else {
+        return;
+    };
+    let mut heard = Vec::new();
+    for rule in stages {
+        let Some(captures) = match_rule(rule, &failing.text) else {
+            continue;
+        };
+        let mut c = candidate(rule, failing.clone(), captures, facts);
+        for sc in &mut c.causes {
+            if let Some(s) = candidates
+                .iter()
+                .find(|s| s.cause == sc.cause && s.message == *failing)
+            {
+                sc.verdict = Some(s.verdict);
+                sc.rule = Some(s.rule.clone());
+            }
+        }
+        heard.push(c);
+    }
+    candidates.extend(heard);
+}
+
+/// The weight of the first of `rule`'s priors whose conditions all hold
+/// here (a condition that cannot be decided does not hold).
+fn prior(
+    rule: &Rule,
+    message: &str,
+    captures: &BTreeMap<String, String>,
+    facts: &Facts,
+) -> Option<u8> {
+    rule.priors
+        .iter()
+        .filter(|p| p.message.as_ref().is_none_or(|re| re.is_match(message)))
+        .find(|p| {
+            p.when.iter().all(|c| {
+                let observed = facts.get(&Scope::captures_only(captures, &c.fact));
+                evaluate::holds(&c.test, &observed, c.field.as_deref()) == Some(true)
+            })
+        })
+        .map(|p| p.weight)
+}
+
 /// Evaluate one matched rule and render its texts.
 pub fn candidate(
     rule: &Rule,
@@ -349,7 +461,14 @@ pub fn candidate(
     captures: BTreeMap<String, String>,
     facts: &Facts,
 ) -> Candidate {
-    let (verdict, checks, aliases) = evaluate(rule, &captures, facts);
+    let (mut verdict, checks, aliases) = evaluate(rule, &captures, facts);
+    if rule.stage.is_some() {
+        // A stage rule names the step, not a cause: never confirmed, and
+        // its conditions are evidence to show (the live experiments that
+        // bear on the step), not a verdict.
+        verdict = Verdict::Unconfirmed;
+    }
+    let prior = prior(rule, &message.text, &captures, facts);
     let scope = Scope {
         captures: &captures,
         aliases: &aliases,
@@ -394,6 +513,17 @@ pub fn candidate(
         fixes,
         message,
         captures,
+        stage: rule.stage.clone(),
+        causes: rule
+            .causes
+            .iter()
+            .map(|&cause| StageCause {
+                cause,
+                verdict: None,
+                rule: None,
+            })
+            .collect(),
+        prior,
         origin: rule.origin.clone(),
     }
 }
@@ -526,5 +656,189 @@ explanation = "e"
                 .candidates
                 .is_empty()
         );
+    }
+
+    const PRIORS: &str = r#"
+[[rule]]
+id = "t.rare"
+cause = "gvisor"
+summary = "s"
+patterns = ['^boom: (?P<e>.+)$']
+explanation = "e"
+[[rule.confirm]]
+fact = "os.id"
+equals = "x"
+[[rule.confirm]]
+fact = "kernel.release"
+exists = true
+
+[[rule]]
+id = "t.common"
+cause = "wsl1"
+summary = "s"
+patterns = ['^boom: (?P<e>.+)$']
+explanation = "e"
+[[rule.confirm]]
+fact = "kernel.version"
+equals = "v"
+[[rule.prior]]
+weight = 90
+message = 'Invalid'
+source = "test"
+[[rule.prior.when]]
+fact = "os.id"
+equals = "ubuntu"
+[[rule.prior]]
+weight = 60
+message = 'Invalid'
+source = "test"
+
+[[rule]]
+id = "t.step"
+cause = "other"
+stage = "userns"
+causes = ["wsl1", "gvisor"]
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+"#;
+
+    fn ranked(facts: &[(&str, serde_json::Value)], stderr: &str) -> Diagnosis {
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), PRIORS)
+                .unwrap()
+                .rules,
+        );
+        let facts = Facts::recorded(
+            facts
+                .iter()
+                .map(|(k, v)| (k.to_string(), Obs::Seen(v.clone())))
+                .collect(),
+            Context::default(),
+        );
+        diagnose(&rules, &facts, stderr.as_bytes())
+    }
+
+    #[test]
+    fn a_prior_orders_unconfirmed_candidates_and_never_confirms() {
+        // t.rare has more of its conditions seen to hold; t.common's prior
+        // puts it first all the same, and it stays unconfirmed.
+        let d = ranked(&[("os.id", "x".into())], "bwrap: boom: Invalid argument\n");
+        let order: Vec<(&str, Verdict, Option<u8>)> = d
+            .candidates
+            .iter()
+            .map(|c| (c.rule.as_str(), c.verdict, c.prior))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("t.common", Verdict::Unconfirmed, Some(60)),
+                ("t.rare", Verdict::Unconfirmed, None)
+            ]
+        );
+        // The first prior whose conditions hold gives the weight.
+        let d = ranked(
+            &[("os.id", "ubuntu".into())],
+            "bwrap: boom: Invalid argument\n",
+        );
+        assert_eq!(d.candidates[0].prior, Some(90));
+        // A prior for another message does not apply: support decides.
+        let d = ranked(&[("os.id", "x".into())], "bwrap: boom: No such device\n");
+        assert_eq!(d.candidates[0].rule, "t.rare");
+        assert_eq!(d.candidates[1].prior, None);
+    }
+
+    #[test]
+    fn a_stage_rule_is_heard_only_when_every_specific_rule_is_refuted() {
+        // Both specific rules refuted: the step's rule stays, never
+        // confirmed though it has no condition, with its causes' verdicts.
+        let d = ranked(
+            &[("os.id", "y".into()), ("kernel.version", "w".into())],
+            "bwrap: boom: x\n",
+        );
+        assert!(!d.has_confirmed());
+        let step = &d.candidates[0];
+        assert_eq!(
+            (step.rule.as_str(), step.verdict),
+            ("t.step", Verdict::Unconfirmed)
+        );
+        let causes: Vec<(&str, Option<Verdict>)> = step
+            .causes
+            .iter()
+            .map(|c| (c.cause.id(), c.verdict))
+            .collect();
+        assert_eq!(
+            causes,
+            [
+                ("wsl1", Some(Verdict::Refuted)),
+                ("gvisor", Some(Verdict::Refuted))
+            ]
+        );
+        // One specific rule unconfirmed: the stage rule is not heard.
+        let d = ranked(&[("os.id", "x".into())], "bwrap: boom: x\n");
+        assert!(d.candidates.iter().all(|c| c.stage.is_none()));
+    }
+
+    #[test]
+    fn a_warning_is_never_explained_by_a_stage_rule() {
+        const STEP: &str = r#"
+[[rule]]
+id = "t.any"
+cause = "other"
+stage = "other"
+summary = "s"
+patterns = ['.']
+explanation = "e"
+"#;
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), STEP)
+                .unwrap()
+                .rules,
+        );
+        let facts = Facts::recorded(BTreeMap::new(), Context::default());
+        // bwrap warned and went on; the program failed on its own.
+        let d = diagnose(
+            &rules,
+            &facts,
+            b"bwrap: Only the last --chdir option will take effect\n",
+        );
+        assert!(d.candidates.is_empty());
+        // The failure after a warning is the one explained.
+        let d = diagnose(
+            &rules,
+            &facts,
+            b"bwrap: Only the last --chdir option will take effect\nbwrap: execvp x: No such file or directory\n",
+        );
+        assert_eq!(d.candidates.len(), 1);
+        assert_eq!(
+            d.candidates[0].message.text,
+            "execvp x: No such file or directory"
+        );
+    }
+
+    #[test]
+    fn pasted_text_a_stage_rule_owns_as_written_is_still_repaired_for_a_specific_rule() {
+        let text = format!(
+            "{EXEC}\n[[rule]]\nid = \"t.step\"\ncause = \"other\"\nstage = \"exec\"\nsummary = \"s\"\npatterns = ['^execvp ']\nexplanation = \"e\"\n"
+        );
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), &text)
+                .unwrap()
+                .rules,
+        );
+        let facts = Facts::recorded(BTreeMap::new(), Context::default());
+        // As written, only the stage rule knows the first line; joined
+        // back, the specific rule knows the message.
+        let d = diagnose_pasted(
+            &rules,
+            &facts,
+            b"bwrap: execvp /opt/my\napp: No such file or directory\n",
+        );
+        assert_eq!(d.candidates[0].rule, "t.exec");
+        assert_eq!(d.candidates[0].captures["prog"], "/opt/myapp");
+        // Nothing specific anywhere: the stage rule, as written.
+        let d = diagnose_pasted(&rules, &facts, b"bwrap: execvp /opt/x: Exec format error\n");
+        assert_eq!(d.candidates.len(), 1);
+        assert_eq!(d.candidates[0].rule, "t.step");
     }
 }

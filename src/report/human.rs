@@ -134,6 +134,9 @@ fn causes(out: &mut Lines, d: &Diagnosis, color: bool) {
         for ch in &c.checks {
             check_out(out, ch, color, "    ");
         }
+        if !c.causes.is_empty() {
+            out.line(&format!("    {}", stage_causes(c, words)));
+        }
     }
     let refuted: Vec<&Candidate> = d
         .candidates
@@ -156,6 +159,27 @@ fn causes(out: &mut Lines, d: &Diagnosis, color: bool) {
         }
     }
     out.line("  next: run `bwrap-doctor check` for a full report of this host");
+}
+
+/// A stage candidate's causes in one line, most likely first, each with
+/// what the specific rules found.
+fn stage_causes(c: &Candidate, words: Words) -> String {
+    let each: Vec<String> = c
+        .causes
+        .iter()
+        .map(|sc| {
+            let id = words.id(sc.cause.id());
+            match sc.verdict {
+                Some(Verdict::Refuted) => format!("{id} (ruled out)"),
+                Some(v) => format!("{id} ({})", v.label()),
+                None => id,
+            }
+        })
+        .collect();
+    format!(
+        "causes that fail this step so, most likely first: {}",
+        each.join(", ")
+    )
 }
 
 /// One line for a setup failure no rule explains: it was bwrap's own

@@ -182,7 +182,50 @@ pub struct Rule {
     /// Rules that name the same cause more precisely: when one of these is
     /// confirmed, this one is not reported as confirmed too.
     pub yields_to: Vec<String>,
+    /// A stage rule: the setup step it speaks for (one of [`STAGES`]). It
+    /// names the step and what its errno means there, never a confirmed
+    /// cause, and is heard only when no specific rule stands (see
+    /// `diagnose`).
+    pub stage: Option<String>,
+    /// For a stage rule: the causes that can make this step fail so, most
+    /// likely first.
+    pub causes: Vec<Cause>,
+    /// How likely this rule's cause is when its message is seen, by
+    /// context: the first whose conditions all hold gives the weight. Orders
+    /// unconfirmed candidates; never confirms.
+    pub priors: Vec<Prior>,
     pub origin: Origin,
+}
+
+/// The setup steps of bwrap a stage rule may speak for (as in
+/// rules/catalogue/steps.toml).
+pub const STAGES: &[&str] = &[
+    "args-parsing",
+    "caps-setuid",
+    "userns",
+    "uid-gid-map",
+    "second-userns",
+    "netns-loopback",
+    "proc-mount",
+    "fs-mounts",
+    "bind-remount",
+    "exec",
+    "files-dirs-symlinks",
+    "pivot-root",
+    "seccomp",
+    "other",
+];
+
+/// One `[[rule.prior]]`: in the context its `when` describes, how often
+/// (per cent) this rule's cause is the one behind its message.
+#[derive(Debug, Clone)]
+pub struct Prior {
+    pub weight: u8,
+    /// Only for bwrap messages this matches (all of the rule's, if unset).
+    pub message: Option<Regex>,
+    pub when: Vec<Condition>,
+    /// Where the number comes from.
+    pub source: String,
 }
 
 /// A rule as loaded, with what happened to it.

@@ -22,6 +22,9 @@ pub(super) const RULE_KEYS: &[&str] = &[
     "except",
     "explanation",
     "yields_to",
+    "stage",
+    "causes",
+    "prior",
     "confirm",
     "fix",
     "example",
@@ -46,6 +49,7 @@ pub(super) const CONDITION_KEYS: &[&str] = &[
 ];
 pub(super) const TEST_KEYS: &[&str] = CONDITION_KEYS.split_at(4).1;
 pub(super) const FIX_KEYS: &[&str] = &["title", "scope", "commands", "tradeoff", "when"];
+pub(super) const PRIOR_KEYS: &[&str] = &["weight", "message", "source", "when"];
 pub(super) const EXAMPLE_KEYS: &[&str] = &["name", "stderr", "argv", "expect", "facts"];
 pub(super) const DISABLE_KEYS: &[&str] = &["id", "reason"];
 
@@ -58,6 +62,10 @@ pub(super) fn purpose(key: &str) -> &'static str {
         "patterns" => "regexes on bwrap's message (the text after \"bwrap: \")",
         "explanation" => "why it happens, for people",
         "fact" => "the fact key this condition tests",
+        "weight" => "how often (per cent) this rule's cause is behind its message in this context",
+        "source" => {
+            "where the number comes from (corpus counts, bubblewrap's or the kernel's documented behaviour)"
+        }
         "title" => "what the fix does, in a few words",
         "scope" => "how wide the fix reaches: \"narrow\", \"local\" or \"host-wide\"",
         "stderr" => "bwrap's stderr, e.g. \"bwrap: setting up uid map: Permission denied\\n\"",

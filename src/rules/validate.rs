@@ -6,8 +6,8 @@
 use super::RuleError;
 use super::model::*;
 use super::schema::{
-    self, CONDITION_KEYS, DISABLE_KEYS, Diags, EXAMPLE_KEYS, FIX_KEYS, RULE_KEYS, Str, TEST_KEYS,
-    TOP_KEYS, Table, Val, closest, inner_span,
+    self, CONDITION_KEYS, DISABLE_KEYS, Diags, EXAMPLE_KEYS, FIX_KEYS, PRIOR_KEYS, RULE_KEYS, Str,
+    TEST_KEYS, TOP_KEYS, Table, Val, closest, inner_span,
 };
 use super::template::{self, Piece};
 use crate::cause::Cause;
@@ -326,6 +326,8 @@ impl FileCx<'_> {
             }
         }
 
+        let (stage, causes, priors) = self.stage_and_priors(d, t, caps.as_ref(), &aliases);
+
         // Texts of the rule.
         let names = Names {
             captures_all: all,
@@ -386,7 +388,11 @@ impl FileCx<'_> {
             };
 
         if self.mode.project {
-            let positive = examples.iter().any(|e| e.expect.is_positive());
+            // A stage rule never confirms: its positive examples are
+            // unconfirmed matches.
+            let positive = examples.iter().any(|e| {
+                e.expect.is_positive() || (stage.is_some() && e.expect == Expect::Unconfirmed)
+            });
             let negative = examples
                 .iter()
                 .any(|e| matches!(e.expect, Expect::Refuted | Expect::NoMatch));
@@ -424,6 +430,9 @@ impl FileCx<'_> {
             fixes,
             examples,
             yields_to: yields_to.iter().map(|(s, _)| s.clone()).collect(),
+            stage,
+            causes,
+            priors,
             origin: self.origin(d, &t.span),
         };
         let meta = RuleMeta {
@@ -431,6 +440,70 @@ impl FileCx<'_> {
             yields_to,
         };
         Some((rule, meta))
+    }
+
+    /// `stage`, `causes` and `[[rule.prior]]`.
+    fn stage_and_priors(
+        &self,
+        d: &mut Diags<'_>,
+        t: &Table<'_, '_>,
+        caps: Option<&Captures>,
+        aliases: &[Alias],
+    ) -> (Option<String>, Vec<Cause>, Vec<Prior>) {
+        let stage = t.string(d, "stage").and_then(|s| {
+            if STAGES.contains(&s.text) {
+                return Some(s.text.to_string());
+            }
+            let mut help = format!("the steps are: {}", STAGES.join(", "));
+            if let Some(best) = closest(s.text, STAGES.iter().copied()) {
+                help = format!("did you mean `{best}`? {help}");
+            }
+            d.error(
+                s.span.clone(),
+                format!("unknown stage `{}`", s.text),
+                Some(help),
+            );
+            None
+        });
+        let causes: Vec<Cause> = t
+            .strings(d, "causes")
+            .map(|(list, _)| list.iter().filter_map(|c| cause(d, c)).collect())
+            .unwrap_or_default();
+        if let (None, Some(span)) = (&stage, t.key_span("causes")) {
+            d.error(
+                span,
+                "`causes` belongs to stage rules",
+                Some("a rule with `stage = \"…\"` lists the causes that can make that step fail; a specific rule names one `cause`".into()),
+            );
+        }
+        let mut priors = Vec::new();
+        for pt in t.tables(d, "prior", "[[rule.prior]]", PRIOR_KEYS) {
+            let before = d.errors.len();
+            let weight = match t_weight(d, &pt) {
+                Some(w) => w,
+                None => continue,
+            };
+            let source = pt.required_string(d, "source");
+            let message = pt
+                .string(d, "message")
+                .and_then(|m| compile(d, &m, "pattern"));
+            let mut own = Vec::new();
+            let mut when = Vec::new();
+            for wt in pt.tables(d, "when", "[[rule.prior.when]]", CONDITION_KEYS) {
+                if let Some(c) = self.condition(d, &wt, caps, &mut own, aliases) {
+                    when.push(c);
+                }
+            }
+            if let (Some(source), true) = (source, d.errors.len() == before) {
+                priors.push(Prior {
+                    weight,
+                    message,
+                    when,
+                    source: source.text.to_string(),
+                });
+            }
+        }
+        (stage, causes, priors)
     }
 
     /// One condition (`[[rule.confirm]]` or `[[rule.fix.when]]`). A new
@@ -717,6 +790,27 @@ impl FileCx<'_> {
             origin: self.origin(d, &t.span),
         };
         Some((ex, stderr.span))
+    }
+}
+
+/// A prior's `weight`: per cent, 0 to 100.
+fn t_weight(d: &mut Diags<'_>, t: &Table<'_, '_>) -> Option<u8> {
+    let Some(n) = t.integer(d, "weight") else {
+        if t.get("weight").is_none() {
+            t.missing(d, "weight");
+        }
+        return None;
+    };
+    match u8::try_from(n) {
+        Ok(w) if w <= 100 => Some(w),
+        _ => {
+            d.error(
+                t.get("weight").map_or(0..0, |v| v.span()),
+                format!("`weight` {n} is not a percentage"),
+                Some("how often (per cent, 0 to 100) this rule's cause is behind its message in the context `when` describes".into()),
+            );
+            None
+        }
     }
 }
 
@@ -1497,6 +1591,60 @@ expect = "refuted"
     fn good_with(from: &str, to: &str) -> String {
         assert!(GOOD.contains(from), "{from}");
         GOOD.replacen(from, to, 1)
+    }
+
+    #[test]
+    fn stage_causes_and_priors_are_checked() {
+        let prior = "yields_to = [\"other.rule\"]\n[[rule.prior]]\nweight = 40\nmessage = 'mkdir'\nsource = \"corpus: 2 of 5\"\n[[rule.prior.when]]\nfact = \"os.id\"\nequals = \"ubuntu\"\n";
+        let fr = parse(
+            SourceKind::User,
+            Path::new(F),
+            &good_with("yields_to = [\"other.rule\"]\n", prior),
+        )
+        .unwrap();
+        let p = &fr.rules[0].priors[0];
+        assert_eq!(
+            (p.weight, p.when.len(), p.source.as_str()),
+            (40, 1, "corpus: 2 of 5")
+        );
+        assert!(
+            p.message
+                .as_ref()
+                .is_some_and(|m| m.is_match("Can't mkdir /x"))
+        );
+        let stage = "yields_to = [\"other.rule\"]\nstage = \"bind-remount\"\ncauses = [\"bind-dest-symlink\", \"bad-arguments\"]\n";
+        let fr = parse(
+            SourceKind::User,
+            Path::new(F),
+            &good_with("yields_to = [\"other.rule\"]\n", stage),
+        )
+        .unwrap();
+        assert_eq!(fr.rules[0].stage.as_deref(), Some("bind-remount"));
+        assert_eq!(
+            fr.rules[0].causes,
+            [Cause::BindDestSymlink, Cause::BadArguments]
+        );
+        for (text, want) in [
+            (
+                "stage = \"bind-remounts\"\n",
+                "unknown stage `bind-remounts`",
+            ),
+            (
+                "causes = [\"bad-arguments\"]\n",
+                "`causes` belongs to stage rules",
+            ),
+            (
+                "[[rule.prior]]\nweight = 140\nsource = \"x\"\n",
+                "`weight` 140 is not a percentage",
+            ),
+            ("[[rule.prior]]\nweight = 40\n", "has no `source`"),
+        ] {
+            let got = messages(&good_with(
+                "yields_to = [\"other.rule\"]\n",
+                &format!("yields_to = [\"other.rule\"]\n{text}"),
+            ));
+            assert!(got.iter().any(|m| m.contains(want)), "{text}: {got:?}");
+        }
     }
 
     #[test]

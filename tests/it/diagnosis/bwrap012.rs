@@ -24,7 +24,7 @@ pub fn tests() -> Vec<Test> {
 }
 
 /// bubblewrap 0.12.0 from Debian trixie, or skip.
-fn bwrap012() -> PathBuf {
+pub(super) fn bwrap012() -> PathBuf {
     let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/trixie.sh"))
         .arg("bwrap")
         .output()
@@ -40,7 +40,7 @@ fn bwrap012() -> PathBuf {
 
 /// `[wrapper…] BWRAP ARGS…` run directly and through the shim (told to run
 /// `real` by BWRAP_DOCTOR_REAL_BWRAP), with the same environment.
-fn twice_with(
+pub(super) fn twice_with(
     real: &Path,
     who: As,
     wrapper: &[&str],

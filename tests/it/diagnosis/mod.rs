@@ -8,6 +8,7 @@ mod corpus;
 mod hosts;
 mod json;
 mod reproduce;
+mod stages;
 
 use crate::Test;
 
@@ -15,6 +16,7 @@ pub fn tests() -> Vec<Test> {
     let mut v = Vec::new();
     v.extend(reproduce::tests());
     v.extend(bwrap012::tests());
+    v.extend(stages::tests());
     v.extend(hosts::tests());
     v.extend(json::tests());
     v.extend(compact::tests());

@@ -1,6 +1,7 @@
 //! Rule files: loading, validation errors, sources and overrides.
 
 mod big;
+mod catalogue;
 mod coverage;
 mod fixtures;
 mod readme;
@@ -15,6 +16,7 @@ pub fn tests() -> Vec<Test> {
     v.extend(readme::tests());
     v.extend(big::tests());
     v.extend(coverage::tests());
+    v.extend(catalogue::tests());
     // Named `rules::…` so `cargo test --test it rules` selects them all.
     for t in &mut v {
         t.name = format!("rules::{}", t.name);

@@ -1,0 +1,409 @@
+#!/usr/bin/env python3
+"""Write rules/stages.toml: one stage rule per setup step x errno.
+
+  scripts/stages.py            (from the repository's root)
+
+Reads rules/catalogue/messages.toml (the messages of each step) and
+rules/catalogue/steps.toml (each step's errnos); what each errno means at
+each step and which causes can produce it is the table MEANING below,
+written from the kernel's documented errors of the calls each step makes
+and from bubblewrap's source. A stage rule's patterns are the step's
+catalogued formats, so every catalogued message with each errno of its
+step is matched by the stage rule for that pair.
+"""
+
+import re
+import tomllib
+
+STRERROR = {
+    "EPERM": "Operation not permitted",
+    "ENOENT": "No such file or directory",
+    "EIO": "Input/output error",
+    "E2BIG": "Argument list too long",
+    "ENOEXEC": "Exec format error",
+    "EBADF": "Bad file descriptor",
+    "ENOMEM": "Cannot allocate memory",
+    "EACCES": "Permission denied",
+    "EFAULT": "Bad address",
+    "EBUSY": "Device or resource busy",
+    "EEXIST": "File exists",
+    "ENODEV": "No such device",
+    "ENOTDIR": "Not a directory",
+    "EISDIR": "Is a directory",
+    "EINVAL": "Invalid argument",
+    "ETXTBSY": "Text file busy",
+    "ENOSPC": "No space left on device",
+    "EROFS": "Read-only file system",
+    "EPIPE": "Broken pipe",
+    "ENOSYS": "Function not implemented",
+    "ELOOP": "Too many levels of symbolic links",
+    "EUSERS": "Too many users",
+    "EOPNOTSUPP": "Operation not supported",
+    "EPROTONOSUPPORT": "Protocol not supported",
+    "EAFNOSUPPORT": "Address family not supported by protocol",
+    "ESTALE": "Stale file handle",
+}
+MOUNT_ENOSPC = "Limit exceeded (ENOSPC). (Hint: Check that /proc/sys/fs/mount-max is sufficient, typically 100000)"
+
+# step -> errno -> (what it means there, causes most likely first)
+LSM = ["apparmor-profile-denial", "selinux-denial", "container-lsm-profile"]
+MEANING = {
+    "args-parsing": {
+        "EBADF": ("a file descriptor named in the arguments (--args, --file, --seccomp, --bind-data…) is not open in bwrap", ["bad-arguments"]),
+        "EINVAL": ("an argument or the data read from a descriptor is malformed", ["bad-arguments"]),
+        "EIO": ("reading a descriptor named in the arguments failed", ["bad-arguments", "other"]),
+        "EISDIR": ("a descriptor named in the arguments is a directory, not data", ["bad-arguments"]),
+        "ENOMEM": ("the arguments or their data could not be held in memory", ["other"]),
+    },
+    "caps-setuid": {
+        "EPERM": ("the kernel refused a change of capabilities or ids: bwrap lacks the privilege it expects (a setuid bwrap on a nosuid mount, no_new_privs set by the caller, a capability bounding set that drops what bwrap needs)", ["setuid-mode-restriction", "unexpected-capabilities", "container-no-privileges", "seccomp-filter"]),
+        "EINVAL": ("the kernel does not know a capability or prctl bwrap asked for (an old kernel)", ["kernel-feature-missing", "bwrap-too-old"]),
+        "EACCES": ("a security module refused the change of credentials", LSM),
+    },
+    "userns": {
+        "EPERM": ("the kernel refused to create a namespace to this caller: unprivileged user namespaces are switched off, a seccomp filter refuses clone/unshare, the caller is in a chroot, or (without a user namespace) the caller lacks CAP_SYS_ADMIN", ["seccomp-filter", "userns-sysctl-disabled", "nested-userns-limit", "chroot", "container-no-privileges", "apparmor-userns-restrict"]),
+        "EACCES": ("a security module refused the namespace (AppArmor's userns mediation on Ubuntu 23.10+, SELinux)", ["apparmor-userns-restrict", "apparmor-profile-path-mismatch", "selinux-denial"]),
+        "EINVAL": ("the kernel does not know a namespace kind bwrap asked for (no CONFIG_USER_NS, WSL1, a namespace type this kernel lacks)", ["userns-unsupported-kernel", "wsl1", "kernel-feature-missing", "gvisor"]),
+        "ENOSPC": ("a namespace limit is reached: user.max_user_namespaces (or another max_*_namespaces) is 0 or exhausted, or 32 levels of nesting", ["userns-max-zero", "nested-userns-limit"]),
+        "EUSERS": ("older kernels' word for the nesting limit (32 levels of user namespaces)", ["nested-userns-limit", "userns-max-zero"]),
+        "ENOMEM": ("the kernel could not allocate the namespace, or the pid namespace's limit is reached", ["other"]),
+        "ENOSYS": ("the namespace system call is missing: a filter answering ENOSYS, or an emulation layer (gVisor, WSL1)", ["kernel-feature-missing", "seccomp-filter", "gvisor", "wsl1"]),
+    },
+    "uid-gid-map": {
+        "EPERM": ("the kernel refused the map: the new user namespace has no privileges over the caller's ids (AppArmor's restriction gives bwrap a namespace without capabilities), or the map is not allowed", ["apparmor-userns-restrict", "apparmor-profile-path-mismatch", "bwrap-binary-unreadable", "apparmor-profile-denial", "container-lsm-profile"]),
+        "EACCES": ("/proc/self/uid_map could not be opened for writing: bwrap is not dumpable (its file is not readable by the caller) or a security module refused", ["bwrap-binary-unreadable", "apparmor-profile-denial", "selinux-denial"]),
+        "EINVAL": ("the kernel rejected the map's content: an id outside the caller's range, or a map written twice", ["bad-arguments", "nested-userns-limit"]),
+        "ENOENT": ("there is no /proc/self/uid_map: /proc is not a procfs or the kernel lacks user namespaces", ["userns-unsupported-kernel", "container-no-privileges"]),
+        "EROFS": ("/proc is mounted read-only here, so the map cannot be written", ["container-no-privileges"]),
+    },
+    "second-userns": {
+        "EPERM": ("creating the second user namespace (for --uid/--gid or --disable-userns) was refused, or /proc/sys/user/max_user_namespaces could not be written", ["userns-sysctl-disabled", "seccomp-filter", "container-no-privileges", "nested-userns-limit"]),
+        "EACCES": ("a security module refused the second namespace or the write to /proc/sys/user", ["container-lsm-profile", "apparmor-userns-restrict", "selinux-denial"]),
+        "ENOSPC": ("the user namespace limit is reached at the second namespace (max_user_namespaces is 1, or nesting is exhausted)", ["userns-max-zero", "nested-userns-limit"]),
+        "EINVAL": ("the kernel refused the second namespace's map or the limit written", ["kernel-feature-missing", "other"]),
+        "EROFS": ("/proc/sys is read-only (as in containers), so --disable-userns cannot set max_user_namespaces", ["container-no-privileges"]),
+        "ENOENT": ("/proc/sys/user/max_user_namespaces does not exist (a kernel without user namespaces, or /proc/sys hidden)", ["container-no-privileges", "userns-unsupported-kernel"]),
+        "EUSERS": ("older kernels' word for the nesting limit", ["nested-userns-limit"]),
+    },
+    "netns-loopback": {
+        "EPERM": ("netlink refused to configure lo: bwrap lacks CAP_NET_ADMIN over the new network namespace (AppArmor's user namespace restriction strips it), or a filter refuses", ["apparmor-userns-restrict", "apparmor-profile-path-mismatch", "container-no-privileges", "seccomp-filter", "apparmor-profile-denial"]),
+        "EACCES": ("a security module refused the netlink socket or the change of lo", LSM),
+        "EINVAL": ("the kernel rejected the netlink request (an emulated network stack)", ["gvisor", "kernel-feature-missing"]),
+        "ENODEV": ("there is no lo in the new network namespace (an emulated network stack)", ["gvisor", "kernel-feature-missing"]),
+        "EOPNOTSUPP": ("the network stack does not support the request (gVisor's netstack, WSL1)", ["gvisor", "wsl1", "kernel-feature-missing"]),
+        "EPROTONOSUPPORT": ("NETLINK_ROUTE sockets are not supported here", ["gvisor", "wsl1", "kernel-feature-missing"]),
+        "EAFNOSUPPORT": ("netlink sockets are not supported here, or a filter refuses them", ["seccomp-filter", "gvisor", "wsl1"]),
+    },
+    "proc-mount": {
+        "EPERM": ("the kernel refused a new procfs: /proc is partly masked or read-only (containers), so a fresh one would reveal more than the caller sees", ["proc-mount-denied", "container-no-privileges", "container-lsm-profile", "seccomp-filter"]),
+        "EACCES": ("a security module refused the procfs mount", LSM),
+        "EINVAL": ("the kernel rejected the procfs mount's flags or target", ["kernel-feature-missing", "other"]),
+        "ENODEV": ("procfs is not available here", ["kernel-feature-missing", "gvisor"]),
+        "EBUSY": ("the target is busy", ["other"]),
+        "ENOENT": ("the mount point for /proc does not exist in the new root", ["bad-arguments"]),
+    },
+    "fs-mounts": {
+        "EPERM": ("the kernel refused the tmpfs/devpts/mqueue/overlay mount to bwrap's user namespace (a container's restrictions, an outer sandbox)", ["container-no-privileges", "container-lsm-profile", "seccomp-filter", "apparmor-profile-denial"]),
+        "EACCES": ("a security module refused the mount (SELinux's or AppArmor's mount rules)", ["selinux-denial", "container-lsm-profile", "apparmor-profile-denial"]),
+        "EINVAL": ("the kernel rejected the mount's options: a --size or --perms it does not take, devpts or overlay options this kernel lacks, overlay in a user namespace before Linux 5.11", ["bad-arguments", "kernel-feature-missing"]),
+        "ENODEV": ("the file system type is not in this kernel (mqueue without CONFIG_POSIX_MQUEUE, overlay without the module)", ["kernel-feature-missing", "gvisor"]),
+        "ENOENT": ("the mount point does not exist in the new root", ["bad-arguments", "bind-dest-symlink"]),
+        "ENOSPC": ("the mount limit (fs.mount-max) is reached", ["other"]),
+        "ENOMEM": ("the kernel could not allocate the mount", ["other"]),
+    },
+    "bind-remount": {
+        "ENOENT": ("a path of the bind does not exist: the source on the host, or the destination (often through a symlink, which resolves inside bwrap's temporary root, not the host's)", ["bind-source-missing", "bind-dest-symlink", "bad-arguments"]),
+        "EACCES": ("bwrap may not reach the source: a directory on the way is closed to it, a FUSE mount without allow_other, NFS root squashing, or a security module", ["mount-permission-denied", "selinux-denial", "apparmor-profile-denial", "container-lsm-profile"]),
+        "EPERM": ("the kernel refused the bind or its remount: flags locked by a mount made outside the user namespace (nosuid, nodev, read-only), or a security module", ["container-lsm-profile", "apparmor-profile-denial", "mount-permission-denied", "container-no-privileges"]),
+        "EINVAL": ("the kernel rejected the bind: an unbindable or locked mount, a source the namespace may not see, or mount flags the destination cannot take", ["bad-arguments", "mount-permission-denied", "container-lsm-profile"]),
+        "ENOTDIR": ("a directory was bound onto a file (or the reverse), or a path component is not a directory", ["bad-arguments", "bind-dest-symlink"]),
+        "ELOOP": ("a symlink loop on the path", ["bind-dest-symlink", "bad-arguments"]),
+        "ENODEV": ("the source is an automount point or a device the sandbox cannot use", ["mount-permission-denied"]),
+        "ESTALE": ("a network file system's handle went stale", ["mount-permission-denied"]),
+        "ENOSPC": ("the mount limit (fs.mount-max) is reached", ["other"]),
+        "EROFS": ("the destination to create is on a read-only file system (under a --ro-bind)", ["bad-arguments"]),
+        "EBUSY": ("the destination is busy", ["other"]),
+    },
+    "exec": {
+        "ENOENT": ("the program, its interpreter (#! line or ELF loader) or a directory on its path is not in the sandbox", ["command-not-found-in-sandbox"]),
+        "EACCES": ("the program is not executable here: no x bit, a noexec mount, or a security module", ["command-not-found-in-sandbox", "apparmor-profile-denial", "selinux-denial"]),
+        "ENOEXEC": ("the file is not a program this kernel can run (no #! line, another architecture)", ["command-not-found-in-sandbox"]),
+        "ENOTDIR": ("a component of the program's path is not a directory in the sandbox", ["command-not-found-in-sandbox", "bad-arguments"]),
+        "ELOOP": ("a symlink loop on the program's path", ["command-not-found-in-sandbox"]),
+        "EPERM": ("the exec was refused: a security module, a setuid program under no_new_privs, or the label asked for", ["apparmor-profile-denial", "selinux-denial", "seccomp-filter"]),
+        "ETXTBSY": ("the program is open for writing", ["other"]),
+        "E2BIG": ("the arguments and environment are too large", ["bad-arguments"]),
+        "ENOMEM": ("the kernel could not load the program", ["other"]),
+    },
+    "files-dirs-symlinks": {
+        "ENOENT": ("a parent of the path to create does not exist in the sandbox, or goes through a symlink that points nowhere there", ["bad-arguments", "bind-dest-symlink"]),
+        "EACCES": ("bwrap may not create or change the path: a directory on the way is not writable by it, or a security module refuses", ["bad-arguments", "selinux-denial", "apparmor-profile-denial"]),
+        "EPERM": ("the change is not allowed on that file (an immutable file, a mount that refuses it, a security module)", ["bad-arguments", "apparmor-profile-denial", "selinux-denial"]),
+        "EEXIST": ("something else already exists at the path (a file where a symlink or directory is asked for)", ["bad-arguments"]),
+        "EROFS": ("the path to create is on a read-only file system: under a --ro-bind, or a read-only host directory bound in", ["bad-arguments"]),
+        "ENOTDIR": ("a component of the path is a file, not a directory", ["bad-arguments", "bind-dest-symlink"]),
+        "ENOSPC": ("the file system holding the path is full", ["other"]),
+        "ELOOP": ("a symlink loop on the path", ["bad-arguments"]),
+        "EISDIR": ("a directory stands where a file is to be created", ["bad-arguments", "bind-dest-symlink"]),
+        "EBADF": ("the descriptor with the file's data is not open", ["bad-arguments"]),
+    },
+    "pivot-root": {
+        "EINVAL": ("pivot_root refused: the current root is not a mount point (bwrap run from an initramfs/rootfs, as in some containers and early-boot environments) or the new root is not a mount", ["container-no-privileges", "chroot", "other"]),
+        "EPERM": ("pivot_root or the mounts around it were refused: a seccomp filter, or missing CAP_SYS_ADMIN over the mount namespace", ["seccomp-filter", "container-no-privileges", "apparmor-profile-denial"]),
+        "EACCES": ("a security module refused the pivot or the old root's unmount", LSM),
+        "EBUSY": ("the new or old root is busy (already mounted there)", ["other"]),
+        "ENOTDIR": ("the new root is not a directory", ["other"]),
+        "ENOENT": ("the temporary root's directories could not be found", ["other"]),
+    },
+    "seccomp": {
+        "EINVAL": ("the kernel refused the filter: it has no CONFIG_SECCOMP_FILTER, or the program is malformed", ["kernel-feature-missing", "bad-arguments"]),
+        "EACCES": ("the filter needs no_new_privs or CAP_SYS_ADMIN", ["other"]),
+        "EFAULT": ("the filter program could not be read", ["bad-arguments"]),
+        "ENOMEM": ("too many filters, or no memory for this one", ["other"]),
+        "EPERM": ("a filter already installed refuses seccomp() itself", ["seccomp-filter"]),
+    },
+    "other": {
+        "EPERM": ("a call of bwrap's own plumbing was refused", ["seccomp-filter", "other"]),
+        "EACCES": ("a call of bwrap's own plumbing was refused by a security module", LSM),
+        "EINVAL": ("the kernel rejected a call of bwrap's own plumbing (an emulation layer)", ["gvisor", "wsl1", "kernel-feature-missing"]),
+        "ENOENT": ("a file of bwrap's own plumbing is missing", ["other"]),
+        "ENOMEM": ("out of memory", ["other"]),
+        "EBADF": ("a descriptor given to bwrap (--info-fd, --json-status-fd, --sync-fd, --block-fd) is not open", ["bad-arguments"]),
+        "EPIPE": ("the other end of a descriptor given to bwrap was closed", ["bad-arguments"]),
+    },
+}
+# The live experiments and host facts that bear on each step, shown as
+# evidence with its stage rules (never a verdict: a stage rule is only
+# ever unconfirmed).
+EXPERIMENT = {
+    "userns": ("experiment.userns", "the live experiment: creating a user namespace and writing its maps fails here too, outside bwrap"),
+    "uid-gid-map": ("experiment.userns", "the live experiment: creating a user namespace and writing its maps fails here too, outside bwrap"),
+    "second-userns": ("experiment.userns", "the live experiment: creating a user namespace and writing its maps fails here too, outside bwrap"),
+    "netns-loopback": ("experiment.netns", "the live experiment: a network namespace's loopback cannot be brought up here either, outside bwrap"),
+    "proc-mount": ("experiment.proc_mount", "the live experiment: a new /proc cannot be mounted here either, outside bwrap"),
+}
+CONTAINED = {"userns", "uid-gid-map", "second-userns", "netns-loopback", "proc-mount", "fs-mounts", "bind-remount", "pivot-root", "caps-setuid", "seccomp"}
+
+
+def evidence(sid):
+    out = []
+    if sid in EXPERIMENT:
+        fact, describe = EXPERIMENT[sid]
+        out += ["[[rule.confirm]]", f"fact = {q(fact)}", 'field = "ok"', "equals = false", f"describe = {q(describe)}", ""]
+    if sid in CONTAINED:
+        out += ["[[rule.confirm]]", 'fact = "container.kind"', 'not_equals = "none"', f"describe = {q('bwrap runs inside a container or another sandbox, whose limits apply to this step')}", ""]
+    return out
+
+
+STEP_SAYS = {
+    "args-parsing": "its arguments were refused",
+    "other": "its own plumbing failed",
+}
+
+
+def esc(text):
+    """re.escape without escaping spaces and other harmless characters."""
+    return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", text)
+
+
+def regex_of(fmt, errno_at=None):
+    """A regex for a printf format: conversions match any text."""
+    out, pos, n = [], 0, 0
+    for m in re.finditer(r"%[-+ #0]*(\d+|\*)?(\.\d+)?(hh|h|ll|l|j|z|t)?[diouxXsc%]", fmt):
+        out.append(esc(fmt[pos : m.start()]))
+        if m.group(0) == "%%":
+            out.append("%")
+        elif n == errno_at:
+            out.append("(?P<error>{ERR})")
+        else:
+            out.append(".*?" if m.group(0).endswith("s") else r"[-0-9a-fx]+")
+        if m.group(0) != "%%":
+            n += 1
+        pos = m.end()
+    out.append(esc(fmt[pos:]))
+    # TOML literal strings cannot hold a single quote: match any character.
+    return "".join(out).replace("'", ".")
+
+
+def fill(fmt, samples, errtext):
+    vals = [errtext if s == "{errno}" else s for s in samples]
+    i = iter(vals)
+    return re.sub(r"%[-+ #0]*(\d+|\*)?(\.\d+)?(hh|h|ll|l|j|z|t)?[diouxXsc%]", lambda m: "%" if m.group(0) == "%%" else next(i), fmt)
+
+
+def step_causes(sid):
+    """The causes of a step's errnos, most often named (and earliest) first."""
+    score = {}
+    for _, causes in MEANING[sid].values():
+        for i, c in enumerate(causes):
+            n, best = score.get(c, (0, 99))
+            score[c] = (n + 1, min(best, i))
+    return sorted(score, key=lambda c: (c == "other", -score[c][0], score[c][1], c))
+
+
+def q(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def main():
+    cat = tomllib.load(open("rules/catalogue/messages.toml", "rb"))["message"]
+    steps = tomllib.load(open("rules/catalogue/steps.toml", "rb"))["step"]
+    out = [
+        "# Stage rules: for every setup step of bwrap x each errno that step can return,",
+        "# what the errno means there and which causes can produce it. Generated by",
+        "# scripts/stages.py from rules/catalogue/ (the step's messages, from bwrap's",
+        "# source) and the meanings written in that script; do not edit by hand.",
+        "# A stage rule is never confirmed and is heard only when no specific rule",
+        "# stands (rules/README.md, Stage rules).",
+        "",
+    ]
+    for step in steps:
+        sid = step["id"]
+        msgs = [m for m in cat if m["step"] == sid and m.get("prefix", True)]
+        with_errno = [m for m in msgs if m["errno"] in ("strerror", "mount_strerror")]
+        inline = [m for m in msgs if m["errno"] == "inline"]
+        plain = [m for m in msgs if m["errno"] == "none"]
+        def step_matches(text):
+            return any(re.search("^" + regex_of(m["format"]) + "(: .*)?$", text) for m in msgs)
+
+        other_step_msg = next(
+            m
+            for m in cat
+            if m["step"] != sid
+            and m["errno"] in ("strerror", "mount_strerror")
+            and not step_matches(fill(m["format"], m["samples"], "x"))
+        )
+        alts = "|".join(regex_of(m["format"]) for m in with_errno)
+        title = step["title"]
+        for errno in step["errnos"]:
+            meaning, causes = MEANING[sid][errno]
+            texts = [esc(STRERROR[errno])]
+            if errno == "ENOSPC":
+                texts.append(esc(MOUNT_ENOSPC))
+            err = "|".join(texts).replace("'", ".")
+            pats = []
+            if alts:
+                pats.append(f"^(?:{alts}): (?P<error>{err})$")
+            for m in inline:
+                at = m["samples"].index("{errno}")
+                pats.append("^" + regex_of(m["format"], at).replace("{ERR}", err) + "$")
+            if not pats:
+                continue
+            rid = f"stage.{sid}.{errno.lower()}"
+            sample = (with_errno or inline)[0]
+            other_errno = next(e for e in STRERROR if e != errno and e != "ENOSPC")
+            pos = "bwrap: " + (fill(sample["format"], sample["samples"], STRERROR[errno]) + ": " + STRERROR[errno] if sample in with_errno else fill(sample["format"], sample["samples"], STRERROR[errno])) + "\n"
+            neg_other = "bwrap: " + fill(sample["format"], sample["samples"], STRERROR[other_errno]) + (": " + STRERROR[other_errno] if sample in with_errno else "") + "\n"
+            neg_step = "bwrap: " + fill(other_step_msg["format"], other_step_msg["samples"], STRERROR[errno]) + (": " + STRERROR[errno] if other_step_msg["errno"] != "inline" else "") + "\n"
+            out += [
+                "[[rule]]",
+                f"id = {q(rid)}",
+                'cause = "other"',
+                f"stage = {q(sid)}",
+                f"causes = [{', '.join(q(c) for c in causes)}]",
+                f"summary = {q(f'bwrap failed at the step of {title}, with {errno} ({{error}}): {meaning}.')}",
+                "patterns = [",
+            ]
+            out += [f"  '{p}'," for p in pats]
+            inline_examples = []
+            for m in inline:
+                inline_examples += [
+                    "[[rule.example]]",
+                    f"name = {q('the errno inside the message')}",
+                    f"stderr = {q('bwrap: ' + fill(m['format'], m['samples'], STRERROR[errno]) + chr(10))}",
+                    'expect = "unconfirmed"',
+                    "",
+                ]
+            out += [
+                "]",
+                f"explanation = {q(f'This is the step rule for {title}, errno {errno}: no rule for a specific cause stands for this message (none matched it, or the probes ruled each out). The causes that fail this step with {errno}, most likely first: ' + ', '.join(causes) + '. `bwrap-doctor check` runs the live experiments (user namespace and its maps, network namespace and loopback, a new /proc) on this host.')}",
+                "",
+            ] + evidence(sid) + [
+                "[[rule.example]]",
+                f"name = {q(f'a {sid} message with {errno}')}",
+                f"stderr = {q(pos)}",
+                'expect = "unconfirmed"',
+                "",
+            ] + ([
+                "[[rule.example]]",
+                f"name = {q('every piece of evidence seen: still only the step, never a confirmed cause')}",
+                f"stderr = {q(pos)}",
+                'expect = "unconfirmed"',
+                "[rule.example.facts]",
+            ] + ([f'"{EXPERIMENT[sid][0]}" = {{ ok = false, step = "x", errno = "{errno}", message = "{STRERROR[errno]}" }}'] if sid in EXPERIMENT else [])
+              + (['"container.kind" = "docker"'] if sid in CONTAINED else []) + [""]
+               if evidence(sid) else []) + [
+                "[[rule.example]]",
+                f"name = {q(f'the same message with {other_errno}')}",
+                f"stderr = {q(neg_other)}",
+                'expect = "no-match"',
+                "",
+            ] + (inline_examples if sample in with_errno else [])
+            if other_step_msg["format"] not in [m["format"] for m in msgs]:
+                out += [
+                    "[[rule.example]]",
+                    f"name = {q('a message of another step')}",
+                    f"stderr = {q(neg_step)}",
+                    'expect = "no-match"',
+                    "",
+                ]
+        # Any other errno at this step, and the messages without one.
+        known = "|".join(esc(STRERROR[e]) for e in step["errnos"]).replace("'", ".")
+        if alts:
+            rid = f"stage.{sid}.other-errno"
+            sample = with_errno[0]
+            out += [
+                "[[rule]]",
+                f"id = {q(rid)}",
+                'cause = "other"',
+                f"stage = {q(sid)}",
+                'causes = ["other"]',
+                f"summary = {q(f'bwrap failed at the step of {title}, with an error ({{error}}) this step rarely returns.')}",
+                f"patterns = ['^(?:{alts}): (?P<error>[^:]+)$']",
+                f"except = [': (?:{known})$'"
+                + (", '^(?:" + "|".join(regex_of(m["format"]) for m in plain) + ")$'" if plain else "")
+                + "]",
+                f"explanation = {q(f'This is the step rule for {title}: the errno bwrap printed is none of those this step usually returns (' + ', '.join(step['errnos']) + '), so no rule knows what it means here. `bwrap-doctor check` runs the live experiments on this host.')}",
+                "",
+                "[[rule.example]]",
+                f"name = {q('an unusual errno')}",
+                f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + ': Stale NFS file handle' + chr(10))}",
+                'expect = "unconfirmed"',
+                "",
+                "[[rule.example]]",
+                f"name = {q('a usual errno has its own stage rule')}",
+                f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + ': ' + STRERROR[step['errnos'][0]] + chr(10))}",
+                'expect = "no-match"',
+                "",
+            ]
+        if plain:
+            rid = f"stage.{sid}.message"
+            alts_plain = "|".join(regex_of(m["format"]) for m in plain)
+            sample = plain[0]
+            out += [
+                "[[rule]]",
+                f"id = {q(rid)}",
+                'cause = "other"',
+                f"stage = {q(sid)}",
+                f"causes = [{', '.join(q(c) for c in step_causes(sid))}]",
+                f"summary = {q(f'bwrap stopped at the step of {title}: ' + STEP_SAYS.get(sid, 'it states the reason itself') + '.')}",
+                f"patterns = ['^(?:{alts_plain})$']",
+                f"explanation = {q(f'This is the step rule for {title}; bwrap printed no errno, and its message is its own account of what went wrong. No rule for a specific cause stands for it.')}",
+                "",
+                "[[rule.example]]",
+                f"name = {q(f'a {sid} message without an errno')}",
+                f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + chr(10))}",
+                'expect = "unconfirmed"',
+                "",
+                "[[rule.example]]",
+                f"name = {q('with an errno after it')}",
+                f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + ': Invalid argument: more' + chr(10))}",
+                'expect = "no-match"',
+                "",
+            ]
+    with open("rules/stages.toml", "w") as fh:
+        fh.write("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
