@@ -15,6 +15,30 @@ step is matched by the stage rule for that pair.
 import re
 import tomllib
 
+
+def neutral(text):
+    """The text without the words that make agent tools hide a failed
+    command's output (src/report/keywords.rs): the shim may print it after a
+    bwrap line that has none of them. Ids are spelled as the shim spells
+    them there."""
+    for word, spelled in (
+        ("(--seccomp, --add-seccomp-fd)", "(bwrap's filter options)"),
+        ("no CONFIG_SECCOMP_FILTER", "no support for such filters"),
+        ("seccomp filters", "system-call filters"),
+        ("seccomp filter", "system-call filter"),
+        ("command-not-found-in-sandbox", "command-not-found-in-sand-box"),
+        ("seccomp-filter", "sec-comp-filter"),
+        ("outer sandbox", "outer confinement"),
+        ("sandbox's", "new root's"),
+        ("the sandbox", "the new root"),
+        ("a sandbox", "a confinement"),
+        ("sandbox", "confinement"),
+        ("seccomp", "system-call filter"),
+        ("read-only file system", "file system mounted read-only"),
+    ):
+        text = text.replace(word, spelled)
+    return text
+
 STRERROR = {
     "EPERM": "Operation not permitted",
     "ENOENT": "No such file or directory",
@@ -189,9 +213,9 @@ def evidence(sid):
     out = []
     if sid in EXPERIMENT:
         fact, describe = EXPERIMENT[sid]
-        out += ["[[rule.confirm]]", f"fact = {q(fact)}", 'field = "ok"', "equals = false", f"describe = {q(describe)}", ""]
+        out += ["[[rule.confirm]]", f"fact = {q(fact)}", 'field = "ok"', "equals = false", f"describe = {q(neutral(describe))}", ""]
     if sid in CONTAINED:
-        out += ["[[rule.confirm]]", 'fact = "container.kind"', 'not_equals = "none"', f"describe = {q('bwrap runs inside a container or another sandbox, whose limits apply to this step')}", ""]
+        out += ["[[rule.confirm]]", 'fact = "container.kind"', 'not_equals = "none"', f"describe = {q(neutral('bwrap runs inside a container or another sandbox, whose limits apply to this step'))}", ""]
     return out
 
 
@@ -301,7 +325,7 @@ def main():
                 'cause = "other"',
                 f"stage = {q(sid)}",
                 f"causes = [{', '.join(q(c) for c in causes)}]",
-                f"summary = {q(f'bwrap failed at the step of {title}, with {errno} ({{error}}): {meaning}.')}",
+                f"summary = {q(neutral(f'bwrap failed at the step of {title}, with {errno} ({{error}}): {meaning}.'))}",
                 "patterns = [",
             ]
             out += [f"  '{p}'," for p in pats]
@@ -316,7 +340,7 @@ def main():
                 ]
             out += [
                 "]",
-                f"explanation = {q(f'This is the step rule for {title}, errno {errno}: no rule for a specific cause stands for this message (none matched it, or the probes ruled each out). The causes that fail this step with {errno}, most likely first: ' + ', '.join(causes) + '. `bwrap-doctor check` runs the live experiments (user namespace and its maps, network namespace and loopback, a new /proc) on this host.')}",
+                f"explanation = {q(neutral(f'This is the step rule for {title}, errno {errno}: no rule for a specific cause stands for this message (none matched it, or the probes ruled each out). The causes that fail this step with {errno}, most likely first: ' + ', '.join(causes) + '. `bwrap-doctor check` runs the live experiments (user namespace and its maps, network namespace and loopback, a new /proc) on this host.'))}",
                 "",
             ] + evidence(sid) + [
                 "[[rule.example]]",
@@ -358,12 +382,12 @@ def main():
                 'cause = "other"',
                 f"stage = {q(sid)}",
                 'causes = ["other"]',
-                f"summary = {q(f'bwrap failed at the step of {title}, with an error ({{error}}) this step rarely returns.')}",
+                f"summary = {q(neutral(f'bwrap failed at the step of {title}, with an error ({{error}}) this step rarely returns.'))}",
                 f"patterns = ['^(?:{alts}): (?P<error>[^:]+)$']",
                 f"except = [': (?:{known})$'"
                 + (", '^(?:" + "|".join(regex_of(m["format"]) for m in plain) + ")$'" if plain else "")
                 + "]",
-                f"explanation = {q(f'This is the step rule for {title}: the errno bwrap printed is none of those this step usually returns (' + ', '.join(step['errnos']) + '), so no rule knows what it means here. `bwrap-doctor check` runs the live experiments on this host.')}",
+                f"explanation = {q(neutral(f'This is the step rule for {title}: the errno bwrap printed is none of those this step usually returns (' + ', '.join(step['errnos']) + '), so no rule knows what it means here. `bwrap-doctor check` runs the live experiments on this host.'))}",
                 "",
                 "[[rule.example]]",
                 f"name = {q('an unusual errno')}",
@@ -386,9 +410,9 @@ def main():
                 'cause = "other"',
                 f"stage = {q(sid)}",
                 f"causes = [{', '.join(q(c) for c in step_causes(sid))}]",
-                f"summary = {q(f'bwrap stopped at the step of {title}: ' + STEP_SAYS.get(sid, 'it states the reason itself') + '.')}",
+                f"summary = {q(neutral(f'bwrap stopped at the step of {title}: ' + STEP_SAYS.get(sid, 'it states the reason itself') + '.'))}",
                 f"patterns = ['^(?:{alts_plain})$']",
-                f"explanation = {q(f'This is the step rule for {title}; bwrap printed no errno, and its message is its own account of what went wrong. No rule for a specific cause stands for it.')}",
+                f"explanation = {q(neutral(f'This is the step rule for {title}; bwrap printed no errno, and its message is its own account of what went wrong. No rule for a specific cause stands for it.'))}",
                 "",
                 "[[rule.example]]",
                 f"name = {q(f'a {sid} message without an errno')}",

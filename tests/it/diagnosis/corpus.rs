@@ -10,7 +10,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 pub fn tests() -> Vec<Test> {
-    tests![Once corpus_accuracy_per_cause]
+    tests![
+        Once corpus_accuracy_per_cause,
+        Once held_out_test_set_accuracy_per_cause,
+    ]
 }
 
 #[derive(Debug)]
@@ -23,8 +26,10 @@ struct Case {
     facts: toml::Table,
 }
 
-fn load() -> Vec<Case> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+/// The cases of one set: `tests/corpus` (the development set) or
+/// `tests/corpus/test` (the held-out test set).
+fn load(set: &str) -> Vec<Case> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(set);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()
@@ -108,9 +113,78 @@ struct Tally {
     first: usize,
 }
 
+/// The development set: the cases the rules were written from (recall).
 fn corpus_accuracy_per_cause() {
-    let cases = load();
-    assert!(cases.len() >= 40, "the corpus has {} cases", cases.len());
+    let m = measure("tests/corpus");
+    assert!(m.total >= 40, "the corpus has {} cases", m.total);
+    m.assert_no_wrong_confirmation();
+    // Floors under the figures measured last (96.7% named first, 51.6%
+    // confirmed, of 91): a change that loses ground fails here.
+    m.assert_floors(95, 50);
+}
+
+/// The held-out test set (tests/corpus/test/README.md): cases chosen before
+/// the rules changed for them, which rule writers do not read. This is the
+/// figure that says whether the knowledge generalizes.
+fn held_out_test_set_accuracy_per_cause() {
+    let m = measure("tests/corpus/test");
+    assert!(m.total >= 60, "the test set has {} cases", m.total);
+    // One wrong confirmation is known (see tests/corpus/test/README.md) and
+    // not mended from the case, which would spoil the set; a second fails.
+    assert!(
+        m.wrong.len() <= TEST_SET_KNOWN_WRONG,
+        "tests/corpus/test: more confirmed but wrong than known:\n{}",
+        m.wrong.join("\n")
+    );
+    // Floors under the figures measured when the set was first replayed
+    // with the stage rules (73.1% and 38.8% of 67): not yet the 90% the
+    // project aims for.
+    m.assert_floors(73, 38);
+}
+
+/// Wrong confirmations on the held-out set when it was first replayed.
+const TEST_SET_KNOWN_WRONG: usize = 1;
+
+struct Measured {
+    set: String,
+    total: usize,
+    first: usize,
+    confirmed: usize,
+    wrong: Vec<String>,
+    missed: Vec<String>,
+}
+
+impl Measured {
+    fn assert_no_wrong_confirmation(&self) {
+        assert!(
+            self.wrong.is_empty(),
+            "{}: confirmed but wrong:\n{}",
+            self.set,
+            self.wrong.join("\n")
+        );
+    }
+
+    fn assert_floors(&self, first: usize, confirmed: usize) {
+        let total = self.total;
+        assert!(
+            self.first * 100 >= total * first,
+            "{}: the cause named first is right in {}/{total}, below {first}%:\n{}",
+            self.set,
+            self.first,
+            self.missed.join("\n")
+        );
+        assert!(
+            self.confirmed * 100 >= total * confirmed,
+            "{}: a cause is confirmed right in {}/{total}, below {confirmed}%",
+            self.set,
+            self.confirmed
+        );
+    }
+}
+
+/// Replay every case of `set` and report per cause.
+fn measure(set: &str) -> Measured {
+    let cases = load(set);
     let dir = support::install().scratch();
     let mut per: BTreeMap<String, Tally> = BTreeMap::new();
     let mut wrong = Vec::new();
@@ -141,7 +215,12 @@ fn corpus_accuracy_per_cause() {
             .unwrap()
             .iter()
             .filter(|c| c["superseded_by"].is_null() && c["verdict"] != "refuted")
-            .map(|c| (c["verdict"].as_str().unwrap(), c["cause"].as_str().unwrap()))
+            // A stage rule (a step that failed, no specific rule standing)
+            // names its causes most likely first: the first is its answer.
+            .map(|c| {
+                let named = c["causes"][0]["cause"].as_str().or(c["cause"].as_str());
+                (c["verdict"].as_str().unwrap(), named.unwrap())
+            })
             .collect();
         let confirmed: Vec<&str> = shown
             .iter()
@@ -185,7 +264,7 @@ fn corpus_accuracy_per_cause() {
     });
     let pct = |n: usize| 100.0 * n as f64 / total as f64;
     eprintln!(
-        "    corpus: {total} cases; the cause named first is right in {} ({:.1}%); confirmed right in {} ({:.1}%); confirmed wrong in {}",
+        "    {set}: {total} cases; the cause named first is right in {} ({:.1}%); confirmed right in {} ({:.1}%); confirmed wrong in {}",
         sum.first,
         pct(sum.first),
         sum.confirmed,
@@ -205,23 +284,12 @@ fn corpus_accuracy_per_cause() {
     for m in &missed {
         eprintln!("      named first, wrongly: {m}");
     }
-    assert!(
-        wrong.is_empty(),
-        "confirmed but wrong:\n{}",
-        wrong.join("\n")
-    );
-    // Floors under the figures measured last (86.8% and 50.5% of 91 cases): a change to the rules or the engine that
-    // loses ground fails here. Threads rarely state every fact, so a replay
-    // confirms less than the live shim, which probes the host itself.
-    assert!(
-        sum.first * 100 >= total * 90,
-        "the cause named first is right in {}/{total}, below 90%:\n{}",
-        sum.first,
-        missed.join("\n")
-    );
-    assert!(
-        sum.confirmed * 100 >= total * 50,
-        "a cause is confirmed right in {}/{total}, below 50%",
-        sum.confirmed
-    );
+    Measured {
+        set: set.to_string(),
+        total,
+        first: sum.first,
+        confirmed: sum.confirmed,
+        wrong,
+        missed,
+    }
 }
