@@ -300,7 +300,7 @@ fn any_match(rules: &RuleSet, messages: &[Message]) -> bool {
 /// The same rules with every specific pattern ignoring case. A pattern that does
 /// not compile so (none should: it compiled as written) is left as it is.
 fn ignoring_case(rules: &RuleSet) -> RuleSet {
-    let loosen = |res: &mut Vec<regex::Regex>| {
+    let loosen = |res: &mut [regex::Regex]| {
         for re in res.iter_mut() {
             if let Ok(r) = crate::rules::pattern(re.as_str(), true) {
                 *re = r;

@@ -160,6 +160,60 @@ pub struct Example {
     pub origin: Origin,
 }
 
+/// A rule's regexes, compiled when its file loads or, for the built-in
+/// rules outside `rules lint` (which checks them all), when first used: a
+/// failure's diagnosis then compiles only the rules it tries (the stage
+/// rules only when no specific rule stands), not all of them.
+#[derive(Debug, Clone)]
+pub struct Patterns {
+    texts: Vec<String>,
+    compiled: std::sync::OnceLock<Vec<Regex>>,
+}
+
+impl Patterns {
+    /// Regexes already compiled (and checked) by the loader.
+    pub fn compiled(regexes: Vec<Regex>) -> Patterns {
+        let texts = regexes.iter().map(|r| r.as_str().to_string()).collect();
+        Patterns {
+            texts,
+            compiled: std::sync::OnceLock::from(regexes),
+        }
+    }
+
+    /// Built-in patterns, compiled on first use. They are checked by
+    /// `rules lint` in the project's tests; one that does not compile is
+    /// left out rather than failing a diagnosis.
+    pub fn deferred(texts: Vec<String>) -> Patterns {
+        Patterns {
+            texts,
+            compiled: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> &Vec<Regex> {
+        self.compiled.get_or_init(|| {
+            self.texts
+                .iter()
+                .filter_map(|t| super::validate::pattern(t, false).ok())
+                .collect()
+        })
+    }
+}
+
+impl std::ops::Deref for Patterns {
+    type Target = [Regex];
+    fn deref(&self) -> &[Regex] {
+        self.get()
+    }
+}
+
+impl std::ops::DerefMut for Patterns {
+    fn deref_mut(&mut self) -> &mut [Regex] {
+        self.get();
+        self.compiled.get_mut().map_or(&mut [], |v| v.as_mut_slice())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub id: String,
@@ -168,10 +222,10 @@ pub struct Rule {
     pub summary: String,
     /// Regexes on bwrap's message (the text after `bwrap: `); named groups
     /// become captures usable in facts and texts.
-    pub patterns: Vec<Regex>,
+    pub patterns: Patterns,
     /// A message any of these match is not this rule's, even when a pattern
     /// matches it (a more specific rule covers it).
-    pub except: Vec<Regex>,
+    pub except: Patterns,
     /// All must hold for the rule to be confirmed.
     pub confirm: Vec<Condition>,
     /// Why it happens (templated).

@@ -237,7 +237,10 @@ impl FileCx<'_> {
         let summary = t.required_string(d, "summary");
         let explanation = t.required_string(d, "explanation");
 
-        // Patterns and their captures.
+        // Patterns and their captures. The built-in rules, which `rules
+        // lint` checks in full, compile theirs when first used.
+        let defer = self.source == SourceKind::Builtin && !self.mode.lint;
+        let mut deferred: Option<Vec<String>> = None;
         let patterns = match t.strings(d, "patterns") {
             None if t.get("patterns").is_none() => {
                 t.missing(d, "patterns");
@@ -252,6 +255,10 @@ impl FileCx<'_> {
                 );
                 None
             }
+            Some((list, _)) if defer => {
+                deferred = Some(list.iter().map(|s| s.text.to_string()).collect());
+                Some(Vec::new())
+            }
             Some((list, _)) => {
                 let compiled: Vec<_> = list
                     .iter()
@@ -261,15 +268,22 @@ impl FileCx<'_> {
             }
         };
         // Messages the patterns match that this rule is not about.
-        let except: Vec<Regex> = match t.strings(d, "except") {
-            Some((list, _)) => list
-                .iter()
-                .filter_map(|s| compile(d, s, "pattern"))
-                .collect(),
-            None => Vec::new(),
+        let except = match t.strings(d, "except") {
+            Some((list, _)) if defer => {
+                Patterns::deferred(list.iter().map(|s| s.text.to_string()).collect())
+            }
+            Some((list, _)) => Patterns::compiled(
+                list.iter()
+                    .filter_map(|s| compile(d, s, "pattern"))
+                    .collect(),
+            ),
+            None => Patterns::compiled(Vec::new()),
         };
+        // Deferred patterns are not compiled here, so their captures are
+        // not known: the checks that need them are `rules lint`'s.
         let caps = patterns
             .as_ref()
+            .filter(|_| deferred.is_none())
             .map(|ps| captures(ps.iter().map(|(r, _)| r)));
         if let (Some(ps), Some(_)) = (&patterns, &caps) {
             for (r, s) in ps {
@@ -423,7 +437,10 @@ impl FileCx<'_> {
             id: id.text.to_string(),
             cause,
             summary: summary.text.to_string(),
-            patterns: patterns.into_iter().map(|(r, _)| r).collect(),
+            patterns: match deferred {
+                Some(texts) => Patterns::deferred(texts),
+                None => Patterns::compiled(patterns.into_iter().map(|(r, _)| r).collect()),
+            },
             except,
             confirm,
             explanation: explanation.text.to_string(),
