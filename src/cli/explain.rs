@@ -130,7 +130,7 @@ pub fn run(o: Options) -> i32 {
     let args = (!operands.is_empty()).then(|| bwrap_args::parse(&operands, &|_| None));
     let rules = rules::load(&Locations::standard());
     for p in rules.problems.iter().filter(|p| !p.quiet) {
-        eprint!("{}", p.rendered);
+        output::to_stderr(&p.rendered);
         output::warn(&p.one_line());
     }
     let host = Host::live();
@@ -173,22 +173,22 @@ pub fn run(o: Options) -> i32 {
     let d = diagnose::diagnose_pasted(&rules, &facts, &stderr);
     if o.json {
         let doc = report::json::document(&d, bwrap.map(|b| b.display().to_string()), None);
-        println!("{}", report::json::to_string(&doc));
+        crate::outln!("{}", report::json::to_string(&doc));
     } else if d.candidates.is_empty() && crate::diagnose::messages::setup_failed(&stderr).is_some()
     {
         let color = output::init_color(o.color, output::stdout_is_terminal());
-        print!("{}", report::human::unclassified(color));
+        crate::out!("{}", report::human::unclassified(color));
     } else if d.candidates.is_empty() && diagnose::bwrap_messages(&stderr).is_empty() {
-        println!(
+        crate::outln!(
             "bwrap-doctor: no bwrap message in the input (bwrap's errors start with \"bwrap: \"); the failure was the sandboxed program's own, or stderr was not captured"
         );
     } else if d.candidates.is_empty() {
-        println!(
+        crate::outln!(
             "bwrap-doctor: bwrap's setup did not fail here (its last message is not its last word, or only a warning); the failure was the sandboxed program's own"
         );
     } else {
         let color = output::init_color(o.color, output::stdout_is_terminal());
-        print!("{}", report::human::render(&d, color));
+        crate::out!("{}", report::human::render(&d, color));
     }
     if d.has_confirmed() { 0 } else { 1 }
 }
@@ -210,7 +210,7 @@ pub fn last(json: bool) -> i32 {
     };
     if json {
         match &s.json {
-            Some(j) => println!("{j}"),
+            Some(j) => crate::outln!("{j}"),
             None => {
                 output::error(
                     "the last diagnosis was kept without its JSON form (too big, or no rule knew the message); run without --json",
@@ -221,17 +221,17 @@ pub fn last(json: bool) -> i32 {
         return 0;
     }
     let argv: Vec<String> = s.argv.iter().map(|a| shell_word(a)).collect();
-    println!(
+    crate::outln!(
         "The last diagnosis the shim made for you, {}, in {}:",
         last::age(&s),
         s.cwd
     );
-    println!("  $ {} {}", s.bwrap, argv.join(" "));
+    crate::outln!("  $ {} {}", s.bwrap, argv.join(" "));
     for l in &s.bwrap_lines {
-        println!("  {l}");
+        crate::outln!("  {l}");
     }
-    println!();
-    print!("{}", s.full);
+    crate::outln!();
+    crate::out!("{}", s.full);
     0
 }
 

@@ -232,12 +232,34 @@ pub struct Ran {
 /// kill the group (anything it started too) and say so. Output is read up
 /// to 64 KiB per stream. `Err`: it could not be started or waited for.
 pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Ran, String> {
+    run_bounded_with_input(cmd, None, limit)
+}
+
+/// [`run_bounded`], with `input` (if any) written to the command's stdin
+/// from a thread, which then closes it.
+pub fn run_bounded_with_input(
+    cmd: &mut Command,
+    input: Option<&[u8]>,
+    limit: Duration,
+) -> Result<Ran, String> {
     use std::os::unix::process::CommandExt;
     let start = Instant::now();
     cmd.process_group(0);
+    if input.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    if let (Some(mut stdin), Some(input)) = (child.stdin.take(), input) {
+        let input = input.to_vec();
+        // A command that does not read its input, or dies, leaves the
+        // thread with EPIPE (or blocked until the command is killed).
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(&input);
+        });
+    }
     let readers: Vec<_> = [
         child
             .stdout
