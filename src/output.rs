@@ -124,6 +124,19 @@ pub fn stdout_was_closed() {
     stdout_state().closed = true;
 }
 
+static STDIN_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Fd 0 was not open when the CLI started (it now reads /dev/null).
+pub fn stdin_was_closed() {
+    STDIN_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether fd 0 was closed when the CLI started: reading it is an error
+/// (EBADF), not an empty input.
+pub fn stdin_closed() -> bool {
+    STDIN_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Write `bytes` to stdout, now (no buffer is left for later). After the
 /// first error nothing more is written: [`stdout_error`] has it.
 pub fn write_out(bytes: &[u8]) {

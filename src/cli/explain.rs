@@ -103,6 +103,12 @@ fn read_input(input: Option<&Path>) -> Result<Vec<u8>, String> {
         }
         _ => {
             let stdin = std::io::stdin();
+            if output::stdin_closed() {
+                return Err(format!(
+                    "cannot read stdin: {}: stdin is closed; give the captured bwrap error as a file (`bwrap-doctor explain err.txt`) or on stdin",
+                    std::io::Error::from_raw_os_error(libc::EBADF)
+                ));
+            }
             if input.is_none() && stdin.is_terminal() {
                 return Err(
                     "give the captured bwrap error as a file (`bwrap-doctor explain err.txt`) or on stdin (`… 2>&1 | bwrap-doctor explain`)".into(),

@@ -346,8 +346,10 @@ fn prepare_process() {
                 }
             }
         }
-        if fd == 1 {
-            output::stdout_was_closed();
+        match fd {
+            0 => output::stdin_was_closed(),
+            1 => output::stdout_was_closed(),
+            _ => {}
         }
     }
 }

@@ -21,6 +21,7 @@ pub fn tests() -> Vec<Test> {
         Once a_reader_gone_before_the_first_write_is_success_with_sigpipe_ignored_or_not,
         Once a_reader_closing_after_the_first_bytes_is_success_with_sigpipe_ignored_or_not,
         Once a_panic_is_one_internal_error_line_and_status_101,
+        Once explain_with_stdin_closed_says_so_and_exits_2,
         Once a_hanging_sandbox_ends_check_within_its_bound_saying_so,
     ]
 }
@@ -35,6 +36,9 @@ fn commands(dir: &std::path::Path) -> Vec<Vec<String>> {
     let e = err.display().to_string();
     [
         vec!["rules", "list"],
+        vec!["rules", "lint"],
+        vec!["rules", "test"],
+        vec!["snapshot"],
         vec!["check"],
         vec!["check", "--json"],
         vec!["fix"],
@@ -266,6 +270,29 @@ fn a_panic_is_one_internal_error_line_and_status_101() {
         "{err}"
     );
     assert!(out.stdout.is_empty(), "{}", out.stdout_text());
+}
+
+fn explain_with_stdin_closed_says_so_and_exits_2() {
+    // The CLI puts /dev/null on a closed fd 0 (so that no file it opens
+    // becomes its stdin), yet a closed stdin stays an input error, not an
+    // empty input.
+    let mut cmd = crate::cli_doctor(As::User, &["explain", "-"]);
+    // SAFETY: only close(2) between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::close(0);
+            Ok(())
+        });
+    }
+    let out = support::run(&mut cmd);
+    let err = out.stderr_text();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("bwrap-doctor: cannot read stdin: Bad file descriptor"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(out.stdout.is_empty());
 }
 
 fn a_hanging_sandbox_ends_check_within_its_bound_saying_so() {
