@@ -372,4 +372,27 @@ mod tests {
         assert!(may_read(0o0040, 0, 50, 1000, &[50]));
         assert!(!may_read(0o0004, 0, 50, 1000, &[50])); // group bits win
     }
+
+    #[test]
+    fn run_bounded_with_input_feeds_stdin_and_kills_what_outlives_the_limit() {
+        let mut cat = Command::new("cat");
+        cat.stdout(Stdio::piped());
+        let ran = run_bounded_with_input(&mut cat, Some(b"bwrap: oops\n"), Duration::from_secs(10))
+            .unwrap();
+        assert_eq!(ran.stdout, b"bwrap: oops\n");
+        assert_eq!((ran.code, ran.timed_out), (Some(0), false));
+
+        // A program that never reads its input nor ends: killed at the limit.
+        let mut sleeper = Command::new("sleep");
+        sleeper.arg("3600");
+        let t = Instant::now();
+        let ran = run_bounded_with_input(
+            &mut sleeper,
+            Some(&[b'x'; 1 << 20]),
+            Duration::from_millis(300),
+        )
+        .unwrap();
+        assert!(ran.timed_out);
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    }
 }
