@@ -133,6 +133,7 @@ pub fn stdin_was_closed() {
 
 /// Whether fd 0 was closed when the CLI started: reading it is an error
 /// (EBADF), not an empty input.
+#[must_use]
 pub fn stdin_closed() -> bool {
     STDIN_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
 }
@@ -163,6 +164,7 @@ pub fn write_fmt(args: std::fmt::Arguments) {
 }
 
 /// The first error writing stdout, if any (taken: asked once, at the end).
+#[must_use]
 pub fn stdout_error() -> Option<std::io::Error> {
     stdout_state().error.take()
 }

@@ -74,7 +74,7 @@ pub struct Identity {
     pub label: &'static str,
 }
 
-/// The uid exists in this user namespace (in /proc/self/uid_map); inside
+/// The uid exists in this user namespace (in `/proc/self/uid_map`); inside
 /// `unshare -r` only root is mapped, and there is nobody else to become.
 fn mapped(uid: u32) -> bool {
     let map = std::fs::read_to_string("/proc/self/uid_map").unwrap_or_default();

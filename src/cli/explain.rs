@@ -49,7 +49,7 @@ pub fn parse_snapshot(text: &str, path: &Path) -> Result<Snapshot, String> {
     }
     let version = v
         .get("schema_version")
-        .and_then(|s| s.as_u64())
+        .and_then(serde_json::Value::as_u64)
         .unwrap_or(0);
     if version != u64::from(SNAPSHOT_VERSION) {
         return Err(format!(

@@ -282,19 +282,16 @@ pub fn main() -> i32 {
     prepare_process();
     let _ = MAIN_THREAD.set(std::thread::current().id());
     std::panic::set_hook(Box::new(remember_panic));
-    let code = match std::panic::catch_unwind(parse_and_run) {
-        Ok(code) => code,
-        Err(_) => {
-            let what = PANIC
-                .lock()
-                .ok()
-                .and_then(|mut p| p.take())
-                .unwrap_or_else(|| "a panic".into());
-            output::error(&format!(
-                "internal error: {what}; this is a bug in bwrap-doctor: please report it with the command you ran"
-            ));
-            return INTERNAL_ERROR;
-        }
+    let Ok(code) = std::panic::catch_unwind(parse_and_run) else {
+        let what = PANIC
+            .lock()
+            .ok()
+            .and_then(|mut p| p.take())
+            .unwrap_or_else(|| "a panic".into());
+        output::error(&format!(
+            "internal error: {what}; this is a bug in bwrap-doctor: please report it with the command you ran"
+        ));
+        return INTERNAL_ERROR;
     };
     match output::stdout_error() {
         None => code,

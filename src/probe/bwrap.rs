@@ -44,7 +44,7 @@ pub fn observe(host: &Host, facts: &Facts, key: &str) -> Obs {
     }
 }
 
-/// Whether the caller may read the file. Live: faccessat(R_OK, AT_EACCESS)
+/// Whether the caller may read the file. Live: `faccessat(R_OK, AT_EACCESS)`
 /// (the kernel's own answer, with the effective ids). On a fixture: from
 /// the mode bits and the recorded caller's effective uid and groups.
 fn readable(host: &Host, facts: &Facts, bwrap: &Path) -> Obs {
@@ -95,7 +95,7 @@ fn readable(host: &Host, facts: &Facts, bwrap: &Path) -> Obs {
 }
 
 /// The kernel's read-permission rule for a regular file (root reads
-/// anything: CAP_DAC_OVERRIDE).
+/// anything: `CAP_DAC_OVERRIDE`).
 pub fn may_read(mode: u32, uid: u32, gid: u32, euid: u32, groups: &[u32]) -> bool {
     if euid == 0 {
         return true;
@@ -151,10 +151,10 @@ pub fn decode_vfs_caps(b: &[u8]) -> Option<Vec<String>> {
     };
     let magic = word(0)?;
     let (permitted, inheritable) = match magic & 0xff00_0000 {
-        0x0100_0000 if b.len() >= 12 => (word(1)? as u64, word(2)? as u64),
+        0x0100_0000 if b.len() >= 12 => (u64::from(word(1)?), u64::from(word(2)?)),
         0x0200_0000 | 0x0300_0000 if b.len() >= 20 => (
-            word(1)? as u64 | (word(3)? as u64) << 32,
-            word(2)? as u64 | (word(4)? as u64) << 32,
+            u64::from(word(1)?) | u64::from(word(3)?) << 32,
+            u64::from(word(2)?) | u64::from(word(4)?) << 32,
         ),
         _ => return None,
     };

@@ -3,15 +3,15 @@
 //! processes made here belong to the child (and its own child, for the pid
 //! namespace) and die with it; nothing is left behind.
 //!
-//! - experiment.userns: unshare(CLONE_NEWUSER), then write the child's own
+//! - `experiment.userns`: `unshare(CLONE_NEWUSER)`, then write the child's own
 //!   uid map, "deny" to setgroups, and the gid map, in bwrap's order (so the
 //!   step that fails first is the one bwrap reports). Always a user
 //!   namespace, also for root (as `bwrap --unshare-user`).
 //! - experiment.netns: a network namespace, then loopback set up with
-//!   rtnetlink exactly as bwrap does (RTM_NEWADDR 127.0.0.1/8 on lo, then
-//!   RTM_NEWLINK IFF_UP), reporting the true errno from the kernel's
-//!   NLMSG_ERROR answer (bwrap prints a stale one).
-//! - experiment.proc_mount: new mount and pid namespaces, a second fork so
+//!   rtnetlink exactly as bwrap does (`RTM_NEWADDR` 127.0.0.1/8 on lo, then
+//!   `RTM_NEWLINK` `IFF_UP`), reporting the true errno from the kernel's
+//!   `NLMSG_ERROR` answer (bwrap prints a stale one).
+//! - `experiment.proc_mount`: new mount and pid namespaces, a second fork so
 //!   that a process is pid 1 there, the mount tree made private, then a
 //!   procfs mounted over /proc (inside the private mount namespace only).
 //!
@@ -19,7 +19,7 @@
 //! always gets one (non-setuid bwrap forces --unshare-user); root only when
 //! the call asks for it (--unshare-user, --unshare-user-try, --unshare-all,
 //! --userns) — when the call is unknown, root gets none. This matters: root
-//! without CAP_NET_ADMIN fails RTM_NEWADDR only without a user namespace,
+//! without `CAP_NET_ADMIN` fails `RTM_NEWADDR` only without a user namespace,
 //! and a locked overmount on /proc refuses the procfs mount only in one.
 
 use super::{Host, forked};
@@ -69,9 +69,9 @@ pub const STEPS: [&str; 16] = [
 struct Plan {
     unshare: libc::c_int,
     unshare_step: u8,
-    /// uid_map and gid_map contents, when a user namespace is made.
+    /// `uid_map` and `gid_map` contents, when a user namespace is made.
     maps: Option<(Vec<u8>, Vec<u8>)>,
-    /// RTM_NEWADDR and RTM_NEWLINK requests.
+    /// `RTM_NEWADDR` and `RTM_NEWLINK` requests.
     loopback: Option<(Vec<u8>, Vec<u8>)>,
     proc_mount: bool,
 }
@@ -259,7 +259,7 @@ fn child(plan: &Plan) -> Outcome {
     Outcome::OK
 }
 
-/// bwrap's loopback_setup: one rtnetlink request after the other, each
+/// bwrap's `loopback_setup`: one rtnetlink request after the other, each
 /// answered by an ACK or an error.
 fn loopback(newaddr: &[u8], newlink: &[u8]) -> Result<(), (u8, i32)> {
     // SAFETY: a new socket owned by this function, closed below.
@@ -375,7 +375,7 @@ fn mount_proc_as_pid1() -> Outcome {
 /// kernel reads natively (big-endian on s390x, ppc64, …).
 pub mod netlink {
     /// The loopback device is always ifindex 1 in a new network namespace
-    /// (LOOPBACK_IFINDEX in the kernel).
+    /// (`LOOPBACK_IFINDEX` in the kernel).
     pub const LOOPBACK_IFINDEX: i32 = 1;
     const NLMSG_HDRLEN: usize = 16;
     const NLMSG_ERROR: u16 = libc::NLMSG_ERROR as u16;
@@ -407,7 +407,7 @@ pub mod netlink {
         m
     }
 
-    /// RTM_NEWADDR 127.0.0.1/8 (IFA_LOCAL and IFA_ADDRESS), permanent, host
+    /// `RTM_NEWADDR` 127.0.0.1/8 (`IFA_LOCAL` and `IFA_ADDRESS`), permanent, host
     /// scope, on `ifindex`; create, exclusive, acknowledged.
     pub fn newaddr_loopback(seq: u32, ifindex: i32) -> Vec<u8> {
         let mut ifa = vec![
@@ -427,7 +427,7 @@ pub mod netlink {
         )
     }
 
-    /// RTM_NEWLINK setting IFF_UP on `ifindex`, acknowledged.
+    /// `RTM_NEWLINK` setting `IFF_UP` on `ifindex`, acknowledged.
     pub fn newlink_up(seq: u32, ifindex: i32) -> Vec<u8> {
         let mut ifi = vec![libc::AF_UNSPEC as u8, 0];
         ifi.extend(0u16.to_ne_bytes()); // ifi_type
