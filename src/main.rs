@@ -3,6 +3,9 @@
 //! `#![no_main]` keeps Rust's runtime start-up out of the way: it would set
 //! SIGPIPE to "ignore" and reopen closed standard fds before `main`, and the
 //! shim must pass the caller's signal dispositions and fds to bwrap as they are.
+//! The CLI does what it needs of that itself (`cli::main`: SIGPIPE ignored,
+//! closed standard fds on /dev/null), and ends there: its exit status comes
+//! back here, to be returned to the C runtime.
 #![no_main]
 
 use std::ffi::{c_char, c_int};
@@ -25,7 +28,7 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
             bwrap_doctor::shim::main(args.for_exec_subcommand())
         }
         bwrap_doctor::personality::Personality::Cli if bwrap_doctor::privilege::elevated() => {
-            eprintln!("{}", bwrap_doctor::privilege::CLI_REFUSAL);
+            bwrap_doctor::output::to_stderr(&format!("{}\n", bwrap_doctor::privilege::CLI_REFUSAL));
             2
         }
         bwrap_doctor::personality::Personality::Cli => bwrap_doctor::cli::main(),

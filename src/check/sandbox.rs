@@ -9,7 +9,6 @@ use crate::facts::Facts;
 use crate::probe::{Context, Host};
 use crate::rules::RuleSet;
 use serde_json::Value;
-use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -75,7 +74,7 @@ pub struct Identity {
     pub label: &'static str,
 }
 
-/// The uid exists in this user namespace (in /proc/self/uid_map); inside
+/// The uid exists in this user namespace (in `/proc/self/uid_map`); inside
 /// `unshare -r` only root is mapped, and there is nobody else to become.
 fn mapped(uid: u32) -> bool {
     let map = std::fs::read_to_string("/proc/self/uid_map").unwrap_or_default();
@@ -246,28 +245,47 @@ fn diagnose_as(who: Identity, bwrap: &Path, args: &[&str], stderr: &[u8]) -> Res
         .arg("-")
         .arg("--")
         .args(args)
-        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .current_dir("/");
     as_identity(&mut cmd, Some(who));
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot run {} as uid {}: {e}", me.display(), who.uid))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(stderr);
+    let limit = diagnosis_limit();
+    let out = crate::probe::run_bounded_with_input(&mut cmd, Some(stderr), limit)
+        .map_err(|e| format!("{e} as uid {}", who.uid))?;
+    if out.timed_out {
+        return Err(format!(
+            "{} explain, run as uid {}, did not finish within {} s and was killed; not diagnosed",
+            me.display(),
+            who.uid,
+            limit_words(limit)
+        ));
     }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("{} explain: {e}", me.display()))?;
     serde_json::from_slice(&out.stdout).map_err(|_| {
         format!(
             "{} explain, run as uid {}, gave no diagnosis (exit {:?})",
             me.display(),
             who.uid,
-            out.status.code()
+            out.code
         )
     })
+}
+
+/// How long a sandbox may take before it is killed (with the test-only
+/// `fault-injection` feature, `BWRAP_DOCTOR_DEADLINE_MS` shortens it).
+fn sandbox_limit() -> Duration {
+    crate::fault::deadline(Duration::from_secs(5))
+}
+
+/// How long a diagnosis as another user (`bwrap-doctor explain` run as that
+/// user) may take: the shim's diagnosis deadline (5 s), and 2 s to start.
+fn diagnosis_limit() -> Duration {
+    crate::fault::deadline(Duration::from_secs(5)) + Duration::from_secs(2)
+}
+
+/// "5", "0.5": seconds, as few digits as needed.
+fn limit_words(d: Duration) -> String {
+    let s = format!("{:.1}", d.as_secs_f64());
+    s.strip_suffix(".0").map_or(s.clone(), str::to_string)
 }
 
 pub fn checks(bwrap: &Path, rules: &RuleSet) -> Vec<Check> {
@@ -288,7 +306,7 @@ pub fn checks(bwrap: &Path, rules: &RuleSet) -> Vec<Check> {
             let t = Instant::now();
             let id = format!("{}{suffix}", sb.id);
             let cmdline = format!("{} {}", bwrap.display(), sb.args.join(" "));
-            let outcome = run_bwrap(bwrap, sb.args, who, Duration::from_secs(5));
+            let outcome = run_bwrap(bwrap, sb.args, who, sandbox_limit());
             let c = match outcome {
                 Ok(o) if o.code == Some(0) => Check::new(
                     &id,
@@ -332,7 +350,10 @@ fn failed(
     reported: &mut Vec<String>,
 ) -> Check {
     let how = if o.timed_out {
-        "timed out after 5 s".to_string()
+        format!(
+            "timed out after {} s and was killed",
+            limit_words(sandbox_limit())
+        )
     } else {
         match o.code {
             Some(c) => format!("exit {c}"),

@@ -49,7 +49,7 @@ pub fn parse_snapshot(text: &str, path: &Path) -> Result<Snapshot, String> {
     }
     let version = v
         .get("schema_version")
-        .and_then(|s| s.as_u64())
+        .and_then(serde_json::Value::as_u64)
         .unwrap_or(0);
     if version != u64::from(SNAPSHOT_VERSION) {
         return Err(format!(
@@ -103,6 +103,12 @@ fn read_input(input: Option<&Path>) -> Result<Vec<u8>, String> {
         }
         _ => {
             let stdin = std::io::stdin();
+            if output::stdin_closed() {
+                return Err(format!(
+                    "cannot read stdin: {}: stdin is closed; give the captured bwrap error as a file (`bwrap-doctor explain err.txt`) or on stdin",
+                    std::io::Error::from_raw_os_error(libc::EBADF)
+                ));
+            }
             if input.is_none() && stdin.is_terminal() {
                 return Err(
                     "give the captured bwrap error as a file (`bwrap-doctor explain err.txt`) or on stdin (`… 2>&1 | bwrap-doctor explain`)".into(),
@@ -130,7 +136,7 @@ pub fn run(o: Options) -> i32 {
     let args = (!operands.is_empty()).then(|| bwrap_args::parse(&operands, &|_| None));
     let rules = rules::load(&Locations::standard());
     for p in rules.problems.iter().filter(|p| !p.quiet) {
-        eprint!("{}", p.rendered);
+        output::to_stderr(&p.rendered);
         output::warn(&p.one_line());
     }
     let host = Host::live();
@@ -173,22 +179,22 @@ pub fn run(o: Options) -> i32 {
     let d = diagnose::diagnose_pasted(&rules, &facts, &stderr);
     if o.json {
         let doc = report::json::document(&d, bwrap.map(|b| b.display().to_string()), None);
-        println!("{}", report::json::to_string(&doc));
+        crate::outln!("{}", report::json::to_string(&doc));
     } else if d.candidates.is_empty() && crate::diagnose::messages::setup_failed(&stderr).is_some()
     {
         let color = output::init_color(o.color, output::stdout_is_terminal());
-        print!("{}", report::human::unclassified(color));
+        crate::out!("{}", report::human::unclassified(color));
     } else if d.candidates.is_empty() && diagnose::bwrap_messages(&stderr).is_empty() {
-        println!(
+        crate::outln!(
             "bwrap-doctor: no bwrap message in the input (bwrap's errors start with \"bwrap: \"); the failure was the sandboxed program's own, or stderr was not captured"
         );
     } else if d.candidates.is_empty() {
-        println!(
+        crate::outln!(
             "bwrap-doctor: bwrap's setup did not fail here (its last message is not its last word, or only a warning); the failure was the sandboxed program's own"
         );
     } else {
         let color = output::init_color(o.color, output::stdout_is_terminal());
-        print!("{}", report::human::render(&d, color));
+        crate::out!("{}", report::human::render(&d, color));
     }
     if d.has_confirmed() { 0 } else { 1 }
 }
@@ -210,7 +216,7 @@ pub fn last(json: bool) -> i32 {
     };
     if json {
         match &s.json {
-            Some(j) => println!("{j}"),
+            Some(j) => crate::outln!("{j}"),
             None => {
                 output::error(
                     "the last diagnosis was kept without its JSON form (too big, or no rule knew the message); run without --json",
@@ -221,17 +227,17 @@ pub fn last(json: bool) -> i32 {
         return 0;
     }
     let argv: Vec<String> = s.argv.iter().map(|a| shell_word(a)).collect();
-    println!(
+    crate::outln!(
         "The last diagnosis the shim made for you, {}, in {}:",
         last::age(&s),
         s.cwd
     );
-    println!("  $ {} {}", s.bwrap, argv.join(" "));
+    crate::outln!("  $ {} {}", s.bwrap, argv.join(" "));
     for l in &s.bwrap_lines {
-        println!("  {l}");
+        crate::outln!("  {l}");
     }
-    println!();
-    print!("{}", s.full);
+    crate::outln!();
+    crate::out!("{}", s.full);
     0
 }
 

@@ -14,7 +14,10 @@ use crate::probe::{Context, Host};
 use crate::shim::locate;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+
+/// How long `apparmor_parser -r` may take to compile and load one profile.
+const PARSER_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Exit status: 0 done (or nothing to do); 1 the check after `--apply`
 /// still fails; 2 the fix could not be made.
@@ -26,25 +29,25 @@ pub fn all() -> i32 {
             continue;
         }
         n += 1;
-        println!("{} ({}): {}", c.id, c.status.label(), c.summary);
+        crate::outln!("{} ({}): {}", c.id, c.status.label(), c.summary);
         for f in &c.fix {
             let mut lines = f.lines();
             if let Some(first) = lines.next() {
-                println!("  {first}");
+                crate::outln!("  {first}");
             }
             for l in lines {
-                println!("      {l}");
+                crate::outln!("      {l}");
             }
         }
-        println!();
+        crate::outln!();
     }
     if n == 0 {
-        println!(
+        crate::outln!(
             "bwrap-doctor: nothing to fix: no check failed or warned (`bwrap-doctor check` shows the details)"
         );
         return 0;
     }
-    println!("(from `bwrap-doctor check`; narrowest fix first)");
+    crate::outln!("(from `bwrap-doctor check`; narrowest fix first)");
     report.exit_code()
 }
 
@@ -54,7 +57,7 @@ fn stop_before_apply(apply: bool, as_root: &str) -> Option<i32> {
     if !apply {
         return Some(0);
     }
-    println!();
+    crate::outln!();
     if crate::privilege::euid() != 0 {
         output::error(as_root);
         return Some(2);
@@ -99,9 +102,9 @@ fn restore(path: &Path, before: Option<String>) {
 
 /// After `--apply`: the check, as proof.
 fn recheck(bwrap: Option<PathBuf>) -> i32 {
-    println!("\nbwrap-doctor check, after the fix:");
+    crate::outln!("\nbwrap-doctor check, after the fix:");
     let report = check::run(&check::Options { bwrap });
-    print!("{}", check::render::human(&report));
+    crate::out!("{}", check::render::human(&report));
     report.exit_code()
 }
 
@@ -149,31 +152,31 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
     let profile = apparmor::profile(&real);
 
     if real != named {
-        println!(
+        crate::outln!(
             "# {} resolves to {}: AppArmor attaches profiles to the real path, so the profile names that.",
             named.display(),
             real.display()
         );
     }
     if !active {
-        println!(
+        crate::outln!(
             "# AppArmor is not active on this host: the profile is for hosts that restrict user namespaces (Ubuntu 23.10 and later)."
         );
     } else if restrict != Some(1) {
-        println!(
+        crate::outln!(
             "# This host does not restrict unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = {}): the profile changes nothing here until it does.",
             restrict.map_or("absent".into(), |r| r.to_string())
         );
     }
     if let Obs::Seen(p) = facts.get("apparmor.covering_profile") {
-        println!(
+        crate::outln!(
             "# {} is already covered by profile \"{}\" ({}).",
             real.display(),
             p.get("name").and_then(|v| v.as_str()).unwrap_or("?"),
             p.get("file").and_then(|v| v.as_str()).unwrap_or("?"),
         );
     }
-    println!(
+    crate::outln!(
         "# An AppArmor profile that lets {} create user namespaces.\n# Trade-off: any program can get a user namespace through this bwrap (as with\n# Ubuntu's own profiles for Chrome or VS Code); nothing else changes.\n\nsudo tee {file} > /dev/null <<'EOF'\n{profile}\nEOF\nsudo apparmor_parser -r {file}\nbwrap-doctor check --bwrap {}\n\n# Undo: sudo apparmor_parser -R {file} && sudo rm {file}\n# Or let bwrap-doctor do it: sudo bwrap-doctor fix apparmor --bwrap {} --apply",
         real.display(),
         real.display(),
@@ -205,25 +208,35 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
             return 2;
         }
     };
-    let out = Command::new(&parser).arg("-r").arg(path).output();
-    match out {
-        Ok(o) if o.status.success() => println!("bwrap-doctor: wrote {file} and loaded it"),
+    let mut cmd = Command::new(&parser);
+    cmd.arg("-r")
+        .arg(path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    match crate::probe::run_bounded(&mut cmd, PARSER_LIMIT) {
+        Ok(o) if o.code == Some(0) => crate::outln!("bwrap-doctor: wrote {file} and loaded it"),
         Ok(o) => {
             restore(path, before);
             let _ = std::io::stderr().write_all(&o.stderr);
             output::error(&format!(
-                "{} -r {file} failed ({}); the file was put back as it was",
+                "{} -r {file} {}; the file was put back as it was",
                 parser.display(),
-                o.status
+                match o.code {
+                    _ if o.timed_out => format!(
+                        "did not finish within {} s and was killed",
+                        PARSER_LIMIT.as_secs()
+                    ),
+                    Some(c) => format!("failed (exit status {c})"),
+                    None => "was killed by a signal".into(),
+                }
             ));
             return 2;
         }
         Err(e) => {
             restore(path, before);
-            output::error(&format!(
-                "cannot run {}: {e}; the file was put back as it was",
-                parser.display()
-            ));
+            // `e` names the program and the cause.
+            output::error(&format!("{e}; the file was put back as it was"));
             return 2;
         }
     }
@@ -235,20 +248,20 @@ pub fn sysctls(apply: bool) -> i32 {
     let facts = live_facts(&host, None);
     let needed = sysctl::needed(&facts);
     if check::apparmor_restricts(&facts) {
-        println!(
+        crate::outln!(
             "# AppArmor restricts unprivileged user namespaces here (kernel.apparmor_restrict_unprivileged_userns = 1).\n# `bwrap-doctor fix apparmor` exempts just bwrap; setting that sysctl to 0 re-opens\n# user namespaces to every program, which is what the restriction is there to prevent.\n"
         );
     }
     if needed.is_empty() {
-        println!("bwrap-doctor: no namespace sysctl is switched off here; nothing to change");
+        crate::outln!("bwrap-doctor: no namespace sysctl is switched off here; nothing to change");
         return 0;
     }
     let text = sysctl::drop_in(&needed);
-    println!("# These sysctls keep bwrap from creating namespaces here:");
+    crate::outln!("# These sysctls keep bwrap from creating namespaces here:");
     for s in &needed {
-        println!("#   {} = {}: {}", s.name, s.now, s.why);
+        crate::outln!("#   {} = {}: {}", s.name, s.now, s.why);
     }
-    println!(
+    crate::outln!(
         "# Trade-off: every local user may create these namespaces again, the kernel\n# attack surface the setting was chosen to close.\n\nsudo tee {} > /dev/null <<'EOF'\n{}EOF\nsudo sysctl -p {}\n\n# Or let bwrap-doctor do it: sudo bwrap-doctor fix sysctl --apply",
         sysctl::DROP_IN,
         text,
@@ -276,7 +289,7 @@ pub fn sysctls(apply: bool) -> i32 {
             return 2;
         }
     }
-    println!(
+    crate::outln!(
         "bwrap-doctor: wrote {} and set {} now",
         sysctl::DROP_IN,
         needed.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")

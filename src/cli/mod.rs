@@ -36,8 +36,11 @@ a variable that arrives wins): /etc/bwrap-doctor/config.toml, then
 $XDG_CONFIG_HOME/bwrap-doctor/config.toml (~/.config/…), with the keys
 real_bwrap, off, json, rules, no_color, report.
 
-Exit status: 0 success; 1 a check, fix, diagnosis or rule test failed (see
-check, fix and explain --help); 2 usage or input error.
+Exit status: 0 success (also when the reader of stdout went away early, as
+with `| head`); 1 a check, fix, diagnosis or rule test failed (see check,
+fix and explain --help); 2 usage, input or output error (stdout full or
+closed: one line on stderr says which); 101 an internal error (a bug, one
+line on stderr).
 `exec` exits exactly as bwrap did (127 when no bwrap is found).";
 
 #[derive(Parser, Debug)]
@@ -257,24 +260,150 @@ Exit status: 0 every example validated; 1 otherwise.")]
     },
 }
 
-pub fn main() -> ! {
+/// Exit status when writing stdout failed for any reason but a reader that
+/// is gone (ENOSPC on /dev/full, EBADF for a closed stdout, EIO…): the same
+/// as a usage or input error.
+pub const OUTPUT_ERROR: i32 = 2;
+
+/// Exit status after an internal error (a panic, reported in one line): the
+/// status Rust programs end with when they panic.
+pub const INTERNAL_ERROR: i32 = 101;
+
+/// The CLI from start to end; every way it ends comes back here as the exit
+/// status, which `main` returns to the C runtime:
+///
+/// - everything it prints on stdout goes through `output::write_out`, which
+///   keeps the first error; a reader that went away (EPIPE) is success, as
+///   in ripgrep: exit 0, nothing said (SIGPIPE is ignored here, so a closed
+///   pipe is an error to handle, never a kill by signal); any other output
+///   error is one line on stderr and [`OUTPUT_ERROR`];
+/// - a panic is caught and reported in one line, with [`INTERNAL_ERROR`].
+pub fn main() -> i32 {
+    prepare_process();
+    let _ = MAIN_THREAD.set(std::thread::current().id());
+    std::panic::set_hook(Box::new(remember_panic));
+    let Ok(code) = std::panic::catch_unwind(parse_and_run) else {
+        let what = PANIC
+            .lock()
+            .ok()
+            .and_then(|mut p| p.take())
+            .unwrap_or_else(|| "a panic".into());
+        output::error(&format!(
+            "internal error: {what}; this is a bug in bwrap-doctor: please report it with the command you ran"
+        ));
+        return INTERNAL_ERROR;
+    };
+    match output::stdout_error() {
+        None => code,
+        // The reader went away (`… | head`): what it wanted, it has.
+        Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Some(e) if e.raw_os_error() == Some(libc::EBADF) => {
+            output::error(&format!(
+                "cannot write the output to stdout: {e}: stdout is closed; run with stdout open (a terminal, a pipe, or `> FILE`)"
+            ));
+            OUTPUT_ERROR
+        }
+        Some(e) => {
+            output::error(&format!(
+                "cannot write the output to stdout: {e}; the output is incomplete"
+            ));
+            OUTPUT_ERROR
+        }
+    }
+}
+
+/// What the Rust runtime would have done before `main` (see main.rs for why
+/// it does not, for the shim): SIGPIPE ignored, so that writing to a closed
+/// pipe fails with EPIPE rather than killing the process (std resets it to
+/// the default in the programs the CLI runs); and closed standard fds
+/// opened on /dev/null, so that no file the CLI opens becomes its stdout.
+fn prepare_process() {
+    // SAFETY: setting a signal's disposition to SIG_IGN, before any thread.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    for fd in 0..=2 {
+        // SAFETY: F_GETFD only asks whether `fd` is open.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1
+            || std::io::Error::last_os_error().raw_os_error() != Some(libc::EBADF)
+        {
+            continue;
+        }
+        // The lowest free fd: `fd`, since the ones below it are open now.
+        if let Ok(null) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+        {
+            let got = std::os::fd::IntoRawFd::into_raw_fd(null);
+            if got != fd {
+                // SAFETY: duplicating an fd we own onto a closed one, then
+                // closing ours.
+                unsafe {
+                    libc::dup2(got, fd);
+                    libc::close(got);
+                }
+            }
+        }
+        match fd {
+            0 => output::stdin_was_closed(),
+            1 => output::stdout_was_closed(),
+            _ => {}
+        }
+    }
+}
+
+static PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+static MAIN_THREAD: std::sync::OnceLock<std::thread::ThreadId> = std::sync::OnceLock::new();
+
+/// The panic hook: keep the message and place for the one-line report,
+/// instead of Rust's several lines.
+fn remember_panic(info: &std::panic::PanicHookInfo) {
+    let msg = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into());
+    let at = info
+        .location()
+        .map(|l| format!(" at {}:{}:{}", l.file(), l.line(), l.column()))
+        .unwrap_or_default();
+    let text = format!("{msg}{at}");
+    if MAIN_THREAD.get() != Some(&std::thread::current().id()) {
+        // A helper thread's panic does not reach `main`'s catch: say it now.
+        output::error(&format!("internal error in a helper thread: {text}"));
+        return;
+    }
+    if let Ok(mut p) = PANIC.lock() {
+        *p = Some(text);
+    }
+}
+
+fn parse_and_run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // --help and --version go to stdout, as clap prints them.
-        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) if !e.use_stderr() => {
+            let text = e.render();
+            if output::should_color(ColorChoice::Auto, output::stdout_is_terminal()) {
+                crate::out!("{}", text.ansi());
+            } else {
+                crate::out!("{text}");
+            }
+            return e.exit_code();
+        }
         // A usage error: once, with the same prefix as every other error,
         // and clap's usage line and hint after it. Exit 2, as documented.
         Err(e) => {
             let text = e.render().to_string();
-            eprint!(
+            output::to_stderr(&format!(
                 "bwrap-doctor: {}",
                 text.strip_prefix("error: ").unwrap_or(&text)
-            );
-            std::process::exit(2)
+            ));
+            return 2;
         }
     };
-    let code = run(cli);
-    std::process::exit(code)
+    crate::fault::point("cli");
+    run(cli)
 }
 
 fn run(cli: Cli) -> i32 {
@@ -283,12 +412,12 @@ fn run(cli: Cli) -> i32 {
             output::init_color(cli.color, output::stdout_is_terminal() && !json);
             let report = crate::check::run(&crate::check::Options { bwrap });
             if json {
-                println!(
+                crate::outln!(
                     "{}",
                     serde_json::to_string_pretty(&report).unwrap_or_default()
                 );
             } else {
-                print!("{}", crate::check::render::human(&report));
+                crate::out!("{}", crate::check::render::human(&report));
             }
             report.exit_code()
         }
@@ -343,12 +472,9 @@ fn run(cli: Cli) -> i32 {
         Command::Uninstall { dir } => in_dir(dir, crate::install::uninstall),
         Command::Completions { shell } => {
             use clap::CommandFactory;
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "bwrap-doctor",
-                &mut std::io::stdout(),
-            );
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "bwrap-doctor", &mut text);
+            output::write_out(&text);
             0
         }
         Command::Man { dir } => man(dir.as_deref()),
@@ -370,7 +496,7 @@ fn in_dir(
         .and_then(|d| f(&d))
     {
         Ok(text) => {
-            print!("{text}");
+            crate::out!("{text}");
             0
         }
         Err(e) => {
@@ -385,18 +511,21 @@ fn man(dir: Option<&std::path::Path>) -> i32 {
     use clap::CommandFactory;
     let cmd = Cli::command();
     let Some(dir) = dir else {
-        let mut out = std::io::stdout().lock();
-        return match clap_mangen::Man::new(cmd).render(&mut out) {
-            Ok(()) => 0,
+        let mut page = Vec::new();
+        return match clap_mangen::Man::new(cmd).render(&mut page) {
+            Ok(()) => {
+                output::write_out(&page);
+                0
+            }
             Err(e) => {
-                output::error(&format!("cannot write the manual page: {e}"));
+                output::error(&format!("cannot make the manual page: {e}"));
                 2
             }
         };
     };
     match std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(cmd, dir)) {
         Ok(()) => {
-            println!("bwrap-doctor: wrote the manual pages to {}", dir.display());
+            crate::outln!("bwrap-doctor: wrote the manual pages to {}", dir.display());
             0
         }
         Err(e) => {

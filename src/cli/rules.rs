@@ -13,7 +13,7 @@ pub fn list() -> i32 {
             Status::Overridden { by } => paint(Style::Dim, &format!("overridden by {by}")),
             Status::Disabled { by } => paint(Style::Dim, &format!("disabled by {by}")),
         };
-        println!(
+        crate::outln!(
             "{:<48} {:<32} {:<10} {}  {}",
             l.rule.id,
             l.rule.cause.id(),
@@ -23,11 +23,11 @@ pub fn list() -> i32 {
         );
     }
     for p in &set.problems {
-        eprint!("{}", p.rendered);
+        output::to_stderr(&p.rendered);
         output::warn(&p.one_line());
     }
     let active = set.active().count();
-    println!(
+    crate::outln!(
         "\n{active} active rule{} ({} loaded, {} file{} with errors)",
         if active == 1 { "" } else { "s" },
         set.all.len(),
@@ -40,7 +40,7 @@ pub fn list() -> i32 {
 /// Lint every source.
 pub fn lint(project: bool, color: bool) -> i32 {
     let report = rules::lint(&Locations::standard(), project);
-    print!("{}", report.render(color));
+    crate::out!("{}", report.render(color));
     if report.is_clean() { 0 } else { 1 }
 }
 
@@ -48,7 +48,7 @@ pub fn lint(project: bool, color: bool) -> i32 {
 pub fn test(filter: Option<&str>) -> i32 {
     let set = rules::load(&Locations::standard());
     for p in &set.problems {
-        eprint!("{}", p.rendered);
+        output::to_stderr(&p.rendered);
     }
     let results = selftest::run(&set, filter);
     let mut counts = [0usize; 4];
@@ -74,9 +74,9 @@ pub fn test(filter: Option<&str>) -> i32 {
                 line.push_str(&format!("\n                {d}"));
             }
         }
-        println!("{line}");
+        crate::outln!("{line}");
     }
-    println!(
+    crate::outln!(
         "\n{} examples: {} validated, {} false positive, {} false negative, {} mismatch",
         results.len(),
         counts[0],

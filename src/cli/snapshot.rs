@@ -4,7 +4,6 @@
 use crate::output;
 use crate::probe::{self, Context, Host};
 use crate::shim::locate;
-use std::io::Write;
 use std::path::PathBuf;
 
 pub struct Options {
@@ -35,17 +34,17 @@ pub fn run(o: Options) -> i32 {
     };
     match &o.output {
         None => {
-            let _ = std::io::stdout().write_all(text.as_bytes());
+            output::write_out(text.as_bytes());
             0
         }
         Some(p) => match std::fs::write(p, text) {
             Ok(()) => {
-                eprintln!(
-                    "bwrap-doctor: wrote {} ({} facts); attach it to a bug report, or replay it with `bwrap-doctor explain --snapshot {}`",
+                output::to_stderr(&format!(
+                    "bwrap-doctor: wrote {} ({} facts); attach it to a bug report, or replay it with `bwrap-doctor explain --snapshot {}`\n",
                     p.display(),
                     snap.facts.len(),
                     p.display()
-                );
+                ));
                 0
             }
             Err(e) => {

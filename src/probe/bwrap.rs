@@ -44,7 +44,7 @@ pub fn observe(host: &Host, facts: &Facts, key: &str) -> Obs {
     }
 }
 
-/// Whether the caller may read the file. Live: faccessat(R_OK, AT_EACCESS)
+/// Whether the caller may read the file. Live: `faccessat(R_OK, AT_EACCESS)`
 /// (the kernel's own answer, with the effective ids). On a fixture: from
 /// the mode bits and the recorded caller's effective uid and groups.
 fn readable(host: &Host, facts: &Facts, bwrap: &Path) -> Obs {
@@ -95,7 +95,7 @@ fn readable(host: &Host, facts: &Facts, bwrap: &Path) -> Obs {
 }
 
 /// The kernel's read-permission rule for a regular file (root reads
-/// anything: CAP_DAC_OVERRIDE).
+/// anything: `CAP_DAC_OVERRIDE`).
 pub fn may_read(mode: u32, uid: u32, gid: u32, euid: u32, groups: &[u32]) -> bool {
     if euid == 0 {
         return true;
@@ -151,10 +151,10 @@ pub fn decode_vfs_caps(b: &[u8]) -> Option<Vec<String>> {
     };
     let magic = word(0)?;
     let (permitted, inheritable) = match magic & 0xff00_0000 {
-        0x0100_0000 if b.len() >= 12 => (word(1)? as u64, word(2)? as u64),
+        0x0100_0000 if b.len() >= 12 => (u64::from(word(1)?), u64::from(word(2)?)),
         0x0200_0000 | 0x0300_0000 if b.len() >= 20 => (
-            word(1)? as u64 | (word(3)? as u64) << 32,
-            word(2)? as u64 | (word(4)? as u64) << 32,
+            u64::from(word(1)?) | u64::from(word(3)?) << 32,
+            u64::from(word(2)?) | u64::from(word(4)?) << 32,
         ),
         _ => return None,
     };
@@ -232,12 +232,34 @@ pub struct Ran {
 /// kill the group (anything it started too) and say so. Output is read up
 /// to 64 KiB per stream. `Err`: it could not be started or waited for.
 pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Ran, String> {
+    run_bounded_with_input(cmd, None, limit)
+}
+
+/// [`run_bounded`], with `input` (if any) written to the command's stdin
+/// from a thread, which then closes it.
+pub fn run_bounded_with_input(
+    cmd: &mut Command,
+    input: Option<&[u8]>,
+    limit: Duration,
+) -> Result<Ran, String> {
     use std::os::unix::process::CommandExt;
     let start = Instant::now();
     cmd.process_group(0);
+    if input.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    if let (Some(mut stdin), Some(input)) = (child.stdin.take(), input) {
+        let input = input.to_vec();
+        // A command that does not read its input, or dies, leaves the
+        // thread with EPIPE (or blocked until the command is killed).
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(&input);
+        });
+    }
     let readers: Vec<_> = [
         child
             .stdout
@@ -349,5 +371,28 @@ mod tests {
         assert!(!may_read(0o0044, 1000, 0, 1000, &[0])); // owner bits win
         assert!(may_read(0o0040, 0, 50, 1000, &[50]));
         assert!(!may_read(0o0004, 0, 50, 1000, &[50])); // group bits win
+    }
+
+    #[test]
+    fn run_bounded_with_input_feeds_stdin_and_kills_what_outlives_the_limit() {
+        let mut cat = Command::new("cat");
+        cat.stdout(Stdio::piped());
+        let ran = run_bounded_with_input(&mut cat, Some(b"bwrap: oops\n"), Duration::from_secs(10))
+            .unwrap();
+        assert_eq!(ran.stdout, b"bwrap: oops\n");
+        assert_eq!((ran.code, ran.timed_out), (Some(0), false));
+
+        // A program that never reads its input nor ends: killed at the limit.
+        let mut sleeper = Command::new("sleep");
+        sleeper.arg("3600");
+        let t = Instant::now();
+        let ran = run_bounded_with_input(
+            &mut sleeper,
+            Some(&[b'x'; 1 << 20]),
+            Duration::from_millis(300),
+        )
+        .unwrap();
+        assert!(ran.timed_out);
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
     }
 }

@@ -75,6 +75,13 @@ fn main() {
     let mut filters = Vec::new();
     let mut skips: Vec<String> = Vec::new();
     let mut list = false;
+    // libtest's flags, as cargo-nextest drives a test binary: `--exact`
+    // (filters are whole names), `--ignored` (only ignored tests: none here,
+    // every test runs or skips saying why), `--include-ignored` (all),
+    // `--format terse` (with `--list`: the names only).
+    let mut exact = false;
+    let mut ignored_only = false;
+    let mut terse = false;
     let mut threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .max(2);
@@ -82,6 +89,10 @@ fn main() {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--list" => list = true,
+            "--exact" => exact = true,
+            "--ignored" => ignored_only = true,
+            "--format" => terse = it.next().is_some_and(|f| f == "terse"),
+            s if s.starts_with("--format=") => terse = s == "--format=terse",
             "--test-threads" => threads = it.next().and_then(|n| n.parse().ok()).unwrap_or(threads),
             s if s.starts_with("--test-threads=") => {
                 threads = s["--test-threads=".len()..].parse().unwrap_or(threads)
@@ -90,7 +101,7 @@ fn main() {
             s if s.starts_with("--skip=") => skips.push(s["--skip=".len()..].to_string()),
             // libtest options with a value this harness does not need: the
             // value is not a filter.
-            "--format" | "--color" | "--logfile" | "-Z" | "--report-time" | "--shuffle-seed" => {
+            "--color" | "--logfile" | "-Z" | "--report-time" | "--shuffle-seed" => {
                 it.next();
             }
             // libtest flags cargo may pass; this harness does not need them.
@@ -112,13 +123,18 @@ fn main() {
             }
         }
     }
+    let matches = |n: &str, f: &str| if exact { n == f } else { n.contains(f) };
     trials.retain(|(n, _)| {
-        (filters.is_empty() || filters.iter().any(|f| n.contains(f.as_str())))
-            && !skips.iter().any(|s| n.contains(s.as_str()))
+        !ignored_only
+            && (filters.is_empty() || filters.iter().any(|f| matches(n, f)))
+            && !skips.iter().any(|s| matches(n, s))
     });
     if list {
         for (n, _) in &trials {
             println!("{n}: test");
+        }
+        if !terse {
+            println!("\n{} tests, 0 benchmarks", trials.len());
         }
         return;
     }

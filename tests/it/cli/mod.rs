@@ -3,6 +3,7 @@
 pub mod check;
 mod fix;
 mod install;
+mod output;
 mod usage;
 
 use crate::Test;
@@ -12,6 +13,7 @@ pub fn tests() -> Vec<Test> {
     v.extend(check::tests());
     v.extend(fix::tests());
     v.extend(install::tests());
+    v.extend(output::tests());
     v.extend(usage::tests());
     v
 }
