@@ -210,7 +210,9 @@ impl std::ops::Deref for Patterns {
 impl std::ops::DerefMut for Patterns {
     fn deref_mut(&mut self) -> &mut [Regex] {
         self.get();
-        self.compiled.get_mut().map_or(&mut [], |v| v.as_mut_slice())
+        self.compiled
+            .get_mut()
+            .map_or(&mut [], |v| v.as_mut_slice())
     }
 }
 
