@@ -100,8 +100,18 @@ impl Status {
     /// After bwrap has exited: did it run the program?
     pub fn setup(&self) -> Setup {
         let mut text = Vec::new();
-        // bwrap has exited, so the pipe holds all it will ever hold and the
-        // write end is closed: this read ends.
+        // bwrap has exited, so the pipe holds all it will ever hold. Read
+        // without waiting all the same: should any process still hold the
+        // write end, the shim must not wait for it.
+        // SAFETY: fcntl on our own fd.
+        unsafe {
+            let fd = self.read.as_raw_fd();
+            libc::fcntl(
+                fd,
+                libc::F_SETFL,
+                libc::fcntl(fd, libc::F_GETFL) | libc::O_NONBLOCK,
+            );
+        }
         let mut f = std::mem::ManuallyDrop::new(unsafe {
             // SAFETY: our own fd, not closed by the File (ManuallyDrop).
             File::from_raw_fd(self.read.as_raw_fd())

@@ -27,6 +27,7 @@ pub fn tests() -> Vec<Test> {
         Each a_sandbox_without_die_with_parent_outlives_its_caller_with_arguments_from_a_pipe,
         Each a_bwrap_failure_is_diagnosed_on_a_terminal_a_file_a_pipe_and_a_socket,
         Each a_program_bwrap_cannot_start_is_diagnosed_from_bwraps_exact_words_on_a_terminal,
+        Once a_programs_failure_runs_bwrap_once_where_bwrap_reports_its_setup,
     ]
 }
 
@@ -487,5 +488,69 @@ fn a_program_bwrap_cannot_start_is_diagnosed_from_bwraps_exact_words_on_a_termin
     assert_eq!(
         std::fs::read_to_string(&marker).unwrap_or_default(),
         "once\n"
+    );
+}
+
+/// How many times the real bwrap was executed for one run through the shim
+/// (strace), and how the run ended.
+fn bwrap_execs(args: &[&str], fd9: bool) -> (usize, support::Output) {
+    let inst = support::install();
+    let trace = inst.scratch().join(format!("trace-execs-{fd9}"));
+    let mut c = Command::new("strace");
+    c.args(["-f", "-qq", "-e", "trace=execve", "-o"])
+        .arg(&trace)
+        .arg(&inst.shim)
+        .args(args)
+        .env_clear()
+        .env("PATH", inst.path_var());
+    if fd9 {
+        // SAFETY: open and dup2 are async-signal-safe.
+        unsafe {
+            c.pre_exec(|| {
+                let fd = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+                if fd < 0 || libc::dup2(fd, 9) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let out = support::run(&mut c);
+    let real = format!("execve(\"{}\"", support::real_bwrap().display());
+    let text = std::fs::read_to_string(&trace).unwrap();
+    (text.lines().filter(|l| l.contains(&real)).count(), out)
+}
+
+fn a_programs_failure_runs_bwrap_once_where_bwrap_reports_its_setup() {
+    if Command::new("strace").arg("-V").output().is_err() {
+        support::skip("strace is not installed (apt-get install strace)");
+    }
+    // bwrap's --json-status-fd says the program ran: its exit 1 is its own,
+    // and nothing more is run or said.
+    let (n, out) = bwrap_execs(&["--ro-bind", "/", "/", "/bin/sh", "-c", "exit 1"], false);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.stderr_text(), "");
+    assert_eq!(n, 1, "bwrap ran again for a program's own failure");
+    // The caller uses --json-status-fd itself: the shim cannot ask, so an
+    // exit 1 makes it repeat the setup with the program replaced — which
+    // goes through, so the failure is the program's and nothing is said.
+    let (n, out) = bwrap_execs(
+        &[
+            "--json-status-fd",
+            "9",
+            "--ro-bind",
+            "/",
+            "/",
+            "/bin/sh",
+            "-c",
+            "exit 1",
+        ],
+        true,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.stderr_text(), "");
+    assert_eq!(
+        n, 2,
+        "the setup was not repeated to tell whose failure it was"
     );
 }
