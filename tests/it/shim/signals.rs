@@ -188,7 +188,13 @@ fn stop_and_continue_behave_as_without_the_shim(who: &As) {
         // 1. ^Z from the terminal stops the job; the shell sees SIGTSTP.
         pty.write(b"\x1a");
         wait_event(&status, &format!("stopped {}", libc::SIGTSTP));
-        assert!(stopped(bwrap), "{via:?}: bwrap not stopped after ^Z");
+        // The terminal signals the whole group at once; the shell may see
+        // the job's leader stop a moment before bwrap has.
+        support::eventually(
+            &format!("{via:?}: bwrap stopped after ^Z"),
+            Duration::from_secs(2),
+            || stopped(bwrap).then_some(()),
+        );
         // `fg`: SIGCONT to the job's group.
         // SAFETY: signalling the job's process group.
         unsafe { libc::kill(-(top as i32), libc::SIGCONT) };
