@@ -46,8 +46,9 @@ t() {
   echo "=== END"
   rm -f /tmp/e
   a=$(up_cs)
+  # The long form: its "  rule: ID (…)" lines say which rules were confirmed.
   # shellcheck disable=SC2086
-  env -i PATH="/opt/shim:$dir:$SYSPATH" HOME=$home NO_COLOR=1 BWRAP_DOCTOR_JSON=/tmp/diag.json \
+  env -i PATH="/opt/shim:$dir:$SYSPATH" HOME=$home NO_COLOR=1 BWRAP_DOCTOR_JSON=/tmp/diag.json BWRAP_DOCTOR_REPORT=long \
     $pre /opt/shim/bwrap "$@" </dev/null >/dev/null 2>/tmp/e
   rc=$?
   b=$(up_cs)
