@@ -258,6 +258,24 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
         ),
         _ => {}
     }
+    if let Ok(old) = apparmor::superseded(&facts, &real)
+        && !old.is_empty()
+    {
+        println!(
+            "# The profile below supersedes bwrap-doctor's profiles for single versions' exact paths:\n{}",
+            old.iter()
+                .map(|c| match &c.file {
+                    Some(f) => format!(
+                        "#   {} attaches to {}; remove it: sudo apparmor_parser -R {f} && sudo rm {f}",
+                        c.describe(),
+                        c.attach
+                    ),
+                    None => format!("#   {} attaches to {}", c.describe(), c.attach),
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
     let (what, through) = match &versioned {
         Some(v) => (
             format!("every bwrap matching {}", v.glob),
