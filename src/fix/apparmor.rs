@@ -421,8 +421,9 @@ pub fn profile(bwrap: &Path) -> String {
                 format!(
                     "{WRITTEN_BY}: lets every bwrap matching {g} create user namespaces\n\
                      # under kernel.apparmor_restrict_unprivileged_userns=1. Written for\n\
-                     # {}: {} ({}), so a profile for that exact path\n\
-                     # would stop matching at the next upgrade.\n",
+                     # {},\n\
+                     # {}: {}, so a profile for that exact path would stop\n\
+                     # matching at the next upgrade.\n",
                     bwrap.display(),
                     v.shape.label(),
                     v.changes
