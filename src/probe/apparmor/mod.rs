@@ -410,6 +410,15 @@ fn covering_profile(facts: &Facts) -> Obs {
         Ok(p) => p,
         Err(o) => return o,
     };
+    // Profiles tied for this path attach to nothing: nothing covers it.
+    if let Ok(cands) = attachment_candidates(facts)
+        && [Some(&path), real.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|p| attach::strongest(&cands, p).len() > 1)
+    {
+        return Obs::Absent;
+    }
     let loaded = loaded(facts);
     let hits = files
         .iter()
