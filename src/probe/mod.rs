@@ -314,6 +314,14 @@ pub const CATALOGUE: &[Probe] = &[
         "profiles tied for a bwrap path (the bwrap that ran, or a plain path a bwrap profile attaches to): AppArmor attaches none of them (\"conflicting profile attachments\")"
     ),
     probe!(
+        "apparmor.conflict_for_bwrap",
+        false,
+        Derived,
+        false,
+        "{path, profiles: [{name, attach, file, loaded}]}; absent if none",
+        "profiles tied for the path or real path of the bwrap that ran: AppArmor attaches none of them, so none exempts it"
+    ),
+    probe!(
         "apparmor.bwrap_exceptions",
         false,
         Derived,

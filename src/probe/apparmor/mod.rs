@@ -39,6 +39,7 @@ pub fn derive(facts: &Facts, key: &str) -> Obs {
         "apparmor.confining_profile" => confining_profile(facts),
         "apparmor.bwrap_exceptions" => bwrap_exceptions(facts),
         "apparmor.attachment_conflicts" => attachment_conflicts(facts),
+        "apparmor.conflict_for_bwrap" => conflict_for_bwrap(facts),
         _ => Obs::unavailable(format!("no probe named {key}")),
     }
 }
@@ -530,6 +531,28 @@ pub fn attachment_candidates(facts: &Facts) -> Result<Vec<attach::Candidate>, Ob
         _ => None,
     };
     Ok(attach::candidates(&files, loaded.as_deref()))
+}
+
+/// The conflict over the path (or real path) of the bwrap that ran.
+fn conflict_for_bwrap(facts: &Facts) -> Obs {
+    let (path, real) = match bwrap_paths(facts) {
+        Ok(p) => p,
+        Err(o) => return o,
+    };
+    let cands = match attachment_candidates(facts) {
+        Ok(c) => c,
+        Err(o) => return o,
+    };
+    for p in [Some(path), real].into_iter().flatten() {
+        let top = attach::strongest(&cands, &p);
+        if top.len() > 1 {
+            return Obs::seen(json!({
+                "path": p,
+                "profiles": top.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
+            }));
+        }
+    }
+    Obs::Absent
 }
 
 /// Profiles that tie for an executable bwrap may run as (the bwrap that

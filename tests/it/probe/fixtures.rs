@@ -663,6 +663,11 @@ fn conflicting_attachments_are_found_in_files_and_the_kernels_list() {
     );
     // Tied profiles attach to nothing: nothing covers /usr/bin/bwrap there.
     assert_obs(&f, "apparmor.covering_profile", Obs::Absent);
+    assert_eq!(
+        seen(&f, "apparmor.conflict_for_bwrap"),
+        c[0],
+        "the conflict over the bwrap that ran"
+    );
     let tool = fixture_facts(
         "ubuntu-24.04-conflict",
         Some("/home/u/.local/share/tool/bwrap"),
@@ -671,6 +676,7 @@ fn conflicting_attachments_are_found_in_files_and_the_kernels_list() {
         seen(&tool, "apparmor.covering_profile")["file"],
         "/etc/apparmor.d/bwrap-doctor.home.u..local.share.tool.bwrap"
     );
+    assert_obs(&tool, "apparmor.conflict_for_bwrap", Obs::Absent);
     // Ubuntu's host: two files define the one profile "bwrap" (one of them
     // disabled): no rival. The loaded attachments come from securityfs's
     // policy directory, which that fixture lacks.
