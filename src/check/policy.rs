@@ -517,6 +517,81 @@ mod tests {
     }
 
     #[test]
+    fn the_binary_and_kernel_checks_send_a_conflict_to_keeping_one_not_adding_a_third() {
+        let f = facts("ubuntu-24.04-conflict", "/usr/bin/bwrap");
+        let all: Vec<Check> = super::super::binary::checks(&f)
+            .into_iter()
+            .chain(super::super::kernel::checks(&f))
+            .collect();
+        let b = all
+            .iter()
+            .find(|c| c.id == "bwrap.apparmor-profile")
+            .unwrap();
+        assert_eq!(b.status, Status::Fail, "{b:?}");
+        assert_eq!(
+            b.summary,
+            "AppArmor restricts user namespaces and the profiles \"bwrap-doctor.usr.bin.bwrap\" and \"bwrap\" are tied for /usr/bin/bwrap: AppArmor attaches neither, so nothing exempts /usr/bin/bwrap"
+        );
+        assert!(
+            b.fix[0].contains("policy.apparmor-conflicts"),
+            "{:?}",
+            b.fix
+        );
+        // kernel.userns needs its experiment: recorded, as a snapshot would.
+        let recorded = |files: serde_json::Value| {
+            let mut m = std::collections::BTreeMap::new();
+            let mut put = |k: &str, v: serde_json::Value| {
+                m.insert(k.to_string(), Obs::Seen(v));
+            };
+            put(
+                "experiment.userns",
+                serde_json::json!({"ok": false, "step": "uid map", "errno": "EACCES", "message": "Permission denied"}),
+            );
+            put(
+                "sysctl.kernel.apparmor_restrict_unprivileged_userns",
+                1.into(),
+            );
+            put("bwrap.path", "/usr/bin/bwrap".into());
+            put("bwrap.setuid", false.into());
+            put("apparmor.profile_files", files);
+            let k = super::super::kernel::checks(&Facts::recorded(
+                m,
+                Context {
+                    bwrap: Some("/usr/bin/bwrap".into()),
+                    args: None,
+                },
+            ));
+            k.into_iter().find(|c| c.id == "kernel.userns").unwrap()
+        };
+        let p = |file: &str, name: &str| serde_json::json!({"file": file, "name": name, "attach": "/usr/bin/bwrap", "userns": true, "unconfined": true, "disabled": false});
+        let k = recorded(serde_json::json!([
+            p("/etc/apparmor.d/a", "a"),
+            p("/etc/apparmor.d/b", "b")
+        ]));
+        assert_eq!(k.status, Status::Fail, "{k:?}");
+        assert!(
+            k.fix
+                .iter()
+                .any(|x| x.contains("policy.apparmor-conflicts")),
+            "{k:?}"
+        );
+        assert!(!k.fix.iter().any(|x| x.contains("fix apparmor")), "{k:?}");
+        let k = recorded(serde_json::json!([]));
+        assert_eq!(
+            k.fix,
+            ["bwrap-doctor fix apparmor --bwrap /usr/bin/bwrap"],
+            "{k:?}"
+        );
+        // A bwrap with one profile of its own is covered there.
+        let f = facts("ubuntu-24.04-conflict", "/home/u/.local/share/tool/bwrap");
+        let b = super::super::binary::checks(&f)
+            .into_iter()
+            .find(|c| c.id == "bwrap.apparmor-profile")
+            .unwrap();
+        assert_eq!(b.status, Status::Ok, "{b:?}");
+    }
+
+    #[test]
     fn one_profile_per_path_is_no_conflict() {
         // Two files define the same profile name (one disabled): one kernel
         // profile, no rival.
