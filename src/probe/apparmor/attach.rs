@@ -49,6 +49,11 @@ pub fn strength(name: &str, attach: &str, path: &str) -> Option<usize> {
     if name == attach && glob::is_literal(attach) {
         return (attach == path).then_some(usize::MAX);
     }
+    // One compiled pattern for the whole attachment first (cached): most
+    // profiles do not match, and only a match needs its alternatives.
+    if !glob::matches(attach, path) {
+        return None;
+    }
     let alternatives = glob::expand_braces(attach)?;
     alternatives
         .iter()
