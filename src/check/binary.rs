@@ -246,8 +246,28 @@ fn apparmor_exception(facts: &Facts) -> Check {
             if !exceptions.is_empty() {
                 c = c.evidence(format!("exception profiles exist for: {exceptions}"));
             }
+            // Profiles tied for this path: the cure is to keep one, not to
+            // add a third (policy.apparmor-conflicts names them).
+            if let Obs::Seen(conflict) = facts.get("apparmor.conflict_for_bwrap") {
+                let names: Vec<String> = conflict["profiles"]
+                    .as_array()
+                    .map(|l| {
+                        l.iter()
+                            .map(|p| format!("\"{}\"", p["name"].as_str().unwrap_or("?")))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                c.summary = format!(
+                    "AppArmor restricts user namespaces and the profiles {} are tied for {}: AppArmor attaches neither, so nothing exempts {path}",
+                    names.join(" and "),
+                    conflict["path"].as_str().unwrap_or("?")
+                );
+                return c.fix(
+                    "keep one of the tied profiles: the policy.apparmor-conflicts check below names their files and the command",
+                );
+            }
             c.fix(format!(
-                "bwrap-doctor fix apparmor --bwrap {path}   # prints the profile for this exact path, and how to load it"
+                "bwrap-doctor fix apparmor --bwrap {path}   # prints the profile for this bwrap (a pattern the next versions match, for a vendored bwrap whose path changes at upgrades), and how to load it"
             ))
             .fix("for every program (re-opens what the restriction closes): sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0")
         }

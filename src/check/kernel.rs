@@ -69,7 +69,11 @@ fn userns(facts: &Facts) -> Check {
                 "AppArmor lets only programs with a profile create user namespaces, and this bwrap has none"
             },
         );
-        if !covered {
+        if !covered && matches!(facts.get("apparmor.conflict_for_bwrap"), Obs::Seen(_)) {
+            c = c.fix(
+                "keep one of the profiles tied for this bwrap's path: the policy.apparmor-conflicts check names their files and the command",
+            );
+        } else if !covered {
             c = c.fix(format!(
                 "bwrap-doctor fix apparmor --bwrap {}",
                 super::shown(&facts.get("bwrap.path"))

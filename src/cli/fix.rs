@@ -116,6 +116,65 @@ fn find_parser() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The system bwrap the tools can be pointed at.
+const SYSTEM_BWRAP: &str = "/usr/bin/bwrap";
+
+/// For a bwrap whose path changes at upgrades: what changes, which fix
+/// survives them (the pattern profile below, or the tool's own setting
+/// pointing at the system bwrap) and why; and whether the system bwrap is
+/// covered itself.
+fn versioned_advice(host: &Host, real: &Path, v: &apparmor::Versioned) -> String {
+    let mut s = format!(
+        "# {} is {}: {}.\n# A profile for this exact path would stop matching at the next upgrade, silently.\n",
+        real.display(),
+        v.shape.label(),
+        v.changes
+    );
+    let system = || {
+        let facts = live_facts(host, Some(PathBuf::from(SYSTEM_BWRAP)));
+        if !Path::new(SYSTEM_BWRAP).exists() {
+            format!(
+                "#   ({SYSTEM_BWRAP} is not installed: sudo apt install bubblewrap, then `bwrap-doctor fix apparmor --bwrap {SYSTEM_BWRAP}`.)\n"
+            )
+        } else if let Obs::Seen(p) = facts.get("apparmor.covering_profile") {
+            format!(
+                "#   ({SYSTEM_BWRAP} is covered by profile \"{}\" ({}).)\n",
+                p.get("name").and_then(|x| x.as_str()).unwrap_or("?"),
+                p.get("file").and_then(|x| x.as_str()).unwrap_or("?")
+            )
+        } else {
+            format!(
+                "#   ({SYSTEM_BWRAP} has no profile either; where AppArmor restricts user namespaces it needs\n#   one: `bwrap-doctor fix apparmor --bwrap {SYSTEM_BWRAP}`. Not Ubuntu's bwrap-userns-restrict:\n#   {}.)\n",
+                apparmor::UBUNTU_PROFILE_CAVEAT
+            )
+        }
+    };
+    match (&v.tool, v.prefer_system) {
+        (Some(t), true) => {
+            s.push_str(&format!(
+                "# Recommended: make the tool run the system bwrap instead, because {}:\n#   {t}\n",
+                v.why
+            ));
+            s.push_str(&system());
+            s.push_str(&format!(
+                "# Otherwise, the profile below attaches to the pattern {}, which later versions match.\n",
+                v.glob
+            ));
+        }
+        (tool, _) => {
+            s.push_str(&format!(
+                "# Recommended: the profile below, which attaches to the pattern {} because {}.\n",
+                v.glob, v.why
+            ));
+            if let Some(t) = tool {
+                s.push_str(&format!("# Or make the tool run the system bwrap: {t}\n"));
+                s.push_str(&system());
+            }
+        }
+    }
+    s
+}
+
 pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
     let named = match bwrap {
         Some(p) => p,
@@ -176,9 +235,59 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
             p.get("file").and_then(|v| v.as_str()).unwrap_or("?"),
         );
     }
+    let versioned = apparmor::classify(&real);
+    if let Some(v) = &versioned {
+        crate::out!("{}", versioned_advice(&host, &real, v));
+    }
+    let placement = apparmor::placement(&facts, &real);
+    match &placement {
+        Ok(apparmor::Placement::Conflicts(others)) => crate::outln!(
+            "# CONFLICT: {} already attaches to {} as specifically as this profile would.\n# Two such profiles make AppArmor attach neither (\"conflicting profile attachments\"):\n# bwrap would run unconfined and be refused its user namespace. Use that profile,\n# or remove it before adding this one (--apply refuses to add it).",
+            others
+                .iter()
+                .map(|c| c.describe())
+                .collect::<Vec<_>>()
+                .join(" and "),
+            real.display()
+        ),
+        Ok(apparmor::Placement::Shadowed(others)) => crate::outln!(
+            "# {} attaches to {} more specifically: this profile would never apply to it\n# (--apply refuses to add it). Change that profile instead.",
+            others
+                .iter()
+                .map(|c| c.describe())
+                .collect::<Vec<_>>()
+                .join(" and "),
+            real.display()
+        ),
+        _ => {}
+    }
+    if let Ok(old) = apparmor::superseded(&facts, &real)
+        && !old.is_empty()
+    {
+        crate::outln!(
+            "# The profile below supersedes bwrap-doctor's profiles for single versions' exact paths:\n{}",
+            old.iter()
+                .map(|c| match &c.file {
+                    Some(f) => format!(
+                        "#   {} attaches to {}; remove it: sudo apparmor_parser -R {f} && sudo rm {f}",
+                        c.describe(),
+                        c.attach
+                    ),
+                    None => format!("#   {} attaches to {}", c.describe(), c.attach),
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    let (what, through) = match &versioned {
+        Some(v) => (
+            format!("every bwrap matching {}", v.glob),
+            "any bwrap matching the pattern",
+        ),
+        None => (real.display().to_string(), "this bwrap"),
+    };
     crate::outln!(
-        "# An AppArmor profile that lets {} create user namespaces.\n# Trade-off: any program can get a user namespace through this bwrap (as with\n# Ubuntu's own profiles for Chrome or VS Code); nothing else changes.\n\nsudo tee {file} > /dev/null <<'EOF'\n{profile}\nEOF\nsudo apparmor_parser -r {file}\nbwrap-doctor check --bwrap {}\n\n# Undo: sudo apparmor_parser -R {file} && sudo rm {file}\n# Or let bwrap-doctor do it: sudo bwrap-doctor fix apparmor --bwrap {} --apply",
-        real.display(),
+        "# An AppArmor profile that lets {what} create user namespaces.\n# Trade-off: any program can get a user namespace through {through} (as with\n# Ubuntu's own profiles for Chrome or VS Code); nothing else changes.\n\nsudo tee {file} > /dev/null <<'EOF'\n{profile}\nEOF\nsudo apparmor_parser -r {file}\nbwrap-doctor check --bwrap {}\n\n# Undo: sudo apparmor_parser -R {file} && sudo rm {file}\n# Or let bwrap-doctor do it: sudo bwrap-doctor fix apparmor --bwrap {} --apply",
         real.display(),
         real.display()
     );
@@ -187,6 +296,41 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
         "--apply writes /etc/apparmor.d and loads the profile: run it as root (sudo bwrap-doctor fix apparmor --apply)",
     ) {
         return code;
+    }
+    match placement {
+        Ok(apparmor::Placement::Conflicts(others)) => {
+            output::error(&format!(
+                "--apply: {file} would conflict with {}, which attaches to {} as specifically: AppArmor would attach neither; nothing was written (use that profile, or remove it first: sudo apparmor_parser -R FILE && sudo rm FILE)",
+                others
+                    .iter()
+                    .map(|c| c.describe())
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                real.display()
+            ));
+            return 2;
+        }
+        Ok(apparmor::Placement::Shadowed(others)) => {
+            output::error(&format!(
+                "--apply: {file} would never apply to {}: {} attaches to it more specifically; nothing was written (change that profile instead)",
+                real.display(),
+                others
+                    .iter()
+                    .map(|c| c.describe())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ));
+            return 2;
+        }
+        Ok(apparmor::Placement::Attaches) => {}
+        Err(o) if active => {
+            output::error(&format!(
+                "--apply: cannot tell whether {file} would conflict with a profile already here ({}); nothing was written",
+                o.describe()
+            ));
+            return 2;
+        }
+        Err(_) => {}
     }
     if !active {
         output::error(

@@ -274,6 +274,22 @@ pub const CATALOGUE: &[Probe] = &[
         "profiles in /etc/apparmor.d and the executable paths they attach to (attach: variables expanded, null when none)"
     ),
     probe!(
+        "apparmor.loaded_attachments",
+        false,
+        Host,
+        false,
+        "list of {name, attach, mode}; unavailable without permission",
+        "loaded profiles and what each attaches to (/sys/kernel/security/apparmor/policy/profiles/*/{name,attach,mode})"
+    ),
+    probe!(
+        "apparmor.own_profiles",
+        false,
+        Host,
+        false,
+        "list of {file, name, attach, exists}; exists is null for a pattern",
+        "profiles bwrap-doctor wrote (files in /etc/apparmor.d starting with its marker line) and whether the path each attaches to still exists"
+    ),
+    probe!(
         "apparmor.covering_profile",
         false,
         Derived,
@@ -288,6 +304,22 @@ pub const CATALOGUE: &[Probe] = &[
         false,
         "{file, name, attach, flags, capabilities, mount_all}; absent if none",
         "a profile that confines the bwrap that ran: attached to bwrap.path or bwrap.realpath, not disabled, not unconfined, and loaded in enforce mode when the loaded list is known"
+    ),
+    probe!(
+        "apparmor.attachment_conflicts",
+        false,
+        Derived,
+        false,
+        "list of {path, profiles: [{name, attach, file, loaded}]}",
+        "profiles tied for a bwrap path (the bwrap that ran, or a plain path a bwrap profile attaches to): AppArmor attaches none of them (\"conflicting profile attachments\")"
+    ),
+    probe!(
+        "apparmor.conflict_for_bwrap",
+        false,
+        Derived,
+        false,
+        "{path, profiles: [{name, attach, file, loaded}]}; absent if none",
+        "profiles tied for the path or real path of the bwrap that ran: AppArmor attaches none of them, so none exempts it"
     ),
     probe!(
         "apparmor.bwrap_exceptions",

@@ -4,6 +4,7 @@
 //! those, which profile (if any) lets the bwrap that ran create user
 //! namespaces.
 
+pub mod attach;
 pub mod glob;
 pub mod policy;
 
@@ -26,6 +27,8 @@ pub fn observe(host: &Host, facts: &Facts, key: &str) -> Obs {
         "apparmor.label" => label(host, facts),
         "apparmor.profiles_loaded" => profiles_loaded(host, facts),
         "apparmor.profile_files" => profile_files(host),
+        "apparmor.loaded_attachments" => loaded_attachments(host, facts),
+        "apparmor.own_profiles" => own_profiles(host),
         _ => Obs::unavailable(format!("no probe named {key}")),
     }
 }
@@ -35,6 +38,8 @@ pub fn derive(facts: &Facts, key: &str) -> Obs {
         "apparmor.covering_profile" => covering_profile(facts),
         "apparmor.confining_profile" => confining_profile(facts),
         "apparmor.bwrap_exceptions" => bwrap_exceptions(facts),
+        "apparmor.attachment_conflicts" => attachment_conflicts(facts),
+        "apparmor.conflict_for_bwrap" => conflict_for_bwrap(facts),
         _ => Obs::unavailable(format!("no probe named {key}")),
     }
 }
@@ -144,6 +149,78 @@ pub fn parse_loaded(text: &str) -> Vec<Value> {
             }
         })
         .collect()
+}
+
+/// The loaded profiles with what they attach to, from
+/// /sys/kernel/security/apparmor/policy/profiles/*/{name,attach,mode}
+/// (root only on most hosts). `attach` is the attachment pattern, the
+/// profile's name for a profile named by its path, `<unknown>` when the
+/// kernel has no text for it.
+fn loaded_attachments(host: &Host, facts: &Facts) -> Obs {
+    let dir = format!("{SECURITYFS}/policy/profiles");
+    let rd = match std::fs::read_dir(host.path(&dir)) {
+        Ok(rd) => rd,
+        Err(e) if super::is_missing(&e) && is_off(facts) => return Obs::Absent,
+        Err(e) => return io_obs(&dir, &e),
+    };
+    let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    let mut out = Vec::new();
+    for d in entries.into_iter().take(MAX_FILES) {
+        let read = |f: &str| {
+            std::fs::read_to_string(d.join(f))
+                .ok()
+                .map(|s| s.trim_end_matches(['\n', '\0']).to_string())
+        };
+        let Some(name) = read("name") else {
+            continue;
+        };
+        out.push(json!({ "name": name, "attach": read("attach"), "mode": read("mode") }));
+    }
+    Obs::seen(out)
+}
+
+/// The profiles bwrap-doctor wrote (files in /etc/apparmor.d whose first
+/// line is [`crate::fix::WRITTEN_BY`]), with whether the path each
+/// attaches to still exists (`null` for a pattern).
+fn own_profiles(host: &Host) -> Obs {
+    let rd = match std::fs::read_dir(host.path(POLICY_DIR)) {
+        Ok(rd) => rd,
+        Err(e) if super::is_missing(&e) => return Obs::Absent,
+        Err(e) => return io_obs(POLICY_DIR, &e),
+    };
+    let mut names: Vec<String> = rd
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !skipped(n))
+        .collect();
+    names.sort();
+    names.truncate(MAX_FILES);
+    let mut out = Vec::new();
+    for n in names {
+        let file = format!("{POLICY_DIR}/{n}");
+        let real = host.path(&file);
+        if !std::fs::metadata(&real).is_ok_and(|m| m.is_file() && m.len() <= MAX_FILE_BYTES) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&real) else {
+            continue;
+        };
+        if !text.starts_with(crate::fix::WRITTEN_BY) {
+            continue;
+        }
+        for p in policy::parse(&text).profiles {
+            let exists = match &p.attach {
+                Some(a) if glob::is_literal(a) => match host.exists(a) {
+                    Ok(b) => Value::Bool(b),
+                    Err(_) => Value::Null,
+                },
+                _ => Value::Null,
+            };
+            out.push(json!({ "file": file, "name": p.name, "attach": p.attach, "exists": exists }));
+        }
+    }
+    Obs::seen(out)
 }
 
 /// Files apparmor_parser itself skips in its policy directory.
@@ -334,6 +411,15 @@ fn covering_profile(facts: &Facts) -> Obs {
         Ok(p) => p,
         Err(o) => return o,
     };
+    // Profiles tied for this path attach to nothing: nothing covers it.
+    if let Ok(cands) = attachment_candidates(facts)
+        && [Some(&path), real.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|p| attach::strongest(&cands, p).len() > 1)
+    {
+        return Obs::Absent;
+    }
     let loaded = loaded(facts);
     let hits = files
         .iter()
@@ -434,6 +520,78 @@ fn bwrap_exceptions(facts: &Facts) -> Obs {
             .map(summary)
             .collect::<Vec<_>>(),
     )
+}
+
+/// Every profile that may attach to an executable here: the profile files
+/// and, when they can be read, the kernel's loaded attachments.
+pub fn attachment_candidates(facts: &Facts) -> Result<Vec<attach::Candidate>, Obs> {
+    let files = files(facts)?;
+    let loaded = match facts.get("apparmor.loaded_attachments") {
+        Obs::Seen(Value::Array(v)) => Some(v),
+        _ => None,
+    };
+    Ok(attach::candidates(&files, loaded.as_deref()))
+}
+
+/// The conflict over the path (or real path) of the bwrap that ran.
+fn conflict_for_bwrap(facts: &Facts) -> Obs {
+    let (path, real) = match bwrap_paths(facts) {
+        Ok(p) => p,
+        Err(o) => return o,
+    };
+    let cands = match attachment_candidates(facts) {
+        Ok(c) => c,
+        Err(o) => return o,
+    };
+    for p in [Some(path), real].into_iter().flatten() {
+        let top = attach::strongest(&cands, &p);
+        if top.len() > 1 {
+            return Obs::seen(json!({
+                "path": p,
+                "profiles": top.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
+            }));
+        }
+    }
+    Obs::Absent
+}
+
+/// Profiles that tie for an executable bwrap may run as (the bwrap that
+/// ran, by its path and real path, and every plain path a bwrap profile
+/// attaches to): AppArmor attaches none of them. Each conflict:
+/// `{path, profiles: [{name, attach, file, loaded}]}`.
+fn attachment_conflicts(facts: &Facts) -> Obs {
+    let cands = match attachment_candidates(facts) {
+        Ok(c) => c,
+        Err(o) => return o,
+    };
+    let mut paths: Vec<String> = Vec::new();
+    if let Ok((path, real)) = bwrap_paths(facts) {
+        paths.push(path);
+        paths.extend(real);
+    }
+    for c in &cands {
+        if glob::is_literal(&c.attach) && (c.attach.contains("bwrap") || c.name.contains("bwrap")) {
+            paths.push(c.attach.clone());
+        }
+    }
+    let mut seen: Vec<Vec<String>> = Vec::new();
+    let mut out = Vec::new();
+    for path in paths {
+        let top = attach::strongest(&cands, &path);
+        if top.len() < 2 {
+            continue;
+        }
+        let key: Vec<String> = top.iter().map(|c| c.name.clone()).collect();
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        out.push(json!({
+            "path": path,
+            "profiles": top.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
+        }));
+    }
+    Obs::seen(out)
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ pub fn tests() -> Vec<Test> {
         Once args_facts_come_from_the_call,
         Once snapshot_of_a_fixture_replays_with_the_same_derived_facts,
         Once the_generated_apparmor_profile_names_the_bwrap_that_ran,
+        Once conflicting_attachments_are_found_in_files_and_the_kernels_list,
+        Once own_profiles_say_whether_their_path_still_exists,
         Once docker_masks_parts_of_proc_and_makes_proc_sys_read_only,
         Once a_programs_interpreter_is_read_from_the_host,
         Once args_cover_what_the_call_puts_in_the_sandbox,
@@ -627,6 +629,93 @@ fn the_generated_apparmor_profile_names_the_bwrap_that_ran() {
         none.get("fix.apparmor_profile"),
         Obs::Unavailable(_)
     ));
+}
+
+/// tests/fixtures/hosts/ubuntu-24.04-conflict: Ubuntu's bwrap profile and
+/// bwrap-doctor's both attach to /usr/bin/bwrap; a vendor's file and a
+/// profile only the kernel has both attach to /opt/vendor/bwrap.
+fn conflicting_attachments_are_found_in_files_and_the_kernels_list() {
+    let f = fixture_facts("ubuntu-24.04-conflict", Some("/usr/bin/bwrap"));
+    let loaded = seen(&f, "apparmor.loaded_attachments");
+    let loaded = loaded.as_array().unwrap();
+    assert_eq!(loaded.len(), 6);
+    assert!(
+        loaded.contains(
+            &json!({"name": "vendor-bwrap", "attach": "/opt/vendor/bwrap", "mode": "unconfined"})
+        ),
+        "{loaded:?}"
+    );
+    let c = seen(&f, "apparmor.attachment_conflicts");
+    assert_eq!(
+        c,
+        json!([
+            {"path": "/usr/bin/bwrap", "profiles": [
+                {"name": "bwrap-doctor.usr.bin.bwrap", "attach": "/usr/bin/bwrap",
+                 "file": "/etc/apparmor.d/bwrap-doctor.usr.bin.bwrap", "loaded": true},
+                {"name": "bwrap", "attach": "/usr/bin/bwrap",
+                 "file": "/etc/apparmor.d/bwrap-userns-restrict", "loaded": true}]},
+            {"path": "/opt/vendor/bwrap", "profiles": [
+                {"name": "vendor", "attach": "/opt/vendor/bwrap",
+                 "file": "/etc/apparmor.d/opt.vendor.bwrap", "loaded": false},
+                {"name": "vendor-bwrap", "attach": "/opt/vendor/bwrap",
+                 "file": null, "loaded": true}]}
+        ])
+    );
+    // Tied profiles attach to nothing: nothing covers /usr/bin/bwrap there.
+    assert_obs(&f, "apparmor.covering_profile", Obs::Absent);
+    assert_eq!(
+        seen(&f, "apparmor.conflict_for_bwrap"),
+        c[0],
+        "the conflict over the bwrap that ran"
+    );
+    let tool = fixture_facts(
+        "ubuntu-24.04-conflict",
+        Some("/home/u/.local/share/tool/bwrap"),
+    );
+    assert_eq!(
+        seen(&tool, "apparmor.covering_profile")["file"],
+        "/etc/apparmor.d/bwrap-doctor.home.u..local.share.tool.bwrap"
+    );
+    assert_obs(&tool, "apparmor.conflict_for_bwrap", Obs::Absent);
+    // Ubuntu's host: two files define the one profile "bwrap" (one of them
+    // disabled): no rival. The loaded attachments come from securityfs's
+    // policy directory, which that fixture lacks.
+    let u = fixture_facts("ubuntu-24.04", Some("/usr/bin/bwrap"));
+    assert_obs(&u, "apparmor.attachment_conflicts", Obs::seen(json!([])));
+    assert_obs(&u, "apparmor.loaded_attachments", Obs::Absent);
+    // Without AppArmor there is nothing loaded.
+    let w = fixture_facts("wsl1", None);
+    assert_obs(&w, "apparmor.loaded_attachments", Obs::Absent);
+}
+
+fn own_profiles_say_whether_their_path_still_exists() {
+    let f = fixture_facts("ubuntu-24.04-conflict", None);
+    let own = seen(&f, "apparmor.own_profiles");
+    let d = "/etc/apparmor.d/";
+    assert_eq!(
+        own,
+        json!([
+            {"file": format!("{d}bwrap-doctor.home.u..local.share.tool.bwrap"),
+             "name": "bwrap-doctor.home.u..local.share.tool.bwrap",
+             "attach": "/home/u/.local/share/tool/bwrap", "exists": true},
+            {"file": format!("{d}bwrap-doctor.home.u..npm._npx.0a1b2c3d4e5f6071.node_modules._anthropic-ai.sandbox-runtime.vendor.bwrap"),
+             "name": "bwrap-doctor.home.u..npm._npx.0a1b2c3d4e5f6071.node_modules._anthropic-ai.sandbox-runtime.vendor.bwrap",
+             "attach": "/home/u/.npm/_npx/0a1b2c3d4e5f6071/node_modules/@anthropic-ai/sandbox-runtime/vendor/bwrap",
+             "exists": false},
+            {"file": format!("{d}bwrap-doctor.usr.bin.bwrap"), "name": "bwrap-doctor.usr.bin.bwrap",
+             "attach": "/usr/bin/bwrap", "exists": true}
+        ])
+    );
+    assert_obs(
+        &fixture_facts("ubuntu-24.04", None),
+        "apparmor.own_profiles",
+        Obs::seen(json!([])),
+    );
+    assert_obs(
+        &fixture_facts("rhel7", None),
+        "apparmor.own_profiles",
+        Obs::Absent,
+    );
 }
 
 fn docker_masks_parts_of_proc_and_makes_proc_sys_read_only() {
