@@ -242,7 +242,7 @@ kind("arch", "Arch Linux (and Artix, Manjaro): the linux package keeps "
      os_release("arch", ABSENT, "Arch Linux"), kernel("6.16.1-arch1-1"),
      {"sysctl.kernel.unprivileged_userns_clone": 1, "bwrap.version": "0.11.0"})
 kind("no-userns-kernel", "A distribution kernel built without CONFIG_USER_NS (Arch's linux "
-     "before 4.14.5, December 2017; Slackware 14.x; kernels configured from defconfig): no "
+     "until late 2017; Slackware 14.x; self-configured kernels): no "
      "user namespace at all (unshare gives EINVAL), no /proc/self/ns/user.",
      os_release("arch", ABSENT, "Arch Linux"), kernel("4.8.13-1-ARCH"),
      {"kernel.namespaces": ["cgroup", "ipc", "mnt", "net", "pid", "uts"], "bwrap.version": "0.1.8",
@@ -359,7 +359,8 @@ KINDS["systemd-nspawn"][1]["caller.caps_permitted"] = KINDS["systemd-nspawn"][1]
 KINDS["systemd-nspawn"][1]["caller.caps_bounding"] = KINDS["systemd-nspawn"][1]["caller.caps_effective"]
 kind("gvisor", "gVisor (runsc) with Docker: the sentry's own kernel says 4.4.0 in "
      "/proc/version, user namespaces are emulated, root in the container with Docker's "
-     "capability set; Docker's seccomp profile is not applied inside the sandbox.",
+     "capability set; Docker's seccomp profile is not applied inside the sandbox "
+     "(runsc applies it only with --oci-seccomp).",
      os_release("debian", "12", "Debian GNU/Linux 12 (bookworm)"),
      kernel("4.4.0", "Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016"),
      {"container.kind": "gvisor", "caller.uid": 0, "caller.euid": 0,

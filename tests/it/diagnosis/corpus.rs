@@ -544,6 +544,22 @@ fn fixture_snapshot(case: &Case, dir: &Path) -> Option<std::path::PathBuf> {
             }
         }
     }
+    // AppArmor the thread names on a kind without it: an unconfined caller
+    // (a program started from the user's shell), profiles unknown.
+    if stated.get("apparmor.enabled") == Some(&serde_json::Value::Bool(true))
+        && !says("apparmor.label")
+        && kind_facts(&kind).get("apparmor.label") == Some(&serde_json::json!({"absent": true}))
+    {
+        f.insert("apparmor.label".into(), "unconfined".into());
+        for k in ["apparmor.profile_files", "apparmor.profiles_loaded"] {
+            if !says(k) {
+                f.insert(
+                    k.into(),
+                    serde_json::json!({"unavailable": "not in the fixture kind"}),
+                );
+            }
+        }
+    }
     if says("bwrap.path") && !says("bwrap.realpath") {
         f.insert("bwrap.realpath".into(), stated["bwrap.path"].clone());
     }
