@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 macro_rules! causes {
     ($($variant:ident = $id:expr => $meaning:expr),* $(,)?) => {
         /// A cause of a bwrap failure.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
         pub enum Cause {
-            $(#[serde(rename = $id)] $variant),*
+            $(#[doc = $meaning] #[serde(rename = $id)] $variant),*
         }
 
         impl Cause {

@@ -11,6 +11,7 @@
 //! bwrap path…) are computed the same way from any of them.
 
 use crate::probe::{self, Context, Host};
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -66,6 +67,36 @@ impl Serialize for Obs {
     }
 }
 
+/// Written by hand: the JSON form is built in [`Obs`]'s `Serialize`.
+impl JsonSchema for Obs {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Observed".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "What a probe saw: the observed value (any JSON value), or `{\"absent\": true}` (definitely not there: a fact in itself), or `{\"unavailable\": \"why\"}` (could not be observed: never evidence either way).",
+            "anyOf": [
+                {
+                    "title": "absent",
+                    "type": "object",
+                    "properties": { "absent": { "const": true } },
+                    "required": ["absent"],
+                    "additionalProperties": false
+                },
+                {
+                    "title": "unavailable",
+                    "type": "object",
+                    "properties": { "unavailable": { "type": "string" } },
+                    "required": ["unavailable"],
+                    "additionalProperties": false
+                },
+                { "title": "seen", "description": "An observed value." }
+            ]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Obs {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Obs, D::Error> {
         Ok(Obs::from_value(Value::deserialize(d)?))
@@ -90,10 +121,12 @@ impl Obs {
 }
 
 /// One probe that ran during a diagnosis, for the evidence list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Observation {
+    /// The fact key (`probe::CATALOGUE` lists them).
     pub key: String,
     pub obs: Obs,
+    /// How long the probe took, in milliseconds.
     pub took_ms: f64,
 }
 
@@ -181,17 +214,26 @@ pub fn recorded_bwrap(facts: &BTreeMap<String, Obs>) -> Option<std::path::PathBu
 
 /// A whole host recorded for replay (`bwrap-doctor snapshot`,
 /// `explain --snapshot`). Schema: docs/snapshot.md.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "bwrap-doctor host snapshot (bwrap-doctor snapshot)")]
 pub struct Snapshot {
+    /// The document's kind: always `bwrap-doctor/snapshot`.
+    #[schemars(extend("const" = SNAPSHOT_SCHEMA))]
     pub schema: String,
+    /// The document's version: additive changes keep it, anything else
+    /// bumps it.
+    #[schemars(extend("const" = SNAPSHOT_VERSION))]
     pub schema_version: u32,
+    /// The bwrap-doctor release that took it.
     #[serde(default)]
     pub tool_version: String,
+    /// When it was taken, UTC (`2026-11-22T15:45:06Z`).
     #[serde(default)]
     pub taken_at: String,
     /// Free text about the host, written by whoever shares the snapshot.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
+    /// Every fact recorded, by key (`probe::CATALOGUE` lists them).
     pub facts: BTreeMap<String, Obs>,
 }
 

@@ -1,13 +1,15 @@
 //! What `check` reports: checks in sections, each with a status, evidence
 //! and a fix. Rendered for people (`render`) and as versioned JSON.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::time::Duration;
 
 pub const SCHEMA: &str = "bwrap-doctor/check";
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// A check's outcome; `skip` when it could not run here (never counted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Ok,
@@ -27,19 +29,26 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One check: what was tried, how it went, what was seen, what to do.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Check {
     /// Stable id, e.g. `sandbox.userns-netns-proc`.
+    #[schemars(regex(pattern = r"^[a-z]+(\.[a-z0-9-]+)+$"))]
     pub id: String,
     /// The section it is shown under.
+    #[schemars(extend("enum" = ["bwrap binary", "kernel", "security policy", "bwrap-doctor shim", "sandboxes"]))]
     pub section: String,
     pub status: Status,
     /// One sentence.
+    #[schemars(length(min = 1))]
     pub summary: String,
     /// What was observed, one fact per line.
     pub evidence: Vec<String>,
     /// What to do, narrowest first; empty when nothing needs doing.
+    #[schemars(inner(length(min = 1)))]
     pub fix: Vec<String>,
+    /// How long the check took, in milliseconds.
+    #[schemars(range(min = 0))]
     pub duration_ms: f64,
 }
 
@@ -72,13 +81,27 @@ impl Check {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The report of `bwrap-doctor check --json`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(title = "bwrap-doctor check report (bwrap-doctor check --json)")]
 pub struct Report {
+    /// The document's kind: always `bwrap-doctor/check`.
+    #[schemars(extend("const" = SCHEMA))]
     pub schema: &'static str,
+    /// The document's version: additive changes keep it, anything else
+    /// bumps it.
+    #[schemars(extend("const" = SCHEMA_VERSION))]
     pub schema_version: u32,
+    /// The bwrap-doctor release that wrote it.
+    #[schemars(length(min = 1))]
     pub tool_version: &'static str,
+    /// The worst status among the checks that ran (a skip never counts).
+    #[schemars(extend("enum" = ["ok", "warning", "fail"]))]
     pub overall: Status,
+    /// How long the whole check took, in milliseconds.
+    #[schemars(range(min = 0))]
     pub duration_ms: f64,
+    /// Every check, in the order `check` shows them.
     pub checks: Vec<Check>,
 }
 

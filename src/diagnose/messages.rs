@@ -3,13 +3,15 @@
 //! (pressure-vessel), `# bwrap: …` (opam), `Runner failure: bwrap: …`,
 //! bwrap's own `--level-prefix` form `<3>bwrap: …`.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// How many lines at the end of stderr are searched: bwrap's fatal message
 /// is its last words, possibly followed by a caller's few lines.
 pub const LAST_LINES: usize = 40;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One of bwrap's messages, found in stderr.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Message {
     /// The whole line, as printed.
     pub line: String,

@@ -18,12 +18,16 @@ pub use messages::{Message, bwrap_messages};
 use crate::cause::Cause;
 use crate::facts::{Facts, Obs, Observation};
 use crate::rules::{Condition, Fix, Origin, Rule, RuleSet};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Instant;
 use template::Scope;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// What the probes said of a candidate: every condition holds
+/// (`confirmed`), one does not (`refuted`), facts were missing
+/// (`unconfirmed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Confirmed,
@@ -42,31 +46,43 @@ impl Verdict {
 }
 
 /// One condition as checked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "ConditionCheck")]
 pub struct Check {
     /// The fact key with captures filled in.
     pub fact: String,
+    /// The field of the fact's value the condition reads, if any.
     pub field: Option<String>,
     /// What the condition asks, for people.
     pub wants: String,
+    /// What the probe saw.
     pub observed: Obs,
     /// `None`: could not be decided (the fact is unavailable).
     pub holds: Option<bool>,
+    /// The rule's words for what was seen, when it gives them.
     pub describe: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A fix the rule gives, with the captures filled in.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RenderedFix {
+    /// One line: what the fix does.
     pub title: String,
+    /// How far it reaches: this call, this user, or the whole host.
+    #[schemars(extend("enum" = ["narrow", "local", "host-wide"]))]
     pub scope: &'static str,
+    /// The commands to run, one a line, when there are any.
     pub commands: Option<String>,
+    /// What the fix costs, when it costs something (host-wide fixes).
     pub tradeoff: Option<String>,
 }
 
 /// A rule whose pattern matched, and what the probes said about it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Candidate {
+    /// The rule's id.
     pub rule: String,
+    /// What the rule says the failure is.
     pub cause: Cause,
     pub verdict: Verdict,
     /// Set when a more precise confirmed rule (listed in this rule's
@@ -74,10 +90,15 @@ pub struct Candidate {
     pub superseded_by: Option<String>,
     /// The bwrap message that matched.
     pub message: Message,
+    /// The pattern's named captures.
     pub captures: BTreeMap<String, String>,
+    /// One line, captures filled in.
     pub summary: String,
+    /// Why, in a few sentences.
     pub explanation: String,
+    /// The rule's conditions, in order, as checked.
     pub checks: Vec<Check>,
+    /// What to do, narrowest first.
     pub fixes: Vec<RenderedFix>,
     /// A stage rule's step: the candidate names the step that failed, not
     /// a cause (it is never confirmed).
@@ -91,18 +112,22 @@ pub struct Candidate {
     /// unconfirmed candidates are ordered. It never confirms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prior: Option<u8>,
+    /// Where the rule is written: `file:line`.
     #[serde(serialize_with = "origin_text")]
+    #[schemars(with = "String")]
     pub origin: Origin,
 }
 
 /// One cause a stage rule lists, and what became of it here.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StageCause {
+    /// The cause the stage rule lists.
     pub cause: Cause,
     /// The verdict of the specific rule for this cause that matched the
     /// same message, if one did (refuted, when the stage rule is heard).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
+    /// That specific rule's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
 }
@@ -112,7 +137,7 @@ fn origin_text<S: serde::Serializer>(o: &Origin, s: S) -> Result<S::Ok, S::Error
 }
 
 /// The whole answer for one failure.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Diagnosis {
     /// bwrap's messages found in stderr.
     pub messages: Vec<Message>,
@@ -126,6 +151,7 @@ pub struct Diagnosis {
     /// differ from bwrap's own (see [`diagnose_pasted`]).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub retyped: bool,
+    /// How long the diagnosis took, in milliseconds.
     pub duration_ms: f64,
 }
 

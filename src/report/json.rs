@@ -2,21 +2,33 @@
 //! BWRAP_DOCTOR_JSON output) for tools that show it in their own UI.
 
 use crate::diagnose::Diagnosis;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 pub const SCHEMA: &str = "bwrap-doctor/diagnosis";
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Serialize)]
+/// How bwrap ended (the shim's document only).
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Exit {
+    /// Its exit status, when it exited.
     pub code: Option<i32>,
+    /// The signal that killed it, when one did.
     pub signal: Option<i32>,
 }
 
-#[derive(Debug, Serialize)]
+/// The diagnosis of one bwrap failure (`explain --json`, BWRAP_DOCTOR_JSON).
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "bwrap-doctor diagnosis (explain --json, BWRAP_DOCTOR_JSON)")]
 pub struct Document<'a> {
+    /// The document's kind: always `bwrap-doctor/diagnosis`.
+    #[schemars(extend("const" = SCHEMA))]
     pub schema: &'static str,
+    /// The document's version: additive changes keep it, anything else
+    /// bumps it.
+    #[schemars(extend("const" = SCHEMA_VERSION))]
     pub schema_version: u32,
+    /// The bwrap-doctor release that wrote it.
     pub tool_version: &'static str,
     /// The real bwrap that ran, when known.
     pub bwrap: Option<String>,

@@ -6,6 +6,7 @@ pub mod human;
 pub mod json;
 pub mod keywords;
 pub mod last;
+pub mod schema;
 pub mod shim;
 
 #[cfg(test)]

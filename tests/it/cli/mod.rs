@@ -4,6 +4,7 @@ pub mod check;
 mod fix;
 mod install;
 mod output;
+mod schemas;
 mod usage;
 
 use crate::Test;
@@ -14,6 +15,7 @@ pub fn tests() -> Vec<Test> {
     v.extend(fix::tests());
     v.extend(install::tests());
     v.extend(output::tests());
+    v.extend(schemas::tests());
     v.extend(usage::tests());
     v
 }

@@ -1,119 +1,75 @@
-//! A JSON Schema validator for the keywords the documented schemas use
-//! (docs/*.schema.json). A keyword it does not know is an error, so a schema
-//! can never be silently half-checked.
+//! Every JSON document the tests read is checked against its published
+//! schema (docs/*.schema.json, generated from the output types by
+//! `bwrap_doctor::report::schema`) with a kept validator, the `jsonschema`
+//! crate. Strictly: the published schemas let readers meet fields they do
+//! not know (additive changes keep the version), but here a field the
+//! schema does not name is an error, so no output escapes its schema.
 
+use bwrap_doctor::report::schema::{self as contracts, Contract};
 use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::{Mutex, OnceLock};
 
-/// Every violation, as "path: what"; empty when `doc` is valid.
-pub fn validate(schema: &Value, doc: &Value) -> Vec<String> {
-    let mut errors = Vec::new();
-    check(schema, schema, doc, "$", &mut errors);
-    errors
+/// The committed schema of `c`, closed: `additionalProperties: false`
+/// wherever an object schema names its properties and says nothing else.
+pub fn strict(c: &Contract) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(c.file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; generate it with BWD_BLESS=1", path.display()));
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    close(&mut v);
+    v
 }
 
-fn type_ok(t: &str, v: &Value) -> bool {
-    match t {
-        "object" => v.is_object(),
-        "array" => v.is_array(),
-        "string" => v.is_string(),
-        "number" => v.is_number(),
-        "integer" => v.is_i64() || v.is_u64(),
-        "boolean" => v.is_boolean(),
-        "null" => v.is_null(),
-        other => panic!("schema: unknown type {other:?}"),
-    }
-}
-
-fn check(root: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
-    let Some(obj) = schema.as_object() else {
-        panic!("schema at {at} is not an object");
-    };
-    for (k, want) in obj {
-        match k.as_str() {
-            "$schema" | "$id" | "title" | "description" | "$defs" => {}
-            "$ref" => {
-                let name = want
-                    .as_str()
-                    .and_then(|r| r.strip_prefix("#/$defs/"))
-                    .expect("only #/$defs/ references");
-                check(root, &root["$defs"][name], v, at, errors);
+fn close(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            if o.contains_key("properties") && !o.contains_key("additionalProperties") {
+                o.insert("additionalProperties".into(), false.into());
             }
-            "type" => {
-                let t = want.as_str().expect("type is one name");
-                if !type_ok(t, v) {
-                    errors.push(format!("{at}: not of type {t}: {v}"));
-                }
-            }
-            "const" => {
-                if v != want {
-                    errors.push(format!("{at}: {v} is not {want}"));
-                }
-            }
-            "enum" => {
-                if !want.as_array().unwrap().contains(v) {
-                    errors.push(format!("{at}: {v} is not one of {want}"));
-                }
-            }
-            "required" => {
-                for r in want.as_array().unwrap() {
-                    let r = r.as_str().unwrap();
-                    if v.as_object().is_some_and(|o| !o.contains_key(r)) {
-                        errors.push(format!("{at}: missing {r}"));
-                    }
-                }
-            }
-            "properties" => {
-                if let Some(o) = v.as_object() {
-                    for (name, sub) in want.as_object().unwrap() {
-                        if let Some(x) = o.get(name) {
-                            check(root, sub, x, &format!("{at}.{name}"), errors);
-                        }
-                    }
-                }
-            }
-            "additionalProperties" => {
-                assert_eq!(
-                    want,
-                    &Value::Bool(false),
-                    "only additionalProperties: false"
-                );
-                if let Some(o) = v.as_object() {
-                    let known = obj["properties"].as_object().unwrap();
-                    for name in o.keys().filter(|n| !known.contains_key(*n)) {
-                        errors.push(format!("{at}: unexpected property {name}"));
-                    }
-                }
-            }
-            "items" => {
-                if let Some(a) = v.as_array() {
-                    for (i, x) in a.iter().enumerate() {
-                        check(root, want, x, &format!("{at}[{i}]"), errors);
-                    }
-                }
-            }
-            "minLength" => {
-                if let Some(s) = v.as_str()
-                    && (s.chars().count() as u64) < want.as_u64().unwrap()
-                {
-                    errors.push(format!("{at}: shorter than {want}"));
-                }
-            }
-            "minimum" => {
-                if let Some(n) = v.as_f64()
-                    && n < want.as_f64().unwrap()
-                {
-                    errors.push(format!("{at}: {n} < {want}"));
-                }
-            }
-            "pattern" => {
-                let re = regex::Regex::new(want.as_str().unwrap()).unwrap();
-                if let Some(s) = v.as_str()
-                    && !re.is_match(s)
-                {
-                    errors.push(format!("{at}: {s:?} does not match {want}"));
-                }
-            }
-            other => panic!("schema keyword {other:?} is not supported by this validator"),
+            o.values_mut().for_each(close);
         }
+        Value::Array(a) => a.iter_mut().for_each(close),
+        _ => {}
     }
+}
+
+/// Every violation of `c`'s schema in `doc`, as "path: what"; empty when
+/// `doc` is valid.
+pub fn violations(c: &Contract, doc: &Value) -> Vec<String> {
+    static VALIDATORS: OnceLock<Mutex<BTreeMap<&'static str, &'static jsonschema::Validator>>> =
+        OnceLock::new();
+    let mut map = VALIDATORS.get_or_init(Default::default).lock().unwrap();
+    let validator = *map.entry(c.file).or_insert_with(|| {
+        let v = jsonschema::draft202012::new(&strict(c))
+            .unwrap_or_else(|e| panic!("{} is not a valid JSON Schema: {e}", c.file));
+        Box::leak(Box::new(v))
+    });
+    drop(map);
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+/// `doc` is a valid document of the kind its own `schema` field names, at
+/// the version its schema publishes.
+pub fn assert_valid(doc: &Value) {
+    let kind = doc["schema"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a document without a schema field: {doc:#}"));
+    let c = contracts::contract(kind).unwrap_or_else(|| panic!("no published schema for {kind}"));
+    let errors = violations(c, doc);
+    assert!(
+        errors.is_empty(),
+        "the {kind} document does not match {}: {errors:#?}\n{doc:#}",
+        c.file
+    );
+}
+
+/// `text` parses as JSON and is valid (see [`assert_valid`]).
+pub fn parse_valid(text: &str) -> Value {
+    let v: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    assert_valid(&v);
+    v
 }
