@@ -212,11 +212,13 @@ commands = "touch {m} && $(touch {m}) `touch {m}`"
     explain.env("BWRAP_DOCTOR_RULES", &rules);
     let out = support::run(&mut explain);
     assert!(out.stdout_text().contains("touch"), "{}", out.stdout_text());
+    support::schema::parse_valid(&out.stdout_text());
     let mut check = crate::cli_doctor(*who, &["check", "--json"]);
     check.env("BWRAP_DOCTOR_RULES", &rules);
     let out = support::run(&mut check);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("check --json: {e}: {}", out.stderr_text()));
+    support::schema::assert_valid(&v);
     let loaded = v["checks"]
         .as_array()
         .unwrap()

@@ -316,8 +316,7 @@ fn check_flags_an_own_profile_whose_bwrap_is_gone_until_it_is_removed(who: &As) 
     assert!(out.status.success(), "{}", out.stderr_text());
     let check = |f: &str| {
         let text = std::fs::read_to_string(dir.join(f)).unwrap();
-        let v: serde_json::Value =
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        let v = support::schema::parse_valid(&text);
         v["checks"]
             .as_array()
             .unwrap()

@@ -320,6 +320,7 @@ fn a_hanging_sandbox_ends_check_within_its_bound_saying_so() {
     let took = t.elapsed();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("no JSON ({e}): {}", out.stderr_text()));
+    support::schema::assert_valid(&v);
     let plain = v["checks"]
         .as_array()
         .unwrap()

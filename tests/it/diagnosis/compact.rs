@@ -170,6 +170,7 @@ fn the_same_failure_at_once_is_answered_from_the_kept_diagnosis(who: &As) {
     let (first, first_json) = run("a", "true");
     let (again, again_json) = run("b", "/bin/echo");
     assert_eq!(again, first);
+    support::schema::parse_valid(&first_json);
     // The JSON carries each probe's time: equal only if nothing was probed
     // again.
     assert_eq!(again_json, first_json);
@@ -196,5 +197,6 @@ fn the_same_failure_at_once_is_answered_from_the_kept_diagnosis(who: &As) {
     let fresh = support::run(&mut c);
     assert_eq!(fresh.status.code(), Some(1));
     let fresh_json = std::fs::read_to_string(home.join("d.json")).unwrap();
+    support::schema::parse_valid(&fresh_json);
     assert_ne!(fresh_json, first_json);
 }

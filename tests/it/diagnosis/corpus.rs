@@ -288,6 +288,7 @@ fn replay(set: &str, on: On) -> Measured {
         );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{}: {e}: {}", case.file, out.stderr_text()));
+        support::schema::assert_valid(&v);
         let shown: Vec<(&str, &str)> = v["candidates"]
             .as_array()
             .unwrap()
@@ -508,7 +509,7 @@ fn kind_facts(kind: &str) -> Facts {
     let path = kinds_dir().join(format!("{kind}.json"));
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (no such fixture kind)", path.display()));
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let v = support::schema::parse_valid(&text);
     v["facts"].as_object().unwrap().clone()
 }
 

@@ -166,7 +166,7 @@ fn explain_json_has_the_versioned_schema_and_the_confirmed_rule() {
         &["--json"],
     );
     assert_eq!(out.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = support::schema::parse_valid(&out.stdout_text());
     assert_eq!(v["schema"], "bwrap-doctor/diagnosis");
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["bwrap"], "/opt/vendor/bwrap");

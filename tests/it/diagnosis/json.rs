@@ -23,7 +23,7 @@ fn failing() -> Vec<String> {
 }
 
 fn check_doc(text: &str) {
-    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let v = support::schema::parse_valid(text);
     assert_eq!(v["schema"], "bwrap-doctor/diagnosis");
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["exit"]["code"], 1);

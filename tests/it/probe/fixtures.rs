@@ -588,6 +588,7 @@ fn snapshot_of_a_fixture_replays_with_the_same_derived_facts() {
         text.contains("{\n      \"absent\": true\n    }"),
         "absent is recorded as such"
     );
+    support::schema::parse_valid(&text);
     let back: Snapshot = serde_json::from_str(&text).unwrap();
     assert_eq!(back.facts, snap.facts);
     let replay = Facts::recorded(back.facts, super::context(Some("/bin/bwrap"), None));

@@ -244,7 +244,7 @@ fn hidden_sys_and_proc_sys_make_probes_unavailable_and_nothing_else() {
     assert!(err.contains("rule: bind-source-missing ("), "{err}");
     let text = out.stdout_text();
     assert!(text.starts_with("rc=1\n"), "{text}");
-    let snap: serde_json::Value = serde_json::from_str(&text["rc=1\n".len()..]).unwrap();
+    let snap = support::schema::parse_valid(&text["rc=1\n".len()..]);
     assert_eq!(
         snap["facts"]["apparmor.enabled"],
         serde_json::json!({"absent": true}),
