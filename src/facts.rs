@@ -125,6 +125,7 @@ impl Obs {
 pub struct Observation {
     /// The fact key (`probe::CATALOGUE` lists them).
     pub key: String,
+    /// What the probe saw.
     pub obs: Obs,
     /// How long the probe took, in milliseconds.
     pub took_ms: f64,

@@ -32,6 +32,7 @@ pub struct Document<'a> {
     pub tool_version: &'static str,
     /// The real bwrap that ran, when known.
     pub bwrap: Option<String>,
+    /// How bwrap ended: in the shim's document; null from `explain`.
     pub exit: Option<Exit>,
     /// Ids of the confirmed rules, most useful first.
     pub confirmed: Vec<&'a str>,
