@@ -147,9 +147,10 @@ impl Request {
     /// Stop probing the host after `limit` (`None`: no overall limit; each
     /// probe that waits is still bounded on its own). What was not probed
     /// by then is reported unavailable and the causes that need it stay
-    /// unconfirmed; the call returns at most one probe's bound (500 ms)
-    /// after the deadline, except for a plain file read that the kernel
-    /// blocks (a dead network file system).
+    /// unconfirmed. A probe already running when the deadline passes ends
+    /// at its own bound (the smaller of 500 ms and `limit` for each child
+    /// it waits for); a plain file read that the kernel blocks (a dead
+    /// network file system) is not bounded.
     pub fn deadline(mut self, limit: Option<Duration>) -> Request {
         self.deadline = limit;
         self

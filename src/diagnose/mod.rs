@@ -9,9 +9,9 @@
 //! the probes did not confirm.
 
 mod evaluate;
-pub mod messages;
+pub(crate) mod messages;
 pub mod selftest;
-pub mod template;
+pub(crate) mod template;
 
 pub use messages::{Message, bwrap_messages};
 

@@ -4,13 +4,13 @@
 //!
 //! The format is documented in rules/README.md.
 
-pub mod config_file;
+pub(crate) mod config_file;
 mod lint;
 mod load;
-pub mod model;
+pub(crate) mod model;
 mod render;
 mod schema;
-pub mod template;
+pub(crate) mod template;
 mod validate;
 pub(crate) use load::untrusted;
 pub(crate) use validate::pattern;
