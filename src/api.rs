@@ -35,6 +35,11 @@ impl Rules {
         self.set.active().map(|r| r.id.as_str())
     }
 
+    /// Rules the binary loaded from its own locations.
+    pub(crate) fn from_set(set: RuleSet) -> Rules {
+        Rules { set }
+    }
+
     fn locations(files: &[&Path]) -> Locations {
         Locations {
             builtin: true,

@@ -106,10 +106,13 @@
 //! [`Rules`], [`explain`], [`Request`], [`Host`], [`to_json`], [`Error`])
 //! and the output types re-exported here ([`Diagnosis`], [`Candidate`],
 //! [`Check`], [`Verdict`], [`RenderedFix`], [`StageCause`], [`Message`],
-//! [`Cause`], [`Obs`], [`Observation`], [`Snapshot`]). Types marked
-//! `#[non_exhaustive]` may gain variants or fields; new [`Cause`]s and new
-//! rules come with minor releases, and a rule's wording may change in any
-//! release. The JSON documents are versioned by their own `schema_version`.
+//! [`Cause`], [`Obs`], [`Observation`], [`Snapshot`]). Minor releases may
+//! add variants and fields to all of these (new [`Cause`]s come with new
+//! rules): read the output types, do not build them (except [`Obs`] and
+//! [`Snapshot`], which are also inputs), and match their enums with a
+//! wildcard arm. A rule's wording (summaries, explanations, fixes) may
+//! change in any release; cause ids do not. The JSON documents are
+//! versioned by their own `schema_version`.
 //!
 //! Everything else is internal: the modules hidden from these docs are
 //! public only because the `bwrap-doctor` binary, the fuzz targets and the
