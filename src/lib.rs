@@ -112,7 +112,9 @@
 //! [`Snapshot`], which are also inputs), and match their enums with a
 //! wildcard arm. A rule's wording (summaries, explanations, fixes) may
 //! change in any release; cause ids do not. The JSON documents are
-//! versioned by their own `schema_version`.
+//! versioned by their own `schema_version`. `serde_json` 1 is a public
+//! dependency ([`Obs::Seen`] holds a `serde_json::Value`), and so is
+//! `serde`'s `Serialize` on the output types.
 //!
 //! Everything else is internal: the modules hidden from these docs are
 //! public only because the `bwrap-doctor` binary, the fuzz targets and the
