@@ -290,6 +290,32 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_snapshot_is_an_error_naming_the_file() {
+        let rules = Rules::builtin();
+        let request = Request::new("bwrap: setting up uid map: Permission denied\n")
+            .host(Host::Snapshot(PathBuf::from("/nonexistent/snap.json")));
+        match explain(&rules, &request) {
+            Err(Error::Snapshot(why)) => assert!(why.contains("/nonexistent/snap.json"), "{why}"),
+            other => panic!("expected a snapshot error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn to_json_is_the_explain_json_document_with_the_cause_and_the_bwrap() {
+        let rules = Rules::builtin();
+        let facts = [("path.exists:/srv/x".to_string(), Obs::seen(false))].into();
+        let request =
+            Request::new("bwrap: Can't find source path /srv/x: No such file or directory\n")
+                .host(Host::Recorded(facts));
+        let d = explain(&rules, &request).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&to_json(&d, Some(Path::new("/usr/bin/bwrap")))).unwrap();
+        assert_eq!(v["schema"], crate::report::json::SCHEMA, "{v}");
+        assert_eq!(v["bwrap"], "/usr/bin/bwrap", "{v}");
+        assert!(v.to_string().contains("\"bind-source-missing\""), "{v}");
+    }
+
+    #[test]
     fn a_passed_deadline_leaves_live_facts_unprobed() {
         let host = probe::Host::live();
         let facts = Facts::live(&host, Context::default()).with_deadline(Instant::now());
