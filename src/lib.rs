@@ -78,8 +78,10 @@
 //! - read `/proc`, `/sys`, `/etc` and the paths in bwrap's arguments. Nothing
 //!   on the host is changed.
 //!
-//! A [`Rules`] is `Send + Sync`: load it once and share it. [`explain`] keeps
-//! no global state, so calls may run on several threads at once. In async
+//! A [`Rules`] is `Send + Sync`: load it once and share it. Calls of
+//! [`explain`] share no mutable state (each has its own facts; the only
+//! cache, of compiled AppArmor globs, is per thread), so they may run on
+//! several threads at once. In async
 //! code, run it off the executor's threads:
 //!
 //! ```no_run
