@@ -32,6 +32,9 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets --all-features -- -D warnings
+# The library's documentation: no broken link, no stray HTML (its doctests
+# run with the tests below).
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --lib
 # The test-only fault points (src/fault.rs) prove that the shim's own
 # failures never change the bwrap run.
 cargo test --locked --features fault-injection

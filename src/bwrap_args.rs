@@ -257,7 +257,7 @@ impl Parsed {
     }
 }
 
-/// Parse the operands after argv[0]. `read_args_fd` gives the content of an
+/// Parse the operands after `argv[0]`. `read_args_fd` gives the content of an
 /// `--args` fd when it can be read back without consuming it (a regular file
 /// read with pread); `None` for a pipe.
 pub fn parse<S: AsRef<[u8]>>(

@@ -146,6 +146,8 @@ pub struct Facts<'a> {
     pub ctx: Context,
     cache: RefCell<BTreeMap<String, Obs>>,
     log: RefCell<Vec<Observation>>,
+    /// After this, the live host is not probed any more.
+    deadline: Option<Instant>,
 }
 
 impl<'a> Facts<'a> {
@@ -155,6 +157,7 @@ impl<'a> Facts<'a> {
             ctx,
             cache: RefCell::default(),
             log: RefCell::default(),
+            deadline: None,
         }
     }
 
@@ -164,7 +167,15 @@ impl<'a> Facts<'a> {
             ctx,
             cache: RefCell::default(),
             log: RefCell::default(),
+            deadline: None,
         }
+    }
+
+    /// Probe the live host only until `at`: a fact first asked for later
+    /// is unavailable (a probe already running ends at its own bound).
+    pub fn with_deadline(mut self, at: Instant) -> Self {
+        self.deadline = Some(at);
+        self
     }
 
     /// The fact `key`, observing it if this is the first time.
@@ -179,6 +190,11 @@ impl<'a> Facts<'a> {
             Source::Recorded(m) if m.contains_key(key) => m[key].clone(),
             Source::Recorded(_) => probe::derive(self, key)
                 .unwrap_or_else(|| Obs::unavailable("not recorded in the snapshot")),
+            Source::Live(_) if self.deadline.is_some_and(|d| start >= d) => {
+                probe::derive(self, key).unwrap_or_else(|| {
+                    Obs::unavailable("not probed: the diagnosis deadline had passed")
+                })
+            }
             Source::Live(host) => probe::observe(host, self, key),
         };
         self.record(key, obs.clone(), start.elapsed());

@@ -169,7 +169,8 @@ pub fn stdout_error() -> Option<std::io::Error> {
     stdout_state().error.take()
 }
 
-/// `print!` for the CLI: through [`write_out`], never a panic.
+/// `print!` for the CLI: through `write_out`, never a panic.
+#[doc(hidden)]
 #[macro_export]
 macro_rules! out {
     ($($arg:tt)*) => {
@@ -177,7 +178,8 @@ macro_rules! out {
     };
 }
 
-/// `println!` for the CLI: through [`write_out`], never a panic.
+/// `println!` for the CLI: through `write_out`, never a panic.
+#[doc(hidden)]
 #[macro_export]
 macro_rules! outln {
     () => {

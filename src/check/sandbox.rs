@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 /// One sandbox to try.
 pub struct Sandbox {
     pub id: &'static str,
-    /// What it proves, for the summary: "<what> works as root".
+    /// What it proves, for the summary: "`<what>` works as root".
     pub what: &'static str,
     pub args: &'static [&'static str],
 }

@@ -1,11 +1,9 @@
 //! `bwrap-doctor explain`: diagnose stderr captured elsewhere, on this host
 //! or against a recorded snapshot.
 
-use crate::bwrap_args;
 use crate::diagnose;
-use crate::facts::{Facts, SNAPSHOT_SCHEMA, SNAPSHOT_VERSION, Snapshot};
+use crate::facts::{SNAPSHOT_SCHEMA, SNAPSHOT_VERSION, Snapshot};
 use crate::output;
-use crate::probe::{Context, Host};
 use crate::report;
 use crate::rules::{self, Locations};
 use crate::shim::locate;
@@ -128,19 +126,14 @@ pub fn run(o: Options) -> i32 {
             return 2;
         }
     };
-    let operands: Vec<Vec<u8>> = o
-        .argv
-        .iter()
-        .map(|a| std::os::unix::ffi::OsStrExt::as_bytes(a.as_os_str()).to_vec())
-        .collect();
-    let args = (!operands.is_empty()).then(|| bwrap_args::parse(&operands, &|_| None));
     let rules = rules::load(&Locations::standard());
     for p in rules.problems.iter().filter(|p| !p.quiet) {
         output::to_stderr(&p.rendered);
         output::warn(&p.one_line());
     }
-    let host = Host::live();
-    let (facts, bwrap) = match &o.snapshot {
+    // The settings this command reads from the environment (the rules
+    // above, the bwrap on PATH) go to the library as parameters.
+    let (host, bwrap) = match &o.snapshot {
         Some(path) => {
             let snap = match read_snapshot(path) {
                 Ok(s) => s,
@@ -153,30 +146,40 @@ pub fn run(o: Options) -> i32 {
                 .bwrap
                 .clone()
                 .or_else(|| crate::facts::recorded_bwrap(&snap.facts));
-            let mut recorded = snap.facts;
-            if o.bwrap.is_some() {
-                // Facts about the recorded bwrap do not describe this one.
-                recorded.retain(|k, _| !k.starts_with("bwrap."));
-            }
-            let ctx = Context {
-                bwrap: bwrap.clone(),
-                args,
-            };
-            (Facts::recorded(recorded, ctx), bwrap)
+            (crate::Host::Recorded(snap.facts), bwrap)
         }
         None => {
             let bwrap = o
                 .bwrap
                 .clone()
                 .or_else(|| locate::locate_from_env().ok().map(|r| r.path));
-            let ctx = Context {
-                bwrap: bwrap.clone(),
-                args,
-            };
-            (Facts::live(&host, ctx), bwrap)
+            (crate::Host::Live, bwrap)
         }
     };
-    let d = diagnose::diagnose_pasted(&rules, &facts, &stderr);
+    let mut request = crate::Request::new(stderr.clone())
+        .host(host)
+        .deadline(None)
+        .pasted(true);
+    if !o.argv.is_empty() {
+        request = request.argv(o.argv.iter().cloned());
+    }
+    // With a snapshot, its own bwrap is the library's default; one named
+    // here replaces it (and the facts recorded about it).
+    let named = if o.snapshot.is_some() {
+        o.bwrap.clone()
+    } else {
+        bwrap.clone()
+    };
+    if let Some(b) = named {
+        request = request.bwrap(b);
+    }
+    let d = match crate::explain(&crate::Rules::from_set(rules), &request) {
+        Ok(d) => d,
+        Err(e) => {
+            output::error(&e.to_string());
+            return 2;
+        }
+    };
     if o.json {
         let doc = report::json::document(&d, bwrap.map(|b| b.display().to_string()), None);
         crate::outln!("{}", report::json::to_string(&doc));

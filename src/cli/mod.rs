@@ -179,6 +179,8 @@ Examples:
   sudo bwrap-doctor man --dir /usr/local/share/man/man1")]
     Man {
         /// Write bwrap-doctor.1 and bwrap-doctor-<command>.1 here instead of printing bwrap-doctor.1.
+        // (The doc comment is clap's help text, not Markdown.)
+        #[allow(rustdoc::invalid_html_tags)]
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },

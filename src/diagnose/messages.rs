@@ -79,7 +79,7 @@ pub fn pasted_messages(stderr: &[u8]) -> Vec<Message> {
 const WRAPPED_LINES: usize = 3;
 
 /// For text a terminal or a web page wrapped: each bwrap message with the
-/// lines that follow it (up to [`WRAPPED_LINES`], until an empty line or
+/// lines that follow it (up to `WRAPPED_LINES`, until an empty line or
 /// the next bwrap line) joined on. Each comes in two readings: joined with
 /// a space (wrapped at a space), then without (wrapped mid-word), so the
 /// second wins where both match. Messages with nothing after them are

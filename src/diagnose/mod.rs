@@ -9,9 +9,9 @@
 //! the probes did not confirm.
 
 mod evaluate;
-pub mod messages;
+pub(crate) mod messages;
 pub mod selftest;
-pub mod template;
+pub(crate) mod template;
 
 pub use messages::{Message, bwrap_messages};
 
@@ -285,10 +285,10 @@ pub fn diagnose(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
 }
 
 /// Diagnose text a person pasted (`explain`): also bwrap's words without
-/// the `bwrap: ` prefix (see [`messages::pasted_messages`]). When no rule
+/// the `bwrap: ` prefix (see `messages::pasted_messages`). When no rule
 /// matches the text as written, two repairs are tried in turn: a message
 /// wrapped onto the following lines is joined back
-/// ([`messages::unwrapped_messages`]), then the rules are matched ignoring
+/// (`messages::unwrapped_messages`), then the rules are matched ignoring
 /// case and a final period, for words retyped by hand (the diagnosis then
 /// says `retyped`).
 pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {

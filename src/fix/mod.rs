@@ -9,4 +9,4 @@
 pub const WRITTEN_BY: &str = "# Written by bwrap-doctor";
 
 pub mod apparmor;
-pub mod sysctl;
+pub(crate) mod sysctl;

@@ -7,7 +7,7 @@
 pub(crate) mod apparmor;
 mod args;
 mod bwrap;
-pub use bwrap::{run_bounded, run_bounded_with_input};
+pub(crate) use bwrap::{run_bounded, run_bounded_with_input};
 mod caller;
 mod container;
 mod experiment;

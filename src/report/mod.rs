@@ -1,13 +1,13 @@
 //! How a diagnosis is shown: as text after bwrap's own error (the shim and
 //! `explain`), or as versioned JSON for tools.
 
-pub mod compact;
-pub mod human;
+pub(crate) mod compact;
+pub(crate) mod human;
 pub mod json;
 pub mod keywords;
-pub mod last;
+pub(crate) mod last;
 pub mod schema;
-pub mod shim;
+pub(crate) mod shim;
 
 #[cfg(test)]
 mod tests {

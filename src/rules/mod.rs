@@ -4,13 +4,13 @@
 //!
 //! The format is documented in rules/README.md.
 
-pub mod config_file;
+pub(crate) mod config_file;
 mod lint;
 mod load;
-pub mod model;
+pub(crate) mod model;
 mod render;
 mod schema;
-pub mod template;
+pub(crate) mod template;
 mod validate;
 pub(crate) use load::untrusted;
 pub(crate) use validate::pattern;
@@ -113,7 +113,7 @@ pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
 /// Parse and validate one file. `file` is the path as shown to people.
 /// Built-in files are held to the project's standard (every rule has a
 /// positive and a negative example). `[[disable]]` ids are checked by
-/// [`load`], which knows what was loaded before.
+/// `load`, which knows what was loaded before.
 pub fn parse(source: SourceKind, file: &Path, text: &str) -> Result<FileRules, Vec<RuleError>> {
     let c = validate::check(source, file, text, validate::Mode::default());
     if !c.errors.is_empty() {

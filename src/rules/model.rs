@@ -153,7 +153,7 @@ impl Expect {
 pub struct Example {
     pub name: String,
     pub stderr: String,
-    /// bwrap's arguments (after argv[0]), when the rule asks about them.
+    /// bwrap's arguments (after `argv[0]`), when the rule asks about them.
     pub argv: Option<Vec<String>>,
     pub facts: BTreeMap<String, Obs>,
     pub expect: Expect,

@@ -20,7 +20,7 @@ pub const JSON_VAR: &str = "BWRAP_DOCTOR_JSON";
 /// A bwrap run that ended with a non-zero status, handed to the diagnosis
 /// process (a forked copy of the shim).
 pub struct Failure {
-    /// bwrap's arguments (argv without argv[0]), byte for byte.
+    /// bwrap's arguments (argv without `argv[0]`), byte for byte.
     pub operands: Vec<Vec<u8>>,
     /// The real bwrap that ran.
     pub bwrap: RealBwrap,

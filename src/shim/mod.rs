@@ -12,7 +12,7 @@ mod capture;
 pub mod exit;
 pub mod failure;
 mod fds;
-pub mod locate;
+pub(crate) mod locate;
 pub mod marker;
 mod plan;
 mod replay;

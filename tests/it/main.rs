@@ -22,6 +22,7 @@ pub use cli::check::doctor as cli_doctor;
 mod diagnosis;
 mod fuzzing;
 mod integrations;
+mod library;
 mod probe;
 mod rules;
 mod security;
@@ -54,6 +55,7 @@ fn all_tests() -> Vec<Test> {
     v.extend(rules::tests());
     v.extend(diagnosis::tests());
     v.extend(integrations::tests());
+    v.extend(library::tests());
     v.extend(fuzzing::tests());
     v.extend(security::tests());
     v
