@@ -8,7 +8,7 @@
 //! once, length-prefixed, so the caller never relies on end-of-file (another
 //! thread's fork may briefly hold a copy of the pipe).
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// Room for the child's answer; the child writes from a fixed buffer (it
@@ -144,10 +144,61 @@ unsafe fn write_all(fd: libc::c_int, mut b: &[u8]) {
     }
 }
 
+/// What one [`read_until`] gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Chunk {
+    /// This many bytes, at the start of the buffer.
+    Data(usize),
+    /// End of file: every writer has closed the pipe.
+    Eof,
+    /// The deadline passed first.
+    TimedOut,
+    /// A read or poll error other than an interruption.
+    Failed,
+}
+
+/// Wait until `fd` is readable or `deadline` passes, then read once into
+/// `buf` — the one loop the shim and the probes use to read a child's pipe
+/// without ever waiting past a deadline.
+pub(crate) fn read_until(fd: RawFd, deadline: Instant, buf: &mut [u8]) -> Chunk {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Chunk::TimedOut;
+        }
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = left.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+        // SAFETY: polling one valid pollfd.
+        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+        let interrupted =
+            || std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted;
+        if r < 0 && !interrupted() {
+            return Chunk::Failed;
+        }
+        if r <= 0 {
+            continue; // interrupted, or the deadline check above ends it
+        }
+        // SAFETY: reading into a valid buffer.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        match n {
+            0 => return Chunk::Eof,
+            n if n > 0 => return Chunk::Data(n as usize),
+            _ if interrupted() => {}
+            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::WouldBlock => {}
+            _ => return Chunk::Failed,
+        }
+    }
+}
+
 /// Read the length-prefixed answer. `Err(None)`: time is up; `Err(Some)`:
 /// end of file before a whole answer (the child died).
 fn read_answer(fd: &OwnedFd, deadline: Instant) -> Result<Vec<u8>, Option<()>> {
     let mut got: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 1024];
     loop {
         if got.len() >= 4 {
             let want = u32::from_le_bytes([got[0], got[1], got[2], got[3]]) as usize;
@@ -155,40 +206,11 @@ fn read_answer(fd: &OwnedFd, deadline: Instant) -> Result<Vec<u8>, Option<()>> {
                 return Ok(got[4..4 + want].to_vec());
             }
         }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(None);
+        match read_until(fd.as_raw_fd(), deadline, &mut buf) {
+            Chunk::Data(n) => got.extend_from_slice(&buf[..n]),
+            Chunk::TimedOut => return Err(None),
+            Chunk::Eof | Chunk::Failed => return Err(Some(())),
         }
-        let mut pfd = libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let ms = left.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
-        // SAFETY: polling one valid pollfd.
-        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
-        if r < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(Some(()));
-        }
-        if r == 0 {
-            continue; // the deadline check above ends the loop
-        }
-        let mut buf = [0u8; 1024];
-        // SAFETY: reading into a valid buffer.
-        let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        if n < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(Some(()));
-        }
-        if n == 0 {
-            return Err(Some(()));
-        }
-        got.extend_from_slice(&buf[..n as usize]);
     }
 }
 

@@ -11,7 +11,7 @@ pub(crate) use bwrap::{run_bounded, run_bounded_with_input};
 mod caller;
 mod container;
 mod experiment;
-mod forked;
+pub(crate) mod forked;
 mod mounts;
 mod paths;
 mod program;

@@ -233,36 +233,17 @@ fn read_answer(fd: &OwnedFd, deadline: std::time::Instant) -> Answer {
                 return Answer::Complete(got[0], body);
             }
         }
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        if left.is_zero() {
-            return Answer::TimedOut;
-        }
-        let mut pfd = libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let ms = left.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
-        // SAFETY: polling one valid pollfd.
-        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
-        if r < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            return Answer::Ended;
-        }
-        if r <= 0 {
-            continue;
-        }
-        // SAFETY: reading into a valid buffer.
-        let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        if n < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
+        use crate::probe::forked::{Chunk, read_until};
+        match read_until(fd.as_raw_fd(), deadline, &mut buf) {
+            Chunk::TimedOut => return Answer::TimedOut,
+            Chunk::Eof | Chunk::Failed => return Answer::Ended,
+            Chunk::Data(n) => {
+                if got.try_reserve(n).is_err() {
+                    return Answer::Ended;
+                }
+                got.extend_from_slice(&buf[..n]);
             }
-            return Answer::Ended;
         }
-        if n == 0 || got.try_reserve(n as usize).is_err() {
-            return Answer::Ended;
-        }
-        got.extend_from_slice(&buf[..n as usize]);
     }
 }
 

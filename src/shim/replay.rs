@@ -25,7 +25,6 @@
 
 use crate::bwrap_args::{self, ArgKind};
 use std::ffi::OsStr;
-use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
@@ -162,45 +161,16 @@ fn judge(stderr: Vec<u8>) -> Replayed {
 
 /// Read until EOF or [`DEADLINE`], keeping at most [`KEEP`] bytes.
 fn read_bounded(pipe: std::process::ChildStderr) -> Vec<u8> {
-    let fd = pipe.as_raw_fd();
+    use crate::probe::forked::{Chunk, read_until};
     let deadline = Instant::now() + DEADLINE;
-    // SAFETY: fcntl on our own pipe.
-    unsafe {
-        libc::fcntl(
-            fd,
-            libc::F_SETFL,
-            libc::fcntl(fd, libc::F_GETFL) | libc::O_NONBLOCK,
-        )
-    };
     let mut out = Vec::new();
-    let mut pipe = pipe;
     let mut buf = [0u8; 4096];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return out;
-        }
-        let mut p = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: polling our own pipe.
-        if unsafe { libc::poll(&mut p, 1, left.as_millis().max(1) as i32) } <= 0 {
-            continue;
-        }
-        match pipe.read(&mut buf) {
-            Ok(0) => return out,
-            Ok(n) => {
-                if out.len() < KEEP {
-                    out.extend_from_slice(&buf[..n.min(KEEP - out.len())]);
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(_) => return out,
+    while let Chunk::Data(n) = read_until(pipe.as_raw_fd(), deadline, &mut buf) {
+        if out.len() < KEEP {
+            out.extend_from_slice(&buf[..n.min(KEEP - out.len())]);
         }
     }
+    out
 }
 
 /// The replay's arguments from the caller's (`in_file`: the content of an
