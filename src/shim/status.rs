@@ -161,30 +161,51 @@ fn knows_option(path: &std::path::Path) -> bool {
     let Ok(file) = File::open(path) else {
         return false;
     };
+    let Ok(len) = file.metadata().map(|m| m.len()) else {
+        return false;
+    };
+    // From the end backwards: the usage text is in .rodata, after the
+    // code, so a bwrap binary shows it within a chunk or two. A chunk on
+    // the stack, overlapping the next by the line's length, costs no heap
+    // page and at most a few reads; a bwrap binary is well under 8 MiB.
+    const CHUNK: u64 = 8 * 1024;
     let needle = USAGE_LINE;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut offset = 0u64;
-    let mut keep = 0usize;
-    // A bwrap binary is well under 8 MiB; stop there in any case.
-    while offset < 8 << 20 {
-        let n = match file.read_at(&mut buf[keep..], offset) {
-            Ok(0) => return false,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => return false,
-        };
-        let have = keep + n;
+    let mut buf = [0u8; CHUNK as usize + USAGE_LINE.len()];
+    let mut end = len.min(8 << 20);
+    while end > 0 {
+        let start = end.saturating_sub(CHUNK);
+        let want = ((end - start) as usize + needle.len()).min((len - start) as usize);
+        let mut have = 0;
+        while have < want {
+            match file.read_at(&mut buf[have..want], start + have as u64) {
+                Ok(0) => break,
+                Ok(n) => have += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
         if contains(&buf[..have], needle) {
             return true;
         }
-        offset += n as u64;
-        // Keep the last bytes, in case the name spans two reads.
-        keep = needle.len().min(have);
-        buf.copy_within(have - keep..have, 0);
+        end = start;
     }
     false
 }
 
+/// A plain search: `memchr::memmem` would detect the CPU's vector
+/// instructions first (a run of CPUID instructions, slow in virtual
+/// machines), on the success path of every run.
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(hay, needle).is_some()
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let mut from = 0;
+    while let Some(p) = hay[from..].iter().position(|&b| b == first) {
+        let at = from + p;
+        if hay[at + 1..].starts_with(rest) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
