@@ -209,3 +209,46 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(content: &[u8]) -> std::path::PathBuf {
+        let p = std::env::temp_dir().join(format!(
+            "bwd-status-{}-{}",
+            std::process::id(),
+            content.len()
+        ));
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    #[test]
+    fn the_usage_line_is_found_wherever_it_lies_also_across_chunks() {
+        for at in [0usize, 100, 8 * 1024 - 10, 8 * 1024, 20_000, 70_000] {
+            let mut content = vec![b'x'; 80_000];
+            content[at..at + USAGE_LINE.len()].copy_from_slice(USAGE_LINE);
+            let p = file_with(&content);
+            assert!(knows_option(&p), "line at {at}");
+            std::fs::remove_file(&p).unwrap();
+        }
+        let mut without = vec![b'-'; 30_000];
+        without[..16].copy_from_slice(b"--json-status-fd");
+        let p = file_with(&without);
+        assert!(
+            !knows_option(&p),
+            "the option's name alone is not its usage line"
+        );
+        std::fs::remove_file(&p).unwrap();
+        assert!(!knows_option(std::path::Path::new("/nonexistent/bwrap")));
+    }
+
+    #[test]
+    fn the_plain_search_finds_a_needle_and_only_it() {
+        assert!(contains(b"abc--json", b"--json"));
+        assert!(!contains(b"abc--jso", b"--json"));
+        assert!(contains(b"---json", b"--json"));
+        assert!(contains(b"anything", b""));
+    }
+}
