@@ -17,7 +17,11 @@ pub fn tests() -> Vec<Test> {
 /// confirmed).
 fn the_example_explains_its_own_bwrap_failure_as_a_missing_bind_source() {
     let bwrap = support::real_bwrap();
-    let mut cargo = Command::new(option_env!("CARGO").unwrap_or("cargo"));
+    let cargo_bin = option_env!("CARGO").unwrap_or("cargo");
+    if Command::new(cargo_bin).arg("--version").output().is_err() {
+        support::skip(format!("cannot run {cargo_bin} to build the example"));
+    }
+    let mut cargo = Command::new(cargo_bin);
     cargo.current_dir(env!("CARGO_MANIFEST_DIR")).args([
         "run",
         "--quiet",

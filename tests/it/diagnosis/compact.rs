@@ -22,6 +22,7 @@ const BWRAP_SAYS: &str = "bwrap: Creating new namespace failed: nesting depth or
 
 /// A home directory `who` owns, mode 0700.
 fn home(who: As) -> PathBuf {
+    support::needs_root("to give each user a home of its own (chown)");
     let h = support::install().scratch().join("home");
     std::fs::create_dir_all(&h).unwrap();
     std::os::unix::fs::chown(&h, Some(who.uid()), None).unwrap();
@@ -124,6 +125,7 @@ fn the_default_text_ends_with_the_cause_and_explain_last_has_the_rest(who: &As) 
 }
 
 fn a_state_directory_that_cannot_be_written_changes_nothing_on_stderr(who: &As) {
+    support::needs_root("to make homes the test user cannot write");
     let writable = home(*who);
     let expected = diagnosis(&failing(*who, &writable, &[], "true"));
     // A home the user cannot write, and one where the state directory is

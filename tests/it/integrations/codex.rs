@@ -53,6 +53,7 @@ pub fn shim_dir() -> PathBuf {
 /// A directory (outside /tmp) with `bwrap`: a script that runs the real
 /// bwrap and, when it fails, adds `line` to stderr.
 fn adding_wrapper(name: &str, line: &str) -> PathBuf {
+    support::needs_root("to write into the callers' cache (root's /var/cache)");
     let d = PathBuf::from(CALLERS).join(format!("wrap-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -66,6 +67,7 @@ fn adding_wrapper(name: &str, line: &str) -> PathBuf {
 }
 
 fn codex() -> PathBuf {
+    support::needs_root("to run Codex from the callers' cache (root's /var/cache)");
     let p = PathBuf::from(CALLERS).join("_openai_codex_0.171.0/node_modules/.bin/codex");
     if !p.exists() {
         support::skip(format!(

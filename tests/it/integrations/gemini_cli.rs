@@ -26,6 +26,7 @@ pub fn tests() -> Vec<Test> {
 }
 
 fn gemini() -> PathBuf {
+    support::needs_root("to run Gemini CLI from the callers' cache (root's /var/cache)");
     let p = PathBuf::from(CALLERS).join("_google_gemini-cli_0.61.0/node_modules/.bin/gemini");
     if !p.exists() {
         support::skip(format!(

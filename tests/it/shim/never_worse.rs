@@ -428,6 +428,7 @@ fn mkfifo(p: &std::path::Path) {
 }
 
 fn a_fifo_as_rule_file_or_json_path_costs_one_warning_line_and_no_wait(who: &As) {
+    support::needs_root("to give the rule directory to the test user (chown)");
     // Opening a FIFO waits for a writer (a reader): it used to stall every
     // diagnosis until the deadline, blaming "a probe is stuck".
     let scratch = support::install().scratch();
@@ -488,6 +489,7 @@ fn a_fifo_as_rule_file_or_json_path_costs_one_warning_line_and_no_wait(who: &As)
 }
 
 fn another_users_home_or_dev_null_as_home_adds_no_line_to_a_diagnosis(who: &As) {
+    support::needs_root("to make another user's home (chown)");
     // setpriv/runuser/`docker --user` keep HOME=/root; sudo keeps the
     // user's HOME for root. The rules directory there is another user's,
     // or cannot be looked into: skipped without a word, as ssh's StrictModes.

@@ -74,6 +74,13 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// Skip, saying why, unless the suite runs as root.
+pub fn needs_root(why: &str) {
+    if !is_root() {
+        skip(format!("needs root {why}"));
+    }
+}
+
 impl As {
     pub fn label(&self) -> &'static str {
         match self {
