@@ -42,7 +42,7 @@ cargo test --locked --features fault-injection
 # and Debian's unprivileged_userns_clone=0 (lab/apparmor-vm/README.md), with
 # the debug build the tests just made. 77: qemu or the archive unavailable.
 lab_rc=0
-BWD_SHIM=target/debug/bwrap-doctor lab/apparmor-vm/run.sh || lab_rc=$?
+BWD_SHIM="${CARGO_TARGET_DIR:-target}/debug/bwrap-doctor" lab/apparmor-vm/run.sh || lab_rc=$?
 case $lab_rc in
   0) ;;
   77) echo "test.sh: SKIPPED the AppArmor lab: qemu or the Debian archive is not available here" >&2 ;;
