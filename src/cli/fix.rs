@@ -235,6 +235,13 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
             p.get("file").and_then(|v| v.as_str()).unwrap_or("?"),
         );
     }
+    let described = |others: &[crate::probe::apparmor::attach::Candidate]| {
+        others
+            .iter()
+            .map(|c| c.describe())
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
     let versioned = apparmor::classify(&real);
     if let Some(v) = &versioned {
         crate::out!("{}", versioned_advice(&host, &real, v));
@@ -243,20 +250,12 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
     match &placement {
         Ok(apparmor::Placement::Conflicts(others)) => crate::outln!(
             "# CONFLICT: {} already attaches to {} as specifically as this profile would.\n# Two such profiles make AppArmor attach neither (\"conflicting profile attachments\"):\n# bwrap would run unconfined and be refused its user namespace. Use that profile,\n# or remove it before adding this one (--apply refuses to add it).",
-            others
-                .iter()
-                .map(|c| c.describe())
-                .collect::<Vec<_>>()
-                .join(" and "),
+            described(others),
             real.display()
         ),
         Ok(apparmor::Placement::Shadowed(others)) => crate::outln!(
             "# {} attaches to {} more specifically: this profile would never apply to it\n# (--apply refuses to add it). Change that profile instead.",
-            others
-                .iter()
-                .map(|c| c.describe())
-                .collect::<Vec<_>>()
-                .join(" and "),
+            described(others),
             real.display()
         ),
         _ => {}

@@ -122,6 +122,10 @@ pub struct CallersFds {
     /// whose end of file the caller may be waiting for.
     pub keep: Vec<RawFd>,
     pub replay: replay::Fds,
+    /// The call passes `--json-status-fd` itself, or has arguments behind a
+    /// pipe that might: the shim must not add its own (bwrap keeps the last,
+    /// and 0.11+ warns about a repeat).
+    pub own_status_fd: bool,
 }
 
 pub fn callers_fds(args: &RawArgs) -> CallersFds {
@@ -147,6 +151,7 @@ pub fn callers_fds(args: &RawArgs) -> CallersFds {
             .contains(&fd)
             .then(|| super::read_file_fd(fd))
     });
+    fds.own_status_fd = parsed.has("--json-status-fd") || !parsed.unread_args_fds.is_empty();
     let named = parsed.ops.iter().flat_map(|op| {
         let kinds = bwrap_args::spec(&op.name).map_or(&[][..], |s| s.args);
         kinds.iter().zip(&op.args).filter_map(|(kind, arg)| {

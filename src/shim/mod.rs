@@ -206,7 +206,7 @@ pub fn main(args: RawArgs) -> ! {
         let callers = capture::callers_fds(&args);
         let stderr = plan::stderr();
         let sigfd = supervise::signalfd(&signals)?;
-        let status = status::Status::offer(&real, &args, &callers.replay.avoid);
+        let status = status::Status::offer(&real, &callers);
         Ok((callers, stderr, sigfd, status))
     }));
     let (callers, stderr, sigfd, mut status) = match prepared {

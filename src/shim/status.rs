@@ -15,6 +15,7 @@
 //! itself (bwrap keeps only the last one, and 0.11+ warns about repeats).
 
 use super::args::RawArgs;
+use super::capture::CallersFds;
 use super::locate::RealBwrap;
 use super::marker::FileKind;
 use std::ffi::{CStr, c_char};
@@ -45,10 +46,13 @@ pub struct Status {
 
 impl Status {
     /// A status channel, if adding it to this call changes nothing else.
-    /// `avoid`: fd numbers the call names, which bwrap's copy of the write
-    /// end must not take (a closed fd the call names stays closed).
-    pub fn offer(real: &RealBwrap, args: &RawArgs, avoid: &[RawFd]) -> Option<Status> {
-        if real.kind != FileKind::Elf || callers_own(args) || !knows_option(&real.path) {
+    /// `callers`: what the call's fds are (read once, in `capture`): whether
+    /// it may pass `--json-status-fd` itself, and the fd numbers it names,
+    /// which bwrap's copy of the write end must not take (a closed fd the
+    /// call names stays closed).
+    pub fn offer(real: &RealBwrap, callers: &CallersFds) -> Option<Status> {
+        let avoid = &callers.replay.avoid;
+        if real.kind != FileKind::Elf || callers.own_status_fd || !knows_option(&real.path) {
             return None;
         }
         let mut p = [0 as RawFd; 2];
@@ -123,34 +127,6 @@ impl Status {
             Setup::Failed
         }
     }
-}
-
-/// The caller passes `--json-status-fd` itself, or arguments the shim cannot
-/// read back (a pipe behind `--args`) that might.
-fn callers_own(args: &RawArgs) -> bool {
-    let ops: Vec<&[u8]> = args.operands().collect();
-    for (i, op) in ops.iter().enumerate() {
-        if *op == OPTION.to_bytes() {
-            return true;
-        }
-        if *op == b"--args" {
-            let Some(fd) = ops
-                .get(i + 1)
-                .and_then(|f| std::str::from_utf8(f).ok()?.parse::<RawFd>().ok())
-            else {
-                continue;
-            };
-            if !super::is_regular_file(fd) {
-                return true;
-            }
-            let mut needle = OPTION.to_bytes().to_vec();
-            needle.push(0);
-            if contains(&super::read_file_fd(fd), &needle) {
-                return true;
-            }
-        }
-    }
-    false
 }
 
 /// Whether the bwrap binary knows the option: its usage text has the line
