@@ -100,7 +100,7 @@ fn snapshot(case: &Case, dir: &Path) -> std::path::PathBuf {
     let facts: serde_json::Value = serde_json::to_value(&case.facts).unwrap();
     for key in facts.as_object().unwrap().keys() {
         assert!(
-            bwrap_doctor::probe::lookup(key).is_some(),
+            bwrap_doctor_engine::probe::lookup(key).is_some(),
             "{}: {key} is not a fact key (rules/README.md lists them)",
             case.file
         );
@@ -710,11 +710,11 @@ fn corpus_kind_fixtures_are_complete_and_consistent() {
         .collect();
     kinds.sort();
     assert!(kinds.len() >= 15, "{} fixture kinds", kinds.len());
-    let mut keys: Vec<String> = bwrap_doctor::probe::snapshot_keys()
+    let mut keys: Vec<String> = bwrap_doctor_engine::probe::snapshot_keys()
         .map(str::to_string)
         .collect();
     keys.extend(
-        bwrap_doctor::probe::SNAPSHOT_SYSCTLS
+        bwrap_doctor_engine::probe::SNAPSHOT_SYSCTLS
             .iter()
             .map(|n| format!("sysctl.{n}")),
     );
@@ -728,7 +728,7 @@ fn corpus_kind_fixtures_are_complete_and_consistent() {
             }
         }
         for k in f.keys() {
-            if bwrap_doctor::probe::lookup(k).is_none() {
+            if bwrap_doctor_engine::probe::lookup(k).is_none() {
                 bad.push(format!("{kind}: {k} is not a fact key"));
             }
         }
