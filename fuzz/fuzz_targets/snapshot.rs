@@ -1,4 +1,4 @@
-//! Fuzz target: see `bwrap_doctor_engine::fuzz::snapshot` (src/fuzz.rs) for what the
+//! Fuzz target: see `bwrap_doctor_engine::fuzz::snapshot` (engine/src/fuzz.rs) for what the
 //! input is and what it drives. Run with scripts/fuzz.sh.
 
 #![no_main]

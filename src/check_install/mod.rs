@@ -23,6 +23,7 @@ pub fn run(bwrap: Option<&Path>) -> Report {
         found,
         rules: &rules,
         sudo: sudo_ids(),
+        program: std::env::current_exe().ok(),
         install: &|facts| shim::checks(facts, &rules),
     })
 }

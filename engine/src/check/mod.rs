@@ -5,7 +5,7 @@
 //! own install, and real minimal sandboxes, whose failures are diagnosed by
 //! the same rules as the shim's.
 
-pub mod binary;
+mod binary;
 mod kernel;
 pub mod model;
 mod policy;
@@ -36,6 +36,9 @@ pub struct Options<'a> {
     /// The uid and gid of the user who ran sudo (`SUDO_UID`, `SUDO_GID`):
     /// as root, the sandboxes are also tried as this user (else `nobody`).
     pub sudo: Option<(u32, u32)>,
+    /// The `bwrap-doctor` program that diagnoses a sandbox's failure as
+    /// that user (`explain --json`); None: such failures are not diagnosed.
+    pub program: Option<PathBuf>,
     /// The caller's checks of its own install (section [`SHIM`]), given the
     /// facts of this host.
     pub install: &'a dyn Fn(&Facts) -> Vec<Check>,
@@ -66,7 +69,12 @@ pub fn run(opts: Options) -> Report {
     checks.extend(policy::checks(&facts));
     checks.extend((opts.install)(&facts));
     if let Some(real) = &real {
-        checks.extend(sandbox::checks(real, opts.rules, opts.sudo));
+        checks.extend(sandbox::checks(
+            real,
+            opts.rules,
+            opts.sudo,
+            opts.program.as_deref(),
+        ));
     }
     Report::new(checks, opts.start.elapsed())
 }

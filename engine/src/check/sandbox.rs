@@ -231,12 +231,23 @@ fn diagnose_here(rules: &RuleSet, bwrap: &Path, args: &[&str], stderr: &[u8]) ->
     serde_json::to_value(crate::report::json::document(&d, None, None)).unwrap_or(Value::Null)
 }
 
-/// Diagnose as `who`, by running `bwrap-doctor explain --json` as that user:
-/// the probes must see what that user sees (its namespaces, its access).
-fn diagnose_as(who: Identity, bwrap: &Path, args: &[&str], stderr: &[u8]) -> Result<Value, String> {
-    let me =
-        std::env::current_exe().map_err(|e| format!("cannot find bwrap-doctor itself: {e}"))?;
-    let mut cmd = Command::new(&me);
+/// Diagnose as `who`, by running `bwrap-doctor explain --json` (`me`) as
+/// that user: the probes must see what that user sees (its namespaces, its
+/// access).
+fn diagnose_as(
+    me: Option<&Path>,
+    who: Identity,
+    bwrap: &Path,
+    args: &[&str],
+    stderr: &[u8],
+) -> Result<Value, String> {
+    let me = me.ok_or_else(|| {
+        format!(
+            "no bwrap-doctor program to diagnose with as uid {}",
+            who.uid
+        )
+    })?;
+    let mut cmd = Command::new(me);
     cmd.arg("explain")
         .arg("--json")
         .arg("--bwrap")
@@ -287,7 +298,14 @@ fn limit_words(d: Duration) -> String {
     s.strip_suffix(".0").map_or(s.clone(), str::to_string)
 }
 
-pub fn checks(bwrap: &Path, rules: &RuleSet, sudo: Option<(u32, u32)>) -> Vec<Check> {
+/// The sandboxes, as this user and (as root) as `sudo`'s user or nobody,
+/// whose failures `program` (`bwrap-doctor`) diagnoses as that user.
+pub fn checks(
+    bwrap: &Path,
+    rules: &RuleSet,
+    sudo: Option<(u32, u32)>,
+    program: Option<&Path>,
+) -> Vec<Check> {
     let root = crate::privilege::euid() == 0;
     let mut whos: Vec<Option<Identity>> = vec![None];
     if root && let Some(id) = unprivileged_identity(sudo) {
@@ -320,7 +338,7 @@ pub fn checks(bwrap: &Path, rules: &RuleSet, sudo: Option<(u32, u32)>) -> Vec<Ch
                     } else {
                         match who {
                             None => Ok(diagnose_here(rules, bwrap, sb.args, &o.stderr)),
-                            Some(w) => diagnose_as(w, bwrap, sb.args, &o.stderr),
+                            Some(w) => diagnose_as(program, w, bwrap, sb.args, &o.stderr),
                         }
                     };
                     failed(sb, &id, &as_whom, cmdline, &o, diagnosis, &mut reported)

@@ -1,4 +1,4 @@
-//! Parsing `config.toml` (see `crate::config`) with the rule files'
+//! Parsing `config.toml` (read by the `bwrap-doctor` binary) with the rule files'
 //! strictness: every unknown key, wrong type or bad value is an error at
 //! file:line:col, rendered like the rule loader's errors.
 

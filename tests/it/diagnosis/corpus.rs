@@ -583,7 +583,7 @@ fn fixture_snapshot(case: &Case, dir: &Path) -> Option<std::path::PathBuf> {
     Some(path)
 }
 
-/// What bwrap-doctor's three experiments (src/probe/experiment.rs) report
+/// What bwrap-doctor's three experiments (engine/src/probe/experiment.rs) report
 /// on a host with these facts, by the kernel's documented rules: no user
 /// namespace without CONFIG_USER_NS or on WSL1 (EINVAL), none beyond
 /// user.max_user_namespaces = 0 (ENOSPC), none in a chroot (clone(2):
@@ -650,7 +650,7 @@ fn experiments(f: &Facts, argv: &[String]) -> [(&'static str, serde_json::Value)
         .and_then(|v| v.as_array())
         .is_some_and(|a| !a.is_empty());
     let initial = f.get("caller.in_initial_userns") != Some(&json!(false));
-    // As src/probe/experiment.rs: non-root always makes a user namespace,
+    // As engine/src/probe/experiment.rs: non-root always makes a user namespace,
     // root only when the call asks for one.
     let userns = euid != 0
         || argv.iter().any(|a| {
