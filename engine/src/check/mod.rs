@@ -19,7 +19,7 @@ use model::{Check, Report};
 use std::path::PathBuf;
 use std::time::Instant;
 
-pub use sandbox::AGENT_ARGS;
+pub(crate) use sandbox::AGENT_ARGS;
 
 /// What the host checks are given: the engine reads no environment and no
 /// configuration, so the caller (the `bwrap-doctor` binary) finds the bwrap,

@@ -6,7 +6,7 @@
 
 pub mod attach;
 pub mod glob;
-pub mod policy;
+pub(crate) mod policy;
 
 use super::system::lsm_active;
 use super::{Host, io_obs};
