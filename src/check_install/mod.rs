@@ -35,7 +35,7 @@ fn sudo_ids() -> Option<(u32, u32)> {
 }
 
 /// The bwrap to check: `--bwrap`, else the one the shim would run.
-pub fn find(bwrap: Option<&Path>, checks: &mut Vec<Check>) -> Option<PathBuf> {
+fn find(bwrap: Option<&Path>, checks: &mut Vec<Check>) -> Option<PathBuf> {
     let mut found = None;
     let c = timed(|| {
         if let Some(p) = bwrap {

@@ -1,8 +1,9 @@
 //! `bwrap-doctor check`: a doctor for this host. It tells, before anything
 //! fails, whether bwrap sandboxes will work here, why not, and what to do:
 //! the bwrap binary, the kernel's namespaces (live experiments), the
-//! security policies (AppArmor, SELinux, seccomp, containers), the shim's
-//! own install, and real minimal sandboxes, whose failures are diagnosed by
+//! security policies (AppArmor, SELinux, seccomp, containers), the checks
+//! the caller adds (the `bwrap-doctor` binary: which bwrap, the shim's own
+//! install), and real minimal sandboxes, whose failures are diagnosed by
 //! the same rules as the shim's.
 
 mod binary;

@@ -2,7 +2,7 @@
 //! AppArmor profile for the exact bwrap path that ran (what rootlesskit
 //! prints for its own binary, done for any bwrap), and the sysctl drop-in
 //! for the namespace switches that are off. `bwrap-doctor fix` prints them
-//! and, with `--apply`, installs them (see `cli::fix`).
+//! and, with `--apply`, installs them (see the binary's `cli::fix`).
 
 /// The first line of every file bwrap-doctor writes, so that it only ever
 /// replaces its own.
