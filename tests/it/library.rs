@@ -1,5 +1,5 @@
 //! The library's public API, used as another tool would: the
-//! `examples/explain_own_failure.rs` program runs the real bwrap with a bind
+//! `engine/examples/explain_own_failure.rs` program runs the real bwrap with a bind
 //! source that does not exist and explains the failure in-process.
 
 use crate::support::{self, skip};
