@@ -5,7 +5,7 @@
 #   FUZZ_TARGETS="stderr snapshot" scripts/fuzz.sh 30   (a subset)
 #   FUZZ_SANITIZER=address scripts/fuzz.sh      (with ASan; default none)
 #
-# Targets (fuzz/fuzz_targets/, entry points in src/fuzz.rs): rules_file,
+# Targets (fuzz/fuzz_targets/, entry points in engine/src/fuzz.rs): rules_file,
 # bwrap_args, stderr, snapshot. Needs cargo-fuzz and a nightly toolchain
 # (`cargo install cargo-fuzz`, `rustup toolchain install nightly`).
 #

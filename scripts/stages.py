@@ -18,7 +18,7 @@ import tomllib
 
 def neutral(text):
     """The text without the words that make agent tools hide a failed
-    command's output (src/report/keywords.rs): the shim may print it after a
+    command's output (engine/src/report/keywords.rs): the shim may print it after a
     bwrap line that has none of them. Ids are spelled as the shim spells
     them there."""
     for word, spelled in (

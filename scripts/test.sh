@@ -31,13 +31,13 @@ fi
 ./scripts/callers.sh
 
 cargo fmt --all -- --check
-cargo clippy --locked --all-targets --all-features -- -D warnings
-# The library's documentation: no broken link, no stray HTML (its doctests
-# run with the tests below).
-RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --lib
-# The test-only fault points (src/fault.rs) prove that the shim's own
-# failures never change the bwrap run.
-cargo test --locked --features fault-injection
+cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
+# The library's documentation (the engine crate): no broken link, no stray
+# HTML (its doctests run with the tests below).
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps -p bwrap-doctor-engine
+# The test-only fault points (src/fault.rs, engine/src/fault.rs) prove that
+# the shim's own failures never change the bwrap run.
+cargo test --locked --workspace --features fault-injection
 # The AppArmor lab: Debian's kernel under qemu with real AppArmor profiles
 # and Debian's unprivileged_userns_clone=0 (lab/apparmor-vm/README.md), with
 # the debug build the tests just made. 77: qemu or the archive unavailable.

@@ -20,8 +20,8 @@
 //! (setuid, setgid, file capabilities) reads none of it, and a file others
 //! may write is refused, as the rule files are (ssh's StrictModes).
 
-use crate::rules::config_file::{self, FileValues};
-use crate::rules::{Problem, SourceKind};
+use bwrap_doctor_engine::rules::config_file::{self, FileValues};
+use bwrap_doctor_engine::rules::{ENV_VAR, Locations, Problem, SYSTEM_DIR, SourceKind};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -32,7 +32,7 @@ pub const REPORT_VAR: &str = "BWRAP_DOCTOR_REPORT";
 const REAL_VAR: &str = crate::shim::locate::OVERRIDE_VAR;
 const OFF_VAR: &str = crate::shim::OFF_VAR;
 const JSON_VAR: &str = crate::shim::failure::JSON_VAR;
-const RULES_VAR: &str = crate::rules::ENV_VAR;
+const RULES_VAR: &str = bwrap_doctor_engine::rules::ENV_VAR;
 
 /// How much the shim says after bwrap's error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -87,12 +87,12 @@ pub fn passwd_home() -> Option<PathBuf> {
     use std::os::unix::fs::MetadataExt;
     let user = nix::unistd::User::from_uid(nix::unistd::getuid()).ok()??;
     let owner = std::fs::metadata(&user.dir).ok()?.uid();
-    (user.dir.is_absolute() && owner == crate::privilege::euid()).then_some(user.dir)
+    (user.dir.is_absolute() && owner == bwrap_doctor_engine::privilege::euid()).then_some(user.dir)
 }
 
 /// [`dirs_from`] for this process (none when elevated).
 pub fn user_dirs() -> Dirs {
-    if crate::privilege::elevated() {
+    if bwrap_doctor_engine::privilege::elevated() {
         return Dirs::default();
     }
     dirs_from(|k| std::env::var_os(k), passwd_home)
@@ -123,7 +123,7 @@ const MAX_FILE_BYTES: u64 = 64 << 10;
 /// Read `files`; a missing file is silently nothing.
 pub fn read_files(files: &[(PathBuf, SourceKind)]) -> FromFiles {
     let mut out = FromFiles::default();
-    if crate::privilege::elevated() {
+    if bwrap_doctor_engine::privilege::elevated() {
         return out;
     }
     for (file, source) in files {
@@ -150,12 +150,12 @@ fn problem(
     file: &Path,
     source: SourceKind,
     text: &str,
-    errors: Vec<crate::rules::RuleError>,
+    errors: Vec<bwrap_doctor_engine::rules::RuleError>,
 ) -> Problem {
     Problem {
         file: file.to_path_buf(),
         source,
-        rendered: crate::rules::render_errors(file, text, &errors, false),
+        rendered: bwrap_doctor_engine::rules::render_errors(file, text, &errors, false),
         errors,
         quiet: false,
     }
@@ -164,7 +164,7 @@ fn problem(
 fn read_one(file: &Path, source: SourceKind) -> Result<Option<FileValues>, Problem> {
     use std::io::Read;
     let whole = |message: String, help: &str| {
-        vec![crate::rules::RuleError {
+        vec![bwrap_doctor_engine::rules::RuleError {
             line: 0,
             col: 0,
             span: 0..0,
@@ -204,7 +204,9 @@ fn read_one(file: &Path, source: SourceKind) -> Result<Option<FileValues>, Probl
             ),
         )
     })?;
-    if let Some(why) = crate::rules::untrusted(source, &meta, crate::privilege::euid()) {
+    if let Some(why) =
+        bwrap_doctor_engine::rules::untrusted(source, &meta, bwrap_doctor_engine::privilege::euid())
+    {
         let help = match source {
             SourceKind::System => {
                 "it sets the shim up for every user: make it root's and writable by root only (sudo chown root: FILE && sudo chmod go-w FILE); it was not used"
@@ -221,7 +223,7 @@ fn read_one(file: &Path, source: SourceKind) -> Result<Option<FileValues>, Probl
             ),
         );
         p.quiet = source == SourceKind::User
-            && std::os::unix::fs::MetadataExt::uid(&meta) != crate::privilege::euid();
+            && std::os::unix::fs::MetadataExt::uid(&meta) != bwrap_doctor_engine::privilege::euid();
         return Err(p);
     }
     if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
@@ -316,7 +318,7 @@ pub fn resolve(var: impl Fn(&str) -> Option<OsString>, files: FromFiles) -> Sett
 pub fn current() -> &'static Settings {
     static S: OnceLock<Settings> = OnceLock::new();
     S.get_or_init(|| {
-        if crate::privilege::elevated() {
+        if bwrap_doctor_engine::privilege::elevated() {
             return Settings::default();
         }
         resolve(|k| std::env::var_os(k), read_files(&files(&user_dirs())))
@@ -343,7 +345,7 @@ pub fn switches() -> &'static Switches {
                 real_bwrap: Some(real.clone()),
             };
         }
-        if crate::privilege::elevated() {
+        if bwrap_doctor_engine::privilege::elevated() {
             return Switches::default();
         }
         // Without HOME the user's file is left to the failure path: no
@@ -355,6 +357,51 @@ pub fn switches() -> &'static Switches {
             real_bwrap: s.real_bwrap,
         }
     })
+}
+
+// Where the rules come from: the engine is given these paths; the
+// environment and the configuration file are read here.
+
+/// The built-in rules, then /etc/bwrap-doctor/rules.d, then
+/// $XDG_CONFIG_HOME/bwrap-doctor/rules.d (~/.config/…), then the files
+/// in BWRAP_DOCTOR_RULES.
+/// Without the variable, the configuration file's `rules` stand for
+/// it; without HOME, the user's directory comes from the password
+/// database.
+pub fn rule_locations() -> Locations {
+    let mut l = rule_locations_from_env(|k| std::env::var_os(k));
+    if std::env::var_os(ENV_VAR).is_none() {
+        l.env_files = current().rules.clone();
+    }
+    if l.user_dir.is_none() {
+        l.user_dir = user_dirs()
+            .config
+            .map(|c| c.join("bwrap-doctor").join("rules.d"));
+    }
+    l
+}
+
+/// [`rule_locations`], reading the environment through `var`.
+/// Per the XDG base directory spec, a relative `XDG_CONFIG_HOME` is
+/// ignored; without `HOME` either there is no user directory.
+pub fn rule_locations_from_env(var: impl Fn(&str) -> Option<OsString>) -> Locations {
+    let absolute = |k: &str| var(k).map(PathBuf::from).filter(|p| p.is_absolute());
+    let config =
+        absolute("XDG_CONFIG_HOME").or_else(|| absolute("HOME").map(|h| h.join(".config")));
+    let env_files = var(ENV_VAR)
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    Locations {
+        builtin: true,
+        system_dir: Some(PathBuf::from(SYSTEM_DIR)),
+        user_dir: config.map(|c| c.join("bwrap-doctor").join("rules.d")),
+        env_files,
+        strict_modes: true,
+    }
 }
 
 #[cfg(test)]
@@ -421,5 +468,43 @@ mod tests {
         assert_eq!(s.rules, [PathBuf::from("/a"), PathBuf::from("/b")]);
         let s = resolve(env(&[]), FromFiles::default());
         assert!(!s.off && s.real_bwrap.is_none() && s.form == Form::Compact);
+    }
+
+    #[test]
+    fn standard_locations_follow_xdg_and_the_env_var() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| OsString::from(v))
+            }
+        };
+        let l = rule_locations_from_env(env(&[
+            ("HOME", "/home/me"),
+            ("BWRAP_DOCTOR_RULES", "/a.toml::rel/b.toml"),
+        ]));
+        assert!(l.builtin);
+        assert_eq!(l.system_dir.as_deref(), Some(Path::new(SYSTEM_DIR)));
+        assert_eq!(
+            l.user_dir.as_deref(),
+            Some(Path::new("/home/me/.config/bwrap-doctor/rules.d"))
+        );
+        assert_eq!(
+            l.env_files,
+            [PathBuf::from("/a.toml"), PathBuf::from("rel/b.toml")]
+        );
+        let l = rule_locations_from_env(env(&[("HOME", "/home/me"), ("XDG_CONFIG_HOME", "/cfg")]));
+        assert_eq!(
+            l.user_dir.as_deref(),
+            Some(Path::new("/cfg/bwrap-doctor/rules.d"))
+        );
+        // A relative XDG_CONFIG_HOME is ignored (XDG base directory spec).
+        let l = rule_locations_from_env(env(&[("HOME", "/home/me"), ("XDG_CONFIG_HOME", "cfg")]));
+        assert_eq!(
+            l.user_dir.as_deref(),
+            Some(Path::new("/home/me/.config/bwrap-doctor/rules.d"))
+        );
+        assert_eq!(rule_locations_from_env(env(&[])).user_dir, None);
     }
 }

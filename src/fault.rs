@@ -25,17 +25,6 @@ pub fn deadline(normal: std::time::Duration) -> std::time::Duration {
     normal
 }
 
-/// A point where a test may make a probe hang: with the `fault-injection`
-/// feature, `BWRAP_DOCTOR_FAULT=probe-hang` sleeps for an hour here, as a
-/// probe stuck on a dead file system would.
-#[inline(always)]
-pub fn hang_point(_name: &str) {
-    #[cfg(feature = "fault-injection")]
-    if std::env::var("BWRAP_DOCTOR_FAULT").is_ok_and(|v| v == _name) {
-        std::thread::sleep(std::time::Duration::from_secs(3600));
-    }
-}
-
 /// A point where a test may make the process die as it would of a bug of
 /// its own: with the `fault-injection` feature, `BWRAP_DOCTOR_FAULT` set to
 /// `NAME-oom` allocates until the allocator fails (the process aborts, as

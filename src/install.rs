@@ -3,7 +3,7 @@
 //! bwrap on PATH — never over the real bwrap itself.
 
 use crate::shim::locate::{self, SelfId, Skip};
-use crate::shim::marker::{self, FileKind};
+use bwrap_doctor_engine::probe::marker::{self, FileKind};
 use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -69,10 +69,10 @@ fn is_system_bwrap_path(p: &Path) -> bool {
 /// A loaded (or, when the loaded list cannot be read, present) AppArmor
 /// profile that exempts bwrap attaches to `path`.
 fn apparmor_exception_attaches(path: &str) -> bool {
-    use crate::facts::{Facts, Obs};
+    use bwrap_doctor_engine::facts::{Facts, Obs};
     use serde_json::Value;
-    let host = crate::probe::Host::live();
-    let facts = Facts::live(&host, crate::probe::Context::default());
+    let host = bwrap_doctor_engine::probe::Host::live();
+    let facts = Facts::live(&host, bwrap_doctor_engine::probe::Context::default());
     let Obs::Seen(Value::Array(list)) = facts.get("apparmor.bwrap_exceptions") else {
         return false;
     };
@@ -87,7 +87,7 @@ fn apparmor_exception_attaches(path: &str) -> bool {
     list.iter().any(|p| {
         let attached = p["attach"]
             .as_str()
-            .is_some_and(|a| crate::probe::apparmor::glob::matches(a, path));
+            .is_some_and(|a| bwrap_doctor_engine::probe::apparmor::glob::matches(a, path));
         let is_loaded = match (&loaded, p["name"].as_str()) {
             (Some(l), Some(n)) => l.iter().any(|x| x == n),
             _ => true,

@@ -15,7 +15,8 @@ use std::ffi::{c_char, c_int};
 /// linkers keep and map into a `PT_NOTE` segment.
 #[used]
 #[unsafe(link_section = ".note.bwrap-doctor")]
-static MARKER: bwrap_doctor::shim::marker::Note = bwrap_doctor::shim::marker::MARKER;
+static MARKER: bwrap_doctor_engine::probe::marker::Note =
+    bwrap_doctor_engine::probe::marker::MARKER;
 
 #[unsafe(no_mangle)]
 #[allow(clippy::not_unsafe_ptr_arg_deref)] // the C runtime's contract for main
@@ -27,8 +28,13 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         bwrap_doctor::personality::Personality::ShimExplicit => {
             bwrap_doctor::shim::main(args.for_exec_subcommand())
         }
-        bwrap_doctor::personality::Personality::Cli if bwrap_doctor::privilege::elevated() => {
-            bwrap_doctor::output::to_stderr(&format!("{}\n", bwrap_doctor::privilege::CLI_REFUSAL));
+        bwrap_doctor::personality::Personality::Cli
+            if bwrap_doctor_engine::privilege::elevated() =>
+        {
+            bwrap_doctor::output::to_stderr(&format!(
+                "{}\n",
+                bwrap_doctor_engine::privilege::CLI_REFUSAL
+            ));
             2
         }
         bwrap_doctor::personality::Personality::Cli => bwrap_doctor::cli::main(),

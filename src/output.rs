@@ -45,41 +45,16 @@ fn enabled() -> bool {
     *COLOR.get().unwrap_or(&false)
 }
 
-/// Text styles used in reports.
-#[derive(Debug, Clone, Copy)]
-pub enum Style {
-    Bold,
-    Ok,
-    Warn,
-    Fail,
-    Dim,
-    Code,
-}
+pub use bwrap_doctor_engine::report::style::{Style, paint_if};
 
-impl Style {
-    fn code(self) -> &'static str {
-        match self {
-            Style::Bold => "1",
-            Style::Ok => "32",
-            Style::Warn => "33",
-            Style::Fail => "1;31",
-            Style::Dim => "2",
-            Style::Code => "36",
-        }
-    }
+/// Whether color is on (decided once by [`init_color`]; off before).
+pub fn color() -> bool {
+    enabled()
 }
 
 /// `text` in `style` when color is on.
 pub fn paint(style: Style, text: &str) -> String {
     paint_if(enabled(), style, text)
-}
-
-pub fn paint_if(on: bool, style: Style, text: &str) -> String {
-    if on {
-        format!("\x1b[{}m{text}\x1b[0m", style.code())
-    } else {
-        text.to_string()
-    }
 }
 
 /// Print an error once, with the prefix, to stderr.

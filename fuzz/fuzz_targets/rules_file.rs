@@ -1,4 +1,4 @@
-//! Fuzz target: see `bwrap_doctor::fuzz::rules_file` (src/fuzz.rs) for what the
+//! Fuzz target: see `bwrap_doctor_engine::fuzz::rules_file` (engine/src/fuzz.rs) for what the
 //! input is and what it drives. Run with scripts/fuzz.sh.
 
 #![no_main]
@@ -6,5 +6,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    bwrap_doctor::fuzz::rules_file(data);
+    bwrap_doctor_engine::fuzz::rules_file(data);
 });

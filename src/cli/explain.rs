@@ -1,12 +1,11 @@
 //! `bwrap-doctor explain`: diagnose stderr captured elsewhere, on this host
 //! or against a recorded snapshot.
 
-use crate::diagnose;
-use crate::facts::{SNAPSHOT_SCHEMA, SNAPSHOT_VERSION, Snapshot};
 use crate::output;
-use crate::report;
-use crate::rules::{self, Locations};
 use crate::shim::locate;
+use bwrap_doctor_engine::diagnose;
+use bwrap_doctor_engine::report;
+use bwrap_doctor_engine::rules;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
@@ -17,45 +16,6 @@ pub struct Options {
     pub json: bool,
     pub argv: Vec<std::ffi::OsString>,
     pub color: output::ColorChoice,
-}
-
-/// Read and check a snapshot file: the right schema and a version this
-/// program understands.
-pub fn read_snapshot(path: &Path) -> Result<Snapshot, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read snapshot {}: {e}", path.display()))?;
-    parse_snapshot(&text, path)
-}
-
-/// [`read_snapshot`] on text already read; `path` is only named in the
-/// errors. (Also the snapshot fuzz target's entry, see `src/fuzz.rs`.)
-pub fn parse_snapshot(text: &str, path: &Path) -> Result<Snapshot, String> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        format!(
-            "{}:{}:{}: not a JSON snapshot: {e}; make one with `bwrap-doctor snapshot`",
-            path.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
-    let schema = v.get("schema").and_then(|s| s.as_str()).unwrap_or("");
-    if schema != SNAPSHOT_SCHEMA {
-        return Err(format!(
-            "{} is not a bwrap-doctor snapshot (schema {schema:?}, expected {SNAPSHOT_SCHEMA:?}); make one with `bwrap-doctor snapshot`",
-            path.display()
-        ));
-    }
-    let version = v
-        .get("schema_version")
-        .and_then(serde_json::Value::as_u64)
-        .unwrap_or(0);
-    if version != u64::from(SNAPSHOT_VERSION) {
-        return Err(format!(
-            "{} is snapshot version {version}; this bwrap-doctor reads version {SNAPSHOT_VERSION}: take the snapshot again with this version, or use the bwrap-doctor that made it",
-            path.display()
-        ));
-    }
-    serde_json::from_value(v).map_err(|e| format!("{}: malformed snapshot: {e}", path.display()))
 }
 
 /// How much of the end of the input is read: bwrap's message is its last
@@ -126,7 +86,7 @@ pub fn run(o: Options) -> i32 {
             return 2;
         }
     };
-    let rules = rules::load(&Locations::standard());
+    let rules = rules::load(&crate::config::rule_locations());
     for p in rules.problems.iter().filter(|p| !p.quiet) {
         output::to_stderr(&p.rendered);
         output::warn(&p.one_line());
@@ -135,7 +95,7 @@ pub fn run(o: Options) -> i32 {
     // above, the bwrap on PATH) go to the library as parameters.
     let (host, bwrap) = match &o.snapshot {
         Some(path) => {
-            let snap = match read_snapshot(path) {
+            let snap = match bwrap_doctor_engine::facts::read_snapshot(path) {
                 Ok(s) => s,
                 Err(e) => {
                     output::error(&e);
@@ -145,18 +105,18 @@ pub fn run(o: Options) -> i32 {
             let bwrap = o
                 .bwrap
                 .clone()
-                .or_else(|| crate::facts::recorded_bwrap(&snap.facts));
-            (crate::Host::Recorded(snap.facts), bwrap)
+                .or_else(|| bwrap_doctor_engine::facts::recorded_bwrap(&snap.facts));
+            (bwrap_doctor_engine::Host::Recorded(snap.facts), bwrap)
         }
         None => {
             let bwrap = o
                 .bwrap
                 .clone()
                 .or_else(|| locate::locate_from_env().ok().map(|r| r.path));
-            (crate::Host::Live, bwrap)
+            (bwrap_doctor_engine::Host::Live, bwrap)
         }
     };
-    let mut request = crate::Request::new(stderr.clone())
+    let mut request = bwrap_doctor_engine::Request::new(stderr.clone())
         .host(host)
         .deadline(None)
         .pasted(true);
@@ -173,7 +133,10 @@ pub fn run(o: Options) -> i32 {
     if let Some(b) = named {
         request = request.bwrap(b);
     }
-    let d = match crate::explain(&crate::Rules::from_set(rules), &request) {
+    let d = match bwrap_doctor_engine::explain(
+        &bwrap_doctor_engine::Rules::from_set(rules),
+        &request,
+    ) {
         Ok(d) => d,
         Err(e) => {
             output::error(&e.to_string());
@@ -183,7 +146,8 @@ pub fn run(o: Options) -> i32 {
     if o.json {
         let doc = report::json::document(&d, bwrap.map(|b| b.display().to_string()), None);
         crate::outln!("{}", report::json::to_string(&doc));
-    } else if d.candidates.is_empty() && crate::diagnose::messages::setup_failed(&stderr).is_some()
+    } else if d.candidates.is_empty()
+        && bwrap_doctor_engine::diagnose::messages::setup_failed(&stderr).is_some()
     {
         let color = output::init_color(o.color, output::stdout_is_terminal());
         crate::out!("{}", report::human::unclassified(color));
@@ -205,7 +169,7 @@ pub fn run(o: Options) -> i32 {
 /// `explain --last`: the whole diagnosis the shim last made for this user.
 /// Exit status: 0 shown; 1 there is none; 2 it cannot be read.
 pub fn last(json: bool) -> i32 {
-    use crate::report::last;
+    use crate::last;
     let s = match last::load() {
         Ok(s) => s,
         Err(e @ (last::LoadError::Missing(_) | last::LoadError::NoStateDir)) => {

@@ -6,12 +6,12 @@
 //! - `fix sysctl`: a drop-in for the namespace sysctls that are switched off.
 //! - `fix` alone: every fix `check` would print for what fails here.
 
-use crate::check::{self, model::Status};
-use crate::facts::{Facts, Obs};
-use crate::fix::{apparmor, sysctl};
 use crate::output;
-use crate::probe::{Context, Host};
 use crate::shim::locate;
+use bwrap_doctor_engine::check::{self, model::Status};
+use bwrap_doctor_engine::facts::{Facts, Obs};
+use bwrap_doctor_engine::fix::{apparmor, sysctl};
+use bwrap_doctor_engine::probe::{Context, Host};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -22,7 +22,7 @@ const PARSER_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 /// Exit status: 0 done (or nothing to do); 1 the check after `--apply`
 /// still fails; 2 the fix could not be made.
 pub fn all() -> i32 {
-    let report = check::run(&check::Options { bwrap: None });
+    let report = crate::check_install::run(None);
     let mut n = 0;
     for c in &report.checks {
         if !matches!(c.status, Status::Fail | Status::Warning) || c.fix.is_empty() {
@@ -58,7 +58,7 @@ fn stop_before_apply(apply: bool, as_root: &str) -> Option<i32> {
         return Some(0);
     }
     crate::outln!();
-    if crate::privilege::euid() != 0 {
+    if bwrap_doctor_engine::privilege::euid() != 0 {
         output::error(as_root);
         return Some(2);
     }
@@ -103,8 +103,8 @@ fn restore(path: &Path, before: Option<String>) {
 /// After `--apply`: the check, as proof.
 fn recheck(bwrap: Option<PathBuf>) -> i32 {
     crate::outln!("\nbwrap-doctor check, after the fix:");
-    let report = check::run(&check::Options { bwrap });
-    crate::out!("{}", check::render::human(&report));
+    let report = crate::check_install::run(bwrap.as_deref());
+    crate::out!("{}", check::render::human(&report, crate::output::color()));
     report.exit_code()
 }
 
@@ -235,7 +235,7 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
             p.get("file").and_then(|v| v.as_str()).unwrap_or("?"),
         );
     }
-    let described = |others: &[crate::probe::apparmor::attach::Candidate]| {
+    let described = |others: &[bwrap_doctor_engine::probe::apparmor::attach::Candidate]| {
         others
             .iter()
             .map(|c| c.describe())
@@ -357,7 +357,7 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    match crate::probe::run_bounded(&mut cmd, PARSER_LIMIT) {
+    match bwrap_doctor_engine::probe::run_bounded(&mut cmd, PARSER_LIMIT) {
         Ok(o) if o.code == Some(0) => crate::outln!("bwrap-doctor: wrote {file} and loaded it"),
         Ok(o) => {
             restore(path, before);

@@ -412,14 +412,17 @@ fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Check { bwrap, json } => {
             output::init_color(cli.color, output::stdout_is_terminal() && !json);
-            let report = crate::check::run(&crate::check::Options { bwrap });
+            let report = crate::check_install::run(bwrap.as_deref());
             if json {
                 crate::outln!(
                     "{}",
                     serde_json::to_string_pretty(&report).unwrap_or_default()
                 );
             } else {
-                crate::out!("{}", crate::check::render::human(&report));
+                crate::out!(
+                    "{}",
+                    bwrap_doctor_engine::check::render::human(&report, crate::output::color())
+                );
             }
             report.exit_code()
         }

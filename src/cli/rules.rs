@@ -1,12 +1,12 @@
 //! `bwrap-doctor rules list | lint | test`.
 
-use crate::diagnose::selftest::{self, Outcome};
 use crate::output::{self, Style, paint};
-use crate::rules::{self, Locations, Status};
+use bwrap_doctor_engine::diagnose::selftest::{self, Outcome};
+use bwrap_doctor_engine::rules::{self, Status};
 
 /// What is loaded, from where, and what overrode or disabled what.
 pub fn list() -> i32 {
-    let set = rules::load(&Locations::standard());
+    let set = rules::load(&crate::config::rule_locations());
     for l in &set.all {
         let status = match &l.status {
             Status::Active => paint(Style::Ok, "active"),
@@ -39,14 +39,14 @@ pub fn list() -> i32 {
 
 /// Lint every source.
 pub fn lint(project: bool, color: bool) -> i32 {
-    let report = rules::lint(&Locations::standard(), project);
+    let report = rules::lint(&crate::config::rule_locations(), project);
     crate::out!("{}", report.render(color));
     if report.is_clean() { 0 } else { 1 }
 }
 
 /// Run every rule's examples.
 pub fn test(filter: Option<&str>) -> i32 {
-    let set = rules::load(&Locations::standard());
+    let set = rules::load(&crate::config::rule_locations());
     for p in &set.problems {
         output::to_stderr(&p.rendered);
     }

@@ -2,8 +2,8 @@
 //! (replayed with `explain --snapshot`). Schema: docs/snapshot.md.
 
 use crate::output;
-use crate::probe::{self, Context, Host};
 use crate::shim::locate;
+use bwrap_doctor_engine::probe::{self, Context, Host};
 use std::path::PathBuf;
 
 pub struct Options {

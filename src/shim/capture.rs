@@ -12,12 +12,12 @@
 
 use super::args::RawArgs;
 use super::locate::RealBwrap;
-use super::marker::FileKind;
 use super::plan::Stderr;
 use super::replay::{self, Replayed};
 use super::status::Setup;
-use crate::bwrap_args::{self, ArgKind};
-use crate::diagnose::bwrap_messages;
+use bwrap_doctor_engine::bwrap_args::{self, ArgKind};
+use bwrap_doctor_engine::diagnose::bwrap_messages;
+use bwrap_doctor_engine::probe::marker::FileKind;
 use std::os::fd::RawFd;
 
 /// What is known of a failed run when the shim looks back at it.

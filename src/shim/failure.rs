@@ -5,12 +5,12 @@
 
 use super::exit::ExitReason;
 use super::locate::RealBwrap;
-use crate::bwrap_args;
-use crate::diagnose::{self, bwrap_messages};
-use crate::facts::Facts;
-use crate::probe::{Context, Host};
-use crate::report;
-use crate::rules::{self, Locations};
+use bwrap_doctor_engine::bwrap_args;
+use bwrap_doctor_engine::diagnose::{self, bwrap_messages};
+use bwrap_doctor_engine::facts::Facts;
+use bwrap_doctor_engine::probe::{Context, Host};
+use bwrap_doctor_engine::report;
+use bwrap_doctor_engine::rules;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// Names where the shim writes the diagnosis as JSON: a file path, or
@@ -233,7 +233,7 @@ fn read_answer(fd: &OwnedFd, deadline: std::time::Instant) -> Answer {
                 return Answer::Complete(got[0], body);
             }
         }
-        use crate::probe::forked::{Chunk, read_until};
+        use bwrap_doctor_engine::probe::forked::{Chunk, read_until};
         match read_until(fd.as_raw_fd(), deadline, &mut buf) {
             Chunk::TimedOut => return Answer::TimedOut,
             Chunk::Eof | Chunk::Failed => return Answer::Ended,
@@ -342,7 +342,7 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
             .contains(&fd)
             .then(|| super::read_file_fd(fd))
     });
-    let seen = report::shim::Seen::new(&f.bwrap.path, &f.operands, &args, &f.stderr_tail);
+    let seen = super::report::Seen::new(&f.bwrap.path, &f.operands, &args, &f.stderr_tail);
     let mut out = String::new();
     if let Some(first) = settings.problems.iter().find(|p| !p.quiet) {
         out.push_str(&format!(
@@ -361,7 +361,7 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
         out.push_str(&text);
         return Some(out.into_bytes());
     }
-    let rules = rules::load(&Locations::standard());
+    let rules = rules::load(&crate::config::rule_locations());
     let problems: Vec<_> = rules.problems.iter().filter(|p| !p.quiet).collect();
     if let Some(first) = problems.first() {
         let more = problems.len() - 1;
@@ -447,7 +447,7 @@ fn write_json(text: &str) -> Result<(), String> {
     // (opening a FIFO waits for a reader); O_NONBLOCK and the check of the
     // open file cover a swap in between.
     let special = |ft: std::fs::FileType| {
-        crate::rules::not_regular(ft).map(|what| {
+        bwrap_doctor_engine::rules::not_regular(ft).map(|what| {
             format!(
                 "not writing the diagnosis to {JSON_VAR}={target}: it is {what}, not a regular file; name a regular file, or pass an open descriptor as fd:N"
             )

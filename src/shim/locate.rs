@@ -2,7 +2,7 @@
 //! (skipping this shim and any other bwrap-doctor build), then the usual
 //! system paths.
 
-use super::marker::{self, FileKind};
+use bwrap_doctor_engine::probe::marker::{self, FileKind};
 use std::ffi::{CString, OsStr, OsString};
 use std::fmt::Write as _;
 use std::fs::File;
@@ -295,7 +295,7 @@ impl LocateError {
 /// error path).
 pub fn install_hint() -> String {
     let os_release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
-    let ids: Vec<String> = crate::probe::parse_os_release(&os_release)
+    let ids: Vec<String> = bwrap_doctor_engine::probe::parse_os_release(&os_release)
         .into_iter()
         .filter(|(k, _)| k == "ID" || k == "ID_LIKE")
         .flat_map(|(_, v)| v.split_whitespace().map(str::to_owned).collect::<Vec<_>>())

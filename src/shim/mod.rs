@@ -13,9 +13,9 @@ pub mod exit;
 pub mod failure;
 mod fds;
 pub(crate) mod locate;
-pub mod marker;
 mod plan;
 mod replay;
+pub(crate) mod report;
 mod signals;
 mod spawn;
 mod status;
@@ -23,9 +23,9 @@ mod supervise;
 
 pub use args::RawArgs;
 
+use bwrap_doctor_engine::probe::marker::FileKind;
 use exit::ExitReason;
 use locate::{OVERRIDE_VAR, RealBwrap};
-use marker::FileKind;
 use std::ffi::c_char;
 use std::os::fd::{AsRawFd, RawFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -129,7 +129,7 @@ fn is_regular_file(fd: RawFd) -> bool {
 /// back; then the answer is "yes", the safe side for a sandbox.
 fn asked_die_with_parent(args: &RawArgs, readable_args_fds: &[RawFd]) -> bool {
     let ops: Vec<&[u8]> = args.operands().collect();
-    let parsed = crate::bwrap_args::parse(&ops, &|fd| {
+    let parsed = bwrap_doctor_engine::bwrap_args::parse(&ops, &|fd| {
         readable_args_fds.contains(&fd).then(|| read_file_fd(fd))
     });
     parsed.has("--die-with-parent") || !parsed.unread_args_fds.is_empty()
@@ -162,7 +162,7 @@ pub fn read_file_fd(fd: RawFd) -> Vec<u8> {
 pub fn main(args: RawArgs) -> ! {
     let closed_std = fds::reserve_closed_std_fds();
     let signals = signals::SignalState::capture();
-    if crate::privilege::elevated() {
+    if bwrap_doctor_engine::privilege::elevated() {
         run_elevated(&args, &signals);
     }
     quiet_panics();
@@ -377,10 +377,10 @@ fn fall_back(real: &RealBwrap, args: &RawArgs, signals: &signals::SignalState, w
 /// a fixed path, in place, having read nothing the caller controls (no
 /// override variable, no PATH, no rules, no probes, no JSON path).
 fn run_elevated(args: &RawArgs, signals: &signals::SignalState) -> ! {
-    let Some((path, c_path)) = crate::privilege::trusted_bwrap() else {
+    let Some((path, c_path)) = bwrap_doctor_engine::privilege::trusted_bwrap() else {
         say(&format!(
             "running with elevated privileges (setuid, setgid or file capabilities), the shim only runs a root-owned bubblewrap at {}, and there is none; remove the privileges from the shim",
-            crate::privilege::TRUSTED_BWRAP.join(" or ")
+            bwrap_doctor_engine::privilege::TRUSTED_BWRAP.join(" or ")
         ));
         std::process::exit(127);
     };

@@ -23,7 +23,7 @@
 //! makes bwrap print its exact message; one that can dies at its first
 //! system call, before it could have done anything.
 
-use crate::bwrap_args::{self, ArgKind};
+use bwrap_doctor_engine::bwrap_args::{self, ArgKind};
 use std::ffi::OsStr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
@@ -152,7 +152,7 @@ fn judge(stderr: Vec<u8>) -> Replayed {
     let exec_of_nothing = format!("bwrap: execvp {NOT_A_PROGRAM}");
     if memchr::memmem::find(&stderr, exec_of_nothing.as_bytes()).is_some() {
         Replayed::SetupCompletes
-    } else if crate::diagnose::bwrap_messages(&stderr).is_empty() {
+    } else if bwrap_doctor_engine::diagnose::bwrap_messages(&stderr).is_empty() {
         Replayed::Inconclusive("the repeated setup printed no message of bwrap's".into())
     } else {
         Replayed::Failed(stderr)
@@ -161,7 +161,7 @@ fn judge(stderr: Vec<u8>) -> Replayed {
 
 /// Read until EOF or [`DEADLINE`], keeping at most [`KEEP`] bytes.
 fn read_bounded(pipe: std::process::ChildStderr) -> Vec<u8> {
-    use crate::probe::forked::{Chunk, read_until};
+    use bwrap_doctor_engine::probe::forked::{Chunk, read_until};
     let deadline = Instant::now() + DEADLINE;
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];

@@ -1,7 +1,7 @@
 //! The fuzz targets' seeds and crash reproducers, replayed on the stable
 //! toolchain: every file of `fuzz/seeds/<target>/` and
 //! `fuzz/regressions/<target>/` goes through the target's entry point
-//! (`bwrap_doctor::fuzz`, src/fuzz.rs) and must not panic. A reproducer
+//! (`bwrap_doctor_engine::fuzz`, engine/src/fuzz.rs) and must not panic. A reproducer
 //! that `scripts/fuzz.sh` saved stays here as a regression test once the
 //! bug is fixed. Each input's time is measured and the slowest printed
 //! (not asserted: the machine and the build profile decide it).
@@ -24,24 +24,24 @@ pub fn tests() -> Vec<Test> {
 /// (target, file name, why). Each is skipped loudly; take its entry out
 /// with the fix.
 // Both found while fuzzing were fixed: a regex size limit of 256 KiB for
-// rule patterns (src/rules/validate.rs), one alternation regex per AppArmor
-// glob, cached (src/probe/apparmor/glob.rs). Their reproducers now run.
+// rule patterns (engine/src/rules/validate.rs), one alternation regex per AppArmor
+// glob, cached (engine/src/probe/apparmor/glob.rs). Their reproducers now run.
 const KNOWN_UNFIXED: &[(&str, &str, &str)] = &[];
 
 fn fuzz_seeds_and_regressions_of_the_rule_loader_do_not_panic() {
-    replay("rules_file", bwrap_doctor::fuzz::rules_file);
+    replay("rules_file", bwrap_doctor_engine::fuzz::rules_file);
 }
 
 fn fuzz_seeds_and_regressions_of_the_bwrap_argument_parser_do_not_panic() {
-    replay("bwrap_args", bwrap_doctor::fuzz::bwrap_args);
+    replay("bwrap_args", bwrap_doctor_engine::fuzz::bwrap_args);
 }
 
 fn fuzz_seeds_and_regressions_of_the_stderr_matcher_and_explain_do_not_panic() {
-    replay("stderr", bwrap_doctor::fuzz::stderr);
+    replay("stderr", bwrap_doctor_engine::fuzz::stderr);
 }
 
 fn fuzz_seeds_and_regressions_of_the_snapshot_loader_do_not_panic() {
-    replay("snapshot", bwrap_doctor::fuzz::snapshot);
+    replay("snapshot", bwrap_doctor_engine::fuzz::snapshot);
 }
 
 /// The files of `fuzz/<kind>/<target>/`, sorted (none when it does not

@@ -1,5 +1,5 @@
 //! The library's public API, used as another tool would: the
-//! `examples/explain_own_failure.rs` program runs the real bwrap with a bind
+//! `engine/examples/explain_own_failure.rs` program runs the real bwrap with a bind
 //! source that does not exist and explains the failure in-process.
 
 use crate::support::{self, skip};
@@ -11,7 +11,7 @@ pub fn tests() -> Vec<Test> {
     tests![Once the_example_explains_its_own_bwrap_failure_as_a_missing_bind_source]
 }
 
-/// `cargo run --example explain_own_failure -- <real bwrap>`: the example
+/// `cargo run -p bwrap-doctor-engine --example explain_own_failure -- <real bwrap>`: the example
 /// prints bwrap's own message, then names the confirmed cause
 /// `bind-source-missing` with the missing path, and exits 0 (a cause
 /// confirmed).
@@ -26,13 +26,15 @@ fn the_example_explains_its_own_bwrap_failure_as_a_missing_bind_source() {
         "run",
         "--quiet",
         "--offline",
+        "-p",
+        "bwrap-doctor-engine",
         "--example",
         "explain_own_failure",
     ]);
     if cfg!(feature = "fault-injection") {
         // The features this test was built with: the library is not
         // built again for the example.
-        cargo.args(["--features", "fault-injection"]);
+        cargo.args(["--features", "bwrap-doctor-engine/fault-injection"]);
     }
     cargo.arg("--").arg(bwrap);
     let out = support::run_with_input(&mut cargo, None, Duration::from_secs(600));

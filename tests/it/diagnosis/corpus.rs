@@ -102,7 +102,7 @@ fn snapshot(case: &Case, dir: &Path) -> std::path::PathBuf {
     let facts: serde_json::Value = serde_json::to_value(&case.facts).unwrap();
     for key in facts.as_object().unwrap().keys() {
         assert!(
-            bwrap_doctor::probe::lookup(key).is_some(),
+            bwrap_doctor_engine::probe::lookup(key).is_some(),
             "{}: {key} is not a fact key (rules/README.md lists them)",
             case.file
         );
@@ -653,7 +653,7 @@ fn fixture_snapshot(case: &Case, dir: &Path) -> Option<std::path::PathBuf> {
     Some(path)
 }
 
-/// What bwrap-doctor's three experiments (src/probe/experiment.rs) report
+/// What bwrap-doctor's three experiments (engine/src/probe/experiment.rs) report
 /// on a host with these facts, by the kernel's documented rules: no user
 /// namespace without CONFIG_USER_NS or on WSL1 (EINVAL), none beyond
 /// user.max_user_namespaces = 0 (ENOSPC), none in a chroot (clone(2):
@@ -720,7 +720,7 @@ fn experiments(f: &Facts, argv: &[String]) -> [(&'static str, serde_json::Value)
         .and_then(|v| v.as_array())
         .is_some_and(|a| !a.is_empty());
     let initial = f.get("caller.in_initial_userns") != Some(&json!(false));
-    // As src/probe/experiment.rs: non-root always makes a user namespace,
+    // As engine/src/probe/experiment.rs: non-root always makes a user namespace,
     // root only when the call asks for one.
     let userns = euid != 0
         || argv.iter().any(|a| {
@@ -780,11 +780,11 @@ fn corpus_kind_fixtures_are_complete_and_consistent() {
         .collect();
     kinds.sort();
     assert!(kinds.len() >= 15, "{} fixture kinds", kinds.len());
-    let mut keys: Vec<String> = bwrap_doctor::probe::snapshot_keys()
+    let mut keys: Vec<String> = bwrap_doctor_engine::probe::snapshot_keys()
         .map(str::to_string)
         .collect();
     keys.extend(
-        bwrap_doctor::probe::SNAPSHOT_SYSCTLS
+        bwrap_doctor_engine::probe::SNAPSHOT_SYSCTLS
             .iter()
             .map(|n| format!("sysctl.{n}")),
     );
@@ -798,7 +798,7 @@ fn corpus_kind_fixtures_are_complete_and_consistent() {
             }
         }
         for k in f.keys() {
-            if bwrap_doctor::probe::lookup(k).is_none() {
+            if bwrap_doctor_engine::probe::lookup(k).is_none() {
                 bad.push(format!("{kind}: {k} is not a fact key"));
             }
         }

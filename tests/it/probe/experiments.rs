@@ -8,7 +8,7 @@ use super::{helper_cmd, run_facts, wrapped};
 use crate::support::seccomp::{ArgTest, Deny, apply};
 use crate::support::{self, As};
 use crate::{Body, Test};
-use bwrap_doctor::facts::Obs;
+use bwrap_doctor_engine::facts::Obs;
 use serde_json::{Value, json};
 use std::process::Command;
 

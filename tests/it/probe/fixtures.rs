@@ -4,8 +4,8 @@
 use super::{assert_obs, assert_unavailable, fixture, fixture_facts, host_facts, seen};
 use crate::support;
 use crate::{Body, Test};
-use bwrap_doctor::facts::{Facts, Obs, SNAPSHOT_SCHEMA, SNAPSHOT_VERSION, Snapshot};
-use bwrap_doctor::probe::{self, Host};
+use bwrap_doctor_engine::facts::{Facts, Obs, SNAPSHOT_SCHEMA, SNAPSHOT_VERSION, Snapshot};
+use bwrap_doctor_engine::probe::{self, Host};
 use serde_json::{Value, json};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 

@@ -5,8 +5,8 @@
 use super::{assert_obs, assert_unavailable, helper_cmd, host_facts, run_facts, seen, wrapped};
 use crate::support::{self, As};
 use crate::{Body, Test};
-use bwrap_doctor::facts::Obs;
-use bwrap_doctor::probe::Host;
+use bwrap_doctor_engine::facts::Obs;
+use bwrap_doctor_engine::probe::Host;
 use serde_json::{Value, json};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;

@@ -14,8 +14,8 @@ mod live;
 
 use crate::Test;
 use crate::support::{self, As};
-use bwrap_doctor::facts::{Facts, Obs};
-use bwrap_doctor::probe::{Context, Host};
+use bwrap_doctor_engine::facts::{Facts, Obs};
+use bwrap_doctor_engine::probe::{Context, Host};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,7 +54,7 @@ pub fn host_facts(host: Host, bwrap: Option<&str>, args: Option<&[&str]>) -> Fac
 pub fn context(bwrap: Option<&str>, args: Option<&[&str]>) -> Context {
     Context {
         bwrap: bwrap.map(PathBuf::from),
-        args: args.map(|a| bwrap_doctor::bwrap_args::parse(a, &|_| None)),
+        args: args.map(|a| bwrap_doctor_engine::bwrap_args::parse(a, &|_| None)),
     }
 }
 
@@ -184,10 +184,10 @@ pub fn helper_main(args: &[String]) -> ! {
     let host = Host::live();
     let ctx = Context {
         bwrap: bwrap.map(PathBuf::from),
-        args: call.map(|v| bwrap_doctor::bwrap_args::parse(&v, &|_| None)),
+        args: call.map(|v| bwrap_doctor_engine::bwrap_args::parse(&v, &|_| None)),
     };
     if snapshot {
-        let snap = bwrap_doctor::probe::collect_snapshot(&host, ctx);
+        let snap = bwrap_doctor_engine::probe::collect_snapshot(&host, ctx);
         println!(
             "{}",
             serde_json::to_string_pretty(&snap).unwrap_or_default()

@@ -3,7 +3,7 @@
 //! diagnosis seconds (the figures are printed; only "seconds" is asserted).
 
 use crate::{Body, Test};
-use bwrap_doctor::rules::{self, Locations};
+use bwrap_doctor_engine::rules::{self, Locations};
 use std::fmt::Write as _;
 use std::time::Instant;
 

@@ -5,10 +5,10 @@
 //! errno pair with examples of both kinds.
 
 use crate::{Body, Test};
-use bwrap_doctor::diagnose::{self, Verdict};
-use bwrap_doctor::facts::Facts;
-use bwrap_doctor::probe::Context;
-use bwrap_doctor::rules::{self, Expect, Locations, STAGES};
+use bwrap_doctor_engine::diagnose::{self, Verdict};
+use bwrap_doctor_engine::facts::Facts;
+use bwrap_doctor_engine::probe::Context;
+use bwrap_doctor_engine::rules::{self, Expect, Locations, STAGES};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -242,7 +242,7 @@ fn a_message_whose_specific_rules_are_all_refuted_falls_back_to_its_step() {
     // Debian's wording of EPERM on namespace creation, on a host where the
     // sysctl is on, no filter, not in a chroot or a sandbox: every specific
     // rule is ruled out.
-    let facts: BTreeMap<String, bwrap_doctor::facts::Obs> = [
+    let facts: BTreeMap<String, bwrap_doctor_engine::facts::Obs> = [
         (
             "sysctl.kernel.unprivileged_userns_clone",
             serde_json::json!(1),
@@ -261,7 +261,7 @@ fn a_message_whose_specific_rules_are_all_refuted_falls_back_to_its_step() {
         ("apparmor.label", serde_json::json!("unconfined")),
     ]
     .into_iter()
-    .map(|(k, v)| (k.to_string(), bwrap_doctor::facts::Obs::Seen(v)))
+    .map(|(k, v)| (k.to_string(), bwrap_doctor_engine::facts::Obs::Seen(v)))
     .collect();
     let facts = Facts::recorded(facts, Context::default());
     let stderr = b"bwrap: No permissions to create a new namespace, likely because the kernel does not allow non-privileged user namespaces. See <https://deb.li/bubblewrap> or <file:///usr/share/doc/bubblewrap/README.Debian.gz>.\n";

@@ -7,8 +7,8 @@
 //! `BWD_BLESS=1` rewrites it.
 
 use crate::{Body, Test};
-use bwrap_doctor::cause::Cause;
-use bwrap_doctor::rules::{self, Locations};
+use bwrap_doctor_engine::cause::Cause;
+use bwrap_doctor_engine::rules::{self, Locations};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;

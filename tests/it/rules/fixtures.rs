@@ -5,7 +5,7 @@
 //! from the current output: review the diff before committing it.
 
 use crate::{Body, Test};
-use bwrap_doctor::rules::{self, Locations, SourceKind, Status};
+use bwrap_doctor_engine::rules::{self, Locations, SourceKind, Status};
 use std::path::{Path, PathBuf};
 
 pub fn tests() -> Vec<Test> {

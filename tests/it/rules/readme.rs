@@ -2,8 +2,8 @@
 //! correct rule, and its list of fact keys complete.
 
 use crate::{Body, Test};
-use bwrap_doctor::probe;
-use bwrap_doctor::rules::{self, Expect, Locations, Scope, SourceKind};
+use bwrap_doctor_engine::probe;
+use bwrap_doctor_engine::rules::{self, Expect, Locations, Scope, SourceKind};
 use std::path::Path;
 
 pub fn tests() -> Vec<Test> {

@@ -4,7 +4,7 @@
 
 use crate::support::{self, As};
 use crate::{Body, Test};
-use bwrap_doctor::rules::{self, Locations};
+use bwrap_doctor_engine::rules::{self, Locations};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -11,7 +11,7 @@
 //!   pty on stdin its controlling terminal, runs CMD in its own foreground
 //!   process group, and logs what `waitpid` reports to STATUS.
 //! - `rules-load`: loads the rule sources the environment names
-//!   (`Locations::standard`) and prints one line per rule
+//!   (`config::rule_locations`) and prints one line per rule
 //!   (`rule ID active|overridden-by ORIGIN|disabled-by ORIGIN`) and per
 //!   problem (`problem ONE_LINE`).
 //! - `facts [--bwrap P] [--args A… --] [--leftovers] KEY…`: observes facts
@@ -203,8 +203,8 @@ extern "C" fn log_signal(sig: libc::c_int) {
 /// `rules-load`: `rules list` in a form tests read (`rule ID STATUS`,
 /// `problem LINE`), from the standard locations.
 fn rules_load() -> ! {
-    use bwrap_doctor::rules::{self, Locations, Status};
-    let set = rules::load(&Locations::standard());
+    use bwrap_doctor_engine::rules::{self, Status};
+    let set = rules::load(&bwrap_doctor::config::rule_locations());
     for l in &set.all {
         let status = match &l.status {
             Status::Active => format!("active {}", l.rule.origin),

@@ -1,0 +1,870 @@
+//! Match → confirm → diagnosis.
+//!
+//! bwrap's messages are matched against every active rule's patterns; each
+//! rule that matches is a candidate; its conditions are tested in order
+//! against the facts (each probe runs at most once, and a refuting
+//! condition stops the rule's remaining probes). A candidate is
+//! *confirmed* when every condition holds, *refuted* when one does not,
+//! *unconfirmed* when facts are missing. Nothing is called confirmed that
+//! the probes did not confirm.
+
+mod evaluate;
+pub mod messages;
+pub mod selftest;
+pub(crate) mod template;
+
+pub use messages::{Message, bwrap_messages};
+
+use crate::cause::Cause;
+use crate::facts::{Facts, Obs, Observation};
+use crate::rules::{Condition, Fix, Origin, Rule, RuleSet};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Instant;
+use template::Scope;
+
+/// What the probes said of a candidate: every condition holds
+/// (`confirmed`), one does not (`refuted`), facts were missing
+/// (`unconfirmed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Confirmed,
+    Unconfirmed,
+    Refuted,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Confirmed => "confirmed",
+            Verdict::Unconfirmed => "unconfirmed",
+            Verdict::Refuted => "refuted",
+        }
+    }
+}
+
+/// One condition as checked.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "ConditionCheck")]
+pub struct Check {
+    /// The fact key with captures filled in.
+    pub fact: String,
+    /// The field of the fact's value the condition reads, if any.
+    pub field: Option<String>,
+    /// What the condition asks, for people.
+    pub wants: String,
+    /// What the probe saw.
+    pub observed: Obs,
+    /// `None`: could not be decided (the fact is unavailable).
+    pub holds: Option<bool>,
+    /// The rule's words for what was seen, when it gives them.
+    pub describe: Option<String>,
+}
+
+/// A fix the rule gives, with the captures filled in.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RenderedFix {
+    /// One line: what the fix does.
+    pub title: String,
+    /// How far it reaches: this call, this user, or the whole host.
+    #[schemars(extend("enum" = ["narrow", "local", "host-wide"]))]
+    pub scope: &'static str,
+    /// The commands to run, one a line, when there are any.
+    pub commands: Option<String>,
+    /// What the fix costs, when it costs something (host-wide fixes).
+    pub tradeoff: Option<String>,
+}
+
+/// A rule whose pattern matched, and what the probes said about it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Candidate {
+    /// The rule's id.
+    pub rule: String,
+    /// What the rule says the failure is.
+    pub cause: Cause,
+    pub verdict: Verdict,
+    /// Set when a more precise confirmed rule (listed in this rule's
+    /// `yields_to`) says the same thing better.
+    pub superseded_by: Option<String>,
+    /// The bwrap message that matched.
+    pub message: Message,
+    /// The pattern's named captures.
+    pub captures: BTreeMap<String, String>,
+    /// One line, captures filled in.
+    pub summary: String,
+    /// Why, in a few sentences.
+    pub explanation: String,
+    /// The rule's conditions, in order, as checked.
+    pub checks: Vec<Check>,
+    /// What to do, narrowest first.
+    pub fixes: Vec<RenderedFix>,
+    /// A stage rule's step: the candidate names the step that failed, not
+    /// a cause (it is never confirmed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// For a stage rule: the causes that can make the step fail so, with
+    /// what the specific rules said of each here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<StageCause>,
+    /// The rule's prior in this context (per cent), when it gives one: how
+    /// unconfirmed candidates are ordered. It never confirms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prior: Option<u8>,
+    /// Where the rule is written: `file:line`.
+    #[serde(serialize_with = "origin_text")]
+    #[schemars(with = "String")]
+    pub origin: Origin,
+}
+
+/// One cause a stage rule lists, and what became of it here.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct StageCause {
+    /// The cause the stage rule lists.
+    pub cause: Cause,
+    /// The verdict of the specific rule for this cause that matched the
+    /// same message, if one did (refuted, when the stage rule is heard).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// That specific rule's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+fn origin_text<S: serde::Serializer>(o: &Origin, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&o.to_string())
+}
+
+/// The whole answer for one failure.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Diagnosis {
+    /// bwrap's messages found in stderr.
+    pub messages: Vec<Message>,
+    /// Every candidate: confirmed first, then unconfirmed, then refuted.
+    pub candidates: Vec<Candidate>,
+    /// Every probe that ran, with what it saw.
+    pub observations: Vec<Observation>,
+    /// Facts came from this host, now (not a snapshot).
+    pub live: bool,
+    /// Matched only ignoring case and a final period: pasted words that
+    /// differ from bwrap's own (see [`diagnose_pasted`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub retyped: bool,
+    /// How long the diagnosis took, in milliseconds.
+    pub duration_ms: f64,
+}
+
+impl Diagnosis {
+    pub fn confirmed(&self) -> impl Iterator<Item = &Candidate> {
+        self.candidates
+            .iter()
+            .filter(|c| c.verdict == Verdict::Confirmed && c.superseded_by.is_none())
+    }
+
+    pub fn has_confirmed(&self) -> bool {
+        self.confirmed().next().is_some()
+    }
+}
+
+/// What the condition asks, in words.
+fn wants(c: &Condition) -> String {
+    use crate::rules::Test::*;
+    let v = |x: &serde_json::Value| template::value_text(x);
+    let list = |xs: &[serde_json::Value]| xs.iter().map(v).collect::<Vec<_>>().join(" or ");
+    match &c.test {
+        Equals(x) => format!("= {}", v(x)),
+        NotEquals(x) => format!("≠ {}", v(x)),
+        In(xs) => format!("one of {}", list(xs)),
+        NotIn(xs) => format!("none of {}", list(xs)),
+        Matches(re) => format!("matches /{}/", re.as_str()),
+        Exists(true) => "present".into(),
+        Exists(false) => "absent".into(),
+        Contains(x) => format!("contains {}", v(x)),
+        NotContains(x) => format!("does not contain {}", v(x)),
+        Empty(true) => "empty".into(),
+        Empty(false) => "not empty".into(),
+        GreaterThan(n) => format!("> {n}"),
+        LessThan(n) => format!("< {n}"),
+    }
+}
+
+/// Test a rule's conditions in order; stop at the first that refutes.
+fn evaluate(
+    rule: &Rule,
+    captures: &BTreeMap<String, String>,
+    facts: &Facts,
+) -> (Verdict, Vec<Check>, BTreeMap<String, Obs>) {
+    let mut checks = Vec::new();
+    let mut aliases = BTreeMap::new();
+    let mut unknown = false;
+    for c in &rule.confirm {
+        let key = Scope::captures_only(captures, &c.fact);
+        let observed = facts.get(&key);
+        let holds = evaluate::holds(&c.test, &observed, c.field.as_deref());
+        if let Some(a) = &c.alias {
+            aliases.insert(a.clone(), observed.clone());
+        }
+        checks.push(Check {
+            fact: key,
+            field: c.field.clone(),
+            wants: wants(c),
+            observed,
+            holds,
+            describe: c.describe.clone(),
+        });
+        match holds {
+            // A stage rule's conditions are evidence: every one is shown.
+            Some(false) if rule.stage.is_none() => return (Verdict::Refuted, checks, aliases),
+            Some(false) => {}
+            None => unknown = true,
+            Some(true) => {}
+        }
+    }
+    let verdict = if unknown {
+        Verdict::Unconfirmed
+    } else {
+        Verdict::Confirmed
+    };
+    (verdict, checks, aliases)
+}
+
+/// Whether a fix is offered here, and the aliases of its `when`
+/// conditions (usable in that fix's texts). A fix whose condition cannot
+/// be decided is still offered.
+fn fix_applies(
+    fix: &Fix,
+    captures: &BTreeMap<String, String>,
+    facts: &Facts,
+) -> Option<BTreeMap<String, Obs>> {
+    let mut aliases = BTreeMap::new();
+    for c in &fix.when {
+        let key = Scope::captures_only(captures, &c.fact);
+        let observed = facts.get(&key);
+        if evaluate::holds(&c.test, &observed, c.field.as_deref()) == Some(false) {
+            return None;
+        }
+        if let Some(a) = &c.alias {
+            aliases.insert(a.clone(), observed);
+        }
+    }
+    Some(aliases)
+}
+
+/// The first pattern of `rule` that matches `text`, with its named groups.
+pub fn match_rule(rule: &Rule, text: &str) -> Option<BTreeMap<String, String>> {
+    if rule.except.iter().any(|re| re.is_match(text)) {
+        return None;
+    }
+    rule.patterns.iter().find_map(|re| {
+        let caps = re.captures(text)?;
+        Some(
+            re.capture_names()
+                .flatten()
+                .filter_map(|n| Some((n.to_string(), caps.name(n)?.as_str().to_string())))
+                .collect(),
+        )
+    })
+}
+
+/// The latest of `messages` that `rule` matches (the one it explains),
+/// with its captures.
+pub fn latest_match(
+    rule: &Rule,
+    messages: &[Message],
+) -> Option<(Message, BTreeMap<String, String>)> {
+    messages
+        .iter()
+        .rev()
+        .find_map(|m| match_rule(rule, &m.text).map(|c| (m.clone(), c)))
+}
+
+/// Diagnose bwrap's stderr with `rules` against `facts`.
+pub fn diagnose(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
+    diagnose_messages(rules, facts, bwrap_messages(stderr))
+}
+
+/// Diagnose text a person pasted (`explain`): also bwrap's words without
+/// the `bwrap: ` prefix (see `messages::pasted_messages`). When no rule
+/// matches the text as written, two repairs are tried in turn: a message
+/// wrapped onto the following lines is joined back
+/// (`messages::unwrapped_messages`), then the rules are matched ignoring
+/// case and a final period, for words retyped by hand (the diagnosis then
+/// says `retyped`).
+pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
+    let as_written = messages::pasted_messages(stderr);
+    if any_match(rules, &as_written) {
+        return diagnose_messages(rules, facts, as_written);
+    }
+    let joined = messages::unwrapped_messages(stderr);
+    if any_match(rules, &joined) {
+        return diagnose_messages(rules, facts, joined);
+    }
+    let loose = ignoring_case(rules);
+    let retyped: Vec<Message> = as_written
+        .iter()
+        .map(messages::without_final_period)
+        .collect();
+    if any_match(&loose, &retyped) {
+        let mut d = diagnose_messages(&loose, facts, retyped);
+        d.retyped = true;
+        return d;
+    }
+    diagnose_messages(rules, facts, as_written)
+}
+
+/// Whether a specific rule (not a stage rule, which owns every message of
+/// its step) matches one of `messages`: the repairs of pasted text are
+/// tried until one does.
+fn any_match(rules: &RuleSet, messages: &[Message]) -> bool {
+    rules
+        .active()
+        .filter(|r| r.stage.is_none())
+        .any(|r| messages.iter().any(|m| match_rule(r, &m.text).is_some()))
+}
+
+/// The same rules with every specific pattern ignoring case. A pattern that does
+/// not compile so (none should: it compiled as written) is left as it is.
+fn ignoring_case(rules: &RuleSet) -> RuleSet {
+    let loosen = |res: &mut [regex::Regex]| {
+        for re in res.iter_mut() {
+            if let Ok(r) = crate::rules::pattern(re.as_str(), true) {
+                *re = r;
+            }
+        }
+    };
+    let mut loose = RuleSet {
+        all: rules.all.clone(),
+        problems: Vec::new(),
+    };
+    // Stage rules keep their patterns: the loose set is used only when a
+    // specific rule matches loosely, and recompiling every step's formats
+    // would cost more than all the rest.
+    for l in loose.all.iter_mut().filter(|l| l.rule.stage.is_none()) {
+        loosen(&mut l.rule.patterns);
+        loosen(&mut l.rule.except);
+    }
+    loose
+}
+
+fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> Diagnosis {
+    let start = Instant::now();
+    let mut candidates = Vec::new();
+    for rule in rules.active().filter(|r| r.stage.is_none()) {
+        let Some((message, captures)) = latest_match(rule, &messages) else {
+            continue;
+        };
+        candidates.push(candidate(rule, message, captures, facts));
+    }
+    fall_back_to_stages(rules, facts, &mut candidates, &messages);
+    // A confirmed rule yields to a confirmed, more precise one.
+    let confirmed: Vec<String> = candidates
+        .iter()
+        .filter(|c| c.verdict == Verdict::Confirmed)
+        .map(|c| c.rule.clone())
+        .collect();
+    for c in &mut candidates {
+        if c.verdict != Verdict::Confirmed {
+            continue;
+        }
+        if let Some(rule) = rules.get(&c.rule) {
+            c.superseded_by = rule
+                .yields_to
+                .iter()
+                .find(|y| confirmed.contains(y))
+                .cloned();
+        }
+    }
+    // Confirmed first, and among them in the order bwrap meets them; among
+    // the unconfirmed, the one closest to confirmed first (the largest share
+    // of its conditions seen to hold).
+    candidates.sort_by_key(rank);
+    Diagnosis {
+        messages,
+        candidates,
+        observations: facts.observations(),
+        live: facts.is_live(),
+        retyped: false,
+        duration_ms: start.elapsed().as_secs_f64() * 1000.0,
+    }
+}
+
+/// The prior of a rule that gives none for this message and context: no
+/// evidence either way (rules/README.md, Stage rules and priors).
+pub const DEFAULT_PRIOR: u8 = 10;
+
+/// Where a candidate stands: confirmed first; a candidate that yields to
+/// a confirmed one after those; stage rules after every specific rule.
+/// Among the unconfirmed, the higher prior first (a rule without one counts
+/// as [`DEFAULT_PRIOR`]), then the one closest to confirmed (the largest share
+/// of its conditions seen to hold), then the order bwrap meets the causes.
+fn rank(c: &Candidate) -> (Verdict, bool, bool, std::cmp::Reverse<u8>, usize, u8) {
+    let held = c.checks.iter().filter(|k| k.holds == Some(true)).count();
+    let unconfirmed = c.verdict == Verdict::Unconfirmed;
+    let support = if unconfirmed && !c.checks.is_empty() {
+        1000 - held * 1000 / c.checks.len()
+    } else {
+        0
+    };
+    (
+        c.verdict,
+        c.superseded_by.is_some(),
+        c.stage.is_some(),
+        std::cmp::Reverse(if unconfirmed {
+            c.prior.unwrap_or(DEFAULT_PRIOR)
+        } else {
+            0
+        }),
+        support,
+        c.cause.stage(),
+    )
+}
+
+/// Stage rules are heard only when no specific rule stands: when every
+/// specific candidate is refuted, or none matched. Then the stage rules of
+/// the failing message (the last one a stage rule matches, not a warning)
+/// are evaluated (their probes run only then), each with what became of its
+/// causes.
+fn fall_back_to_stages(
+    rules: &RuleSet,
+    facts: &Facts,
+    candidates: &mut Vec<Candidate>,
+    messages: &[Message],
+) {
+    if candidates.iter().any(|c| c.verdict != Verdict::Refuted) {
+        return;
+    }
+    let stages: Vec<&Rule> = rules.active().filter(|r| r.stage.is_some()).collect();
+    let Some(failing) = messages.iter().rev().find(|m| {
+        !messages::is_warning(&m.text) && stages.iter().any(|r| match_rule(r, &m.text).is_some())
+    }) else {
+        return;
+    };
+    let mut heard = Vec::new();
+    for rule in stages {
+        let Some(captures) = match_rule(rule, &failing.text) else {
+            continue;
+        };
+        let mut c = candidate(rule, failing.clone(), captures, facts);
+        for sc in &mut c.causes {
+            if let Some(s) = candidates
+                .iter()
+                .find(|s| s.cause == sc.cause && s.message == *failing)
+            {
+                sc.verdict = Some(s.verdict);
+                sc.rule = Some(s.rule.clone());
+            }
+        }
+        heard.push(c);
+    }
+    candidates.extend(heard);
+}
+
+/// The weight of the first of `rule`'s priors whose conditions all hold
+/// here (a condition that cannot be decided does not hold).
+fn prior(
+    rule: &Rule,
+    message: &str,
+    captures: &BTreeMap<String, String>,
+    facts: &Facts,
+) -> Option<u8> {
+    rule.priors
+        .iter()
+        .filter(|p| p.message.as_ref().is_none_or(|re| re.is_match(message)))
+        .find(|p| {
+            p.when.iter().all(|c| {
+                let observed = facts.get(&Scope::captures_only(captures, &c.fact));
+                evaluate::holds(&c.test, &observed, c.field.as_deref()) == Some(true)
+            })
+        })
+        .map(|p| p.weight)
+}
+
+/// Evaluate one matched rule and render its texts.
+pub fn candidate(
+    rule: &Rule,
+    message: Message,
+    captures: BTreeMap<String, String>,
+    facts: &Facts,
+) -> Candidate {
+    let (mut verdict, checks, aliases) = evaluate(rule, &captures, facts);
+    if rule.stage.is_some() {
+        // A stage rule names the step, not a cause: never confirmed, and
+        // its conditions are evidence to show (the live experiments that
+        // bear on the step), not a verdict.
+        verdict = Verdict::Unconfirmed;
+    }
+    let prior = prior(rule, &message.text, &captures, facts);
+    let scope = Scope {
+        captures: &captures,
+        aliases: &aliases,
+        facts,
+    };
+    let fixes = if verdict == Verdict::Refuted {
+        Vec::new()
+    } else {
+        let mut fixes: Vec<(&Fix, BTreeMap<String, Obs>)> = rule
+            .fixes
+            .iter()
+            .filter_map(|f| fix_applies(f, &captures, facts).map(|a| (f, a)))
+            .collect();
+        fixes.sort_by_key(|(f, _)| f.scope);
+        fixes
+            .into_iter()
+            .map(|(f, own)| {
+                let mut all = aliases.clone();
+                all.extend(own);
+                let scope = Scope {
+                    captures: &captures,
+                    aliases: &all,
+                    facts,
+                };
+                RenderedFix {
+                    title: scope.render(&f.title),
+                    scope: f.scope.label(),
+                    commands: f.commands.as_deref().map(|t| scope.render(t)),
+                    tradeoff: f.tradeoff.as_deref().map(|t| scope.render(t)),
+                }
+            })
+            .collect()
+    };
+    Candidate {
+        rule: rule.id.clone(),
+        cause: rule.cause,
+        verdict,
+        superseded_by: None,
+        summary: scope.render(&rule.summary),
+        explanation: scope.render(&rule.explanation),
+        checks,
+        fixes,
+        message,
+        captures,
+        stage: rule.stage.clone(),
+        causes: rule
+            .causes
+            .iter()
+            .map(|&cause| StageCause {
+                cause,
+                verdict: None,
+                rule: None,
+            })
+            .collect(),
+        prior,
+        origin: rule.origin.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::Context;
+    use crate::rules::{SourceKind, parse};
+    use std::path::Path;
+
+    const RULE: &str = r#"
+[[rule]]
+id = "t.when"
+cause = "other"
+summary = "s"
+patterns = ['^boom: (?P<dest>/.+)$']
+explanation = "e"
+
+[[rule.fix]]
+title = "on {distro}: fix {dest}"
+scope = "narrow"
+[[rule.fix.when]]
+fact = "os.id"
+in = ["debian", "ubuntu"]
+as = "distro"
+
+[[rule.fix]]
+title = "only on Fedora"
+scope = "local"
+[[rule.fix.when]]
+fact = "os.id"
+equals = "fedora"
+"#;
+
+    #[test]
+    fn a_fix_is_offered_only_where_its_conditions_hold_and_its_aliases_are_filled() {
+        let rules = parse(SourceKind::User, Path::new("t.toml"), RULE).unwrap();
+        let rule = &rules.rules[0];
+        let facts = Facts::recorded(
+            [("os.id".to_string(), Obs::seen("debian"))].into(),
+            Context::default(),
+        );
+        let captures = match_rule(rule, "boom: /x").unwrap();
+        let msg = Message {
+            line: "bwrap: boom: /x".into(),
+            text: "boom: /x".into(),
+        };
+        let c = candidate(rule, msg.clone(), captures.clone(), &facts);
+        let titles: Vec<&str> = c.fixes.iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(titles, ["on debian: fix /x"]);
+        // Not recorded: the fix is still offered (it cannot be ruled out).
+        let unknown = Facts::recorded(BTreeMap::new(), Context::default());
+        let c = candidate(rule, msg, captures, &unknown);
+        assert_eq!(c.fixes.len(), 2);
+    }
+
+    const EXEC: &str = r#"
+[[rule]]
+id = "t.exec"
+cause = "command-not-found-in-sandbox"
+summary = "s"
+patterns = ['^execvp (?P<prog>.+): No such file or directory$']
+explanation = "e"
+
+[[rule]]
+id = "t.ns"
+cause = "kernel-feature-missing"
+summary = "s"
+patterns = ['^Creating new namespace failed: Invalid argument$']
+explanation = "e"
+"#;
+
+    fn pasted(text: &str) -> Diagnosis {
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), EXEC)
+                .unwrap()
+                .rules,
+        );
+        let facts = Facts::recorded(BTreeMap::new(), Context::default());
+        diagnose_pasted(&rules, &facts, text.as_bytes())
+    }
+
+    fn named(d: &Diagnosis) -> Vec<(&str, Option<&str>)> {
+        d.candidates
+            .iter()
+            .map(|c| (c.rule.as_str(), c.message.text.split(' ').nth(1)))
+            .collect()
+    }
+
+    #[test]
+    fn a_pasted_message_wrapped_mid_word_or_at_a_space_is_joined_back() {
+        // openai/codex#20906: the path was cut at its width, mid-word.
+        let d = pasted(
+            "  bwrap: execvp /opt/codex/codex-\n  linux-x64/bin/codex: No such file or directory\n",
+        );
+        assert_eq!(
+            named(&d),
+            [("t.exec", Some("/opt/codex/codex-linux-x64/bin/codex:"))]
+        );
+        assert!(!d.retyped);
+        let d = pasted("bwrap: execvp /opt/my\napp: No such file or directory\n");
+        assert_eq!(named(&d)[0].0, "t.exec");
+        assert_eq!(d.candidates[0].captures["prog"], "/opt/myapp");
+        // At a space: the reading with the space matches where only it can.
+        let d = pasted("bwrap: execvp /opt/x:\nNo such file or directory\n");
+        assert_eq!(named(&d)[0].0, "t.exec");
+    }
+
+    #[test]
+    fn a_message_that_matches_as_written_is_not_joined_with_the_next_line() {
+        let d = pasted("bwrap: execvp /bin/x: No such file or directory\nerror: ldconfig failed\n");
+        assert_eq!(d.candidates.len(), 1);
+        assert_eq!(
+            d.candidates[0].message.text,
+            "execvp /bin/x: No such file or directory"
+        );
+    }
+
+    #[test]
+    fn retyped_words_match_ignoring_case_and_a_final_period_and_say_so() {
+        // containers/bubblewrap#644, as the thread typed it.
+        let d = pasted("bwrap: creating new namespace failed: invalid argument.\n");
+        assert_eq!(named(&d)[0].0, "t.ns");
+        assert!(d.retyped);
+        let d = pasted("bwrap: Creating new namespace failed: Invalid argument\n");
+        assert!(!d.retyped, "bwrap's own words are matched as written");
+        assert!(
+            pasted("bwrap: something else entirely.\n")
+                .candidates
+                .is_empty()
+        );
+    }
+
+    const PRIORS: &str = r#"
+[[rule]]
+id = "t.rare"
+cause = "gvisor"
+summary = "s"
+patterns = ['^boom: (?P<e>.+)$']
+explanation = "e"
+[[rule.confirm]]
+fact = "os.id"
+equals = "x"
+[[rule.confirm]]
+fact = "kernel.release"
+exists = true
+
+[[rule]]
+id = "t.common"
+cause = "wsl1"
+summary = "s"
+patterns = ['^boom: (?P<e>.+)$']
+explanation = "e"
+[[rule.confirm]]
+fact = "kernel.version"
+equals = "v"
+[[rule.prior]]
+weight = 90
+message = 'Invalid'
+source = "test"
+[[rule.prior.when]]
+fact = "os.id"
+equals = "ubuntu"
+[[rule.prior]]
+weight = 60
+message = 'Invalid'
+source = "test"
+
+[[rule]]
+id = "t.step"
+cause = "other"
+stage = "userns"
+causes = ["wsl1", "gvisor"]
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+"#;
+
+    fn ranked(facts: &[(&str, serde_json::Value)], stderr: &str) -> Diagnosis {
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), PRIORS)
+                .unwrap()
+                .rules,
+        );
+        let facts = Facts::recorded(
+            facts
+                .iter()
+                .map(|(k, v)| (k.to_string(), Obs::Seen(v.clone())))
+                .collect(),
+            Context::default(),
+        );
+        diagnose(&rules, &facts, stderr.as_bytes())
+    }
+
+    #[test]
+    fn a_prior_orders_unconfirmed_candidates_and_never_confirms() {
+        // t.rare has more of its conditions seen to hold; t.common's prior
+        // puts it first all the same, and it stays unconfirmed.
+        let d = ranked(&[("os.id", "x".into())], "bwrap: boom: Invalid argument\n");
+        let order: Vec<(&str, Verdict, Option<u8>)> = d
+            .candidates
+            .iter()
+            .map(|c| (c.rule.as_str(), c.verdict, c.prior))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("t.common", Verdict::Unconfirmed, Some(60)),
+                ("t.rare", Verdict::Unconfirmed, None)
+            ]
+        );
+        // The first prior whose conditions hold gives the weight.
+        let d = ranked(
+            &[("os.id", "ubuntu".into())],
+            "bwrap: boom: Invalid argument\n",
+        );
+        assert_eq!(d.candidates[0].prior, Some(90));
+        // A prior for another message does not apply: support decides.
+        let d = ranked(&[("os.id", "x".into())], "bwrap: boom: No such device\n");
+        assert_eq!(d.candidates[0].rule, "t.rare");
+        assert_eq!(d.candidates[1].prior, None);
+    }
+
+    #[test]
+    fn a_stage_rule_is_heard_only_when_every_specific_rule_is_refuted() {
+        // Both specific rules refuted: the step's rule stays, never
+        // confirmed though it has no condition, with its causes' verdicts.
+        let d = ranked(
+            &[("os.id", "y".into()), ("kernel.version", "w".into())],
+            "bwrap: boom: x\n",
+        );
+        assert!(!d.has_confirmed());
+        let step = &d.candidates[0];
+        assert_eq!(
+            (step.rule.as_str(), step.verdict),
+            ("t.step", Verdict::Unconfirmed)
+        );
+        let causes: Vec<(&str, Option<Verdict>)> = step
+            .causes
+            .iter()
+            .map(|c| (c.cause.id(), c.verdict))
+            .collect();
+        assert_eq!(
+            causes,
+            [
+                ("wsl1", Some(Verdict::Refuted)),
+                ("gvisor", Some(Verdict::Refuted))
+            ]
+        );
+        // One specific rule unconfirmed: the stage rule is not heard.
+        let d = ranked(&[("os.id", "x".into())], "bwrap: boom: x\n");
+        assert!(d.candidates.iter().all(|c| c.stage.is_none()));
+    }
+
+    #[test]
+    fn a_warning_is_never_explained_by_a_stage_rule() {
+        const STEP: &str = r#"
+[[rule]]
+id = "t.any"
+cause = "other"
+stage = "other"
+summary = "s"
+patterns = ['.']
+explanation = "e"
+"#;
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), STEP)
+                .unwrap()
+                .rules,
+        );
+        let facts = Facts::recorded(BTreeMap::new(), Context::default());
+        // bwrap warned and went on; the program failed on its own.
+        let d = diagnose(
+            &rules,
+            &facts,
+            b"bwrap: Only the last --chdir option will take effect\n",
+        );
+        assert!(d.candidates.is_empty());
+        // The failure after a warning is the one explained.
+        let d = diagnose(
+            &rules,
+            &facts,
+            b"bwrap: Only the last --chdir option will take effect\nbwrap: execvp x: No such file or directory\n",
+        );
+        assert_eq!(d.candidates.len(), 1);
+        assert_eq!(
+            d.candidates[0].message.text,
+            "execvp x: No such file or directory"
+        );
+    }
+
+    #[test]
+    fn pasted_text_a_stage_rule_owns_as_written_is_still_repaired_for_a_specific_rule() {
+        let text = format!(
+            "{EXEC}\n[[rule]]\nid = \"t.step\"\ncause = \"other\"\nstage = \"exec\"\nsummary = \"s\"\npatterns = ['^execvp ']\nexplanation = \"e\"\n"
+        );
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), &text)
+                .unwrap()
+                .rules,
+        );
+        let facts = Facts::recorded(BTreeMap::new(), Context::default());
+        // As written, only the stage rule knows the first line; joined
+        // back, the specific rule knows the message.
+        let d = diagnose_pasted(
+            &rules,
+            &facts,
+            b"bwrap: execvp /opt/my\napp: No such file or directory\n",
+        );
+        assert_eq!(d.candidates[0].rule, "t.exec");
+        assert_eq!(d.candidates[0].captures["prog"], "/opt/myapp");
+        // Nothing specific anywhere: the stage rule, as written.
+        let d = diagnose_pasted(&rules, &facts, b"bwrap: execvp /opt/x: Exec format error\n");
+        assert_eq!(d.candidates.len(), 1);
+        assert_eq!(d.candidates[0].rule, "t.step");
+    }
+}

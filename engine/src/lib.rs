@@ -1,0 +1,155 @@
+//! bwrap-doctor's diagnosis engine: why did bubblewrap (`bwrap`) fail, and
+//! what to do about it.
+//!
+//! The `bwrap-doctor` program is a transparent `bwrap` shim and a command
+//! line; this library is the engine under both, for tools that run bwrap
+//! themselves and want to explain its failures in-process instead of
+//! grepping its messages. Give [`explain`] bwrap's stderr (and, as far as
+//! known, its arguments and which bwrap ran) and it finds the rules that
+//! know the message and checks each cause against the facts of a host —
+//! this machine now, or a snapshot recorded on another one — giving a
+//! [`Diagnosis`]: the candidate causes, confirmed first, with the evidence
+//! and the fixes.
+//!
+//! ```
+//! use bwrap_doctor_engine::{Cause, Host, Obs, Request, Verdict};
+//!
+//! let rules = bwrap_doctor_engine::load_rules(&[])?; // the built-in rules
+//! let stderr = "bwrap: Can't find source path /srv/data: No such file or directory\n";
+//! // Facts recorded elsewhere (as `bwrap-doctor snapshot` does): nothing
+//! // on this machine is probed.
+//! let facts = [("path.exists:/srv/data".to_string(), Obs::seen(false))].into();
+//! let request = Request::new(stderr)
+//!     .argv(["--ro-bind", "/srv/data", "/data", "true"])
+//!     .host(Host::Recorded(facts));
+//! let diagnosis = bwrap_doctor_engine::explain(&rules, &request)?;
+//!
+//! let first = diagnosis.confirmed().next().expect("a confirmed cause");
+//! assert_eq!(first.cause, Cause::BindSourceMissing);
+//! assert_eq!(first.cause.id(), "bind-source-missing");
+//! assert_eq!(first.verdict, Verdict::Confirmed);
+//! println!("{}", first.summary); // The bind source /srv/data does not exist on this host.
+//! # Ok::<(), bwrap_doctor_engine::Error>(())
+//! ```
+//!
+//! [`to_json`] gives the same document as `bwrap-doctor explain --json`
+//! (schema `bwrap-doctor/diagnosis`), which is the interface for callers
+//! in other languages: run `bwrap-doctor explain --json` on the captured
+//! stderr.
+//!
+//! # Settings are parameters
+//!
+//! The library reads no setting from the environment or from
+//! configuration files: the rules are the built-in ones and the files
+//! given to [`load_rules`] (not `BWRAP_DOCTOR_RULES`, not
+//! `/etc/bwrap-doctor/rules.d`), the bwrap is the one given to
+//! [`Request::bwrap`] (not looked up on `PATH`), the deadline is
+//! [`Request::deadline`]. Colour and `NO_COLOR` do not apply: the output is
+//! data. (On a live host one probe, `container.kind`, does look at this
+//! process's `KUBERNETES_SERVICE_HOST`, as a fact about where it runs.)
+//!
+//! # Blocking, forking and threads
+//!
+//! [`explain`] is synchronous and blocks its thread while it probes:
+//! against [`Host::Recorded`] or [`Host::Snapshot`] only for the matching
+//! (about 0.1 ms with the built-in rules in a release build, plus reading
+//! the snapshot); on [`Host::Live`] for as long as the probes the matching
+//! rules need take, tens of milliseconds (25 ms for a uid map failure with
+//! 14 probes), at most about the [`Request::deadline`]
+//! ([`DEFAULT_DEADLINE`], 5 s) plus the bound of the probe then running.
+//! [`load_rules`] compiles the rules' patterns (about 8 ms for the
+//! built-in rules in a release build): do it once. On the live host
+//! [`explain`] may:
+//!
+//! - **fork** short-lived children for the experiments that repeat what
+//!   bwrap does (creating user, mount and pid namespaces, mounting a procfs)
+//!   and for looking at paths that may hang (a dead network mount). Each
+//!   child is put in a process group of its own, is time-bounded (500 ms),
+//!   and is killed and reaped by its pid before `explain` returns; the
+//!   child makes only async-signal-safe calls, so forking from a
+//!   multi-threaded program (an async runtime) is sound. Waiting is by pid,
+//!   never `wait(-1)`: it does not reap the caller's other children.
+//! - **run** the `bwrap` named by [`Request::bwrap`] (`bwrap --version`, a
+//!   trial with the failing options) with [`std::process::Command`] in a
+//!   process group of its own, also bounded and killed on timeout; two
+//!   short-lived threads read its output (they end when its pipes close).
+//!   If the caller has set `SIGCHLD` to be ignored, such a run cannot be
+//!   waited for and the facts that need it are reported unavailable.
+//! - read `/proc`, `/sys`, `/etc` and the paths in bwrap's arguments. Nothing
+//!   on the host is changed.
+//!
+//! A [`Rules`] is `Send + Sync`: load it once and share it. Calls of
+//! [`explain`] share no mutable state (each has its own facts; the only
+//! cache, of compiled AppArmor globs, is per thread), so they may run on
+//! several threads at once. In async
+//! code, run it off the executor's threads:
+//!
+//! ```no_run
+//! # async fn run(output: std::process::Output) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! use std::sync::Arc;
+//! let rules = Arc::new(bwrap_doctor_engine::load_rules(&[])?);
+//! // `output` is what `tokio::process::Command::new("bwrap")…output().await` gave.
+//! let request = bwrap_doctor_engine::Request::new(output.stderr).bwrap("/usr/bin/bwrap");
+//! let diagnosis = tokio::task::spawn_blocking(move || bwrap_doctor_engine::explain(&rules, &request))
+//!     .await??;
+//! for c in diagnosis.confirmed() {
+//!     eprintln!("{}: {}", c.cause.id(), c.summary);
+//! }
+//! # Ok(()) }
+//! # mod tokio { pub mod task {
+//! #   pub async fn spawn_blocking<F: FnOnce() -> R, R>(f: F) -> Result<R, std::io::Error> { Ok(f()) }
+//! # } }
+//! ```
+//!
+//! # Stability (semver)
+//!
+//! What this crate promises to keep across minor and patch releases is
+//! what the crate root documents: the entry points ([`load_rules`],
+//! [`Rules`], [`explain`], [`Request`], [`Host`], [`to_json`], [`Error`])
+//! and the output types re-exported here ([`Diagnosis`], [`Candidate`],
+//! [`Check`], [`Verdict`], [`RenderedFix`], [`StageCause`], [`Message`],
+//! [`Cause`], [`Obs`], [`Observation`], [`Snapshot`]). Minor releases may
+//! add variants and fields to all of these (new [`Cause`]s come with new
+//! rules): read the output types, do not build them (except [`Obs`] and
+//! [`Snapshot`], which are also inputs), and match their enums with a
+//! wildcard arm. A rule's wording (summaries, explanations, fixes) may
+//! change in any release; cause ids do not. The JSON documents are
+//! versioned by their own `schema_version`. `serde_json` 1 is a public
+//! dependency ([`Obs::Seen`] holds a `serde_json::Value`), and so is
+//! `serde`'s `Serialize` on the output types.
+//!
+//! Everything else is internal: the modules hidden from these docs are
+//! public only for the `bwrap-doctor` binary of the same version (which
+//! depends on this crate with an exact `=` version for that reason), the
+//! fuzz targets and the tests. They are outside the semver promise and may
+//! change in any release.
+
+mod api;
+pub use api::{DEFAULT_DEADLINE, Error, Host, Request, Rules, explain, load_rules, to_json};
+pub use cause::Cause;
+pub use diagnose::{Candidate, Check, Diagnosis, Message, RenderedFix, StageCause, Verdict};
+pub use facts::{Obs, Observation, Snapshot};
+
+#[doc(hidden)]
+pub mod bwrap_args;
+#[doc(hidden)]
+pub mod cause;
+#[doc(hidden)]
+pub mod check;
+#[doc(hidden)]
+pub mod diagnose;
+#[doc(hidden)]
+pub mod facts;
+pub(crate) mod fault;
+#[doc(hidden)]
+pub mod fix;
+#[doc(hidden)]
+pub mod fuzz;
+#[doc(hidden)]
+pub mod privilege;
+#[doc(hidden)]
+pub mod probe;
+#[doc(hidden)]
+pub mod report;
+#[doc(hidden)]
+pub mod rules;

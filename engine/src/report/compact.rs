@@ -1,0 +1,222 @@
+//! The shim's default text: a few lines made for callers that keep only
+//! the end of a command's output (Gemini CLI's shell box shows its last
+//! lines; Codex keeps the head and the tail for its model). The last lines
+//! carry the cause, with its id, and the narrowest next step; the whole
+//! diagnosis is one command away (`bwrap-doctor explain --last`).
+//!
+//! ```text
+//! bwrap-doctor: the whole diagnosis (evidence, why, 2 fixes): bwrap-doctor explain --last
+//! bwrap-doctor: cause [userns-max-zero]: No network namespace may be created here: … (--unshare-net).
+//! bwrap-doctor: next step (narrow): Drop --unshare-net (or use --share-net after --unshare-all) …
+//! ```
+
+use super::keywords::Words;
+use super::style::{Style, paint_if};
+use crate::cause::Cause;
+use crate::diagnose::{Candidate, Diagnosis, Verdict};
+
+/// The longest command shown on the next-step line; a longer one, or a
+/// fix of several lines, is left to `explain --last`.
+const MAX_COMMAND: usize = 100;
+
+/// The compact text for `d`, in the words `words` allows.
+pub fn render(d: &Diagnosis, color: bool, words: Words) -> String {
+    let p = |s: Style, t: &str| paint_if(color, s, t);
+    let me = p(Style::Bold, "bwrap-doctor:");
+    let mut out = Vec::new();
+    let confirmed: Vec<&Candidate> = d.confirmed().collect();
+    if let Some(c) = confirmed.first() {
+        let fixes = match c.fixes.len() {
+            0 => String::new(),
+            1 => ", the fix".into(),
+            n => format!(", {n} fixes"),
+        };
+        out.push(format!(
+            "{me} the whole diagnosis (evidence, why{fixes}): bwrap-doctor explain --last"
+        ));
+        let more = match confirmed.len() {
+            1 => String::new(),
+            2 => " (and 1 more cause)".into(),
+            n => format!(" (and {} more causes)", n - 1),
+        };
+        out.push(format!(
+            "{me} cause [{}]: {}{more}",
+            words.id(c.cause.id()),
+            p(Style::Fail, &summary(c, words))
+        ));
+        out.extend(next_step(c, color, words));
+    } else {
+        let possible: Vec<&Candidate> = d
+            .candidates
+            .iter()
+            .filter(|c| c.verdict == Verdict::Unconfirmed)
+            .collect();
+        let refuted = d
+            .candidates
+            .iter()
+            .filter(|c| c.verdict == Verdict::Refuted)
+            .count();
+        out.push(format!(
+            "{me} what was checked, and every cause considered: bwrap-doctor explain --last"
+        ));
+        match possible.first() {
+            Some(c) => {
+                let open = c.checks.iter().filter(|ch| ch.holds.is_none()).count();
+                let others = match possible.len() {
+                    1 => String::new(),
+                    n => format!(", {} other possible cause{}", n - 1, plural(n - 1)),
+                };
+                out.push(format!(
+                    "{me} cause not confirmed; most likely [{}]: {} ({open} fact{} could not be read{others})",
+                    words.id(c.cause.id()),
+                    summary(c, words),
+                    plural(open),
+                ));
+            }
+            None => out.push(format!(
+                "{me} cause not found: none of the {refuted} known cause{} of this message holds on this host",
+                plural(refuted)
+            )),
+        }
+        out.push(format!(
+            "{me} next step: bwrap-doctor check (tests this host for real)"
+        ));
+    }
+    let mut text = String::new();
+    for l in out {
+        text.push_str(&l);
+        text.push('\n');
+    }
+    text
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The next-step line (and its command, when it is one short line).
+fn next_step(c: &Candidate, color: bool, words: Words) -> Vec<String> {
+    let p = |s: Style, t: &str| paint_if(color, s, t);
+    let me = p(Style::Bold, "bwrap-doctor:");
+    let Some(first) = c.fixes.first() else {
+        return vec![format!(
+            "{me} next step: bwrap-doctor explain --last (this rule names no fix)"
+        )];
+    };
+    // The narrowest fix that can be said in these words: among those of
+    // the narrowest scope, the first whose title allows it.
+    let Some(f) = c
+        .fixes
+        .iter()
+        .take_while(|f| f.scope == first.scope)
+        .find(|f| words.allows(&f.title))
+    else {
+        return vec![format!(
+            "{me} next step ({}): shown by bwrap-doctor explain --last",
+            first.scope
+        )];
+    };
+    let mut v = vec![format!("{me} next step ({}): {}", f.scope, f.title)];
+    let lines: Vec<&str> = f
+        .commands
+        .as_deref()
+        .unwrap_or("")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    if let [one] = lines.as_slice()
+        && one.chars().count() <= MAX_COMMAND
+        && words.allows(one)
+    {
+        v.push(format!("    {}", p(Style::Code, one.trim())));
+    }
+    v
+}
+
+/// The cause of `c` in one sentence: the rule's own summary, or, where it
+/// needs a word the caller reacts to, the cause's meaning said without one.
+pub fn summary(c: &Candidate, words: Words) -> String {
+    if words.allows(&c.summary) {
+        c.summary.clone()
+    } else {
+        neutral_meaning(c.cause).to_string()
+    }
+}
+
+/// What each cause means, in words no caller reacts to (see
+/// `keywords::CALLER_KEYWORDS`; a test holds every entry to it).
+pub fn neutral_meaning(cause: Cause) -> &'static str {
+    use Cause::*;
+    match cause {
+        AppArmorUsernsRestrict => {
+            "AppArmor restricts unprivileged user namespaces here (kernel.apparmor_restrict_unprivileged_userns=1), and no AppArmor exception covers this bwrap."
+        }
+        AppArmorProfilePathMismatch => {
+            "AppArmor restricts unprivileged user namespaces here, and its exception profile covers another bwrap path than the one that ran."
+        }
+        UsernsSysctlDisabled => {
+            "Unprivileged user namespaces are switched off on this host (kernel.unprivileged_userns_clone=0)."
+        }
+        UsernsMaxZero => {
+            "No more namespaces of the kind bwrap needs may be created here (a user.max_*_namespaces limit is 0 or reached)."
+        }
+        UsernsUnsupportedKernel => {
+            "This kernel has no user namespaces; only a setuid bwrap can work on it."
+        }
+        Wsl1 => "Windows Subsystem for Linux 1 has no namespaces at all: bwrap cannot work there.",
+        Gvisor => "This runs under gVisor, which lacks what bwrap needs for this call.",
+        NestedUsernsLimit => {
+            "This already runs inside another confinement (bwrap, Flatpak, an agent tool's jail) that forbids or exhausts nested user namespaces."
+        }
+        Chroot => "The caller is in a chroot, and the kernel refuses user namespaces there.",
+        SeccompFilter => {
+            "A system-call filter on this process (a container's default profile, a systemd unit's RestrictNamespaces= or SystemCallFilter=, an outer jail) refuses the calls bwrap needs."
+        }
+        ContainerLsmProfile => {
+            "The container's own AppArmor or SELinux profile refuses bwrap's mounts."
+        }
+        AppArmorProfileDenial => {
+            "An AppArmor profile that confines bwrap, or the program that runs it, refuses something bwrap needs."
+        }
+        ContainerNoPrivileges => {
+            "This container lacks a privilege bwrap needs (a capability, a writable /proc/sys)."
+        }
+        ProcMountDenied => {
+            "A new /proc cannot be mounted here: this /proc is masked or partly read-only."
+        }
+        SelinuxDenial => "SELinux policy refuses one of bwrap's operations.",
+        SetuidModeRestriction => {
+            "bwrap is setuid, and this option or path is not allowed in setuid mode."
+        }
+        UnexpectedCapabilities => "A non-setuid bwrap was started with capabilities.",
+        BindSourceMissing => "A bind source does not exist on the host.",
+        BindDestSymlink => "A bind destination goes through a symlink bwrap cannot follow.",
+        MountPermissionDenied => {
+            "The bind source exists but cannot be mounted (FUSE without allow_other, NFS root_squash, autofs)."
+        }
+        CommandNotFoundInSandbox => {
+            "The program, its interpreter or its libraries are not in the root bwrap builds."
+        }
+        BwrapTooOld => "The caller uses an option this bwrap release does not know.",
+        KernelFeatureMissing => "A system call bwrap needs is missing or filtered (ENOSYS).",
+        BadArguments => "The caller's bwrap arguments are wrong in themselves.",
+        BwrapBinaryUnreadable => {
+            "The bwrap executable is not readable by its caller, so bwrap cannot write its own uid map."
+        }
+        Other => "A bwrap failure that no known cause explains.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::keywords::contains_keyword;
+
+    #[test]
+    fn every_cause_has_a_meaning_without_caller_keywords() {
+        for c in Cause::ALL {
+            let m = neutral_meaning(*c);
+            assert!(!contains_keyword(m), "{}: {m}", c.id());
+        }
+    }
+}
