@@ -455,6 +455,11 @@ fn fall_back_to_stages(
                 sc.rule = Some(s.rule.clone());
             }
         }
+        // The step's causes most likely first, as listed, except that a
+        // cause its specific rule ruled out here goes after every cause
+        // still possible: the first is the one the step names.
+        c.causes
+            .sort_by_key(|sc| sc.verdict == Some(Verdict::Refuted));
         heard.push(c);
     }
     candidates.extend(heard);
@@ -803,6 +808,56 @@ explanation = "e"
         // One specific rule unconfirmed: the stage rule is not heard.
         let d = ranked(&[("os.id", "x".into())], "bwrap: boom: x\n");
         assert!(d.candidates.iter().all(|c| c.stage.is_none()));
+    }
+
+    #[test]
+    fn a_stage_rule_names_first_a_cause_no_specific_rule_ruled_out() {
+        // The step lists wsl1 first, but its specific rule is refuted here;
+        // gvisor, which no specific rule could rule out, is named first.
+        const STEP: &str = r#"
+[[rule]]
+id = "t.wsl1"
+cause = "wsl1"
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+[[rule.confirm]]
+fact = "kernel.version"
+equals = "v"
+
+[[rule]]
+id = "t.step"
+cause = "other"
+stage = "userns"
+causes = ["wsl1", "gvisor", "chroot"]
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+"#;
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), STEP)
+                .unwrap()
+                .rules,
+        );
+        let facts = Facts::recorded(
+            [("kernel.version".to_string(), Obs::seen("w"))].into(),
+            Context::default(),
+        );
+        let d = diagnose(&rules, &facts, b"bwrap: boom: x\n");
+        let step = d.candidates.iter().find(|c| c.stage.is_some()).unwrap();
+        let causes: Vec<(&str, Option<Verdict>)> = step
+            .causes
+            .iter()
+            .map(|c| (c.cause.id(), c.verdict))
+            .collect();
+        assert_eq!(
+            causes,
+            [
+                ("gvisor", None),
+                ("chroot", None),
+                ("wsl1", Some(Verdict::Refuted))
+            ]
+        );
     }
 
     #[test]
