@@ -39,9 +39,13 @@ pub fn bwrap_messages(stderr: &[u8]) -> Vec<Message> {
         .filter_map(|l| {
             let l = l.trim_end_matches('\r');
             let at = find_marker(l)?;
-            let before = l[..at - MARKER.len()].chars().next_back();
-            let text = match before {
-                Some('"' | '\u{201c}' | '\u{201d}') => quoted(&l[at..]),
+            let mut before = l[..at - MARKER.len()].chars().rev();
+            let text = match (before.next(), before.next()) {
+                // A string inside a string (`\"bwrap: …\\n\"`, as Rust's
+                // `{:?}` of an error holding stderr prints it): one level of
+                // escapes off, then read as one string.
+                (Some('"'), Some('\\')) => quoted(&unescaped(&l[at..])),
+                (Some('"' | '\u{201c}' | '\u{201d}'), _) => quoted(&l[at..]),
                 _ => l[at..].to_string(),
             };
             Some(Message {
@@ -169,6 +173,23 @@ fn quoted(rest: &str) -> String {
     out
 }
 
+/// `text` with one level of backslash escapes removed (`\\` → `\`,
+/// `\"` → `"`), the others kept as they are.
+fn unescaped(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('\\', Some(n @ ('\\' | '"'))) => {
+                out.push(n);
+                chars.next();
+            }
+            (c, _) => out.push(c),
+        }
+    }
+    out
+}
+
 /// Where the message starts: after the first `bwrap: ` that is at the start
 /// of the line, after a level prefix `<N>`, or after a separator (space,
 /// colon, quote, `#`).
@@ -179,7 +200,7 @@ fn find_marker(line: &str) -> Option<usize> {
         let before = line[..at].trim_end();
         let ok = before.is_empty()
             || before.ends_with([
-                ':', '#', '"', '\'', '[', '(', '-', '|', '>', '\u{201c}', '\u{201d}',
+                ':', '#', '"', '\'', '[', '(', '-', '|', '>', '=', '/', '\u{201c}', '\u{201d}',
             ])
             || line[..at].ends_with(' ');
         if ok {
@@ -234,6 +255,18 @@ mod tests {
                 r#"Can't bind mount /oldroot/a on /newroot/b: Unable to find "/b" in mount table"#
             ]
         );
+        // A string inside a string: Codex's `{:?}` of its sandbox error,
+        // logged as JSON.
+        assert_eq!(
+            texts(
+                r#"error: Sandbox(Denied { stderr: StreamOutput { text: \"bwrap: setting up uid map: Permission denied\\n\", truncated_after_lines: None } })"#
+            ),
+            vec!["setting up uid map: Permission denied"]
+        );
+        assert_eq!(
+            texts(r#"{"e":"Err(\"bwrap: Unable to find \\\"/b\\\" in mount table\\n\")"}"#),
+            vec![r#"Unable to find "/b" in mount table"#]
+        );
         // Pasted through a word processor: curly quotes.
         assert_eq!(
             texts("el_stderr_tail\u{201c}:\u{201d}bwrap: Unknown option --argv0\"}"),
@@ -285,6 +318,12 @@ mod tests {
     #[test]
     fn other_lines_are_not_bwrap_messages() {
         assert!(texts("hello\nmybwrap: no\nsubwrap: x\n").is_empty());
+        // bwrap always says `bwrap: `; a path or a key before it is a
+        // caller's or a person's way of quoting it.
+        assert_eq!(
+            texts("/usr/bin/bwrap: capset failed: Operation not permitted\nstderr=bwrap: x\n"),
+            vec!["capset failed: Operation not permitted", "x"]
+        );
         let t = texts(
             "compiling…\nbwrap: Can't find source path /x: No such file or directory\nexit 1\n",
         );
