@@ -376,8 +376,7 @@ fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> 
         }
     }
     // Confirmed first, and among them in the order bwrap meets them; among
-    // the unconfirmed, the one closest to confirmed first (the largest share
-    // of its conditions seen to hold).
+    // the unconfirmed, by prior, then by the conditions seen to hold.
     candidates.sort_by_key(rank);
     Diagnosis {
         messages,
@@ -396,13 +395,27 @@ pub const DEFAULT_PRIOR: u8 = 10;
 /// Where a candidate stands: confirmed first; a candidate that yields to
 /// a confirmed one after those; stage rules after every specific rule.
 /// Among the unconfirmed, the higher prior first (a rule without one counts
-/// as [`DEFAULT_PRIOR`]), then the one closest to confirmed (the largest share
-/// of its conditions seen to hold), then the order bwrap meets the causes.
-fn rank(c: &Candidate) -> (Verdict, bool, bool, std::cmp::Reverse<u8>, usize, u8) {
-    let held = c.checks.iter().filter(|k| k.holds == Some(true)).count();
+/// as [`DEFAULT_PRIOR`]), then the one with more of its conditions seen to
+/// hold, then the order bwrap meets the causes.
+///
+/// Conditions seen to hold are counted, not taken as a share: a condition
+/// that could not be observed is no evidence either way, so a rule with few
+/// conditions must not go ahead of one with more evidence seen for it only
+/// because fewer of its conditions were left undecided (rules/README.md,
+/// Stage rules and priors).
+fn rank(
+    c: &Candidate,
+) -> (
+    Verdict,
+    bool,
+    bool,
+    std::cmp::Reverse<u8>,
+    std::cmp::Reverse<usize>,
+    u8,
+) {
     let unconfirmed = c.verdict == Verdict::Unconfirmed;
-    let support = if unconfirmed && !c.checks.is_empty() {
-        1000 - held * 1000 / c.checks.len()
+    let held = if unconfirmed {
+        c.checks.iter().filter(|k| k.holds == Some(true)).count()
     } else {
         0
     };
@@ -415,7 +428,7 @@ fn rank(c: &Candidate) -> (Verdict, bool, bool, std::cmp::Reverse<u8>, usize, u8
         } else {
             0
         }),
-        support,
+        std::cmp::Reverse(held),
         c.cause.stage(),
     )
 }
@@ -777,6 +790,64 @@ explanation = "e"
         let d = ranked(&[("os.id", "x".into())], "bwrap: boom: No such device\n");
         assert_eq!(d.candidates[0].rule, "t.rare");
         assert_eq!(d.candidates[1].prior, None);
+    }
+
+    #[test]
+    fn without_priors_more_conditions_seen_to_hold_go_first_not_a_larger_share() {
+        // t.few: 1 of its 2 conditions seen to hold (50%); t.more: 2 of 5
+        // (40%). Undecided conditions are no evidence against t.more.
+        const RULES: &str = r#"
+[[rule]]
+id = "t.few"
+cause = "wsl1"
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+[[rule.confirm]]
+fact = "os.id"
+equals = "x"
+[[rule.confirm]]
+fact = "kernel.release"
+exists = true
+
+[[rule]]
+id = "t.more"
+cause = "gvisor"
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+[[rule.confirm]]
+fact = "os.id"
+equals = "x"
+[[rule.confirm]]
+fact = "caller.euid"
+equals = 5
+[[rule.confirm]]
+fact = "kernel.version"
+equals = "v"
+[[rule.confirm]]
+fact = "chroot"
+equals = false
+[[rule.confirm]]
+fact = "os.version_id"
+equals = "1"
+"#;
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), RULES)
+                .unwrap()
+                .rules,
+        );
+        let facts = Facts::recorded(
+            [
+                ("os.id".to_string(), Obs::seen("x")),
+                ("caller.euid".to_string(), Obs::Seen(5.into())),
+            ]
+            .into(),
+            Context::default(),
+        );
+        let d = diagnose(&rules, &facts, b"bwrap: boom: x\n");
+        let order: Vec<&str> = d.candidates.iter().map(|c| c.rule.as_str()).collect();
+        assert_eq!(order, ["t.more", "t.few"]);
     }
 
     #[test]
