@@ -46,8 +46,19 @@ pub fn bwrap_messages(stderr: &[u8]) -> Vec<Message> {
                 // escapes off, then read as one string.
                 (Some('"'), Some('\\')) => quoted(&unescaped(&l[at..])),
                 (Some('"' | '\u{201c}' | '\u{201d}'), _) => quoted(&l[at..]),
+                // Markdown's inline code: the message ends at the backtick.
+                (Some('`'), _) => l[at..].split('`').next().unwrap_or("").to_string(),
+                // A single-quoted string (Python's repr of bytes): bwrap's
+                // own apostrophes stay, the closing quote goes.
+                (Some('\''), _) => {
+                    let t = l[at..].trim_end();
+                    t.strip_suffix('\'').unwrap_or(t).to_string()
+                }
                 _ => l[at..].to_string(),
             };
+            // A newline a log kept escaped is not part of the message.
+            let text = text.trim_end();
+            let text = text.strip_suffix("\\n").unwrap_or(text);
             Some(Message {
                 line: l.to_string(),
                 text: text.trim().to_string(),
@@ -200,7 +211,7 @@ fn find_marker(line: &str) -> Option<usize> {
         let before = line[..at].trim_end();
         let ok = before.is_empty()
             || before.ends_with([
-                ':', '#', '"', '\'', '[', '(', '-', '|', '>', '=', '/', '\u{201c}', '\u{201d}',
+                ':', '#', '"', '\'', '`', '[', '(', '-', '|', '>', '=', '/', '\u{201c}', '\u{201d}',
             ])
             || line[..at].ends_with(' ');
         if ok {
@@ -266,6 +277,20 @@ mod tests {
         assert_eq!(
             texts(r#"{"e":"Err(\"bwrap: Unable to find \\\"/b\\\" in mount table\\n\")"}"#),
             vec![r#"Unable to find "/b" in mount table"#]
+        );
+        // Markdown's inline code, Python's repr of bytes, an escaped
+        // newline left in a log line.
+        assert_eq!(
+            texts("The error is `bwrap: setting up uid map: Permission denied` on 24.04\n"),
+            vec!["setting up uid map: Permission denied"]
+        );
+        assert_eq!(
+            texts("b'bwrap: execvp /usr/bin/x: No such file or directory\\n'\n"),
+            vec!["execvp /usr/bin/x: No such file or directory"]
+        );
+        assert_eq!(
+            texts("stderr: bwrap: setting up uid map: Permission denied\\n\n"),
+            vec!["setting up uid map: Permission denied"]
         );
         // Pasted through a word processor: curly quotes.
         assert_eq!(
