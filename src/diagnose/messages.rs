@@ -19,17 +19,36 @@ pub struct Message {
     pub text: String,
 }
 
-/// The last [`LAST_LINES`] lines of `stderr` (invalid UTF-8 replaced).
+/// The last [`LAST_LINES`] lines of `stderr` (invalid UTF-8 replaced,
+/// terminal colours a caller or a pasted log added taken out).
 fn last_lines(stderr: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(stderr);
     let mut last: Vec<String> = text
         .lines()
         .rev()
         .take(LAST_LINES)
-        .map(str::to_string)
+        .map(without_colours)
         .collect();
     last.reverse();
     last
+}
+
+/// `line` without terminal escape sequences (`ESC [ … letter`).
+fn without_colours(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// bwrap's messages among the last lines of `stderr`, oldest first.
@@ -277,6 +296,13 @@ mod tests {
         assert_eq!(
             texts(r#"{"e":"Err(\"bwrap: Unable to find \\\"/b\\\" in mount table\\n\")"}"#),
             vec![r#"Unable to find "/b" in mount table"#]
+        );
+        // Coloured by a caller's logger.
+        assert_eq!(
+            texts(
+                "\x1b[31mERROR\x1b[0m \x1b[1mbwrap: setting up uid map: Permission denied\x1b[0m\n"
+            ),
+            vec!["setting up uid map: Permission denied"]
         );
         // Markdown's inline code, Python's repr of bytes, an escaped
         // newline left in a log line.
