@@ -433,6 +433,17 @@ fn rank(
     )
 }
 
+/// Causes that exist only inside what `container.kind` names (a
+/// container's profile, an outer sandbox's limit, WSL 1, gVisor, a chroot):
+/// impossible where `container.kind` is seen to be `none`.
+const INSIDE_ONLY: &[Cause] = &[
+    Cause::ContainerLsmProfile,
+    Cause::NestedUsernsLimit,
+    Cause::Wsl1,
+    Cause::Gvisor,
+    Cause::Chroot,
+];
+
 /// Stage rules are heard only when no specific rule stands: when every
 /// specific candidate is refuted, or none matched. Then the stage rules of
 /// the failing message (the last one a stage rule matches, not a warning)
@@ -470,9 +481,16 @@ fn fall_back_to_stages(
         }
         // The step's causes most likely first, as listed, except that a
         // cause its specific rule ruled out here goes after every cause
-        // still possible: the first is the one the step names.
-        c.causes
-            .sort_by_key(|sc| sc.verdict == Some(Verdict::Refuted));
+        // still possible, and a cause that needs a container or another
+        // sandbox goes after the others on a host seen to run in none: the
+        // first is the one the step names.
+        let no_container = facts.get("container.kind") == Obs::seen("none");
+        c.causes.sort_by_key(|sc| {
+            (
+                sc.verdict == Some(Verdict::Refuted),
+                no_container && INSIDE_ONLY.contains(&sc.cause),
+            )
+        });
         heard.push(c);
     }
     candidates.extend(heard);
@@ -929,6 +947,50 @@ explanation = "e"
                 ("wsl1", Some(Verdict::Refuted))
             ]
         );
+    }
+
+    #[test]
+    fn on_a_host_without_a_container_a_step_names_a_container_cause_last() {
+        const STEP: &str = r#"
+[[rule]]
+id = "t.step"
+cause = "other"
+stage = "bind-remount"
+causes = ["container-lsm-profile", "mount-permission-denied", "chroot"]
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+"#;
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), STEP)
+                .unwrap()
+                .rules,
+        );
+        let first = |kind: Option<&str>| {
+            let facts = Facts::recorded(
+                kind.map(|k| ("container.kind".to_string(), Obs::seen(k)))
+                    .into_iter()
+                    .collect(),
+                Context::default(),
+            );
+            let d = diagnose(&rules, &facts, b"bwrap: boom: x\n");
+            d.candidates[0]
+                .causes
+                .iter()
+                .map(|c| c.cause.id())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            first(Some("none")),
+            ["mount-permission-denied", "container-lsm-profile", "chroot"]
+        );
+        // In a container, or where nothing is known, the listed order.
+        for kind in [Some("docker"), None] {
+            assert_eq!(
+                first(kind),
+                ["container-lsm-profile", "mount-permission-denied", "chroot"]
+            );
+        }
     }
 
     #[test]
