@@ -80,7 +80,7 @@ MEANING = {
         "ENOMEM": ("the arguments or their data could not be held in memory", ["other"]),
     },
     "caps-setuid": {
-        "EPERM": ("the kernel refused a change of capabilities or ids: bwrap lacks the privilege it expects (a setuid bwrap on a nosuid mount, no_new_privs set by the caller, a capability bounding set that drops what bwrap needs)", ["setuid-mode-restriction", "unexpected-capabilities", "container-no-privileges", "seccomp-filter"]),
+        "EPERM": ("the kernel refused a change of capabilities or ids: bwrap lacks the privilege it expects (a setuid bwrap on a nosuid mount, no_new_privs set by the caller, a capability bounding set that drops what bwrap needs, a user namespace AppArmor's restriction left without capabilities)", ["setuid-mode-restriction", "apparmor-userns-restrict", "unexpected-capabilities", "container-no-privileges", "seccomp-filter"]),
         "EINVAL": ("the kernel does not know a capability or prctl bwrap asked for (an old kernel)", ["kernel-feature-missing", "bwrap-too-old"]),
         "EACCES": ("a security module refused the change of credentials", LSM),
     },
@@ -95,13 +95,13 @@ MEANING = {
     },
     "uid-gid-map": {
         "EPERM": ("the kernel refused the map: the new user namespace has no privileges over the caller's ids (AppArmor's restriction gives bwrap a namespace without capabilities), or the map is not allowed", ["apparmor-userns-restrict", "apparmor-profile-path-mismatch", "bwrap-binary-unreadable", "apparmor-profile-denial", "container-lsm-profile"]),
-        "EACCES": ("/proc/self/uid_map could not be opened for writing: bwrap is not dumpable (its file is not readable by the caller) or a security module refused", ["bwrap-binary-unreadable", "apparmor-profile-denial", "selinux-denial"]),
+        "EACCES": ("/proc/self/uid_map could not be opened for writing: AppArmor's user namespace restriction (Ubuntu 23.10+) or another security module refused, or bwrap is not dumpable (its file is not readable by the caller)", ["apparmor-userns-restrict", "apparmor-profile-path-mismatch", "bwrap-binary-unreadable", "apparmor-profile-denial", "selinux-denial"]),
         "EINVAL": ("the kernel rejected the map's content: an id outside the caller's range, or a map written twice", ["bad-arguments", "nested-userns-limit"]),
         "ENOENT": ("there is no /proc/self/uid_map: /proc is not a procfs or the kernel lacks user namespaces", ["userns-unsupported-kernel", "container-no-privileges"]),
         "EROFS": ("/proc is mounted read-only here, so the map cannot be written", ["container-no-privileges"]),
     },
     "second-userns": {
-        "EPERM": ("creating the second user namespace (for --uid/--gid or --disable-userns) was refused, or /proc/sys/user/max_user_namespaces could not be written", ["userns-sysctl-disabled", "seccomp-filter", "container-no-privileges", "nested-userns-limit"]),
+        "EPERM": ("creating the second user namespace (for --uid/--gid or --disable-userns) was refused, or /proc/sys/user/max_user_namespaces could not be written", ["userns-sysctl-disabled", "seccomp-filter", "container-no-privileges", "nested-userns-limit", "apparmor-userns-restrict"]),
         "EACCES": ("a security module refused the second namespace or the write to /proc/sys/user", ["container-lsm-profile", "apparmor-userns-restrict", "selinux-denial"]),
         "ENOSPC": ("the user namespace limit is reached at the second namespace (max_user_namespaces is 1, or nesting is exhausted)", ["userns-max-zero", "nested-userns-limit"]),
         "EINVAL": ("the kernel refused the second namespace's map or the limit written", ["kernel-feature-missing", "other"]),
@@ -127,8 +127,8 @@ MEANING = {
         "ENOENT": ("the mount point for /proc does not exist in the new root", ["bad-arguments"]),
     },
     "fs-mounts": {
-        "EPERM": ("the kernel refused the tmpfs/devpts/mqueue/overlay mount to bwrap's user namespace (a container's restrictions, an outer sandbox)", ["container-no-privileges", "container-lsm-profile", "seccomp-filter", "apparmor-profile-denial"]),
-        "EACCES": ("a security module refused the mount (SELinux's or AppArmor's mount rules)", ["selinux-denial", "container-lsm-profile", "apparmor-profile-denial"]),
+        "EPERM": ("the kernel refused the tmpfs/devpts/mqueue/overlay mount to bwrap's user namespace (a container's restrictions, an outer sandbox, a namespace AppArmor's restriction left without capabilities)", ["container-no-privileges", "container-lsm-profile", "apparmor-userns-restrict", "seccomp-filter", "apparmor-profile-denial"]),
+        "EACCES": ("a security module refused the mount (SELinux's or AppArmor's mount rules)", ["selinux-denial", "container-lsm-profile", "apparmor-profile-denial", "apparmor-userns-restrict"]),
         "EINVAL": ("the kernel rejected the mount's options: a --size or --perms it does not take, devpts or overlay options this kernel lacks, overlay in a user namespace before Linux 5.11", ["bad-arguments", "kernel-feature-missing"]),
         "ENODEV": ("the file system type is not in this kernel (mqueue without CONFIG_POSIX_MQUEUE, overlay without the module)", ["kernel-feature-missing", "gvisor"]),
         "ENOENT": ("the mount point does not exist in the new root", ["bad-arguments", "bind-dest-symlink"]),
@@ -138,7 +138,7 @@ MEANING = {
     "bind-remount": {
         "ENOENT": ("a path of the bind does not exist: the source on the host, or the destination (often through a symlink, which resolves inside bwrap's temporary root, not the host's)", ["bind-source-missing", "bind-dest-symlink", "bad-arguments"]),
         "EACCES": ("bwrap may not reach the source: a directory on the way is closed to it, a FUSE mount without allow_other, NFS root squashing, or a security module", ["mount-permission-denied", "selinux-denial", "apparmor-profile-denial", "container-lsm-profile"]),
-        "EPERM": ("the kernel refused the bind or its remount: flags locked by a mount made outside the user namespace (nosuid, nodev, read-only), or a security module", ["container-lsm-profile", "apparmor-profile-denial", "mount-permission-denied", "container-no-privileges"]),
+        "EPERM": ("the kernel refused the bind or its remount: flags locked by a mount made outside the user namespace (nosuid, nodev, read-only), a security module, or a namespace without capabilities", ["container-lsm-profile", "apparmor-profile-denial", "mount-permission-denied", "container-no-privileges", "apparmor-userns-restrict"]),
         "EINVAL": ("the kernel rejected the bind: an unbindable or locked mount, a source the namespace may not see, or mount flags the destination cannot take", ["bad-arguments", "mount-permission-denied", "container-lsm-profile"]),
         "ENOTDIR": ("a directory was bound onto a file (or the reverse), or a path component is not a directory", ["bad-arguments", "bind-dest-symlink"]),
         "ELOOP": ("a symlink loop on the path", ["bind-dest-symlink", "bad-arguments"]),
@@ -173,8 +173,8 @@ MEANING = {
     },
     "pivot-root": {
         "EINVAL": ("pivot_root refused: the current root is not a mount point (bwrap run from an initramfs/rootfs, as in some containers and early-boot environments) or the new root is not a mount", ["container-no-privileges", "chroot", "other"]),
-        "EPERM": ("pivot_root or the mounts around it were refused: a seccomp filter, or missing CAP_SYS_ADMIN over the mount namespace", ["seccomp-filter", "container-no-privileges", "apparmor-profile-denial"]),
-        "EACCES": ("a security module refused the pivot or the old root's unmount", LSM),
+        "EPERM": ("pivot_root or the mounts around it were refused: a seccomp filter, or missing CAP_SYS_ADMIN over the mount namespace (a container's, or a namespace AppArmor's restriction left without capabilities)", ["seccomp-filter", "container-no-privileges", "apparmor-userns-restrict", "apparmor-profile-denial"]),
+        "EACCES": ("a security module refused the pivot or the old root's unmount", LSM + ["apparmor-userns-restrict"]),
         "EBUSY": ("the new or old root is busy (already mounted there)", ["other"]),
         "ENOTDIR": ("the new root is not a directory", ["other"]),
         "ENOENT": ("the temporary root's directories could not be found", ["other"]),

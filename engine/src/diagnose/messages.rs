@@ -19,17 +19,36 @@ pub struct Message {
     pub text: String,
 }
 
-/// The last [`LAST_LINES`] lines of `stderr` (invalid UTF-8 replaced).
+/// The last [`LAST_LINES`] lines of `stderr` (invalid UTF-8 replaced,
+/// terminal colours a caller or a pasted log added taken out).
 fn last_lines(stderr: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(stderr);
     let mut last: Vec<String> = text
         .lines()
         .rev()
         .take(LAST_LINES)
-        .map(str::to_string)
+        .map(without_colours)
         .collect();
     last.reverse();
     last
+}
+
+/// `line` without terminal escape sequences (`ESC [ … letter`).
+fn without_colours(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// bwrap's messages among the last lines of `stderr`, oldest first.
@@ -39,11 +58,26 @@ pub fn bwrap_messages(stderr: &[u8]) -> Vec<Message> {
         .filter_map(|l| {
             let l = l.trim_end_matches('\r');
             let at = find_marker(l)?;
-            let before = l[..at - MARKER.len()].chars().next_back();
-            let text = match before {
-                Some('"' | '\u{201c}' | '\u{201d}') => quoted(&l[at..]),
+            let mut before = l[..at - MARKER.len()].chars().rev();
+            let text = match (before.next(), before.next()) {
+                // A string inside a string (`\"bwrap: …\\n\"`, as Rust's
+                // `{:?}` of an error holding stderr prints it): one level of
+                // escapes off, then read as one string.
+                (Some('"'), Some('\\')) => quoted(&unescaped(&l[at..])),
+                (Some('"' | '\u{201c}' | '\u{201d}'), _) => quoted(&l[at..]),
+                // Markdown's inline code: the message ends at the backtick.
+                (Some('`'), _) => l[at..].split('`').next().unwrap_or("").to_string(),
+                // A single-quoted string (Python's repr of bytes): bwrap's
+                // own apostrophes stay, the closing quote goes.
+                (Some('\''), _) => {
+                    let t = l[at..].trim_end();
+                    t.strip_suffix('\'').unwrap_or(t).to_string()
+                }
                 _ => l[at..].to_string(),
             };
+            // A newline a log kept escaped is not part of the message.
+            let text = text.trim_end();
+            let text = text.strip_suffix("\\n").unwrap_or(text);
             Some(Message {
                 line: l.to_string(),
                 text: text.trim().to_string(),
@@ -169,6 +203,23 @@ fn quoted(rest: &str) -> String {
     out
 }
 
+/// `text` with one level of backslash escapes removed (`\\` → `\`,
+/// `\"` → `"`), the others kept as they are.
+fn unescaped(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('\\', Some(n @ ('\\' | '"'))) => {
+                out.push(n);
+                chars.next();
+            }
+            (c, _) => out.push(c),
+        }
+    }
+    out
+}
+
 /// Where the message starts: after the first `bwrap: ` that is at the start
 /// of the line, after a level prefix `<N>`, or after a separator (space,
 /// colon, quote, `#`).
@@ -179,7 +230,7 @@ fn find_marker(line: &str) -> Option<usize> {
         let before = line[..at].trim_end();
         let ok = before.is_empty()
             || before.ends_with([
-                ':', '#', '"', '\'', '[', '(', '-', '|', '>', '\u{201c}', '\u{201d}',
+                ':', '#', '"', '\'', '`', '[', '(', '-', '|', '>', '=', '/', '\u{201c}', '\u{201d}',
             ])
             || line[..at].ends_with(' ');
         if ok {
@@ -234,6 +285,39 @@ mod tests {
                 r#"Can't bind mount /oldroot/a on /newroot/b: Unable to find "/b" in mount table"#
             ]
         );
+        // A string inside a string: Codex's `{:?}` of its sandbox error,
+        // logged as JSON.
+        assert_eq!(
+            texts(
+                r#"error: Sandbox(Denied { stderr: StreamOutput { text: \"bwrap: setting up uid map: Permission denied\\n\", truncated_after_lines: None } })"#
+            ),
+            vec!["setting up uid map: Permission denied"]
+        );
+        assert_eq!(
+            texts(r#"{"e":"Err(\"bwrap: Unable to find \\\"/b\\\" in mount table\\n\")"}"#),
+            vec![r#"Unable to find "/b" in mount table"#]
+        );
+        // Coloured by a caller's logger.
+        assert_eq!(
+            texts(
+                "\x1b[31mERROR\x1b[0m \x1b[1mbwrap: setting up uid map: Permission denied\x1b[0m\n"
+            ),
+            vec!["setting up uid map: Permission denied"]
+        );
+        // Markdown's inline code, Python's repr of bytes, an escaped
+        // newline left in a log line.
+        assert_eq!(
+            texts("The error is `bwrap: setting up uid map: Permission denied` on 24.04\n"),
+            vec!["setting up uid map: Permission denied"]
+        );
+        assert_eq!(
+            texts("b'bwrap: execvp /usr/bin/x: No such file or directory\\n'\n"),
+            vec!["execvp /usr/bin/x: No such file or directory"]
+        );
+        assert_eq!(
+            texts("stderr: bwrap: setting up uid map: Permission denied\\n\n"),
+            vec!["setting up uid map: Permission denied"]
+        );
         // Pasted through a word processor: curly quotes.
         assert_eq!(
             texts("el_stderr_tail\u{201c}:\u{201d}bwrap: Unknown option --argv0\"}"),
@@ -285,6 +369,12 @@ mod tests {
     #[test]
     fn other_lines_are_not_bwrap_messages() {
         assert!(texts("hello\nmybwrap: no\nsubwrap: x\n").is_empty());
+        // bwrap always says `bwrap: `; a path or a key before it is a
+        // caller's or a person's way of quoting it.
+        assert_eq!(
+            texts("/usr/bin/bwrap: capset failed: Operation not permitted\nstderr=bwrap: x\n"),
+            vec!["capset failed: Operation not permitted", "x"]
+        );
         let t = texts(
             "compiling…\nbwrap: Can't find source path /x: No such file or directory\nexit 1\n",
         );

@@ -376,8 +376,7 @@ fn diagnose_messages(rules: &RuleSet, facts: &Facts, messages: Vec<Message>) -> 
         }
     }
     // Confirmed first, and among them in the order bwrap meets them; among
-    // the unconfirmed, the one closest to confirmed first (the largest share
-    // of its conditions seen to hold).
+    // the unconfirmed, by prior, then by the conditions seen to hold.
     candidates.sort_by_key(rank);
     Diagnosis {
         messages,
@@ -396,13 +395,27 @@ pub const DEFAULT_PRIOR: u8 = 10;
 /// Where a candidate stands: confirmed first; a candidate that yields to
 /// a confirmed one after those; stage rules after every specific rule.
 /// Among the unconfirmed, the higher prior first (a rule without one counts
-/// as [`DEFAULT_PRIOR`]), then the one closest to confirmed (the largest share
-/// of its conditions seen to hold), then the order bwrap meets the causes.
-fn rank(c: &Candidate) -> (Verdict, bool, bool, std::cmp::Reverse<u8>, usize, u8) {
-    let held = c.checks.iter().filter(|k| k.holds == Some(true)).count();
+/// as [`DEFAULT_PRIOR`]), then the one with more of its conditions seen to
+/// hold, then the order bwrap meets the causes.
+///
+/// Conditions seen to hold are counted, not taken as a share: a condition
+/// that could not be observed is no evidence either way, so a rule with few
+/// conditions must not go ahead of one with more evidence seen for it only
+/// because fewer of its conditions were left undecided (rules/README.md,
+/// Stage rules and priors).
+fn rank(
+    c: &Candidate,
+) -> (
+    Verdict,
+    bool,
+    bool,
+    std::cmp::Reverse<u8>,
+    std::cmp::Reverse<usize>,
+    u8,
+) {
     let unconfirmed = c.verdict == Verdict::Unconfirmed;
-    let support = if unconfirmed && !c.checks.is_empty() {
-        1000 - held * 1000 / c.checks.len()
+    let held = if unconfirmed {
+        c.checks.iter().filter(|k| k.holds == Some(true)).count()
     } else {
         0
     };
@@ -415,10 +428,21 @@ fn rank(c: &Candidate) -> (Verdict, bool, bool, std::cmp::Reverse<u8>, usize, u8
         } else {
             0
         }),
-        support,
+        std::cmp::Reverse(held),
         c.cause.stage(),
     )
 }
+
+/// Causes that exist only inside what `container.kind` names (a
+/// container's profile, an outer sandbox's limit, WSL 1, gVisor, a chroot):
+/// impossible where `container.kind` is seen to be `none`.
+const INSIDE_ONLY: &[Cause] = &[
+    Cause::ContainerLsmProfile,
+    Cause::NestedUsernsLimit,
+    Cause::Wsl1,
+    Cause::Gvisor,
+    Cause::Chroot,
+];
 
 /// Stage rules are heard only when no specific rule stands: when every
 /// specific candidate is refuted, or none matched. Then the stage rules of
@@ -455,6 +479,18 @@ fn fall_back_to_stages(
                 sc.rule = Some(s.rule.clone());
             }
         }
+        // The step's causes most likely first, as listed, except that a
+        // cause its specific rule ruled out here goes after every cause
+        // still possible, and a cause that needs a container or another
+        // sandbox goes after the others on a host seen to run in none: the
+        // first is the one the step names.
+        let no_container = facts.get("container.kind") == Obs::seen("none");
+        c.causes.sort_by_key(|sc| {
+            (
+                sc.verdict == Some(Verdict::Refuted),
+                no_container && INSIDE_ONLY.contains(&sc.cause),
+            )
+        });
         heard.push(c);
     }
     candidates.extend(heard);
@@ -775,6 +811,64 @@ explanation = "e"
     }
 
     #[test]
+    fn without_priors_more_conditions_seen_to_hold_go_first_not_a_larger_share() {
+        // t.few: 1 of its 2 conditions seen to hold (50%); t.more: 2 of 5
+        // (40%). Undecided conditions are no evidence against t.more.
+        const RULES: &str = r#"
+[[rule]]
+id = "t.few"
+cause = "wsl1"
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+[[rule.confirm]]
+fact = "os.id"
+equals = "x"
+[[rule.confirm]]
+fact = "kernel.release"
+exists = true
+
+[[rule]]
+id = "t.more"
+cause = "gvisor"
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+[[rule.confirm]]
+fact = "os.id"
+equals = "x"
+[[rule.confirm]]
+fact = "caller.euid"
+equals = 5
+[[rule.confirm]]
+fact = "kernel.version"
+equals = "v"
+[[rule.confirm]]
+fact = "chroot"
+equals = false
+[[rule.confirm]]
+fact = "os.version_id"
+equals = "1"
+"#;
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), RULES)
+                .unwrap()
+                .rules,
+        );
+        let facts = Facts::recorded(
+            [
+                ("os.id".to_string(), Obs::seen("x")),
+                ("caller.euid".to_string(), Obs::Seen(5.into())),
+            ]
+            .into(),
+            Context::default(),
+        );
+        let d = diagnose(&rules, &facts, b"bwrap: boom: x\n");
+        let order: Vec<&str> = d.candidates.iter().map(|c| c.rule.as_str()).collect();
+        assert_eq!(order, ["t.more", "t.few"]);
+    }
+
+    #[test]
     fn a_stage_rule_is_heard_only_when_every_specific_rule_is_refuted() {
         // Both specific rules refuted: the step's rule stays, never
         // confirmed though it has no condition, with its causes' verdicts.
@@ -803,6 +897,100 @@ explanation = "e"
         // One specific rule unconfirmed: the stage rule is not heard.
         let d = ranked(&[("os.id", "x".into())], "bwrap: boom: x\n");
         assert!(d.candidates.iter().all(|c| c.stage.is_none()));
+    }
+
+    #[test]
+    fn a_stage_rule_names_first_a_cause_no_specific_rule_ruled_out() {
+        // The step lists wsl1 first, but its specific rule is refuted here;
+        // gvisor, which no specific rule could rule out, is named first.
+        const STEP: &str = r#"
+[[rule]]
+id = "t.wsl1"
+cause = "wsl1"
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+[[rule.confirm]]
+fact = "kernel.version"
+equals = "v"
+
+[[rule]]
+id = "t.step"
+cause = "other"
+stage = "userns"
+causes = ["wsl1", "gvisor", "chroot"]
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+"#;
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), STEP)
+                .unwrap()
+                .rules,
+        );
+        let facts = Facts::recorded(
+            [("kernel.version".to_string(), Obs::seen("w"))].into(),
+            Context::default(),
+        );
+        let d = diagnose(&rules, &facts, b"bwrap: boom: x\n");
+        let step = d.candidates.iter().find(|c| c.stage.is_some()).unwrap();
+        let causes: Vec<(&str, Option<Verdict>)> = step
+            .causes
+            .iter()
+            .map(|c| (c.cause.id(), c.verdict))
+            .collect();
+        assert_eq!(
+            causes,
+            [
+                ("gvisor", None),
+                ("chroot", None),
+                ("wsl1", Some(Verdict::Refuted))
+            ]
+        );
+    }
+
+    #[test]
+    fn on_a_host_without_a_container_a_step_names_a_container_cause_last() {
+        const STEP: &str = r#"
+[[rule]]
+id = "t.step"
+cause = "other"
+stage = "bind-remount"
+causes = ["container-lsm-profile", "mount-permission-denied", "chroot"]
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+"#;
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), STEP)
+                .unwrap()
+                .rules,
+        );
+        let first = |kind: Option<&str>| {
+            let facts = Facts::recorded(
+                kind.map(|k| ("container.kind".to_string(), Obs::seen(k)))
+                    .into_iter()
+                    .collect(),
+                Context::default(),
+            );
+            let d = diagnose(&rules, &facts, b"bwrap: boom: x\n");
+            d.candidates[0]
+                .causes
+                .iter()
+                .map(|c| c.cause.id())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            first(Some("none")),
+            ["mount-permission-denied", "container-lsm-profile", "chroot"]
+        );
+        // In a container, or where nothing is known, the listed order.
+        for kind in [Some("docker"), None] {
+            assert_eq!(
+                first(kind),
+                ["container-lsm-profile", "mount-permission-denied", "chroot"]
+            );
+        }
     }
 
     #[test]

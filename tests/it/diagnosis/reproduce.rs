@@ -25,6 +25,7 @@ pub fn tests() -> Vec<Test> {
         Each a_data_descriptor_that_is_not_open_is_diagnosed_as_the_callers_arguments,
         Each a_read_only_proc_sys_is_diagnosed_for_disable_userns,
         Once a_chroot_is_diagnosed_as_the_chroot_not_the_sysctl,
+        Once root_in_a_chroot_of_a_plain_directory_is_diagnosed_as_the_chroot,
         Once a_fuse_mount_without_allow_other_is_diagnosed,
         Once a_source_in_another_users_private_directory_is_diagnosed,
         Once setuid_bwrap_refusals_are_diagnosed_as_setuid_mode,
@@ -65,6 +66,53 @@ fn bwrap_copy(name: &str) -> std::path::PathBuf {
     let copy = dir.join("bwrap");
     std::fs::copy(support::real_bwrap(), &copy).unwrap();
     copy
+}
+
+fn root_in_a_chroot_of_a_plain_directory_is_diagnosed_as_the_chroot() {
+    // Root in a chroot into a plain directory (not a mount point, as
+    // debootstrap leaves one): bwrap gets its namespaces, but its first
+    // mount, making "/" a slave, fails with EINVAL. The host's directories
+    // are bound under the new root one by one, so that the root itself
+    // stays a plain directory; private mount and pid namespaces keep the
+    // host untouched, and pid 1 of the new pid namespace stays outside the
+    // chroot (as the host's init does), so the probe can tell.
+    if !support::is_root() {
+        support::skip("needs root to chroot (hostlab)");
+    }
+    let wrapper = |name: &str| {
+        let root = support::install().scratch().join(name);
+        std::fs::create_dir(&root).unwrap();
+        format!(
+            "for d in /*; do case $d in /proc|/sys|/dev) continue;; esac; \
+             if [ -L \"$d\" ]; then cp -P \"$d\" {r}$d; elif [ -d \"$d\" ]; then mkdir {r}$d && mount --rbind \"$d\" {r}$d; fi; done; \
+             mkdir {r}/proc {r}/dev {r}/sys && mount -t proc proc {r}/proc && mount --rbind /dev {r}/dev && mount --rbind /sys {r}/sys && \
+             chroot {r} \"$@\"",
+            r = root.display(),
+        )
+    };
+    let inst = support::install();
+    let run = |bwrap: &Path, name: &str| {
+        let mut c = Command::new("unshare");
+        c.args(["-m", "-p", "-f", "--propagation", "private", "sh", "-c"])
+            .arg(wrapper(name))
+            .arg("sh")
+            .arg(bwrap)
+            .args(["--ro-bind", "/", "/", "true"])
+            .plain_env()
+            .env("BWRAP_DOCTOR_REAL_BWRAP", support::real_bwrap());
+        support::run(&mut c)
+    };
+    let (d, s) = (
+        run(support::real_bwrap(), "plain-chroot-direct"),
+        run(&inst.shim, "plain-chroot-shim"),
+    );
+    assert_eq!(
+        d.stderr_text(),
+        "bwrap: Failed to make / slave: Invalid argument\n",
+        "{}",
+        d.stderr_text()
+    );
+    assert_diagnosed(&d, &s, Some("chroot.make-slave"));
 }
 
 fn a_chroot_is_diagnosed_as_the_chroot_not_the_sysctl() {
