@@ -7,21 +7,23 @@
 pub mod apparmor;
 mod args;
 mod bwrap;
-pub mod marker;
 pub use bwrap::run_bounded;
 pub(crate) use bwrap::run_bounded_with_input;
 mod caller;
 mod container;
 mod experiment;
+mod facts;
+pub use facts::{Facts, Source};
 pub mod forked;
 mod mounts;
 mod paths;
 mod program;
 mod sysctl;
+pub use sysctl::number as sysctl_number;
 mod system;
 pub use system::parse_os_release;
 
-use crate::facts::{Facts, Obs};
+use crate::facts::Obs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -762,9 +764,9 @@ pub fn derive(facts: &Facts, key: &str) -> Option<Obs> {
         "bwrap.knows_option:" => args::knows_option(facts, arg),
         k if k.starts_with("fix.") => match &facts.ctx.bwrap {
             Some(b) if k == "fix.apparmor_profile_file" => {
-                Obs::seen(crate::fix::apparmor::profile_file(b))
+                Obs::seen(crate::written::apparmor::profile_file(b))
             }
-            Some(b) => Obs::seen(crate::fix::apparmor::profile(b)),
+            Some(b) => Obs::seen(crate::written::apparmor::profile(b)),
             None => Obs::unavailable("the bwrap that ran is not known"),
         },
         k if k.starts_with("apparmor.") => apparmor::derive(facts, k),

@@ -1440,7 +1440,7 @@ fn resolve(name: &str, names: &Names<'_>) -> Option<Resolve> {
 
 /// bwrap's messages in a stderr, found as the diagnosis finds them.
 pub(super) fn bwrap_messages(stderr: &str) -> Vec<String> {
-    crate::diagnose::bwrap_messages(stderr.as_bytes())
+    crate::messages::bwrap_messages(stderr.as_bytes())
         .into_iter()
         .map(|m| m.text)
         .collect()
