@@ -12,7 +12,7 @@ use super::schema::{
 use super::template::{self, Piece};
 use crate::cause::Cause;
 use crate::facts::Obs;
-use crate::probe::{self, Probe};
+use crate::probe::{self, Entry};
 use regex::Regex;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -131,7 +131,7 @@ const FACTS_HELP: &str = "the fact keys are listed in rules/README.md (\"Fact ke
 /// The fields of an object-valued fact, from the catalogue's description
 /// of its value (`{ok, step, errno, message}`); `None` when the value is
 /// not an object.
-pub(super) fn object_fields(p: &Probe) -> Option<Vec<&'static str>> {
+pub(super) fn object_fields(p: &Entry) -> Option<Vec<&'static str>> {
     // An object, or a list of objects (a field of a list is each item's
     // field, joined, when rendered).
     let v = p.value.strip_prefix("list of ").unwrap_or(p.value);
@@ -145,7 +145,7 @@ pub(super) fn object_fields(p: &Probe) -> Option<Vec<&'static str>> {
 struct Alias {
     name: String,
     fact: String,
-    probe: Option<&'static Probe>,
+    probe: Option<&'static Entry>,
 }
 
 /// The names a text may use.
@@ -1053,7 +1053,7 @@ fn fact_key(
     mode: Mode,
     s: &Str<'_>,
     caps: Option<&Captures>,
-) -> Option<&'static Probe> {
+) -> Option<&'static Entry> {
     let before = d.errors.len();
     for piece in template::scan(s.text) {
         match piece {
