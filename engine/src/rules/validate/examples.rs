@@ -4,6 +4,27 @@
 use super::*;
 
 impl FileCx<'_> {
+    /// A rule's `[[rule.example]]`s, with the span of each stderr (for lint).
+    pub(super) fn examples(
+        &self,
+        d: &mut Diags<'_>,
+        t: &Table<'_, '_>,
+    ) -> (Vec<Example>, Vec<Range<usize>>) {
+        let mut examples = Vec::new();
+        let mut example_spans = Vec::new();
+        for (n, et) in t
+            .tables(d, "example", "[[rule.example]]", EXAMPLE_KEYS)
+            .iter()
+            .enumerate()
+        {
+            if let Some((ex, stderr_span)) = self.example(d, et, n + 1) {
+                examples.push(ex);
+                example_spans.push(stderr_span);
+            }
+        }
+        (examples, example_spans)
+    }
+
     /// One example, and the span of its stderr (for lint).
     pub(super) fn example(
         &self,
@@ -90,6 +111,40 @@ impl FileCx<'_> {
             origin: self.origin(d, &t.span),
         };
         Some((ex, stderr.span))
+    }
+}
+
+/// The project's own rules carry a positive and a negative example, so
+/// that `bwrap-doctor rules test` proves the rule fires when it should and
+/// only then. `stage`: a stage rule, which never confirms.
+pub(super) fn require_both_kinds(
+    d: &mut Diags<'_>,
+    id: &Str<'_>,
+    stage: bool,
+    examples: &[Example],
+) {
+    // A stage rule never confirms: its positive examples are
+    // unconfirmed matches.
+    let positive = examples
+        .iter()
+        .any(|e| e.expect.is_positive() || (stage && e.expect == Expect::Unconfirmed));
+    let negative = examples
+        .iter()
+        .any(|e| matches!(e.expect, Expect::Refuted | Expect::NoMatch));
+    let missing = match (positive, negative) {
+        (true, true) => None,
+        (false, true) => Some("positive example (expect = \"confirmed\")"),
+        (true, false) => Some("negative example (expect = \"refuted\" or \"no-match\")"),
+        (false, false) => Some(
+            "examples: it needs a positive one (expect = \"confirmed\") and a negative one (expect = \"refuted\" or \"no-match\")",
+        ),
+    };
+    if let Some(missing) = missing {
+        d.error(
+            id.span.clone(),
+            format!("rule `{}` has no {missing}", id.text),
+            Some("the project's own rules carry both kinds, so `bwrap-doctor rules test` proves the rule fires when it should and only then: add a [[rule.example]] with a stderr, the host facts and the expected verdict".into()),
+        );
     }
 }
 

@@ -3,6 +3,42 @@
 use super::*;
 
 impl FileCx<'_> {
+    /// A rule's `[[rule.fix]]`s; with `rules lint`, a warning when they are
+    /// not narrowest first.
+    pub(super) fn fixes(
+        &self,
+        d: &mut Diags<'_>,
+        t: &Table<'_, '_>,
+        caps: Option<&Captures>,
+        aliases: &[Alias],
+    ) -> Vec<Fix> {
+        let mut fixes = Vec::new();
+        let mut scope_spans = Vec::new();
+        for ft in t.tables(d, "fix", "[[rule.fix]]", FIX_KEYS) {
+            if let Some((f, span)) = self.fix(d, &ft, caps, aliases) {
+                fixes.push(f);
+                scope_spans.push(span);
+            }
+        }
+        if self.mode.lint {
+            for (i, pair) in fixes.windows(2).enumerate() {
+                if pair[1].scope < pair[0].scope {
+                    d.warn(
+                        scope_spans[i + 1].clone(),
+                        format!(
+                            "fix \"{}\" is narrower than the fix before it",
+                            pair[1].title
+                        ),
+                        Some(
+                            "list fixes narrowest first: narrow, then local, then host-wide".into(),
+                        ),
+                    );
+                }
+            }
+        }
+        fixes
+    }
+
     pub(super) fn fix(
         &self,
         d: &mut Diags<'_>,

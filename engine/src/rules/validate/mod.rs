@@ -41,9 +41,9 @@ mod tests;
 
 use causes::cause;
 use conditions::{json, object_fields, unknown_fact_help};
-use examples::lint_examples;
+use examples::{lint_examples, require_both_kinds};
 pub(crate) use patterns::pattern;
-use patterns::{Budget, Captures, captures, compile, over_budget};
+use patterns::{Budget, Captures, RulePatterns, compile, over_budget};
 use placeholders::{Alias, Names, check_text};
 
 /// How strict to be.
@@ -199,121 +199,19 @@ impl FileCx<'_> {
 
     fn rule(&mut self, d: &mut Diags<'_>, t: &Table<'_, '_>) -> Option<(Rule, RuleMeta)> {
         let before = d.errors.len();
-        let id = t.required_string(d, "id");
-        if let Some(id) = &id {
-            if !is_rule_id(id.text) {
-                d.error(
-                    id.span.clone(),
-                    format!("`{}` is not a valid rule id", id.text),
-                    Some(ID_HELP.into()),
-                );
-            } else if let Some(first) = self.ids.get(id.text) {
-                d.error(
-                    id.span.clone(),
-                    format!("duplicate rule id `{}`", id.text),
-                    Some(format!(
-                        "it is first defined on line {first} of this file; ids are unique within a source (to replace a rule, define it again in a later source: see rules/README.md)"
-                    )),
-                );
-            } else {
-                self.ids.insert(id.text.to_string(), d.line(id.span.start));
-            }
-        }
+        let id = self.rule_id(d, t);
         let cause = t.required_string(d, "cause").and_then(|c| cause(d, &c));
         let summary = t.required_string(d, "summary");
         let explanation = t.required_string(d, "explanation");
 
-        // Patterns and their captures. The built-in rules, which `rules
-        // lint` checks in full, compile theirs when first used.
-        let defer = self.source == SourceKind::Builtin && !self.mode.lint;
-        let mut deferred: Option<Vec<String>> = None;
-        let patterns = match t.strings(d, "patterns") {
-            None if t.get("patterns").is_none() => {
-                t.missing(d, "patterns");
-                None
-            }
-            None => None,
-            Some((list, span)) if list.is_empty() => {
-                d.error(
-                    span,
-                    "`patterns` is empty",
-                    Some("give at least one regex on bwrap's message (the text after \"bwrap: \"), e.g. patterns = ['^setting up uid map: (?P<error>.+)$']".into()),
-                );
-                None
-            }
-            Some((list, _)) if defer => {
-                deferred = Some(list.iter().map(|s| s.text.to_string()).collect());
-                Some(Vec::new())
-            }
-            Some((list, _)) => {
-                let compiled: Vec<_> = list
-                    .iter()
-                    .map(|s| compile(d, s, "pattern").map(|r| (r, s.clone())))
-                    .collect();
-                compiled.into_iter().collect::<Option<Vec<_>>>()
-            }
-        };
-        // Messages the patterns match that this rule is not about.
-        let except = match t.strings(d, "except") {
-            Some((list, _)) if defer => {
-                Patterns::deferred(list.iter().map(|s| s.text.to_string()).collect())
-            }
-            Some((list, _)) => Patterns::compiled(
-                list.iter()
-                    .filter_map(|s| compile(d, s, "pattern"))
-                    .collect(),
-            ),
-            None => Patterns::compiled(Vec::new()),
-        };
-        // Deferred patterns are not compiled here, so their captures are
-        // not known: the checks that need them are `rules lint`'s.
-        let caps = patterns
-            .as_ref()
-            .filter(|_| deferred.is_none())
-            .map(|ps| captures(ps.iter().map(|(r, _)| r)));
-        if let (Some(ps), Some(_)) = (&patterns, &caps) {
-            for (r, s) in ps {
-                for name in r.capture_names().flatten() {
-                    if probe::lookup(name).is_some_and(|p| !p.takes_arg) {
-                        d.error(
-                            s.span.clone(),
-                            format!("capture `{name}` has the name of a fact key"),
-                            Some(format!(
-                                "rename the group: in texts, {{{name}}} would be ambiguous"
-                            )),
-                        );
-                    }
-                }
-            }
-        }
+        let RulePatterns {
+            patterns,
+            deferred,
+            except,
+            caps,
+        } = self.patterns(d, t);
 
-        let yields_to: Vec<(String, Range<usize>)> = t
-            .strings(d, "yields_to")
-            .map(|(list, _)| {
-                list.into_iter()
-                    .filter(|s| {
-                        if !is_rule_id(s.text) {
-                            d.error(
-                                s.span.clone(),
-                                format!("`{}` in `yields_to` is not a rule id", s.text),
-                                Some(ID_HELP.into()),
-                            );
-                            false
-                        } else if id.as_ref().is_some_and(|id| id.text == s.text) {
-                            d.error(
-                                s.span.clone(),
-                                "a rule cannot yield to itself",
-                                Some("`yields_to` names other rules that explain the same failure more precisely".into()),
-                            );
-                            false
-                        } else {
-                            true
-                        }
-                    })
-                    .map(|s| (s.text.to_string(), s.span))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let yields_to = yields_to(d, t, id.as_ref().map(|id| id.text));
 
         // Conditions, with the aliases they define.
         let empty = BTreeSet::new();
@@ -341,45 +239,9 @@ impl FileCx<'_> {
             }
         }
 
-        // Fixes.
-        let mut fixes = Vec::new();
-        let mut scope_spans = Vec::new();
-        for ft in t.tables(d, "fix", "[[rule.fix]]", FIX_KEYS) {
-            if let Some((f, span)) = self.fix(d, &ft, caps.as_ref(), &aliases) {
-                fixes.push(f);
-                scope_spans.push(span);
-            }
-        }
-        if self.mode.lint {
-            for (i, pair) in fixes.windows(2).enumerate() {
-                if pair[1].scope < pair[0].scope {
-                    d.warn(
-                        scope_spans[i + 1].clone(),
-                        format!(
-                            "fix \"{}\" is narrower than the fix before it",
-                            pair[1].title
-                        ),
-                        Some(
-                            "list fixes narrowest first: narrow, then local, then host-wide".into(),
-                        ),
-                    );
-                }
-            }
-        }
+        let fixes = self.fixes(d, t, caps.as_ref(), &aliases);
 
-        // Examples.
-        let mut examples = Vec::new();
-        let mut example_spans = Vec::new();
-        for (n, et) in t
-            .tables(d, "example", "[[rule.example]]", EXAMPLE_KEYS)
-            .iter()
-            .enumerate()
-        {
-            if let Some((ex, stderr_span)) = self.example(d, et, n + 1) {
-                examples.push(ex);
-                example_spans.push(stderr_span);
-            }
-        }
+        let (examples, example_spans) = self.examples(d, t);
 
         let (id, cause, summary, explanation, patterns) =
             match (id, cause, summary, explanation, patterns) {
@@ -388,29 +250,7 @@ impl FileCx<'_> {
             };
 
         if self.mode.project {
-            // A stage rule never confirms: its positive examples are
-            // unconfirmed matches.
-            let positive = examples.iter().any(|e| {
-                e.expect.is_positive() || (stage.is_some() && e.expect == Expect::Unconfirmed)
-            });
-            let negative = examples
-                .iter()
-                .any(|e| matches!(e.expect, Expect::Refuted | Expect::NoMatch));
-            let missing = match (positive, negative) {
-                (true, true) => None,
-                (false, true) => Some("positive example (expect = \"confirmed\")"),
-                (true, false) => Some("negative example (expect = \"refuted\" or \"no-match\")"),
-                (false, false) => Some(
-                    "examples: it needs a positive one (expect = \"confirmed\") and a negative one (expect = \"refuted\" or \"no-match\")",
-                ),
-            };
-            if let Some(missing) = missing {
-                d.error(
-                    id.span.clone(),
-                    format!("rule `{}` has no {missing}", id.text),
-                    Some("the project's own rules carry both kinds, so `bwrap-doctor rules test` proves the rule fires when it should and only then: add a [[rule.example]] with a stderr, the host facts and the expected verdict".into()),
-                );
-            }
+            require_both_kinds(d, &id, stage.is_some(), &examples);
         }
         if self.mode.lint {
             lint_examples(d, &patterns, &except, &examples, &example_spans);
@@ -444,4 +284,65 @@ impl FileCx<'_> {
         };
         Some((rule, meta))
     }
+
+    /// A rule's `id`: the shape of an id, and unique in this file.
+    fn rule_id<'a>(&mut self, d: &mut Diags<'_>, t: &Table<'a, '_>) -> Option<Str<'a>> {
+        let id = t.required_string(d, "id");
+        if let Some(id) = &id {
+            if !is_rule_id(id.text) {
+                d.error(
+                    id.span.clone(),
+                    format!("`{}` is not a valid rule id", id.text),
+                    Some(ID_HELP.into()),
+                );
+            } else if let Some(first) = self.ids.get(id.text) {
+                d.error(
+                    id.span.clone(),
+                    format!("duplicate rule id `{}`", id.text),
+                    Some(format!(
+                        "it is first defined on line {first} of this file; ids are unique within a source (to replace a rule, define it again in a later source: see rules/README.md)"
+                    )),
+                );
+            } else {
+                self.ids.insert(id.text.to_string(), d.line(id.span.start));
+            }
+        }
+        id
+    }
+}
+
+/// `yields_to`: the ids of other rules that explain the same failure more
+/// precisely.
+fn yields_to(
+    d: &mut Diags<'_>,
+    t: &Table<'_, '_>,
+    id: Option<&str>,
+) -> Vec<(String, Range<usize>)> {
+    t
+            .strings(d, "yields_to")
+            .map(|(list, _)| {
+                list.into_iter()
+                    .filter(|s| {
+                        if !is_rule_id(s.text) {
+                            d.error(
+                                s.span.clone(),
+                                format!("`{}` in `yields_to` is not a rule id", s.text),
+                                Some(ID_HELP.into()),
+                            );
+                            false
+                        } else if id == Some(s.text) {
+                            d.error(
+                                s.span.clone(),
+                                "a rule cannot yield to itself",
+                                Some("`yields_to` names other rules that explain the same failure more precisely".into()),
+                            );
+                            false
+                        } else {
+                            true
+                        }
+                    })
+                    .map(|s| (s.text.to_string(), s.span))
+                    .collect()
+            })
+            .unwrap_or_default()
 }

@@ -13,6 +13,94 @@ pub(super) struct Captures {
     pub(super) each: Vec<BTreeSet<String>>,
 }
 
+/// A rule's `patterns` and `except`, and the captures of its patterns.
+pub(super) struct RulePatterns<'a> {
+    /// Each pattern compiled, with its string; empty when deferred; `None`
+    /// when missing or in error.
+    pub(super) patterns: Option<Vec<(Regex, Str<'a>)>>,
+    /// The built-in rules' patterns, compiled when first used.
+    pub(super) deferred: Option<Vec<String>>,
+    pub(super) except: Patterns,
+    /// Unknown when deferred or in error.
+    pub(super) caps: Option<Captures>,
+}
+
+impl FileCx<'_> {
+    /// A rule's `patterns` and `except`, compiled (the built-in rules, which
+    /// `rules lint` checks in full, compile theirs when first used).
+    pub(super) fn patterns<'a>(&self, d: &mut Diags<'_>, t: &Table<'a, '_>) -> RulePatterns<'a> {
+        // Patterns and their captures. The built-in rules, which `rules
+        // lint` checks in full, compile theirs when first used.
+        let defer = self.source == SourceKind::Builtin && !self.mode.lint;
+        let mut deferred: Option<Vec<String>> = None;
+        let patterns = match t.strings(d, "patterns") {
+            None if t.get("patterns").is_none() => {
+                t.missing(d, "patterns");
+                None
+            }
+            None => None,
+            Some((list, span)) if list.is_empty() => {
+                d.error(
+                    span,
+                    "`patterns` is empty",
+                    Some("give at least one regex on bwrap's message (the text after \"bwrap: \"), e.g. patterns = ['^setting up uid map: (?P<error>.+)$']".into()),
+                );
+                None
+            }
+            Some((list, _)) if defer => {
+                deferred = Some(list.iter().map(|s| s.text.to_string()).collect());
+                Some(Vec::new())
+            }
+            Some((list, _)) => {
+                let compiled: Vec<_> = list
+                    .iter()
+                    .map(|s| compile(d, s, "pattern").map(|r| (r, s.clone())))
+                    .collect();
+                compiled.into_iter().collect::<Option<Vec<_>>>()
+            }
+        };
+        // Messages the patterns match that this rule is not about.
+        let except = match t.strings(d, "except") {
+            Some((list, _)) if defer => {
+                Patterns::deferred(list.iter().map(|s| s.text.to_string()).collect())
+            }
+            Some((list, _)) => Patterns::compiled(
+                list.iter()
+                    .filter_map(|s| compile(d, s, "pattern"))
+                    .collect(),
+            ),
+            None => Patterns::compiled(Vec::new()),
+        };
+        // Deferred patterns are not compiled here, so their captures are
+        // not known: the checks that need them are `rules lint`'s.
+        let caps = patterns
+            .as_ref()
+            .filter(|_| deferred.is_none())
+            .map(|ps| captures(ps.iter().map(|(r, _)| r)));
+        if let (Some(ps), Some(_)) = (&patterns, &caps) {
+            for (r, s) in ps {
+                for name in r.capture_names().flatten() {
+                    if probe::lookup(name).is_some_and(|p| !p.takes_arg) {
+                        d.error(
+                            s.span.clone(),
+                            format!("capture `{name}` has the name of a fact key"),
+                            Some(format!(
+                                "rename the group: in texts, {{{name}}} would be ambiguous"
+                            )),
+                        );
+                    }
+                }
+            }
+        }
+        RulePatterns {
+            patterns,
+            deferred,
+            except,
+            caps,
+        }
+    }
+}
+
 /// Compile a regex, pointing at the offending characters when it fails.
 /// A rule's pattern compiled, as when its file loads (`ignore_case` for
 /// pasted text a person retyped). The size limit is far above any real
