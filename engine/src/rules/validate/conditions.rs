@@ -3,6 +3,7 @@
 //! pattern), and makes exactly one test on a well-typed value.
 
 use super::*;
+use crate::probe::Family;
 
 /// The fields of an object-valued fact, from the catalogue's description
 /// of its value (`{ok, step, errno, message}`); `None` when the value is
@@ -260,7 +261,11 @@ fn fact_key(
             return None;
         }
     };
-    if p.key.starts_with("path.") && !arg.starts_with('/') && !arg.starts_with('{') {
+    let takes_path = matches!(
+        p.family,
+        Family::PathExists | Family::PathFirstSymlink | Family::PathFstype | Family::PathMount
+    );
+    if takes_path && !arg.starts_with('/') && !arg.starts_with('{') {
         d.error(
             s.span.clone(),
             format!("`{}` takes an absolute path, not `{arg}`", p.key),
@@ -269,7 +274,7 @@ fn fact_key(
         return None;
     }
     if mode.lint && !arg.contains('{') {
-        if p.key == "sysctl." && !probe::SNAPSHOT_SYSCTLS.contains(&arg) {
+        if p.family == Family::Sysctl && !probe::SNAPSHOT_SYSCTLS.contains(&arg) {
             let mut help = "a snapshot does not record it, so the rule is unconfirmed when replayed; check the spelling (`sysctl -a`), or add it to probe::SNAPSHOT_SYSCTLS".to_string();
             if let Some(best) = closest(arg, probe::SNAPSHOT_SYSCTLS.iter().copied()) {
                 help = format!("did you mean `sysctl.{best}`? {help}");
