@@ -11,6 +11,7 @@
 
 use crate::{Body, Test};
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 pub fn tests() -> Vec<Test> {
@@ -54,7 +55,7 @@ fn the_cycle_finder_names_a_cycle_and_passes_a_layering() {
         ("probe", "diagnose"),
         ("probe", "facts"),
     ]);
-    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let names = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
     assert_eq!(
         cycles(&tangled),
         vec![Tangle {
@@ -113,8 +114,9 @@ fn assert_acyclic(root: &Path) {
     let mut msg = format!("cycles between the modules of {}:\n", root.display());
     for c in &found {
         let inside: BTreeSet<&String> = c.members.iter().collect();
-        msg += &format!(
-            "  among {{{}}}, e.g. {} -> {}\n",
+        let _ = writeln!(
+            msg,
+            "  among {{{}}}, e.g. {} -> {}",
             c.members.join(", "),
             c.cycle.join(" -> "),
             c.cycle[0]
@@ -122,7 +124,7 @@ fn assert_acyclic(root: &Path) {
         for a in &c.members {
             for b in graph[a].iter().filter(|b| inside.contains(b)) {
                 let at = &places[&(a.clone(), b.clone())];
-                msg += &format!("    {a} -> {b}: {}\n", at.join(", "));
+                let _ = writeln!(msg, "    {a} -> {b}: {}", at.join(", "));
             }
         }
     }
@@ -493,7 +495,7 @@ fn cycles(graph: &Graph) -> Vec<Tangle> {
         path.push(start.to_string());
         path.reverse();
         out.push(Tangle {
-            members: inside.iter().map(|m| m.to_string()).collect(),
+            members: inside.iter().map(ToString::to_string).collect(),
             cycle: path,
         });
     }

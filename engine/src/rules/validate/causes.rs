@@ -1,7 +1,12 @@
 //! A rule's cause, and for a stage rule its `stage`, `causes` and
 //! `[[rule.prior]]` weights.
 
-use super::*;
+use super::{Alias, Captures, FileCx, compile};
+use crate::cause::Cause;
+use crate::rules::{
+    model::{Prior, STAGES},
+    schema::{CONDITION_KEYS, Diags, PRIOR_KEYS, Str, Table, closest},
+};
 
 impl FileCx<'_> {
     /// `stage`, `causes` and `[[rule.prior]]`.

@@ -2,8 +2,16 @@
 //! key the catalogue knows (placeholders in it are captures of every
 //! pattern), and makes exactly one test on a well-typed value.
 
-use super::*;
-use crate::probe::Family;
+use super::{Alias, Captures, FACTS_HELP, FileCx, Mode, compile};
+use crate::probe::{self, Entry, Family};
+use crate::rules::{
+    model::{Condition, Test},
+    schema,
+    schema::{Diags, Str, TEST_KEYS, Table, Val, closest, inner_span},
+    template::{self, Piece},
+};
+use serde_json::Value;
+use toml::de::DeValue;
 
 /// The fields of an object-valued fact, from the catalogue's description
 /// of its value (`{ok, step, errno, message}`); `None` when the value is

@@ -1,7 +1,18 @@
 //! `[[rule.example]]`: a stderr, the host facts and the expected verdict;
 //! and lint's check that the patterns can reach each verdict.
 
-use super::*;
+use super::{FileCx, json, unknown_fact_help};
+use crate::facts::Obs;
+use crate::probe;
+use crate::rules::{
+    model::{Example, Expect},
+    schema,
+    schema::{Diags, EXAMPLE_KEYS, Str, Table, Val, closest},
+};
+use regex::Regex;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use toml::de::DeValue;
 
 impl FileCx<'_> {
     /// A rule's `[[rule.example]]`s, with the span of each stderr (for lint).

@@ -1,6 +1,12 @@
 //! `[[rule.fix]]`: a fix's title, scope, texts and conditions.
 
-use super::*;
+use super::{Alias, Captures, FileCx, Names, check_text};
+use crate::rules::{
+    model::{Fix, Scope},
+    schema::{CONDITION_KEYS, Diags, FIX_KEYS, Table, closest},
+};
+use std::collections::BTreeSet;
+use std::ops::Range;
 
 impl FileCx<'_> {
     /// A rule's `[[rule.fix]]`s; with `rules lint`, a warning when they are

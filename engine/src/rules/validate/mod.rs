@@ -15,17 +15,8 @@
 
 use super::RuleError;
 use super::model::*;
-use super::schema::{
-    self, CONDITION_KEYS, DISABLE_KEYS, Diags, EXAMPLE_KEYS, FIX_KEYS, PRIOR_KEYS, RULE_KEYS, Str,
-    TEST_KEYS, TOP_KEYS, Table, Val, closest, inner_span,
-};
-use super::template::{self, Piece};
-use crate::cause::Cause;
-use crate::facts::Obs;
-use crate::probe::{self, Entry};
-use regex::Regex;
-use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use super::schema::{CONDITION_KEYS, DISABLE_KEYS, Diags, RULE_KEYS, Str, TOP_KEYS, Table, Val};
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::path::Path;
 use toml::de::{DeTable, DeValue};

@@ -1,7 +1,14 @@
 //! Regexes: a rule's `patterns` and `except`, a test's `matches`; their
 //! named captures; and the compile budget of one rule file.
 
-use super::*;
+use super::FileCx;
+use crate::probe;
+use crate::rules::{
+    model::{Patterns, SourceKind},
+    schema::{Diags, Str, Table, inner_span},
+};
+use regex::Regex;
+use std::collections::BTreeSet;
 
 /// The captures of a rule's patterns.
 pub(super) struct Captures {

@@ -1,7 +1,13 @@
 //! The `{name}` placeholders of a rule's texts: what names a text may
 //! use (captures, aliases, fact keys) and what each resolves to.
 
-use super::*;
+use super::{Mode, object_fields};
+use crate::probe::{self, Entry};
+use crate::rules::{
+    schema::{Diags, Str, closest, inner_span},
+    template::{self, Piece},
+};
+use std::collections::BTreeSet;
 
 /// A name a condition gives its observed value (`as = "…"`).
 #[derive(Debug, Clone)]

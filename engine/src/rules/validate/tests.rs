@@ -2,6 +2,8 @@
 //! at its place.
 
 use super::*;
+use crate::cause::Cause;
+use crate::facts::Obs;
 use crate::rules::{RuleError, parse, render_errors};
 use std::path::Path;
 
