@@ -3,7 +3,8 @@
 //! placeholders, tests, fixes and examples. All errors of a file are
 //! collected; a rule with any error is left out.
 //!
-//! This file walks a file's tables and a rule's keys; by concern:
+//! This file walks a file's tables (`[[rule]]`, `[[disable]]`) and a
+//! rule's keys in order (`id`, `yields_to` and the texts here); by concern:
 //! - `patterns.rs`: regexes (`patterns`, `except`, `matches`), their
 //!   captures, and the compile budget of a file;
 //! - `causes.rs`: `cause`, `stage`, `causes` and `[[rule.prior]]`;
