@@ -29,9 +29,14 @@ use std::sync::OnceLock;
 pub const SYSTEM_FILE: &str = "/etc/bwrap-doctor/config.toml";
 /// `compact` (the default) or `long`: the shim's text after bwrap's error.
 pub const REPORT_VAR: &str = "BWRAP_DOCTOR_REPORT";
-const REAL_VAR: &str = crate::shim::locate::OVERRIDE_VAR;
-const OFF_VAR: &str = crate::shim::OFF_VAR;
-const JSON_VAR: &str = crate::shim::failure::JSON_VAR;
+/// Absolute path of the real bwrap; wins over PATH (see `shim::locate`).
+pub const OVERRIDE_VAR: &str = "BWRAP_DOCTOR_REAL_BWRAP";
+/// Set to anything but "" or "0": run the real bwrap in place, no
+/// supervision (or `off = true` in the configuration file).
+pub const OFF_VAR: &str = "BWRAP_DOCTOR_OFF";
+/// Names where the shim writes the diagnosis as JSON: a file path, or
+/// `fd:N` for an fd the caller passed.
+pub const JSON_VAR: &str = "BWRAP_DOCTOR_JSON";
 const RULES_VAR: &str = bwrap_doctor_engine::rules::ENV_VAR;
 
 /// How much the shim says after bwrap's error.
@@ -293,7 +298,7 @@ fn flag(v: &OsString) -> bool {
 pub fn resolve(var: impl Fn(&str) -> Option<OsString>, files: FromFiles) -> Settings {
     let f = files.values;
     Settings {
-        real_bwrap: var(REAL_VAR).or_else(|| f.real_bwrap.map(Into::into)),
+        real_bwrap: var(OVERRIDE_VAR).or_else(|| f.real_bwrap.map(Into::into)),
         off: var(OFF_VAR).map_or(f.off.unwrap_or(false), |v| flag(&v)),
         json: var(JSON_VAR).or_else(|| f.json.map(Into::into)),
         rules: var(RULES_VAR).map_or_else(
@@ -338,7 +343,7 @@ pub struct Switches {
 pub fn switches() -> &'static Switches {
     static S: OnceLock<Switches> = OnceLock::new();
     S.get_or_init(|| {
-        let (off, real) = (std::env::var_os(OFF_VAR), std::env::var_os(REAL_VAR));
+        let (off, real) = (std::env::var_os(OFF_VAR), std::env::var_os(OVERRIDE_VAR));
         if let (Some(off), Some(real)) = (&off, &real) {
             return Switches {
                 off: flag(off),

@@ -3,7 +3,7 @@
 //! bwrap on PATH — never over the real bwrap itself.
 
 use crate::shim::locate::{self, SelfId, Skip};
-use bwrap_doctor_engine::probe::marker::{self, FileKind};
+use bwrap_doctor_engine::marker::{self, FileKind};
 use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -69,7 +69,8 @@ fn is_system_bwrap_path(p: &Path) -> bool {
 /// A loaded (or, when the loaded list cannot be read, present) AppArmor
 /// profile that exempts bwrap attaches to `path`.
 fn apparmor_exception_attaches(path: &str) -> bool {
-    use bwrap_doctor_engine::facts::{Facts, Obs};
+    use bwrap_doctor_engine::facts::Obs;
+    use bwrap_doctor_engine::probe::Facts;
     use serde_json::Value;
     let host = bwrap_doctor_engine::probe::Host::live();
     let facts = Facts::live(&host, bwrap_doctor_engine::probe::Context::default());

@@ -15,8 +15,7 @@ use std::ffi::{c_char, c_int};
 /// linkers keep and map into a `PT_NOTE` segment.
 #[used]
 #[unsafe(link_section = ".note.bwrap-doctor")]
-static MARKER: bwrap_doctor_engine::probe::marker::Note =
-    bwrap_doctor_engine::probe::marker::MARKER;
+static MARKER: bwrap_doctor_engine::marker::Note = bwrap_doctor_engine::marker::MARKER;
 
 #[unsafe(no_mangle)]
 #[allow(clippy::not_unsafe_ptr_arg_deref)] // the C runtime's contract for main

@@ -4,9 +4,10 @@
 
 use crate::bwrap_args;
 use crate::diagnose::{self, Diagnosis};
+use crate::facts::Obs;
 #[cfg(doc)]
 use crate::facts::Snapshot;
-use crate::facts::{Facts, Obs};
+use crate::probe::Facts;
 use crate::probe::{self, Context};
 use crate::rules::{self, Locations, RuleSet};
 use std::collections::BTreeMap;

@@ -17,8 +17,9 @@
 //! Not a stable API: hidden from the documentation.
 
 use crate::bwrap_args::{self, ArgKind, Parsed};
-use crate::diagnose::{self, Diagnosis, messages};
-use crate::facts::Facts;
+use crate::diagnose::{self, Diagnosis};
+use crate::messages;
+use crate::probe::Facts;
 use crate::probe::{self, Context};
 use crate::report;
 use crate::rules::{self, Locations, Problem, RuleSet, SourceKind};

@@ -123,6 +123,34 @@
 //! depends on this crate with an exact `=` version for that reason), the
 //! fuzz targets and the tests. They are outside the semver promise and may
 //! change in any release.
+//!
+//! # Internal modules, bottom to top
+//!
+//! Each module uses only the modules on the lines above its own (a test,
+//! `tests/it/architecture.rs`, fails on any cycle between them):
+//!
+//! 1. Words and texts, no host I/O: `cause` (the causes, by id),
+//!    `bwrap_args` (bwrap's option grammar), `messages` (bwrap's stderr as
+//!    messages), `keywords` (the calling tools' words the shim's text
+//!    avoids), `marker` (the ELF note that marks a build of bwrap-doctor),
+//!    `written` (the files bwrap-doctor writes: their first line, the
+//!    AppArmor profile for a bwrap path), `fault` (fault injection).
+//! 2. `facts`: facts as data — what a probe saw (`Obs`), the evidence
+//!    list, a recorded host (`Snapshot`).
+//! 3. `privilege`: what an elevated process may do.
+//! 4. `probe`: the host I/O that produces facts — where the host is
+//!    (`Host`), what is known of the failing call (`Context`), every fact
+//!    key (`probe::CATALOGUE`, parsed into a `probe::Probe`), and the facts
+//!    of one diagnosis, each observed at most once (`probe::Facts`).
+//! 5. `rules`: the rule files — their model, loading and the collecting
+//!    validator.
+//! 6. `diagnose`: bwrap's messages against the rules and the facts: a
+//!    `Diagnosis`.
+//! 7. `report`: a diagnosis as text (after bwrap's own words) or JSON.
+//! 8. `fix`: the fixes generated for this host (AppArmor, sysctl).
+//! 9. `check`: the host check (`bwrap-doctor check`).
+//! 10. `contract` (the JSON documents' schemas), `api` (the entry points
+//!     above), `fuzz` (the fuzz targets' entries).
 
 mod api;
 pub use api::{DEFAULT_DEADLINE, Error, Host, Request, Rules, explain, load_rules, to_json};
@@ -134,17 +162,24 @@ pub use facts::{Obs, Observation, Snapshot};
 pub mod bwrap_args;
 #[doc(hidden)]
 pub mod cause;
+pub(crate) mod fault;
+#[doc(hidden)]
+pub mod keywords;
+#[doc(hidden)]
+pub mod marker;
+#[doc(hidden)]
+pub mod messages;
+#[doc(hidden)]
+pub mod written;
+
 #[doc(hidden)]
 pub mod check;
 #[doc(hidden)]
 pub mod diagnose;
 #[doc(hidden)]
 pub mod facts;
-pub(crate) mod fault;
 #[doc(hidden)]
 pub mod fix;
-#[doc(hidden)]
-pub mod fuzz;
 #[doc(hidden)]
 pub mod privilege;
 #[doc(hidden)]
@@ -153,3 +188,8 @@ pub mod probe;
 pub mod report;
 #[doc(hidden)]
 pub mod rules;
+
+#[doc(hidden)]
+pub mod contract;
+#[doc(hidden)]
+pub mod fuzz;

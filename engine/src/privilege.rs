@@ -28,9 +28,8 @@ pub fn trusted_bwrap() -> Option<(&'static str, CString)> {
         let ok = |m: &std::fs::Metadata| m.uid() == 0 && m.mode() & 0o022 == 0;
         let file = std::fs::metadata(path).ok()?;
         let dir = std::fs::metadata(path.parent()?).ok()?;
-        let is_shim = std::fs::File::open(path).is_ok_and(|f| {
-            crate::probe::marker::classify(&f) == crate::probe::marker::FileKind::Shim
-        });
+        let is_shim = std::fs::File::open(path)
+            .is_ok_and(|f| crate::marker::classify(&f) == crate::marker::FileKind::Shim);
         (file.is_file() && ok(&file) && ok(&dir) && !is_shim)
             .then(|| (*p, CString::new(*p).unwrap_or_default()))
     })

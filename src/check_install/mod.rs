@@ -7,7 +7,7 @@ mod shim;
 use crate::shim::locate::{self, FoundBy, SelfId};
 use bwrap_doctor_engine::check::model::{Check, Report, Status};
 use bwrap_doctor_engine::check::{self, BINARY, timed};
-use bwrap_doctor_engine::probe::marker::FileKind;
+use bwrap_doctor_engine::marker::FileKind;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -61,7 +61,7 @@ fn find(bwrap: Option<&Path>, checks: &mut Vec<Check>) -> Option<PathBuf> {
         match locate::locate_from_env() {
             Ok(real) => {
                 let how = match &real.found_by {
-                    FoundBy::Override => format!("named by {}", locate::OVERRIDE_VAR),
+                    FoundBy::Override => format!("named by {}", crate::config::OVERRIDE_VAR),
                     FoundBy::PathEntry(d) => {
                         format!("the first real bwrap on PATH (in {})", d.display())
                     }

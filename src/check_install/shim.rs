@@ -6,7 +6,8 @@
 use crate::install::is_shim;
 use bwrap_doctor_engine::check::model::{Check, Status};
 use bwrap_doctor_engine::check::{SHIM, timed};
-use bwrap_doctor_engine::facts::{Facts, Obs};
+use bwrap_doctor_engine::facts::Obs;
+use bwrap_doctor_engine::probe::Facts;
 use bwrap_doctor_engine::rules;
 use serde_json::Value;
 use std::os::unix::ffi::OsStrExt;

@@ -147,7 +147,7 @@ pub fn run(o: Options) -> i32 {
         let doc = report::json::document(&d, bwrap.map(|b| b.display().to_string()), None);
         crate::outln!("{}", report::json::to_string(&doc));
     } else if d.candidates.is_empty()
-        && bwrap_doctor_engine::diagnose::messages::setup_failed(&stderr).is_some()
+        && bwrap_doctor_engine::messages::setup_failed(&stderr).is_some()
     {
         let color = output::init_color(o.color, output::stdout_is_terminal());
         crate::out!("{}", report::human::unclassified(color));

@@ -9,9 +9,11 @@
 use crate::output;
 use crate::shim::locate;
 use bwrap_doctor_engine::check::{self, model::Status};
-use bwrap_doctor_engine::facts::{Facts, Obs};
-use bwrap_doctor_engine::fix::{apparmor, sysctl};
+use bwrap_doctor_engine::facts::Obs;
+use bwrap_doctor_engine::fix::{self, sysctl};
+use bwrap_doctor_engine::probe::Facts;
 use bwrap_doctor_engine::probe::{Context, Host};
+use bwrap_doctor_engine::written::apparmor;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -206,7 +208,10 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
         facts.get("apparmor.enabled"),
         Obs::Seen(serde_json::Value::Bool(true))
     );
-    let restrict = check::sysctl(&facts, "kernel.apparmor_restrict_unprivileged_userns");
+    let restrict = bwrap_doctor_engine::probe::sysctl_number(
+        &facts,
+        "kernel.apparmor_restrict_unprivileged_userns",
+    );
     let file = apparmor::profile_file(&real);
     let profile = apparmor::profile(&real);
 
@@ -246,21 +251,21 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
     if let Some(v) = &versioned {
         crate::out!("{}", versioned_advice(&host, &real, v));
     }
-    let placement = apparmor::placement(&facts, &real);
+    let placement = fix::apparmor::placement(&facts, &real);
     match &placement {
-        Ok(apparmor::Placement::Conflicts(others)) => crate::outln!(
+        Ok(fix::apparmor::Placement::Conflicts(others)) => crate::outln!(
             "# CONFLICT: {} already attaches to {} as specifically as this profile would.\n# Two such profiles make AppArmor attach neither (\"conflicting profile attachments\"):\n# bwrap would run unconfined and be refused its user namespace. Use that profile,\n# or remove it before adding this one (--apply refuses to add it).",
             described(others),
             real.display()
         ),
-        Ok(apparmor::Placement::Shadowed(others)) => crate::outln!(
+        Ok(fix::apparmor::Placement::Shadowed(others)) => crate::outln!(
             "# {} attaches to {} more specifically: this profile would never apply to it\n# (--apply refuses to add it). Change that profile instead.",
             described(others),
             real.display()
         ),
         _ => {}
     }
-    if let Ok(old) = apparmor::superseded(&facts, &real)
+    if let Ok(old) = fix::apparmor::superseded(&facts, &real)
         && !old.is_empty()
     {
         crate::outln!(
@@ -297,7 +302,7 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
         return code;
     }
     match placement {
-        Ok(apparmor::Placement::Conflicts(others)) => {
+        Ok(fix::apparmor::Placement::Conflicts(others)) => {
             output::error(&format!(
                 "--apply: {file} would conflict with {}, which attaches to {} as specifically: AppArmor would attach neither; nothing was written (use that profile, or remove it first: sudo apparmor_parser -R FILE && sudo rm FILE)",
                 others
@@ -309,7 +314,7 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
             ));
             return 2;
         }
-        Ok(apparmor::Placement::Shadowed(others)) => {
+        Ok(fix::apparmor::Placement::Shadowed(others)) => {
             output::error(&format!(
                 "--apply: {file} would never apply to {}: {} attaches to it more specifically; nothing was written (change that profile instead)",
                 real.display(),
@@ -321,7 +326,7 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
             ));
             return 2;
         }
-        Ok(apparmor::Placement::Attaches) => {}
+        Ok(fix::apparmor::Placement::Attaches) => {}
         Err(o) if active => {
             output::error(&format!(
                 "--apply: cannot tell whether {file} would conflict with a profile already here ({}); nothing was written",

@@ -17,7 +17,7 @@ use super::replay::{self, Replayed};
 use super::status::Setup;
 use bwrap_doctor_engine::bwrap_args::{self, ArgKind};
 use bwrap_doctor_engine::diagnose::bwrap_messages;
-use bwrap_doctor_engine::probe::marker::FileKind;
+use bwrap_doctor_engine::marker::FileKind;
 use std::os::fd::RawFd;
 
 /// What is known of a failed run when the shim looks back at it.

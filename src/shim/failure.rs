@@ -7,15 +7,13 @@ use super::exit::ExitReason;
 use super::locate::RealBwrap;
 use bwrap_doctor_engine::bwrap_args;
 use bwrap_doctor_engine::diagnose::{self, bwrap_messages};
-use bwrap_doctor_engine::facts::Facts;
+use bwrap_doctor_engine::probe::Facts;
 use bwrap_doctor_engine::probe::{Context, Host};
 use bwrap_doctor_engine::report;
 use bwrap_doctor_engine::rules;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-/// Names where the shim writes the diagnosis as JSON: a file path, or
-/// `fd:N` for an fd the caller passed.
-pub const JSON_VAR: &str = "BWRAP_DOCTOR_JSON";
+use crate::config::JSON_VAR;
 
 /// A bwrap run that ended with a non-zero status, handed to the diagnosis
 /// process (a forked copy of the shim).
@@ -408,7 +406,7 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
     if d.candidates.is_empty() {
         // No rule knows the message: say only that it was bwrap's setup,
         // and nothing at all for the sandboxed program's own failure.
-        if code == 1 && diagnose::messages::setup_failed(&f.stderr_tail).is_some() {
+        if code == 1 && bwrap_doctor_engine::messages::setup_failed(&f.stderr_tail).is_some() {
             seen.keep_plain(&report::human::unclassified(false));
             out.push_str(&report::human::unclassified(color));
         }

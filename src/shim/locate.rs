@@ -2,7 +2,7 @@
 //! (skipping this shim and any other bwrap-doctor build), then the usual
 //! system paths.
 
-use bwrap_doctor_engine::probe::marker::{self, FileKind};
+use bwrap_doctor_engine::marker::{self, FileKind};
 use std::ffi::{CString, OsStr, OsString};
 use std::fmt::Write as _;
 use std::fs::File;
@@ -10,8 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-/// Absolute path of the real bwrap; wins over PATH.
-pub const OVERRIDE_VAR: &str = "BWRAP_DOCTOR_REAL_BWRAP";
+use crate::config::OVERRIDE_VAR;
 /// A wrapper *script* found as the next bwrap may call `bwrap` from PATH
 /// again, which is this shim: a loop. It is stopped when this shim already
 /// runs this many times among the process's ancestors (see

@@ -23,17 +23,14 @@ mod supervise;
 
 pub use args::RawArgs;
 
-use bwrap_doctor_engine::probe::marker::FileKind;
+use crate::config::OVERRIDE_VAR;
+use bwrap_doctor_engine::marker::FileKind;
 use exit::ExitReason;
-use locate::{OVERRIDE_VAR, RealBwrap};
+use locate::RealBwrap;
 use std::ffi::c_char;
 use std::os::fd::{AsRawFd, RawFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
-
-/// Set to anything but "" or "0": run the real bwrap in place, no
-/// supervision (or `off = true` in the configuration file, see `config`).
-pub const OFF_VAR: &str = "BWRAP_DOCTOR_OFF";
 
 unsafe extern "C" {
     static environ: *const *const c_char;

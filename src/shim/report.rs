@@ -6,7 +6,7 @@
 use crate::config::Form;
 use crate::last::{self, Key, Stored};
 use bwrap_doctor_engine::diagnose::Diagnosis;
-use bwrap_doctor_engine::report::keywords::Words;
+use bwrap_doctor_engine::keywords::Words;
 use std::path::Path;
 
 /// One failed bwrap run, as the shim saw it.

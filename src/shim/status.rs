@@ -17,7 +17,7 @@
 use super::args::RawArgs;
 use super::capture::CallersFds;
 use super::locate::RealBwrap;
-use bwrap_doctor_engine::probe::marker::FileKind;
+use bwrap_doctor_engine::marker::FileKind;
 use std::ffi::{CStr, c_char};
 use std::fs::File;
 use std::io::Read;

@@ -17,6 +17,7 @@ macro_rules! tests {
     };
 }
 
+mod architecture;
 mod cli;
 pub use cli::check::doctor as cli_doctor;
 mod diagnosis;
@@ -58,6 +59,7 @@ fn all_tests() -> Vec<Test> {
     v.extend(library::tests());
     v.extend(fuzzing::tests());
     v.extend(security::tests());
+    v.extend(architecture::tests());
     v
 }
 

@@ -3,7 +3,8 @@
 
 use super::model::{Check, Status};
 use super::{BINARY, shown, timed};
-use crate::facts::{Facts, Obs};
+use crate::facts::Obs;
+use crate::probe::Facts;
 use serde_json::Value;
 
 pub fn checks(facts: &Facts) -> Vec<Check> {

@@ -4,7 +4,8 @@
 
 use super::model::{Check, Status};
 use super::{Experiment, KERNEL, apparmor_restricts, sysctl, timed};
-use crate::facts::{Facts, Obs};
+use crate::facts::Obs;
+use crate::probe::Facts;
 
 pub fn checks(facts: &Facts) -> Vec<Check> {
     vec![

@@ -13,7 +13,8 @@ mod policy;
 pub mod render;
 mod sandbox;
 
-use crate::facts::{Facts, Obs};
+use crate::facts::Obs;
+use crate::probe::Facts;
 use crate::probe::{Context, Host};
 use crate::rules::RuleSet;
 use model::{Check, Report};
@@ -95,15 +96,8 @@ pub fn shown(o: &Obs) -> String {
     }
 }
 
-/// A sysctl as a number, when the kernel has it.
-pub fn sysctl(facts: &Facts, name: &str) -> Option<i64> {
-    match facts.get(&format!("sysctl.{name}")) {
-        Obs::Seen(v) => v
-            .as_i64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())),
-        _ => None,
-    }
-}
+/// A sysctl as a number, when the kernel has it (for the checks below).
+use crate::probe::sysctl_number as sysctl;
 
 /// Ubuntu's AppArmor restriction on unprivileged user namespaces is on
 /// (and enforcing, not only logging).

@@ -6,7 +6,8 @@ use super::kernel::seccomp_line;
 use super::model::{Check, Status};
 use super::{Experiment, POLICY, apparmor_restricts, shown, sysctl, timed};
 use crate::diagnose::template::value_text;
-use crate::facts::{Facts, Obs};
+use crate::facts::Obs;
+use crate::probe::Facts;
 use serde_json::Value;
 use std::path::Path;
 
@@ -301,7 +302,7 @@ fn own_profiles(facts: &Facts) -> Check {
                 c = c.evidence(format!(
                     "{file}: attaches to {attach}, which no longer exists"
                 ));
-                let again = if crate::fix::apparmor::classify(Path::new(attach)).is_some() {
+                let again = if crate::written::apparmor::classify(Path::new(attach)).is_some() {
                     "; for the bwrap that replaced it, `bwrap-doctor fix apparmor --bwrap NEW-PATH` writes a profile whose pattern survives upgrades"
                 } else {
                     ""

@@ -5,7 +5,7 @@
 use super::SANDBOX;
 use super::model::{Check, Status};
 use crate::bwrap_args;
-use crate::facts::Facts;
+use crate::probe::Facts;
 use crate::probe::{Context, Host};
 use crate::rules::RuleSet;
 use serde_json::Value;

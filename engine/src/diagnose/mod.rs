@@ -9,14 +9,15 @@
 //! the probes did not confirm.
 
 mod evaluate;
-pub mod messages;
 pub mod selftest;
 pub(crate) mod template;
 
-pub use messages::{Message, bwrap_messages};
+use crate::messages;
+pub use crate::messages::{Message, bwrap_messages};
 
 use crate::cause::Cause;
-use crate::facts::{Facts, Obs, Observation};
+use crate::facts::{Obs, Observation};
+use crate::probe::Facts;
 use crate::rules::{Condition, Fix, Origin, Rule, RuleSet};
 use schemars::JsonSchema;
 use serde::Serialize;

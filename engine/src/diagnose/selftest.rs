@@ -5,8 +5,8 @@
 
 use super::{Verdict, bwrap_messages, candidate, latest_match};
 use crate::bwrap_args;
-use crate::facts::Facts;
 use crate::probe::Context;
+use crate::probe::Facts;
 use crate::rules::{Example, Expect, Origin, Rule, RuleSet};
 use serde::Serialize;
 
@@ -103,9 +103,7 @@ pub fn run(rules: &RuleSet, filter: Option<&str>) -> Vec<ExampleResult> {
         .active()
         .filter(|r| {
             // Also the id as the shim spells it (`sec-comp-filter`).
-            filter.is_none_or(|f| {
-                r.id.contains(f) || r.id.contains(&crate::report::keywords::unspell(f))
-            })
+            filter.is_none_or(|f| r.id.contains(f) || r.id.contains(&crate::keywords::unspell(f)))
         })
         .flat_map(|r| r.examples.iter().map(move |ex| run_example(r, ex)))
         .collect()

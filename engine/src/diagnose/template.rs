@@ -5,7 +5,8 @@
 //! validation). Rule files are validated at load time, so an unknown name
 //! here is left as written rather than failing.
 
-use crate::facts::{Facts, Obs};
+use crate::facts::Obs;
+use crate::probe::Facts;
 use serde_json::Value;
 use std::collections::BTreeMap;
 

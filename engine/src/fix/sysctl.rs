@@ -4,11 +4,11 @@
 //! hosts). AppArmor's restriction is not lifted here: `fix apparmor` exempts
 //! just bwrap instead.
 
-use crate::facts::Facts;
+use crate::probe::Facts;
 
 /// Where the drop-in goes (the same file the rules' fixes name).
 pub const DROP_IN: &str = "/etc/sysctl.d/60-bwrap-userns.conf";
-pub use super::WRITTEN_BY;
+pub use crate::written::WRITTEN_BY;
 
 /// The kernel's default for `user.max_*_namespaces` on a small machine (the
 /// default scales with memory); enough for any desktop or build host.
@@ -68,7 +68,7 @@ pub fn needed(facts: &Facts) -> Vec<Setting> {
     table
         .into_iter()
         .filter_map(|(name, bad, value, why)| {
-            (crate::check::sysctl(facts, name) == Some(bad)).then_some(Setting {
+            (crate::probe::sysctl_number(facts, name) == Some(bad)).then_some(Setting {
                 name,
                 now: bad,
                 value,

@@ -51,7 +51,7 @@ pub fn derive(ctx: &Context, key: &str, arg: &str) -> Obs {
 /// the release that introduced the option. `--bind-fd`/`--ro-bind-fd` were
 /// also backported to 0.6.3 and Debian's 0.8.0-2+deb12u1, which still says
 /// 0.8.0: for those the version cannot tell.
-pub fn knows_option(facts: &crate::facts::Facts, option: &str) -> Obs {
+pub fn knows_option(facts: &crate::probe::Facts, option: &str) -> Obs {
     let Some(spec) = bwrap_args::spec(option) else {
         return Obs::seen(false);
     };
@@ -76,7 +76,7 @@ pub fn knows_option(facts: &crate::facts::Facts, option: &str) -> Obs {
 
 /// The namespaces the call asks for that the kernel lacks (clone answers
 /// EINVAL for a kind it was built without).
-pub fn unsupported_namespaces(facts: &crate::facts::Facts) -> Obs {
+pub fn unsupported_namespaces(facts: &crate::probe::Facts) -> Obs {
     let asked = facts.get("args.namespaces");
     let have = facts.get("kernel.namespaces");
     let (Some(Value::Array(asked)), Some(Value::Array(have))) = (asked.value(), have.value())
@@ -96,7 +96,7 @@ pub fn unsupported_namespaces(facts: &crate::facts::Facts) -> Obs {
 }
 
 /// Does the call put the interpreter of `program` in the sandbox?
-pub fn covers_interpreter(facts: &crate::facts::Facts, program: &str) -> Obs {
+pub fn covers_interpreter(facts: &crate::probe::Facts, program: &str) -> Obs {
     match facts.get(&format!("file.interpreter:{program}")) {
         Obs::Seen(serde_json::Value::String(interp)) => facts.get(&format!("args.covers:{interp}")),
         Obs::Absent => Obs::unavailable(format!("{program} needs no interpreter")),

@@ -4,7 +4,8 @@
 
 use super::caller::{CAP_NAMES, Status};
 use super::{Host, paths};
-use crate::facts::{Facts, Obs};
+use crate::facts::Obs;
+use crate::probe::Facts;
 use serde_json::Value;
 use std::ffi::CString;
 use std::io::Read;

@@ -3,8 +3,9 @@
 //! container.evidence lists every check and what it saw.
 
 use super::Host;
-use crate::facts::{Facts, Obs};
-use crate::probe::marker::{self, FileKind};
+use crate::facts::Obs;
+use crate::marker::{self, FileKind};
+use crate::probe::Facts;
 use serde_json::Value;
 use std::os::unix::fs::MetadataExt;
 

@@ -23,7 +23,8 @@
 //! and a locked overmount on /proc refuses the procfs mount only in one.
 
 use super::{Host, forked};
-use crate::facts::{Facts, Obs};
+use crate::facts::Obs;
+use crate::probe::Facts;
 use serde_json::json;
 
 // Step numbers the child reports; `STEPS` names them.

@@ -1,6 +1,6 @@
 //! Sysctls, by dotted name, from /proc/sys.
 
-use super::Host;
+use super::{Facts, Host};
 use crate::facts::Obs;
 
 /// `sysctl.kernel.unprivileged_userns_clone` → /proc/sys/kernel/unprivileged_userns_clone.
@@ -21,5 +21,16 @@ pub fn read(host: &Host, name: &str) -> Obs {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Obs::Absent,
         Err(e) => Obs::unavailable(format!("cannot read {path}: {e}")),
+    }
+}
+
+/// The sysctl `name` as a number, when the kernel has it (through the fact
+/// `sysctl.NAME`).
+pub fn number(facts: &Facts, name: &str) -> Option<i64> {
+    match facts.get(&format!("sysctl.{name}")) {
+        Obs::Seen(v) => v
+            .as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())),
+        _ => None,
     }
 }

@@ -2,7 +2,8 @@
 //! kernel.version, os.*, lsm.list, selinux.mode, selinux.context.
 
 use super::{Host, flat};
-use crate::facts::{Facts, Obs};
+use crate::facts::Obs;
+use crate::probe::Facts;
 use serde_json::Value;
 
 pub fn observe(host: &Host, facts: &Facts, key: &str) -> Obs {

@@ -10,10 +10,10 @@
 //! bwrap-doctor: next step (narrow): Drop --unshare-net (or use --share-net after --unshare-all) …
 //! ```
 
-use super::keywords::Words;
 use super::style::{Style, paint_if};
 use crate::cause::Cause;
 use crate::diagnose::{Candidate, Diagnosis, Verdict};
+use crate::keywords::Words;
 
 /// The longest command shown on the next-step line; a longer one, or a
 /// fix of several lines, is left to `explain --last`.
@@ -210,7 +210,7 @@ pub fn neutral_meaning(cause: Cause) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::keywords::contains_keyword;
+    use crate::keywords::contains_keyword;
 
     #[test]
     fn every_cause_has_a_meaning_without_caller_keywords() {

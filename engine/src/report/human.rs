@@ -2,9 +2,9 @@
 //! it: the cause in one sentence, the evidence (each probe and what it
 //! saw), the fixes narrowest first, and the rule that said so.
 
-use super::keywords::Words;
 use super::style::{Style, paint_if};
 use crate::diagnose::{Candidate, Check, Diagnosis, Verdict};
+use crate::keywords::Words;
 use std::fmt::Write;
 
 /// Render `d` in full, in any words. `color`: decided once by the caller

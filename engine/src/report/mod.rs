@@ -4,15 +4,13 @@
 pub mod compact;
 pub mod human;
 pub mod json;
-pub mod keywords;
-pub mod schema;
 pub mod style;
 
 #[cfg(test)]
 mod tests {
-    use super::keywords::{Words, first_keyword};
     use crate::diagnose::{self, selftest};
-    use crate::facts::Facts;
+    use crate::keywords::{Words, first_keyword};
+    use crate::probe::Facts;
     use crate::rules::{self, Locations};
 
     /// Callers decide the same (DESIGN.md §2): for every built-in rule and
@@ -48,7 +46,7 @@ mod tests {
                         ("compact", super::compact::render(&d, color, words)),
                         ("long", super::human::render_with(&d, color, words)),
                     ] {
-                        let plain = super::keywords::strip_ansi(&text);
+                        let plain = crate::keywords::strip_ansi(&text);
                         assert!(
                             first_keyword(&plain).is_none(),
                             "rule {} example {:?} ({form}): {:?} in\n{plain}",

@@ -141,7 +141,7 @@ fn apparmor_apply_refuses_without_apparmor_or_root_and_writes_nothing(who: &As) 
 /// profile `fix apparmor` writes for it attaches to a pattern, and the
 /// AppArmor 4 parser accepts every one.
 fn pattern_profiles_for_versioned_bwraps_are_accepted_by_the_apparmor_4_parser() {
-    use bwrap_doctor_engine::fix::apparmor;
+    use bwrap_doctor_engine::written::apparmor;
     let dir = support::install().scratch();
     let paths = [
         "/home/me/.npm/_npx/a1b2c3d4e5f60718/node_modules/@anthropic-ai/sandbox-runtime/vendor/bwrap",
@@ -299,7 +299,7 @@ fn check_flags_an_own_profile_whose_bwrap_is_gone_until_it_is_removed(who: &As) 
     support::real_bwrap();
     let dir = support::install().scratch();
     let gone = dir.join("tool-1.0.0/bwrap");
-    let profile = bwrap_doctor_engine::fix::apparmor::profile(&dir.join("nothing-here/bwrap"))
+    let profile = bwrap_doctor_engine::written::apparmor::profile(&dir.join("nothing-here/bwrap"))
         .replace(
             &dir.join("nothing-here/bwrap").display().to_string(),
             &gone.display().to_string(),

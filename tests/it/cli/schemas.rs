@@ -1,6 +1,6 @@
 //! The JSON contracts as data: docs/check.schema.json,
 //! docs/diagnosis.schema.json and docs/snapshot.schema.json are generated
-//! from the output types (`bwrap_doctor_engine::report::schema`, schemars);
+//! from the output types (`bwrap_doctor_engine::contract`, schemars);
 //! `BWD_BLESS=1 cargo test --test it schemas` rewrites them. Every document
 //! the tests read is validated against them (support::schema, the
 //! `jsonschema` crate); here, that the validator says no when it should,
@@ -9,7 +9,7 @@
 use super::check::doctor;
 use crate::support::{self, As, schema};
 use crate::{Body, Test};
-use bwrap_doctor_engine::report::schema::{CONTRACTS, contract};
+use bwrap_doctor_engine::contract::{CONTRACTS, contract};
 use serde_json::{Value, json};
 use std::path::Path;
 

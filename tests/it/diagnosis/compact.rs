@@ -5,7 +5,7 @@
 
 use crate::support::{self, As, Output};
 use crate::{Body, Test};
-use bwrap_doctor_engine::report::keywords;
+use bwrap_doctor_engine::keywords;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;

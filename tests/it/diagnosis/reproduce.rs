@@ -4,7 +4,7 @@
 
 use crate::support::{self, As, Output, PlainEnv, seccomp};
 use crate::{Body, Test};
-use bwrap_doctor_engine::report::keywords::{self, Words};
+use bwrap_doctor_engine::keywords::{self, Words};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;

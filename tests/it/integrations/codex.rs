@@ -10,7 +10,7 @@
 
 use crate::support::{self, As, seccomp};
 use crate::{Body, Test};
-use bwrap_doctor_engine::report::keywords;
+use bwrap_doctor_engine::keywords;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

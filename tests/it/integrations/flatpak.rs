@@ -163,7 +163,7 @@ fn flatpak_icon_validator_failure_is_explained_after_bwraps_words(who: &As) {
         "{diagnosis}"
     );
     assert_eq!(
-        bwrap_doctor_engine::report::keywords::first_keyword(diagnosis),
+        bwrap_doctor_engine::keywords::first_keyword(diagnosis),
         None
     );
     assert!(

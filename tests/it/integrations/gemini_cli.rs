@@ -10,7 +10,7 @@
 use super::codex::{CALLERS, loopback, shim_dir};
 use crate::support::{self, As};
 use crate::{Body, Test};
-use bwrap_doctor_engine::report::keywords;
+use bwrap_doctor_engine::keywords;
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;

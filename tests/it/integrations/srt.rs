@@ -5,7 +5,7 @@
 use super::codex::CALLERS;
 use crate::support::{self, As, seccomp};
 use crate::{Body, Test};
-use bwrap_doctor_engine::report::keywords;
+use bwrap_doctor_engine::keywords;
 use std::path::PathBuf;
 use std::process::Command;
 

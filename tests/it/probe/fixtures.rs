@@ -4,7 +4,8 @@
 use super::{assert_obs, assert_unavailable, fixture, fixture_facts, host_facts, seen};
 use crate::support;
 use crate::{Body, Test};
-use bwrap_doctor_engine::facts::{Facts, Obs, SNAPSHOT_SCHEMA, SNAPSHOT_VERSION, Snapshot};
+use bwrap_doctor_engine::facts::{Obs, SNAPSHOT_SCHEMA, SNAPSHOT_VERSION, Snapshot};
+use bwrap_doctor_engine::probe::Facts;
 use bwrap_doctor_engine::probe::{self, Host};
 use serde_json::{Value, json};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -14,7 +14,8 @@ mod live;
 
 use crate::Test;
 use crate::support::{self, As};
-use bwrap_doctor_engine::facts::{Facts, Obs};
+use bwrap_doctor_engine::facts::Obs;
+use bwrap_doctor_engine::probe::Facts;
 use bwrap_doctor_engine::probe::{Context, Host};
 use serde_json::Value;
 use std::path::{Path, PathBuf};

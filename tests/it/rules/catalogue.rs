@@ -6,8 +6,8 @@
 
 use crate::{Body, Test};
 use bwrap_doctor_engine::diagnose::{self, Verdict};
-use bwrap_doctor_engine::facts::Facts;
 use bwrap_doctor_engine::probe::Context;
+use bwrap_doctor_engine::probe::Facts;
 use bwrap_doctor_engine::rules::{self, Expect, Locations, STAGES};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

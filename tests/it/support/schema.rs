@@ -1,11 +1,11 @@
 //! Every JSON document the tests read is checked against its published
 //! schema (docs/*.schema.json, generated from the output types by
-//! `bwrap_doctor_engine::report::schema`) with a kept validator, the `jsonschema`
+//! `bwrap_doctor_engine::contract`) with a kept validator, the `jsonschema`
 //! crate. Strictly: the published schemas let readers meet fields they do
 //! not know (additive changes keep the version), but here a field the
 //! schema does not name is an error, so no output escapes its schema.
 
-use bwrap_doctor_engine::report::schema::{self as contracts, Contract};
+use bwrap_doctor_engine::contract::{self as contracts, Contract};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};

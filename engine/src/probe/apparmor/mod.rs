@@ -10,7 +10,8 @@ pub(crate) mod policy;
 
 use super::system::lsm_active;
 use super::{Host, io_obs};
-use crate::facts::{Facts, Obs};
+use crate::facts::Obs;
+use crate::probe::Facts;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -181,7 +182,7 @@ fn loaded_attachments(host: &Host, facts: &Facts) -> Obs {
 }
 
 /// The profiles bwrap-doctor wrote (files in /etc/apparmor.d whose first
-/// line is [`crate::fix::WRITTEN_BY`]), with whether the path each
+/// line is [`crate::written::WRITTEN_BY`]), with whether the path each
 /// attaches to still exists (`null` for a pattern).
 fn own_profiles(host: &Host) -> Obs {
     let rd = match std::fs::read_dir(host.path(POLICY_DIR)) {
@@ -206,7 +207,7 @@ fn own_profiles(host: &Host) -> Obs {
         let Ok(text) = std::fs::read_to_string(&real) else {
             continue;
         };
-        if !text.starts_with(crate::fix::WRITTEN_BY) {
+        if !text.starts_with(crate::written::WRITTEN_BY) {
             continue;
         }
         for p in policy::parse(&text).profiles {

@@ -72,10 +72,10 @@ pub const CONTRACTS: [Contract; 3] = [
         generate: written::<crate::check::model::Report>,
     },
     Contract {
-        schema: super::json::SCHEMA,
-        version: super::json::SCHEMA_VERSION,
+        schema: crate::report::json::SCHEMA,
+        version: crate::report::json::SCHEMA_VERSION,
         file: "docs/diagnosis.schema.json",
-        generate: written::<super::json::Document<'static>>,
+        generate: written::<crate::report::json::Document<'static>>,
     },
     Contract {
         schema: crate::facts::SNAPSHOT_SCHEMA,
