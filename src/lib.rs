@@ -2,7 +2,10 @@
 //! configuration and install. Not a library for others: it is a library
 //! target only so that its unit tests and `tests/it` can reach it. The
 //! engine they are built on is the `bwrap-doctor-engine` crate.
+//!
+//! `unsafe` code lives in one module, [`sys`], and nowhere else.
 #![doc(hidden)]
+#![deny(unsafe_code)]
 
 pub mod check_install;
 pub mod cli;
@@ -13,3 +16,5 @@ pub(crate) mod last;
 pub mod output;
 pub mod personality;
 pub mod shim;
+#[allow(unsafe_code)]
+pub mod sys;

@@ -123,6 +123,10 @@
 //! depends on this crate with an exact `=` version for that reason), the
 //! fuzz targets and the tests. They are outside the semver promise and may
 //! change in any release.
+//!
+//! `unsafe` code lives in one module, `sys`, and nowhere else: the crate
+//! denies `unsafe_code` and allows it on that module only.
+#![deny(unsafe_code)]
 
 mod api;
 pub use api::{DEFAULT_DEADLINE, Error, Host, Request, Rules, explain, load_rules, to_json};
@@ -153,3 +157,7 @@ pub mod probe;
 pub mod report;
 #[doc(hidden)]
 pub mod rules;
+/// The one module allowed `unsafe` (see its documentation).
+#[doc(hidden)]
+#[allow(unsafe_code)]
+pub mod sys;

@@ -13,7 +13,6 @@ pub(crate) use bwrap::run_bounded_with_input;
 mod caller;
 mod container;
 mod experiment;
-pub mod forked;
 mod mounts;
 mod paths;
 mod program;
