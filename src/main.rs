@@ -19,7 +19,7 @@ use std::ffi::{c_char, c_int};
 /// itself on PATH. An `SHT_NOTE` section (the name starts with `.note`) that
 /// linkers keep and map into a `PT_NOTE` segment.
 #[used]
-#[allow(unsafe_code)] // a section attribute: the linker's, no code
+#[allow(unsafe_code)] // a section attribute for the linker: no code runs
 #[unsafe(link_section = ".note.bwrap-doctor")]
 static MARKER: bwrap_doctor_engine::probe::marker::Note =
     bwrap_doctor_engine::probe::marker::MARKER;

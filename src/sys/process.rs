@@ -58,7 +58,12 @@ pub fn fork_alone() -> io::Result<Forked> {
 
 /// This process's number of threads (`/proc/self/stat`, field 20).
 fn threads() -> io::Result<u64> {
-    let stat = std::fs::read("/proc/self/stat")?;
+    let stat = std::fs::read("/proc/self/stat").map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("cannot tell whether the process has other threads (/proc/self/stat: {e})"),
+        )
+    })?;
     // The fields after the name, which ends at the last ')': state is
     // field 3, num_threads field 20.
     let after = stat

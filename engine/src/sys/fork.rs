@@ -289,13 +289,6 @@ pub fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// This thread's errno, read right after a failed call (also in a forked
-/// child, where nothing may allocate).
-#[inline]
-pub fn errno() -> i32 {
-    Errno::last_raw()
-}
-
 /// Run `body` in a forked child with the time bound `limit`, or in this
 /// process when `limit` is `None` (a fixture: nothing there can hang).
 /// For this room's own child bodies only (see [`run`]).
