@@ -157,7 +157,7 @@ pub mod probe;
 pub mod report;
 #[doc(hidden)]
 pub mod rules;
-/// The one module allowed `unsafe` (see its documentation).
+// The one module allowed `unsafe` (see its documentation).
 #[doc(hidden)]
 #[allow(unsafe_code)]
 pub mod sys;
