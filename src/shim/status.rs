@@ -101,9 +101,11 @@ impl Status {
             let flags = OFlag::from_bits_retain(flags) | OFlag::O_NONBLOCK;
             let _ = fcntl(fd, FcntlArg::F_SETFL(flags));
         }
+        const CAP: usize = 64 * 1024;
         let mut buf = [0u8; 1024];
-        while text.len() < 64 * 1024 {
-            match nix::unistd::read(fd, &mut buf) {
+        while text.len() < CAP {
+            let room = buf.len().min(CAP - text.len());
+            match nix::unistd::read(fd, &mut buf[..room]) {
                 Ok(0) => break,
                 Ok(n) => text.extend_from_slice(&buf[..n]),
                 Err(Errno::EINTR) => {}
