@@ -60,19 +60,30 @@ pub struct Prefixes<'a> {
 impl Prefixes<'_> {
     /// Prefix `i` under the host root, NUL-terminated, into `buf`; false
     /// when it does not fit (longer than PATH_MAX, which the kernel refuses
-    /// with ENAMETOOLONG without looking). No allocation: runs in a forked
-    /// child.
+    /// with ENAMETOOLONG without looking), or when the nodes do not
+    /// describe a path of `abs`. No allocation and no panic: runs in a
+    /// forked child.
     pub fn spell(&self, i: usize, buf: &mut [u8; PREFIX_CAP]) -> bool {
+        // First the length, checking every node and name on the way (at
+        // most one step per node: a cycle in `nodes` cannot loop).
         let mut len = self.root.len();
         let mut at = Some(i);
+        let mut steps = 0;
         while let Some(n) = at {
-            let (parent, start, end) = self.nodes[n];
+            let Some(&(parent, start, end)) = self.nodes.get(n) else {
+                return false;
+            };
+            if start > end || self.abs.get(start..end).is_none() {
+                return false;
+            }
+            steps += 1;
             len += 1 + end - start;
-            if len >= PREFIX_CAP {
+            if len >= PREFIX_CAP || steps > self.nodes.len() {
                 return false;
             }
             at = parent;
         }
+        // Then the names, from the last backwards (all checked above).
         buf[len] = 0;
         let mut pos = len;
         let mut at = Some(i);
@@ -257,5 +268,30 @@ mod tests {
             statfs_magic(c"/proc", Duration::from_secs(5)),
             Ok(Ok(0x9fa0))
         ));
+    }
+
+    #[test]
+    fn prefixes_that_do_not_describe_a_path_are_refused_not_a_panic() {
+        let spell = |nodes: &[(Option<usize>, usize, usize)], i| {
+            let p = Prefixes {
+                root: b"/r",
+                abs: b"/a/b",
+                nodes,
+            };
+            p.spell(i, &mut [0u8; PREFIX_CAP])
+        };
+        assert!(spell(&[(None, 1, 2), (Some(0), 3, 4)], 1));
+        assert!(!spell(&[(None, 1, 2)], 5), "no such node");
+        assert!(!spell(&[(None, 1, 9)], 0), "a name beyond the path");
+        assert!(!spell(&[(None, 2, 1)], 0), "a reversed range");
+        assert!(!spell(&[(Some(1), 1, 2), (Some(0), 3, 4)], 1), "a cycle");
+        let p = Prefixes {
+            root: b"/r",
+            abs: b"/a/b",
+            nodes: &[(None, 1, 2), (Some(0), 3, 4)],
+        };
+        let mut buf = [0u8; PREFIX_CAP];
+        assert!(p.spell(1, &mut buf));
+        assert_eq!(CStr::from_bytes_until_nul(&buf).unwrap(), c"/r/a/b");
     }
 }
