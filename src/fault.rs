@@ -46,11 +46,12 @@ pub fn crash_point(_name: &str) {
                 }
             }
             "abort" => std::process::abort(),
-            // SAFETY: dying of the signal is the point.
-            "segv" => unsafe {
-                libc::signal(libc::SIGSEGV, libc::SIG_DFL);
-                libc::raise(libc::SIGSEGV);
-            },
+            // Dying of the signal is the point.
+            "segv" => {
+                use crate::sys::signal::{Disposition, raise, set_disposition};
+                set_disposition(libc::SIGSEGV, Disposition::Default);
+                raise(libc::SIGSEGV);
+            }
             "hang" => std::thread::sleep(std::time::Duration::from_secs(3600)),
             _ => {}
         }

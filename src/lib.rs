@@ -3,9 +3,13 @@
 //! target only so that its unit tests and `tests/it` can reach it. The
 //! engine they are built on is the `bwrap-doctor-engine` crate.
 //!
+//! `unsafe` code lives in one module, [`sys`], and nowhere else.
+//!
 //! Modules, bottom to top; each uses only the engine and the modules on the
 //! lines above its own (`tests/it/architecture.rs` fails on any cycle):
 //!
+//! 0. `sys` (the system calls behind safe functions: the one module
+//!    allowed `unsafe`).
 //! 1. `fault` (fault injection), `config` (the settings, read once from the
 //!    environment and the configuration files: every `BWRAP_DOCTOR_*`
 //!    variable is named there).
@@ -17,6 +21,7 @@
 //!    engine's host check).
 //! 7. `cli` (the `bwrap-doctor` command line).
 #![doc(hidden)]
+#![deny(unsafe_code)]
 
 pub mod check_install;
 pub mod cli;
@@ -27,3 +32,5 @@ pub(crate) mod last;
 pub mod output;
 pub mod personality;
 pub mod shim;
+#[allow(unsafe_code)]
+pub mod sys;

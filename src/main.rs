@@ -6,7 +6,12 @@
 //! The CLI does what it needs of that itself (`cli::main`: SIGPIPE ignored,
 //! closed standard fds on /dev/null), and ends there: its exit status comes
 //! back here, to be returned to the C runtime.
+//!
+//! `unsafe` is denied here as in the rest of the crate (its room is
+//! `bwrap_doctor::sys`), and allowed on the two items the C runtime and the
+//! linker need: the marker's section and the C `main`.
 #![no_main]
+#![deny(unsafe_code)]
 
 use std::ffi::{c_char, c_int};
 
@@ -14,9 +19,11 @@ use std::ffi::{c_char, c_int};
 /// itself on PATH. An `SHT_NOTE` section (the name starts with `.note`) that
 /// linkers keep and map into a `PT_NOTE` segment.
 #[used]
+#[allow(unsafe_code)] // a section attribute for the linker: no code runs
 #[unsafe(link_section = ".note.bwrap-doctor")]
 static MARKER: bwrap_doctor_engine::marker::Note = bwrap_doctor_engine::marker::MARKER;
 
+#[allow(unsafe_code)] // the C runtime's entry point, and its argv
 #[unsafe(no_mangle)]
 #[allow(clippy::not_unsafe_ptr_arg_deref)] // the C runtime's contract for main
 pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {

@@ -129,6 +129,8 @@
 //! Each module uses only the modules on the lines above its own (a test,
 //! `tests/it/architecture.rs`, fails on any cycle between them):
 //!
+//! 0. `sys`: the system calls, behind safe functions — the one module
+//!    allowed `unsafe` (the crate denies `unsafe_code` elsewhere).
 //! 1. Words and texts, no host I/O: `cause` (the causes, by id),
 //!    `bwrap_args` (bwrap's option grammar), `messages` (bwrap's stderr as
 //!    messages), `keywords` (the calling tools' words the shim's text
@@ -151,6 +153,7 @@
 //! 9. `check`: the host check (`bwrap-doctor check`).
 //! 10. `contract` (the JSON documents' schemas), `api` (the entry points
 //!     above), `fuzz` (the fuzz targets' entries).
+#![deny(unsafe_code)]
 
 mod api;
 pub use api::{DEFAULT_DEADLINE, Error, Host, Request, Rules, explain, load_rules, to_json};
@@ -193,3 +196,7 @@ pub mod rules;
 pub mod contract;
 #[doc(hidden)]
 pub mod fuzz;
+// The one module allowed `unsafe` (see its documentation).
+#[doc(hidden)]
+#[allow(unsafe_code)]
+pub mod sys;

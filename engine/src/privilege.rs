@@ -15,8 +15,7 @@ pub const TRUSTED_BWRAP: &[&str] = &["/usr/bin/bwrap", "/bin/bwrap"];
 
 /// This process was started with privileges its caller does not have.
 pub fn elevated() -> bool {
-    // SAFETY: getauxval reads the auxiliary vector; no side effects.
-    unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
+    crate::sys::process::secure_exec()
 }
 
 /// Root's bwrap at a trusted path: a regular file owned by root that only

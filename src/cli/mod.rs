@@ -320,31 +320,15 @@ pub fn main() -> i32 {
 /// the default in the programs the CLI runs); and closed standard fds
 /// opened on /dev/null, so that no file the CLI opens becomes its stdout.
 fn prepare_process() {
-    // SAFETY: setting a signal's disposition to SIG_IGN, before any thread.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    use crate::sys::{fd as fds, signal};
+    signal::set_disposition(libc::SIGPIPE, signal::Disposition::Ignore);
     for fd in 0..=2 {
-        // SAFETY: F_GETFD only asks whether `fd` is open.
-        if unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1
-            || std::io::Error::last_os_error().raw_os_error() != Some(libc::EBADF)
-        {
-            continue;
+        match fds::check_open(fd) {
+            Err(e) if e.raw_os_error() == Some(libc::EBADF) => {}
+            _ => continue,
         }
         // The lowest free fd: `fd`, since the ones below it are open now.
-        if let Ok(null) = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/null")
-        {
-            let got = std::os::fd::IntoRawFd::into_raw_fd(null);
-            if got != fd {
-                // SAFETY: duplicating an fd we own onto a closed one, then
-                // closing ours.
-                unsafe {
-                    libc::dup2(got, fd);
-                    libc::close(got);
-                }
-            }
-        }
+        fds::occupy_with_dev_null(fd);
         match fd {
             0 => output::stdin_was_closed(),
             1 => output::stdout_was_closed(),

@@ -10,11 +10,11 @@
 //! elsewhere a read-back tail must hold a bwrap message and a replay must
 //! fail before the program would run.
 
-use super::args::RawArgs;
 use super::locate::RealBwrap;
 use super::plan::Stderr;
 use super::replay::{self, Replayed};
 use super::status::Setup;
+use crate::sys::argv::RawArgs;
 use bwrap_doctor_engine::bwrap_args::{self, ArgKind};
 use bwrap_doctor_engine::diagnose::bwrap_messages;
 use bwrap_doctor_engine::marker::FileKind;
@@ -209,11 +209,5 @@ fn keepable(kind: ArgKind, fmt: libc::mode_t) -> bool {
 
 /// The file type behind an open fd; `None` when it is not open.
 fn kind_of(fd: RawFd) -> Option<libc::mode_t> {
-    let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
-    // SAFETY: fstat into our buffer.
-    if unsafe { libc::fstat(fd, st.as_mut_ptr()) } != 0 {
-        return None;
-    }
-    // SAFETY: fstat succeeded.
-    Some(unsafe { st.assume_init() }.st_mode & libc::S_IFMT)
+    crate::sys::fd::fstat(fd).map(|st| st.st_mode & libc::S_IFMT)
 }

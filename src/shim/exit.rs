@@ -1,6 +1,7 @@
 //! How bwrap ended, and ending the shim the same way.
 
-use std::mem::MaybeUninit;
+use crate::sys::signal::{self, Disposition};
+use nix::sys::resource::{Resource, setrlimit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitReason {
@@ -36,26 +37,16 @@ pub fn mirror(reason: ExitReason) -> ! {
     match reason {
         ExitReason::Code(code) => std::process::exit(code),
         ExitReason::Signal { signal, .. } => {
-            // SAFETY: resetting our own signal state before dying by `signal`.
-            unsafe {
-                let none = libc::rlimit {
-                    rlim_cur: 0,
-                    rlim_max: 0,
-                };
-                libc::setrlimit(libc::RLIMIT_CORE, &none);
-                // Also for a core_pattern that pipes to a program, which the
-                // kernel runs whatever RLIMIT_CORE says.
-                libc::prctl(libc::PR_SET_DUMPABLE, 0);
-                super::signals::set_disposition(signal, libc::SIG_DFL);
-                let mut one = MaybeUninit::<libc::sigset_t>::uninit();
-                libc::sigemptyset(one.as_mut_ptr());
-                libc::sigaddset(one.as_mut_ptr(), signal);
-                libc::raise(signal);
-                libc::pthread_sigmask(libc::SIG_UNBLOCK, one.as_ptr(), std::ptr::null_mut());
-                // A signal whose default action does not terminate (it cannot
-                // have killed bwrap, but be safe): the shell's convention.
-                libc::_exit(128 + signal);
-            }
+            let _ = setrlimit(Resource::RLIMIT_CORE, 0, 0);
+            // Also for a core_pattern that pipes to a program, which the
+            // kernel runs whatever RLIMIT_CORE says.
+            let _ = nix::sys::prctl::set_dumpable(false);
+            signal::set_disposition(signal, Disposition::Default);
+            signal::raise(signal);
+            signal::unblock(signal);
+            // A signal whose default action does not terminate (it cannot
+            // have killed bwrap, but be safe): the shell's convention.
+            crate::sys::process::exit_now(128 + signal)
         }
     }
 }

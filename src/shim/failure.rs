@@ -5,13 +5,17 @@
 
 use super::exit::ExitReason;
 use super::locate::RealBwrap;
+use crate::sys::process::{Forked, exit_now, fork_alone, waitpid};
 use bwrap_doctor_engine::bwrap_args;
 use bwrap_doctor_engine::diagnose::{self, bwrap_messages};
 use bwrap_doctor_engine::probe::Facts;
 use bwrap_doctor_engine::probe::{Context, Host};
 use bwrap_doctor_engine::report;
 use bwrap_doctor_engine::rules;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use nix::sys::resource::{Resource, getrlimit, setrlimit};
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
 use crate::config::JSON_VAR;
 
@@ -67,39 +71,32 @@ pub enum Explained {
 ///
 /// The shim is single-threaded here (the relay and the supervisor run on
 /// the main thread; `the_diagnosis_is_forked_from_a_shim_with_no_other_thread`
-/// checks it), so the child may allocate and use the standard library.
+/// checks it, and `fork_alone` refuses otherwise), so the child may
+/// allocate and use the standard library.
 pub fn explain_with_deadline(f: Failure) -> Explained {
     let limit = crate::fault::deadline(DEADLINE);
     let deadline = std::time::Instant::now() + limit;
-    let mut fds = [0 as libc::c_int; 2];
-    // SAFETY: pipe2 fills the two-element array we pass.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Explained::Crashed(format!(
-            "could not be started: pipe: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    // SAFETY: both fds were just created and are owned by nobody else.
-    let (read_end, write_end) =
-        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    // SAFETY: getpid has no side effects.
-    let shim = unsafe { libc::getpid() };
-    // SAFETY: the shim has no other thread at this point (see above), so
-    // the child inherits no lock held by a thread that does not exist there.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return Explained::Crashed(format!(
-            "could not be started: fork: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    if pid == 0 {
-        drop(read_end);
-        diagnosis_child(&f, write_end.as_raw_fd(), limit, shim)
-    }
-    // SAFETY: setpgid on our own child (it does the same; whichever runs
-    // first, a kill of the group cannot miss it).
-    unsafe { libc::setpgid(pid, pid) };
+    let (read_end, write_end) = match nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
+        Ok(p) => p,
+        Err(e) => {
+            return Explained::Crashed(format!(
+                "could not be started: pipe: {}",
+                std::io::Error::from(e)
+            ));
+        }
+    };
+    let shim = nix::unistd::getpid().as_raw();
+    let pid = match fork_alone() {
+        Ok(Forked::Parent(pid)) => pid,
+        Ok(Forked::Child) => {
+            drop(read_end);
+            diagnosis_child(&f, write_end.as_raw_fd(), limit, shim)
+        }
+        Err(e) => return Explained::Crashed(format!("could not be started: fork: {e}")),
+    };
+    // On our own child (it does the same; whichever runs first, a kill of
+    // the group cannot miss it).
+    let _ = nix::unistd::setpgid(Pid::from_raw(pid), Pid::from_raw(pid));
     drop(write_end);
     let answer = read_answer(&read_end, deadline);
     // Done, dead or out of time: its last act was (or would be) _exit, and
@@ -126,27 +123,20 @@ const TAG_PANIC: u8 = 2;
 
 /// The diagnosis process: limits, [`explain`], the answer, `_exit`.
 fn diagnosis_child(f: &Failure, out: RawFd, limit: std::time::Duration, shim: libc::pid_t) -> ! {
-    // SAFETY: plain syscalls on this process.
-    unsafe {
-        libc::setpgid(0, 0);
-        // The shim waits for it; if the shim is killed, it goes too (also
-        // if that happened before this line).
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
-        if libc::getppid() != shim {
-            libc::_exit(0);
-        }
-        set_limit(libc::RLIMIT_CORE, 0);
-        set_limit(libc::RLIMIT_AS, MEMORY_LIMIT);
-        // CPU seconds: the hard limit kills (SIGKILL) even with SIGXCPU blocked.
-        set_limit(libc::RLIMIT_CPU, limit.as_secs() + 1);
-        // Anything it would print of its own (an allocation failure, a
-        // panic's default report) must not reach the caller's stderr.
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-        if null >= 0 {
-            libc::dup2(null, 2);
-            libc::close(null);
-        }
+    let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
+    // The shim waits for it; if the shim is killed, it goes too (also if
+    // that happened before this line).
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+    if nix::unistd::getppid().as_raw() != shim {
+        exit_now(0);
     }
+    set_limit(Resource::RLIMIT_CORE, 0);
+    set_limit(Resource::RLIMIT_AS, MEMORY_LIMIT);
+    // CPU seconds: the hard limit kills (SIGKILL) even with SIGXCPU blocked.
+    set_limit(Resource::RLIMIT_CPU, limit.as_secs() + 1);
+    // Anything it would print of its own (an allocation failure, a panic's
+    // default report) must not reach the caller's stderr.
+    crate::sys::fd::stderr_to_dev_null();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         crate::fault::point("explain");
         crate::fault::crash_point("explain");
@@ -161,49 +151,25 @@ fn diagnosis_child(f: &Failure, out: RawFd, limit: std::time::Duration, shim: li
     let mut head = [0u8; 5];
     head[0] = tag;
     head[1..].copy_from_slice(&(body.len() as u32).to_le_bytes());
-    write_all(out, &head);
-    write_all(out, body);
-    // SAFETY: ending the child without running the shim's exit handlers.
-    unsafe { libc::_exit(0) }
+    let _ = crate::sys::fd::write_all(out, &head);
+    let _ = crate::sys::fd::write_all(out, body);
+    // Ending the child without running the shim's exit handlers.
+    exit_now(0)
 }
 
 /// Lower a resource limit's soft value to `at_most` (never raise it: under
 /// `ulimit -v 40000` the child gets what the shim was given).
-///
-/// # Safety
-/// Plain syscalls on this process.
-unsafe fn set_limit(resource: libc::__rlimit_resource_t, at_most: u64) {
-    let mut cur = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
+fn set_limit(resource: Resource, at_most: u64) {
+    let Ok((mut soft, mut hard)) = getrlimit(resource) else {
+        return;
     };
-    // SAFETY: reading and setting our own limits.
-    unsafe {
-        if libc::getrlimit(resource, &mut cur) != 0 {
-            return;
-        }
-        if cur.rlim_cur == libc::RLIM_INFINITY || cur.rlim_cur > at_most {
-            cur.rlim_cur = at_most;
-        }
-        if resource == libc::RLIMIT_CORE || resource == libc::RLIMIT_CPU {
-            cur.rlim_max = cur.rlim_cur;
-        }
-        libc::setrlimit(resource, &cur);
+    if soft == libc::RLIM_INFINITY || soft > at_most {
+        soft = at_most;
     }
-}
-
-fn write_all(fd: RawFd, mut b: &[u8]) {
-    while !b.is_empty() {
-        // SAFETY: writing from a valid buffer.
-        let n = unsafe { libc::write(fd, b.as_ptr().cast(), b.len()) };
-        if n < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return;
-        }
-        b = &b[n as usize..];
+    if resource == Resource::RLIMIT_CORE || resource == Resource::RLIMIT_CPU {
+        hard = soft;
     }
+    let _ = setrlimit(resource, soft, hard);
 }
 
 enum Answer {
@@ -231,8 +197,8 @@ fn read_answer(fd: &OwnedFd, deadline: std::time::Instant) -> Answer {
                 return Answer::Complete(got[0], body);
             }
         }
-        use bwrap_doctor_engine::probe::forked::{Chunk, read_until};
-        match read_until(fd.as_raw_fd(), deadline, &mut buf) {
+        use bwrap_doctor_engine::sys::fork::{Chunk, read_until};
+        match read_until(fd.as_fd(), deadline, &mut buf) {
             Chunk::TimedOut => return Answer::TimedOut,
             Chunk::Eof | Chunk::Failed => return Answer::Ended,
             Chunk::Data(n) => {
@@ -258,14 +224,10 @@ fn kill_tree(pid: libc::pid_t) {
             );
         }
     }
-    // SAFETY: signalling our own child, its group, and its children's groups.
-    unsafe {
-        libc::kill(-pid, libc::SIGKILL);
-        libc::kill(pid, libc::SIGKILL);
-        for c in children {
-            libc::kill(-c, libc::SIGKILL);
-            libc::kill(c, libc::SIGKILL);
-        }
+    // Our own child, its group, and its children's groups.
+    for p in std::iter::once(pid).chain(children) {
+        let _ = killpg(Pid::from_raw(p), Signal::SIGKILL);
+        let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
     }
 }
 
@@ -275,14 +237,10 @@ fn kill_tree(pid: libc::pid_t) {
 fn reap(pid: libc::pid_t) -> String {
     let until = std::time::Instant::now() + std::time::Duration::from_millis(200);
     loop {
-        let mut status = 0;
-        // SAFETY: waiting for our own child without blocking.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        if r == pid {
-            return describe(status);
-        }
-        if r < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            return "ended".into();
+        match waitpid(pid, libc::WNOHANG) {
+            Ok(Some(status)) => return describe(status),
+            Err(e) if e.kind() != std::io::ErrorKind::Interrupted => return "ended".into(),
+            _ => {}
         }
         if std::time::Instant::now() >= until {
             return "did not end".into();
@@ -430,11 +388,8 @@ fn write_json(text: &str) -> Result<(), String> {
     let failed =
         |e: std::io::Error| format!("cannot write the diagnosis to {JSON_VAR}={target}: {e}");
     if let Some(fd) = json_fd() {
-        // SAFETY: the caller passed fd open; ManuallyDrop leaves it open.
-        let mut out = std::mem::ManuallyDrop::new(unsafe {
-            <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd)
-        });
-        return out.write_all(text.as_bytes()).map_err(failed);
+        // The caller's fd, left open.
+        return crate::sys::fd::write_all(fd, text.as_bytes()).map_err(failed);
     }
     if target.starts_with("fd:") {
         return Err(format!(

@@ -92,8 +92,13 @@ pub fn examine(path: &Path, me: &SelfId) -> Result<FileKind, Skip> {
         return Err(Skip::Missing);
     }
     let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| Skip::Missing)?;
-    // SAFETY: c is a valid C string.
-    if unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::X_OK, libc::AT_EACCESS) } != 0 {
+    let executable = nix::unistd::faccessat(
+        nix::fcntl::AT_FDCWD,
+        c.as_c_str(),
+        nix::unistd::AccessFlags::X_OK,
+        nix::fcntl::AtFlags::AT_EACCESS,
+    );
+    if executable.is_err() {
         return Err(Skip::NotExecutable);
     }
     if me.dev_ino == Some((meta.dev(), meta.ino())) {
@@ -146,8 +151,7 @@ pub fn wrapper_depth() -> u32 {
     let Ok(me) = std::fs::metadata("/proc/self/exe").map(|m| id(&m)) else {
         return 0;
     };
-    // SAFETY: getppid has no side effects.
-    let mut pid = unsafe { libc::getppid() };
+    let mut pid = nix::unistd::getppid().as_raw();
     let mut depth = 0;
     for _ in 0..ANCESTRY_LEVELS {
         if pid <= 1 {

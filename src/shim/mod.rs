@@ -7,34 +7,30 @@
 //! while setting up (see `status`) is anything else touched: bwrap's words
 //! are read back (`capture`), then rules and probes explain them.
 
-mod args;
 mod capture;
 pub mod exit;
 pub mod failure;
-mod fds;
 pub(crate) mod locate;
 mod plan;
 mod replay;
 pub(crate) mod report;
-mod signals;
-mod spawn;
 mod status;
 mod supervise;
 
-pub use args::RawArgs;
+pub use crate::sys::argv::RawArgs;
 
-use crate::config::OVERRIDE_VAR;
+use crate::sys::{fd as fds, signal as signals, spawn};
 use bwrap_doctor_engine::marker::FileKind;
 use exit::ExitReason;
+use crate::config::OVERRIDE_VAR;
 use locate::RealBwrap;
-use std::ffi::c_char;
-use std::os::fd::{AsRawFd, RawFd};
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{Signal, kill};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 
-unsafe extern "C" {
-    static environ: *const *const c_char;
-}
 
 /// Write one line to stderr with the `bwrap-doctor: ` prefix.
 pub fn say(msg: &str) {
@@ -51,26 +47,18 @@ pub fn write_stderr_bounded(mut bytes: &[u8], limit: std::time::Duration) {
         if left.is_zero() {
             return;
         }
-        let mut p = libc::pollfd {
-            fd: 2,
-            events: libc::POLLOUT,
-            revents: 0,
-        };
-        // SAFETY: polling and writing fd 2.
-        unsafe {
-            if libc::poll(&mut p, 1, left.as_millis().max(1) as i32) <= 0 {
-                continue;
-            }
-            let chunk = bytes.len().min(libc::PIPE_BUF);
-            let n = libc::write(2, bytes.as_ptr().cast(), chunk);
-            if n < 0 {
-                let e = *libc::__errno_location();
-                if e == libc::EAGAIN || e == libc::EINTR {
-                    continue;
-                }
-                return;
-            }
-            bytes = &bytes[n as usize..];
+        let stderr = std::io::stderr();
+        let mut p = [PollFd::new(stderr.as_fd(), PollFlags::POLLOUT)];
+        let ms = left.as_millis().clamp(1, i32::MAX as u128) as i32;
+        if !matches!(poll(&mut p, PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)), Ok(n) if n > 0)
+        {
+            continue;
+        }
+        let chunk = bytes.len().min(libc::PIPE_BUF);
+        match nix::unistd::write(stderr.as_fd(), &bytes[..chunk]) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(Errno::EAGAIN | Errno::EINTR) => {}
+            Err(_) => return,
         }
     }
 }
@@ -103,21 +91,8 @@ fn panic_message() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// The environment bwrap gets: the caller's own, untouched. Nothing of
-/// the shim's is added (the wrapper-loop guard looks at the process's
-/// ancestry instead: [`locate::wrapper_depth`]).
-fn envp() -> *const *const c_char {
-    // SAFETY: reading the C runtime's environ pointer.
-    unsafe { environ }
-}
-
 fn is_regular_file(fd: RawFd) -> bool {
-    let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
-    // SAFETY: fstat into our buffer.
-    unsafe {
-        libc::fstat(fd, st.as_mut_ptr()) == 0
-            && st.assume_init().st_mode & libc::S_IFMT == libc::S_IFREG
-    }
+    fds::fstat(fd).is_some_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
 }
 
 /// Did the caller ask bwrap for `--die-with-parent`? Looked at only when the
@@ -138,19 +113,10 @@ pub fn read_file_fd(fd: RawFd) -> Vec<u8> {
     let mut out = Vec::new();
     let mut buf = [0u8; 64 * 1024];
     while out.len() < 16 << 20 {
-        // SAFETY: pread into our buffer.
-        let n = unsafe {
-            libc::pread(
-                fd,
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                out.len() as libc::off_t,
-            )
-        };
-        if n <= 0 {
-            break;
+        match fds::pread(fd, &mut buf, out.len() as u64) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
         }
-        out.extend_from_slice(&buf[..n as usize]);
     }
     out
 }
@@ -213,13 +179,11 @@ pub fn main(args: RawArgs) -> ! {
     };
 
     signals.take_over();
-    // SAFETY: getppid has no side effects.
-    let original_ppid = unsafe { libc::getppid() };
+    let original_ppid = nix::unistd::getppid().as_raw();
     let status_argv = status.as_ref().map(|s| s.argv(&args));
     let spawned = spawn::spawn(&spawn::Spawn {
         path: &real.c_path,
-        argv: status_argv.as_ref().map_or(args.as_ptr(), |v| v.as_ptr()),
-        envp: envp(),
+        argv: status_argv.as_ref().map_or(args.argv(), |v| v.argv()),
         signals: &signals,
         inherit: status.as_ref().and_then(status::Status::write_fd),
     });
@@ -240,30 +204,22 @@ pub fn main(args: RawArgs) -> ! {
     }
 
     // Learn of the caller's death, to honour --die-with-parent.
-    // SAFETY: prctl on ourselves.
-    unsafe {
-        libc::prctl(
-            libc::PR_SET_PDEATHSIG,
-            signals::parent_death_signal() as libc::c_ulong,
-        );
-    }
+    signals::set_parent_death_signal(signals::parent_death_signal());
     let args_fds = &callers.regular_args;
     let mut keep = vec![sigfd.as_raw_fd()];
     keep.extend(status.as_ref().map(status::Status::read_fd));
     keep.extend(&callers.keep);
     keep.extend(failure::json_fd());
     fds::release_callers_fds(&keep);
-    // SAFETY: isatty on fd 2.
-    let stderr_is_terminal = unsafe { libc::isatty(2) } == 1;
+    let stderr_is_terminal = nix::unistd::isatty(std::io::stderr().as_fd()).unwrap_or(false);
 
     let die_with_parent = || asked_die_with_parent(&args, args_fds);
     let mut supervisor =
         supervise::Supervisor::new(child, &signals, sigfd, original_ppid, &die_with_parent);
-    // SAFETY: getppid has no side effects.
-    if unsafe { libc::getppid() } != original_ppid && die_with_parent() {
-        // The caller died before PR_SET_PDEATHSIG took effect.
-        // SAFETY: killing ourselves, as the caller's death would have.
-        unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+    if nix::unistd::getppid().as_raw() != original_ppid && die_with_parent() {
+        // The caller died before PR_SET_PDEATHSIG took effect: die, as the
+        // caller's death would have killed us.
+        let _ = kill(nix::unistd::getpid(), Signal::SIGKILL);
     }
     let exit = match catch_unwind(AssertUnwindSafe(|| supervisor.run())) {
         Ok(o) => o,
@@ -391,7 +347,7 @@ fn run_elevated(args: &RawArgs, signals: &signals::SignalState) -> ! {
 }
 
 fn run_in_place(real: &RealBwrap, args: &RawArgs, signals: &signals::SignalState) -> ! {
-    let e = spawn::exec_in_place(&real.c_path, args.as_ptr(), envp(), signals);
+    let e = spawn::exec_in_place(&real.c_path, args.argv(), signals);
     say(&format!("cannot run {}: {e}", real.path.display()));
     std::process::exit(exec_status(&e))
 }
@@ -410,15 +366,16 @@ fn exec_status(e: &std::io::Error) -> i32 {
 /// it ended.
 fn mirror_when_done(child: libc::pid_t) -> ! {
     loop {
-        let mut status = 0;
-        // SAFETY: waiting for our own child.
-        let r = unsafe { libc::waitpid(child, &mut status, 0) };
-        if r == child {
-            if let Some(reason) = ExitReason::from_wait_status(status) {
-                exit::mirror(reason);
+        match crate::sys::process::waitpid(child, 0) {
+            Ok(Some(status)) => {
+                if let Some(reason) = ExitReason::from_wait_status(status) {
+                    exit::mirror(reason);
+                }
             }
-        } else if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            exit::mirror(ExitReason::Code(1));
+            Err(e) if e.kind() != std::io::ErrorKind::Interrupted => {
+                exit::mirror(ExitReason::Code(1))
+            }
+            _ => {}
         }
     }
 }

@@ -9,7 +9,9 @@
 //! own. The shim learns bwrap's messages afterwards (`capture`); for that it
 //! needs to know where, in a regular file, bwrap began to write.
 
-use std::mem::MaybeUninit;
+use nix::sys::stat::{FileStat, fstat};
+use nix::unistd::{Whence, lseek};
+use std::os::fd::AsFd;
 
 /// The caller's fd 2, as far as reading bwrap's words back goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,23 +24,22 @@ pub enum Stderr {
     Opaque,
 }
 
-fn stat(fd: i32) -> Option<libc::stat> {
-    let mut st = MaybeUninit::<libc::stat>::zeroed();
-    // SAFETY: fstat into our own buffer.
-    (unsafe { libc::fstat(fd, st.as_mut_ptr()) } == 0).then(|| unsafe { st.assume_init() })
+/// fstat of fd 2.
+fn stat() -> Option<FileStat> {
+    fstat(std::io::stderr().as_fd()).ok()
+}
+
+/// fd 2's file offset (`lseek(2, 0, SEEK_CUR)`: reads it only).
+fn offset() -> i64 {
+    lseek(std::io::stderr().as_fd(), 0, Whence::SeekCur).unwrap_or(-1)
 }
 
 /// Look at fd 2 (an fstat; for a file an fcntl and an lseek too).
 pub fn stderr() -> Stderr {
-    match stat(2) {
+    match stat() {
         Some(st) if st.st_mode & libc::S_IFMT == libc::S_IFREG => {
-            // SAFETY: fcntl/lseek on fd 2 read its state only.
-            let (flags, offset) = unsafe {
-                (
-                    libc::fcntl(2, libc::F_GETFL),
-                    libc::lseek(2, 0, libc::SEEK_CUR),
-                )
-            };
+            let flags = nix::fcntl::fcntl(std::io::stderr().as_fd(), nix::fcntl::FcntlArg::F_GETFL);
+            let (flags, offset) = (flags.unwrap_or(-1), offset());
             let append = flags >= 0 && flags & libc::O_APPEND != 0;
             let start = if append { st.st_size } else { offset };
             Stderr::File {
@@ -53,10 +54,9 @@ pub fn stderr() -> Stderr {
 /// Where the caller's regular-file stderr ends now.
 pub fn file_end(append: bool) -> u64 {
     let end = if append {
-        stat(2).map_or(0, |st| st.st_size)
+        stat().map_or(0, |st| st.st_size)
     } else {
-        // SAFETY: lseek reads the offset only.
-        unsafe { libc::lseek(2, 0, libc::SEEK_CUR) }
+        offset()
     };
     u64::try_from(end).unwrap_or(0)
 }

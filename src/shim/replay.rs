@@ -25,7 +25,7 @@
 
 use bwrap_doctor_engine::bwrap_args::{self, ArgKind};
 use std::ffi::OsStr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -141,8 +141,9 @@ fn run(bwrap: &Path, argv0: &[u8], items: &[Vec<u8>], copies: Vec<OwnedFd>) -> R
         }
     };
     if !ended {
-        // SAFETY: killing the replay's own process group.
-        unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
+        // The replay's own process group.
+        let group = nix::unistd::Pid::from_raw(child.id() as libc::pid_t);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
         let _ = child.wait();
     }
     judge(stderr)
@@ -161,11 +162,11 @@ fn judge(stderr: Vec<u8>) -> Replayed {
 
 /// Read until EOF or [`DEADLINE`], keeping at most [`KEEP`] bytes.
 fn read_bounded(pipe: std::process::ChildStderr) -> Vec<u8> {
-    use bwrap_doctor_engine::probe::forked::{Chunk, read_until};
+    use bwrap_doctor_engine::sys::fork::{Chunk, read_until};
     let deadline = Instant::now() + DEADLINE;
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
-    while let Chunk::Data(n) = read_until(pipe.as_raw_fd(), deadline, &mut buf) {
+    while let Chunk::Data(n) = read_until(pipe.as_fd(), deadline, &mut buf) {
         if out.len() < KEEP {
             out.extend_from_slice(&buf[..n.min(KEEP - out.len())]);
         }
@@ -309,17 +310,12 @@ fn exec_only_filter() -> Option<Vec<u8>> {
 /// An inheritable memfd holding `content`, its offset at 0, at an fd
 /// number the call does not name.
 fn memfd_with(content: &[u8], avoid: &[RawFd]) -> std::io::Result<OwnedFd> {
-    // SAFETY: memfd_create with a static name; the fd is owned at once.
-    let fd = unsafe { libc::memfd_create(c"bwrap-doctor-replay".as_ptr(), libc::MFD_CLOEXEC) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: a fresh fd we own.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    use nix::sys::memfd::{MFdFlags, memfd_create};
+    let owned = memfd_create(c"bwrap-doctor-replay", MFdFlags::MFD_CLOEXEC)?;
     let mut file = std::fs::File::from(owned);
     std::io::Write::write_all(&mut file, content)?;
     std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0))?;
-    super::fds::dup_avoiding(file.as_raw_fd(), avoid, false)
+    crate::sys::fd::dup_avoiding(file.as_raw_fd(), avoid, false)
 }
 
 #[cfg(test)]

@@ -14,14 +14,15 @@
 //! is an ELF file that knows the option, and the caller does not use it
 //! itself (bwrap keeps only the last one, and 0.11+ warns about repeats).
 
-use super::args::RawArgs;
 use super::capture::CallersFds;
 use super::locate::RealBwrap;
+use crate::sys::argv::{ExtendedArgv, RawArgs};
 use bwrap_doctor_engine::marker::FileKind;
-use std::ffi::{CStr, c_char};
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use std::ffi::CStr;
 use std::fs::File;
-use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::FileExt;
 
 const OPTION: &CStr = c"--json-status-fd";
@@ -55,13 +56,7 @@ impl Status {
         if real.kind != FileKind::Elf || callers.own_status_fd || !knows_option(&real.path) {
             return None;
         }
-        let mut p = [0 as RawFd; 2];
-        // SAFETY: p has room for two fds.
-        if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            return None;
-        }
-        // SAFETY: pipe2 returned two fresh fds that we now own.
-        let (read, write) = unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) };
+        let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).ok()?;
         let write = if avoid.contains(&write.as_raw_fd()) {
             super::fds::dup_avoiding(write.as_raw_fd(), avoid, true).ok()?
         } else {
@@ -89,16 +84,10 @@ impl Status {
         self.write = None;
     }
 
-    /// The caller's argv with `--json-status-fd N` after argv[0]. The
-    /// pointers borrow `args` and `self`.
-    pub fn argv(&self, args: &RawArgs) -> Vec<*const c_char> {
-        let all = args.pointers();
-        let mut v = Vec::with_capacity(all.len() + 2);
-        v.push(all[0]);
-        v.push(OPTION.as_ptr());
-        v.push(self.number.as_ptr());
-        v.extend_from_slice(&all[1..]);
-        v
+    /// The caller's argv with `--json-status-fd N` after argv[0],
+    /// borrowing `args` and `self`.
+    pub fn argv<'a>(&'a self, args: &'a RawArgs) -> ExtendedArgv<'a> {
+        args.with_after_argv0(&[OPTION, &self.number])
     }
 
     /// After bwrap has exited: did it run the program?
@@ -107,20 +96,22 @@ impl Status {
         // bwrap has exited, so the pipe holds all it will ever hold. Read
         // without waiting all the same: should any process still hold the
         // write end, the shim must not wait for it.
-        // SAFETY: fcntl on our own fd.
-        unsafe {
-            let fd = self.read.as_raw_fd();
-            libc::fcntl(
-                fd,
-                libc::F_SETFL,
-                libc::fcntl(fd, libc::F_GETFL) | libc::O_NONBLOCK,
-            );
+        let fd = self.read.as_fd();
+        if let Ok(flags) = fcntl(fd, FcntlArg::F_GETFL) {
+            let flags = OFlag::from_bits_retain(flags) | OFlag::O_NONBLOCK;
+            let _ = fcntl(fd, FcntlArg::F_SETFL(flags));
         }
-        let mut f = std::mem::ManuallyDrop::new(unsafe {
-            // SAFETY: our own fd, not closed by the File (ManuallyDrop).
-            File::from_raw_fd(self.read.as_raw_fd())
-        });
-        let _ = (&mut *f).take(64 * 1024).read_to_end(&mut text);
+        const CAP: usize = 64 * 1024;
+        let mut buf = [0u8; 1024];
+        while text.len() < CAP {
+            let room = buf.len().min(CAP - text.len());
+            match nix::unistd::read(fd, &mut buf[..room]) {
+                Ok(0) => break,
+                Ok(n) => text.extend_from_slice(&buf[..n]),
+                Err(Errno::EINTR) => {}
+                Err(_) => break,
+            }
+        }
         if contains(&text, b"\"exit-code\"") {
             Setup::Completed
         } else {

@@ -5,9 +5,10 @@
 //! Single-threaded: one `poll` over the signalfd.
 
 use super::exit::ExitReason;
-use super::signals::{self, SignalState};
-use std::mem::MaybeUninit;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use crate::sys::process::waitpid;
+use crate::sys::signal::{self as signals, SignalState};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use std::os::fd::{AsFd, OwnedFd};
 
 pub struct Supervisor<'a> {
     pub child: libc::pid_t,
@@ -20,19 +21,7 @@ pub struct Supervisor<'a> {
     exit: Option<ExitReason>,
 }
 
-pub fn signalfd(signals: &SignalState) -> std::io::Result<OwnedFd> {
-    // SAFETY: creating a new signalfd for a valid set.
-    let fd = unsafe { libc::signalfd(-1, &signals.taken, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: a fresh fd we own.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
-}
+pub use crate::sys::signal::signalfd;
 
 impl<'a> Supervisor<'a> {
     pub fn new(
@@ -60,13 +49,9 @@ impl<'a> Supervisor<'a> {
     /// Run until bwrap has ended; how it ended.
     pub fn run(&mut self) -> ExitReason {
         while self.exit.is_none() {
-            let mut p = libc::pollfd {
-                fd: self.sigfd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: polling our own signalfd; EINTR goes round again.
-            if unsafe { libc::poll(&mut p, 1, -1) } > 0 {
+            let mut p = [PollFd::new(self.sigfd.as_fd(), PollFlags::POLLIN)];
+            // EINTR goes round again.
+            if matches!(poll(&mut p, PollTimeout::NONE), Ok(n) if n > 0) {
                 self.handle_signals();
             }
             crate::fault::point("supervise");
@@ -76,25 +61,7 @@ impl<'a> Supervisor<'a> {
 
     fn handle_signals(&mut self) {
         let mut infos: Vec<libc::signalfd_siginfo> = Vec::new();
-        loop {
-            let mut batch = [MaybeUninit::<libc::signalfd_siginfo>::zeroed(); 16];
-            let size = std::mem::size_of::<libc::signalfd_siginfo>();
-            // SAFETY: reading whole siginfo records into our buffer.
-            let n = unsafe {
-                libc::read(
-                    self.sigfd.as_raw_fd(),
-                    batch.as_mut_ptr().cast(),
-                    size * batch.len(),
-                )
-            };
-            if n <= 0 {
-                break;
-            }
-            for b in batch.iter().take(n as usize / size) {
-                // SAFETY: the kernel filled these records.
-                infos.push(unsafe { b.assume_init() });
-            }
-        }
+        signals::read_signalfd(self.sigfd.as_fd(), &mut infos);
         let me = std::process::id() as u32;
         let has = |sig: i32| infos.iter().any(|i| i.ssi_signo == sig as u32);
 
@@ -129,8 +96,7 @@ impl<'a> Supervisor<'a> {
                     // Should bwrap not have asked (its arguments could not be
                     // read back), our death costs the sandbox nothing: it
                     // holds the caller's stderr, not ours.
-                    // SAFETY: killing ourselves.
-                    unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+                    let _ = signals::kill(std::process::id() as libc::pid_t, libc::SIGKILL);
                 }
                 continue;
             }
@@ -151,8 +117,7 @@ impl<'a> Supervisor<'a> {
             // The terminal sends INT, QUIT, WINCH, HUP to the whole foreground
             // group, bwrap included: passing them on would deliver them twice.
             // Only a session leader gets a hangup for itself.
-            // SAFETY: getsid/getpid have no side effects.
-            let leader = unsafe { libc::getsid(0) == libc::getpid() };
+            let leader = nix::unistd::getsid(None).ok() == Some(nix::unistd::getpid());
             return info.ssi_signo == libc::SIGHUP as u32 && leader;
         }
         true
@@ -160,14 +125,13 @@ impl<'a> Supervisor<'a> {
 
     fn forward(&self, sig: i32) {
         if self.exit.is_none() {
-            // SAFETY: the child is not reaped yet, so its pid cannot be reused.
-            unsafe { libc::kill(self.child, sig) };
+            // The child is not reaped yet, so its pid cannot be reused.
+            let _ = signals::kill(self.child, sig);
         }
     }
 
     fn parent_died(&self) -> bool {
-        // SAFETY: getppid has no side effects.
-        unsafe { libc::getppid() != self.original_ppid }
+        nix::unistd::getppid().as_raw() != self.original_ppid
     }
 
     fn child_is_stopped(&self) -> bool {
@@ -190,22 +154,18 @@ impl<'a> Supervisor<'a> {
 
     fn reap(&mut self, stopped_self: &mut bool) {
         while self.exit.is_none() {
-            let mut status = 0;
-            // SAFETY: waiting for our own child.
-            let r = unsafe {
-                libc::waitpid(
-                    self.child,
-                    &mut status,
-                    libc::WNOHANG | libc::WUNTRACED | libc::WCONTINUED,
-                )
-            };
-            if r <= 0 {
-                if r < 0 && errno() == libc::ECHILD {
-                    // Someone else reaped it; nothing more can be learned.
-                    self.exit = Some(ExitReason::Code(1));
+            let flags = libc::WNOHANG | libc::WUNTRACED | libc::WCONTINUED;
+            let status = match waitpid(self.child, flags) {
+                Ok(Some(status)) => status,
+                Ok(None) => return,
+                Err(e) => {
+                    if e.raw_os_error() == Some(libc::ECHILD) {
+                        // Someone else reaped it; nothing more can be learned.
+                        self.exit = Some(ExitReason::Code(1));
+                    }
+                    return;
                 }
-                return;
-            }
+            };
             if libc::WIFSTOPPED(status) {
                 // bwrap was stopped (e.g. SIGSTOP to its pid): the caller
                 // should see its child stopped, as it would have.

@@ -9,7 +9,6 @@ use crate::probe::Facts;
 use crate::probe::{Context, Host};
 use crate::rules::RuleSet;
 use serde_json::Value;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -119,18 +118,7 @@ fn sudo_user_or_nobody(sudo: Option<(u32, u32)>) -> Option<Identity> {
 
 fn as_identity(cmd: &mut Command, who: Option<Identity>) {
     if let Some(id) = who {
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::setgroups(0, std::ptr::null()) != 0
-                    || libc::setgid(id.gid) != 0
-                    || libc::setuid(id.uid) != 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        crate::sys::process::run_as(cmd, id.uid, id.gid);
     }
 }
 

@@ -54,13 +54,9 @@ fn readable(host: &Host, facts: &Facts, bwrap: &Path) -> Obs {
         let Ok(c) = CString::new(real.as_os_str().as_bytes()) else {
             return Obs::unavailable("the path contains a NUL byte");
         };
-        // SAFETY: faccessat on a NUL-terminated path; no memory is written.
-        let r =
-            unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::R_OK, libc::AT_EACCESS) };
-        if r == 0 {
+        let Err(e) = crate::sys::fs::access_effective(&c, nix::unistd::AccessFlags::R_OK) else {
             return Obs::seen(true);
-        }
-        let e = std::io::Error::last_os_error();
+        };
         return match e.raw_os_error() {
             Some(libc::EACCES) => Obs::seen(false),
             _ => super::io_obs(&bwrap.display().to_string(), &e),
@@ -116,23 +112,16 @@ fn file_caps(host: &Host, bwrap: &Path) -> Obs {
         return Obs::unavailable("the path contains a NUL byte");
     };
     let mut buf = [0u8; 64];
-    // SAFETY: getxattr into a buffer of the given size; NUL-terminated names.
-    let n = unsafe {
-        libc::getxattr(
-            c.as_ptr(),
-            c"security.capability".as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
+    let n = match crate::sys::fs::getxattr(&c, c"security.capability", &mut buf) {
+        Ok(n) => n,
+        Err(e) => {
+            return match e.raw_os_error() {
+                Some(libc::ENODATA) | Some(libc::ENOTSUP) => Obs::Absent,
+                _ => super::io_obs(&bwrap.display().to_string(), &e),
+            };
+        }
     };
-    if n < 0 {
-        let e = std::io::Error::last_os_error();
-        return match e.raw_os_error() {
-            Some(libc::ENODATA) | Some(libc::ENOTSUP) => Obs::Absent,
-            _ => super::io_obs(&bwrap.display().to_string(), &e),
-        };
-    }
-    match decode_vfs_caps(&buf[..n as usize]) {
+    match decode_vfs_caps(&buf[..n]) {
         Some(names) => Obs::seen(names.into_iter().map(Value::String).collect::<Vec<_>>()),
         None => Obs::unavailable(format!(
             "security.capability is not VFS capability data ({n} bytes)"
@@ -291,8 +280,9 @@ pub fn run_bounded_with_input(
             Err(e) => return Err(format!("cannot wait for {:?}: {e}", cmd.get_program())),
         }
         if start.elapsed() >= limit {
-            // SAFETY: signalling the process group we made for the child.
-            unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+            // The process group we made for the child.
+            let group = nix::unistd::Pid::from_raw(child.id() as libc::pid_t);
+            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
             let _ = child.kill();
             let _ = child.wait();
             return Ok(Ran {

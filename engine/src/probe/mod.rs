@@ -24,7 +24,6 @@ mod dispatch;
 mod experiment;
 mod facts;
 pub use facts::{Facts, Source};
-pub mod forked;
 mod mounts;
 mod paths;
 mod program;

@@ -6,9 +6,10 @@
 //! autofs) block, and the diagnosis must not. On a fixture the same walk
 //! runs in-process.
 
-use super::forked;
 use super::{Host, is_missing};
 use crate::facts::Obs;
+use crate::sys::fork::Failure;
+use crate::sys::fs::{self as sysfs, Prefixes, WalkStep as Step};
 use serde_json::json;
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -49,9 +50,6 @@ struct Walk {
     /// The whole path (lexically normalised) under the host root.
     full: CString,
 }
-
-/// Room for a prefix spelled out for a syscall, with its NUL.
-const PREFIX_CAP: usize = libc::PATH_MAX as usize;
 
 impl Walk {
     fn new(host: &Host, abs: &str) -> Option<Walk> {
@@ -121,125 +119,35 @@ impl Walk {
             .unwrap_or_default()
     }
 
+    /// The prefixes, as the walk in `sys::fs` takes them.
+    fn prefixes(&self) -> Prefixes<'_> {
+        Prefixes {
+            root: &self.root,
+            abs: &self.abs,
+            nodes: &self.nodes,
+        }
+    }
+
     /// Prefix `i` under the host root, NUL-terminated, into `buf`; false
-    /// when it does not fit (longer than PATH_MAX). No allocation: runs in
-    /// a forked child.
-    fn spell_real(&self, i: usize, buf: &mut [u8; PREFIX_CAP]) -> bool {
-        let mut len = self.root.len();
-        let mut at = Some(i);
-        while let Some(n) = at {
-            let (parent, start, end) = self.nodes[n];
-            len += 1 + end - start;
-            if len >= PREFIX_CAP {
-                return false;
-            }
-            at = parent;
-        }
-        buf[len] = 0;
-        let mut pos = len;
-        let mut at = Some(i);
-        while let Some(n) = at {
-            let (parent, start, end) = self.nodes[n];
-            pos -= end - start;
-            buf[pos..pos + end - start].copy_from_slice(&self.abs[start..end]);
-            pos -= 1;
-            buf[pos] = b'/';
-            at = parent;
-        }
-        buf[..pos].copy_from_slice(&self.root);
-        true
+    /// when it does not fit (longer than PATH_MAX).
+    #[cfg(test)]
+    fn spell_real(&self, i: usize, buf: &mut [u8; sysfs::PREFIX_CAP]) -> bool {
+        self.prefixes().spell(i, buf)
     }
 }
 
-/// What a walk step found, as the child reports it.
-#[derive(Debug, PartialEq, Eq)]
-enum Step {
-    /// Every component exists and none is a symlink.
-    Clear,
-    /// Component `i` is a symlink with this target.
-    Link(usize, Vec<u8>),
-    /// Component `i` could not be looked at: errno.
-    Error(usize, i32),
-}
-
-const TAG_CLEAR: u8 = 0;
-const TAG_LINK: u8 = 1;
-const TAG_ERROR: u8 = 2;
-
-/// The walk itself: `lstat` each prefix in order, stop at the first
-/// symlink or error. Async-signal-safe: no allocation (runs in a forked
-/// child on the live host).
-fn walk_prefixes(w: &Walk, out: &mut forked::Out) {
-    let mut p = [0u8; PREFIX_CAP];
-    for i in 0..w.nodes.len() {
-        let fail = |out: &mut forked::Out, e: i32| {
-            out.push(&[TAG_ERROR]);
-            out.push(&(i as u32).to_le_bytes());
-            out.push(&e.to_le_bytes());
-        };
-        if !w.spell_real(i, &mut p) {
-            return fail(out, libc::ENAMETOOLONG);
-        }
-        // SAFETY: lstat into a zeroed stat buffer, on a NUL-terminated path.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
-        if unsafe { libc::lstat(p.as_ptr().cast(), &mut st) } != 0 {
-            return fail(out, super::forked::errno());
-        }
-        if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
-            let mut buf = [0u8; 4000];
-            // SAFETY: readlink into a buffer of the given size.
-            let n =
-                unsafe { libc::readlink(p.as_ptr().cast(), buf.as_mut_ptr().cast(), buf.len()) };
-            if n < 0 {
-                return fail(out, super::forked::errno());
-            }
-            out.push(&[TAG_LINK]);
-            out.push(&(i as u32).to_le_bytes());
-            out.push(&buf[..n as usize]);
-            return;
-        }
-    }
-    out.push(&[TAG_CLEAR]);
-}
-
-fn decode_step(b: &[u8]) -> Option<Step> {
-    let tag = *b.first()?;
-    if tag == TAG_CLEAR {
-        return Some(Step::Clear);
-    }
-    let i = u32::from_le_bytes(b.get(1..5)?.try_into().ok()?) as usize;
-    match tag {
-        TAG_LINK => Some(Step::Link(i, b[5..].to_vec())),
-        TAG_ERROR => Some(Step::Error(
-            i,
-            i32::from_le_bytes(b.get(5..9)?.try_into().ok()?),
-        )),
-        _ => None,
-    }
-}
-
-/// Run `work` in a forked child on the live host, in-process on a fixture.
-fn run_bounded(
-    host: &Host,
-    what: &str,
-    work: impl FnOnce(&mut forked::Out),
-) -> Result<Vec<u8>, Obs> {
-    if host.is_live() {
-        // SAFETY: every `work` in this module makes only plain syscalls into
-        // stack buffers and pushes into `Out`; it does not allocate.
-        unsafe { forked::run(host.limit, work) }.map_err(|f| Obs::unavailable(f.reason(what)))
-    } else {
-        // A fixture is a local tree: nothing there can hang.
-        let mut out = forked::Out::default();
-        work(&mut out);
-        Ok(out.as_bytes().to_vec())
-    }
+/// The time bound for a probe on the live host; none on a fixture (a local
+/// tree: nothing there can hang, and the work runs in this process).
+fn limit(host: &Host) -> Option<std::time::Duration> {
+    host.is_live().then_some(host.limit)
 }
 
 fn walk(host: &Host, w: &Walk, what: &str) -> Result<Step, Obs> {
-    let bytes = run_bounded(host, what, |out| walk_prefixes(w, out))?;
-    decode_step(&bytes).ok_or_else(|| Obs::unavailable(format!("{what}: garbled answer")))
+    sysfs::first_symlink(&w.prefixes(), limit(host)).map_err(|f| unavailable(&f, what))
+}
+
+fn unavailable(f: &Failure, what: &str) -> Obs {
+    Obs::unavailable(f.reason(what))
 }
 
 fn errno_text(e: i32) -> String {
@@ -248,24 +156,10 @@ fn errno_text(e: i32) -> String {
 
 /// lstat(P): whether the path exists, without following a final symlink.
 fn exists(host: &Host, w: &Walk) -> Obs {
-    let full = &w.full;
-    let bytes = match run_bounded(host, "lstat", |out| {
-        // SAFETY: lstat into a zeroed buffer on a NUL-terminated path.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
-        let r = unsafe { libc::lstat(full.as_ptr(), &mut st) };
-        let e = if r == 0 { 0 } else { super::forked::errno() };
-        out.push(&e.to_le_bytes());
-    }) {
-        Ok(b) => b,
-        Err(o) => return o,
-    };
-    let Some(e) = bytes
-        .get(..4)
-        .and_then(|b| b.try_into().ok())
-        .map(i32::from_le_bytes)
-    else {
-        return Obs::unavailable("lstat: garbled answer");
+    let e = match sysfs::lstat(&w.full, limit(host)) {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => e,
+        Err(f) => return unavailable(&f, "lstat"),
     };
     match e {
         0 => Obs::seen(true),
@@ -332,33 +226,11 @@ fn fstype(host: &Host, w: &Walk) -> Obs {
             _ => Obs::unavailable("file system types are observed only on the live host"),
         };
     }
-    let full = &w.full;
-    let bytes = match run_bounded(host, "statfs", |out| {
-        // SAFETY: statfs into a zeroed buffer on a NUL-terminated path.
-        let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
-        let r = unsafe { libc::statfs(full.as_ptr(), &mut st) };
-        let (e, magic) = if r == 0 {
-            (0, st.f_type as u64)
-        } else {
-            (super::forked::errno(), 0)
-        };
-        out.push(&e.to_le_bytes());
-        out.push(&magic.to_le_bytes());
-    }) {
-        Ok(b) => b,
-        Err(o) => return o,
-    };
-    if bytes.len() < 12 {
-        return Obs::unavailable("statfs: garbled answer");
-    }
-    let e = i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    let mut m = [0u8; 8];
-    m.copy_from_slice(&bytes[4..12]);
-    match e {
-        0 => Obs::seen(fs_name(u64::from_le_bytes(m))),
-        libc::ENOENT | libc::ENOTDIR => Obs::Absent,
-        e => Obs::unavailable(format!("statfs: {}", errno_text(e))),
+    match sysfs::statfs_magic(&w.full, host.limit) {
+        Ok(Ok(magic)) => Obs::seen(fs_name(magic)),
+        Ok(Err(libc::ENOENT | libc::ENOTDIR)) => Obs::Absent,
+        Ok(Err(e)) => Obs::unavailable(format!("statfs: {}", errno_text(e))),
+        Err(f) => unavailable(&f, "statfs"),
     }
 }
 
@@ -471,7 +343,7 @@ mod tests {
 
     fn prefixes(host: &Host, abs: &str) -> Vec<(String, Vec<u8>)> {
         let w = Walk::new(host, abs).unwrap();
-        let mut buf = [0u8; PREFIX_CAP];
+        let mut buf = [0u8; sysfs::PREFIX_CAP];
         (0..w.nodes.len())
             .map(|i| {
                 assert!(w.spell_real(i, &mut buf));
@@ -511,28 +383,12 @@ mod tests {
         assert_eq!(w.full.as_bytes().len(), long.len());
         // Prefixes beyond PATH_MAX are not spelled out: the kernel refuses
         // them (ENAMETOOLONG), and so does the walk, at the first one.
-        let mut buf = [0u8; PREFIX_CAP];
+        let mut buf = [0u8; sysfs::PREFIX_CAP];
         assert!(w.spell_real(100, &mut buf));
         assert!(!w.spell_real(30_000, &mut buf));
-        let mut out = forked::Out::default();
-        walk_prefixes(&w, &mut out);
         assert_eq!(
-            decode_step(out.as_bytes()),
-            Some(Step::Error(0, libc::ENOENT))
+            sysfs::first_symlink(&w.prefixes(), None),
+            Ok(Step::Error(0, libc::ENOENT))
         );
-    }
-
-    #[test]
-    fn walk_steps_round_trip() {
-        let mut out = forked::Out::default();
-        out.push(&[TAG_LINK]);
-        out.push(&3u32.to_le_bytes());
-        out.push(b"/run");
-        assert_eq!(
-            decode_step(out.as_bytes()),
-            Some(Step::Link(3, b"/run".to_vec()))
-        );
-        assert_eq!(decode_step(&[TAG_CLEAR]), Some(Step::Clear));
-        assert_eq!(decode_step(&[9]), None);
     }
 }

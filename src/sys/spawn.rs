@@ -3,15 +3,17 @@
 //! stderr included; only the shim's status pipe is added, when bwrap can
 //! report on it.
 
-use super::signals::{SignalState, set_disposition};
-use std::ffi::{CStr, c_char};
+use super::argv::{Argv, environ_ptr};
+use super::signal::{Disposition, SignalState, set_disposition};
+use std::ffi::CStr;
 use std::io;
 use std::os::fd::RawFd;
 
+/// What to start. The environment is always the caller's own (the C
+/// runtime's `environ`, untouched).
 pub struct Spawn<'a> {
     pub path: &'a CStr,
-    pub argv: *const *const c_char,
-    pub envp: *const *const c_char,
+    pub argv: Argv<'a>,
     pub signals: &'a SignalState,
     /// A close-on-exec fd of the shim's that bwrap must inherit anyway
     /// (the `--json-status-fd` pipe).
@@ -42,7 +44,11 @@ pub fn spawn(s: &Spawn) -> io::Result<libc::pid_t> {
     if stack == libc::MAP_FAILED {
         return Err(io::Error::last_os_error());
     }
-    let mut args = ChildArgs { spawn: s, errno: 0 };
+    let mut args = ChildArgs {
+        spawn: s,
+        envp: environ_ptr(),
+        errno: 0,
+    };
     // The stack grows down on every platform bwrap runs on.
     let top = (stack as usize + STACK) & !15;
     // SAFETY: CLONE_VFORK suspends us until the child has exec'd or exited,
@@ -63,9 +69,7 @@ pub fn spawn(s: &Spawn) -> io::Result<libc::pid_t> {
     }
     if args.errno != 0 {
         // The child exited after a failed execve; reap it.
-        let mut status = 0;
-        // SAFETY: waiting for the child we just made.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
+        let _ = super::process::waitpid(pid, 0);
         return Err(io::Error::from_raw_os_error(args.errno));
     }
     Ok(pid)
@@ -73,6 +77,7 @@ pub fn spawn(s: &Spawn) -> io::Result<libc::pid_t> {
 
 struct ChildArgs<'a, 'b> {
     spawn: &'a Spawn<'b>,
+    envp: *const *const std::ffi::c_char,
     errno: i32,
 }
 
@@ -83,13 +88,13 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         let args = &mut *(arg as *mut ChildArgs);
         let s = args.spawn;
         if s.signals.chld_was_ignored {
-            set_disposition(libc::SIGCHLD, libc::SIG_IGN);
+            set_disposition(libc::SIGCHLD, Disposition::Ignore);
         }
         // The child has its own copy of the fd table (no CLONE_FILES).
         if let Some(fd) = s.inherit
             && libc::fcntl(fd, libc::F_SETFD, 0) < 0
         {
-            args.errno = *libc::__errno_location();
+            args.errno = nix::errno::Errno::last_raw();
             libc::_exit(127);
         }
         libc::pthread_sigmask(
@@ -97,22 +102,18 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             &s.signals.original_mask,
             std::ptr::null_mut(),
         );
-        libc::execve(s.path.as_ptr(), s.argv, s.envp);
-        args.errno = *libc::__errno_location();
+        libc::execve(s.path.as_ptr(), s.argv.as_ptr(), args.envp);
+        args.errno = nix::errno::Errno::last_raw();
         libc::_exit(127)
     }
 }
 
 /// Replace this process with bwrap, as if the shim were not there. Used by
 /// the off switch and as the fallback whenever supervision cannot be set up.
-pub fn exec_in_place(
-    path: &CStr,
-    argv: *const *const c_char,
-    envp: *const *const c_char,
-    signals: &SignalState,
-) -> io::Error {
+pub fn exec_in_place(path: &CStr, argv: Argv<'_>, signals: &SignalState) -> io::Error {
     signals.restore();
-    // SAFETY: valid, NULL-terminated argv and envp.
-    unsafe { libc::execve(path.as_ptr(), argv, envp) };
+    // SAFETY: a NUL-terminated path, and NULL-terminated argv (see `Argv`)
+    // and environ, all alive for the call.
+    unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), environ_ptr()) };
     io::Error::last_os_error()
 }

@@ -1,10 +1,27 @@
 //! The caller's argv, kept as the C runtime handed it over, so that bwrap
-//! receives the very same bytes (no UTF-8 round trip, no copies).
+//! receives the very same bytes (no UTF-8 round trip, no copies), and the
+//! C runtime's environment, passed on as it is.
 
 use std::ffi::{CStr, c_char, c_int};
+use std::marker::PhantomData;
+
+unsafe extern "C" {
+    static environ: *const *const c_char;
+}
+
+/// The C runtime's environment block (`environ`), for `execve`: the
+/// caller's environment, untouched (nothing in the shim changes it).
+#[inline]
+pub(super) fn environ_ptr() -> *const *const c_char {
+    // SAFETY: reading the C runtime's `environ` pointer; it is valid for
+    // the whole process, and nothing in the shim calls setenv/putenv.
+    unsafe { environ }
+}
 
 /// A NULL-terminated argv: pointers into memory that lives as long as the
-/// process (the C runtime's argv block, or static strings).
+/// process (the C runtime's argv block, or static strings). Every pointer
+/// before the final NULL is a valid C string: the invariant the safe
+/// methods below rely on, which [`RawArgs::from_c_main`]'s caller promises.
 pub struct RawArgs {
     ptrs: Vec<*const c_char>,
 }
@@ -84,13 +101,55 @@ impl RawArgs {
         (1..self.len()).filter_map(|i| self.get(i))
     }
 
-    /// argv[0], the operands and the terminating NULL.
-    pub fn pointers(&self) -> &[*const c_char] {
-        &self.ptrs
+    /// This argv, for [`super::spawn`].
+    #[inline]
+    pub fn argv(&self) -> Argv<'_> {
+        Argv { ptrs: &self.ptrs }
     }
 
-    /// The NULL-terminated pointer array for `execve`/`posix_spawn`.
-    pub fn as_ptr(&self) -> *const *const c_char {
+    /// This argv with `extra` inserted after argv[0] (the shim's
+    /// `--json-status-fd N`). The strings are borrowed, not copied.
+    pub fn with_after_argv0<'a>(&'a self, extra: &[&'a CStr]) -> ExtendedArgv<'a> {
+        let mut ptrs = Vec::with_capacity(self.ptrs.len() + extra.len());
+        if self.is_empty() {
+            // No argv[0] to insert after: the argv stays empty.
+            ptrs.push(std::ptr::null());
+        } else {
+            ptrs.push(self.ptrs[0]);
+            ptrs.extend(extra.iter().map(|s| s.as_ptr()));
+            // The operands and the terminating NULL.
+            ptrs.extend_from_slice(&self.ptrs[1..]);
+        }
+        ExtendedArgv {
+            ptrs,
+            _borrows: PhantomData,
+        }
+    }
+}
+
+/// A NULL-terminated argv for `execve` whose strings live at least as long
+/// as `'a`: made only from a [`RawArgs`] or an [`ExtendedArgv`].
+#[derive(Clone, Copy)]
+pub struct Argv<'a> {
+    ptrs: &'a [*const c_char],
+}
+
+impl Argv<'_> {
+    #[inline]
+    pub(super) fn as_ptr(&self) -> *const *const c_char {
         self.ptrs.as_ptr()
+    }
+}
+
+/// A [`RawArgs`] with strings inserted, borrowing them.
+pub struct ExtendedArgv<'a> {
+    ptrs: Vec<*const c_char>,
+    _borrows: PhantomData<&'a CStr>,
+}
+
+impl ExtendedArgv<'_> {
+    #[inline]
+    pub fn argv(&self) -> Argv<'_> {
+        Argv { ptrs: &self.ptrs }
     }
 }

@@ -8,7 +8,12 @@
 //! once, length-prefixed, so the caller never relies on end-of-file (another
 //! thread's fork may briefly hold a copy of the pipe).
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::{Pid, pipe2, setpgid};
+use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 /// Room for the child's answer; the child writes from a fixed buffer (it
@@ -52,6 +57,8 @@ pub enum Failure {
     Died(String),
     /// No child could be made.
     Setup(String),
+    /// The child answered bytes that do not decode.
+    Garbled,
 }
 
 impl Failure {
@@ -61,11 +68,17 @@ impl Failure {
             Failure::Timeout(d) => format!("{what} timed out after {} ms", d.as_millis()),
             Failure::Died(why) => format!("{what}: the child process {why} without answering"),
             Failure::Setup(why) => format!("{what}: {why}"),
+            Failure::Garbled => format!("{what}: garbled answer"),
         }
     }
 }
 
 /// Run `work` in a forked child and return what it pushed into its [`Out`].
+///
+/// Only for the child bodies of this module's siblings (`sys::fs`,
+/// `sys::namespace`): no type can promise that a closure stays
+/// async-signal-safe, so the callers that meet this contract live in the
+/// `sys` room too, and the rest of the crate gets safe functions.
 ///
 /// # Safety
 ///
@@ -73,21 +86,14 @@ impl Failure {
 /// process: it may only make async-signal-safe calls (plain syscalls) and
 /// must not allocate, take locks, or unwind. Build every string it needs
 /// before calling `run`.
-pub unsafe fn run(limit: Duration, work: impl FnOnce(&mut Out)) -> Result<Vec<u8>, Failure> {
-    let mut fds = [0 as libc::c_int; 2];
-    // SAFETY: pipe2 fills the two-element array we pass.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(Failure::Setup(format!(
-            "pipe: {}",
-            std::io::Error::last_os_error()
-        )));
-    }
-    // SAFETY: both fds were just created and are owned by nobody else.
-    let (read_end, write_end) =
-        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+pub(super) unsafe fn run(limit: Duration, work: impl FnOnce(&mut Out)) -> Result<Vec<u8>, Failure> {
+    let (read_end, write_end) = match pipe2(OFlag::O_CLOEXEC) {
+        Ok(p) => p,
+        Err(e) => return Err(Failure::Setup(format!("pipe: {}", std::io::Error::from(e)))),
+    };
     // SAFETY: fork itself is safe to call; the child below only runs the
     // caller's async-signal-safe `work` (see this function's contract) and
-    // plain syscalls, then `_exit`s.
+    // plain syscalls (setpgid, write, _exit), then `_exit`s.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(Failure::Setup(format!(
@@ -96,22 +102,19 @@ pub unsafe fn run(limit: Duration, work: impl FnOnce(&mut Out)) -> Result<Vec<u8
         )));
     }
     if pid == 0 {
-        // SAFETY: in the child: setpgid, write and _exit are
-        // async-signal-safe; `work` is by contract.
-        unsafe {
-            libc::setpgid(0, 0);
-            let mut out = Out::default();
-            work(&mut out);
-            let len = (out.len as u32).to_le_bytes();
-            write_all(write_end.as_raw_fd(), &len);
-            write_all(write_end.as_raw_fd(), out.as_bytes());
-            libc::_exit(0);
-        }
+        // In the child: setpgid, write and _exit are async-signal-safe;
+        // `work` is by contract.
+        let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
+        let mut out = Out::default();
+        work(&mut out);
+        let len = (out.len as u32).to_le_bytes();
+        write_all(write_end.as_fd(), &len);
+        write_all(write_end.as_fd(), out.as_bytes());
+        exit_now(0);
     }
     // Parent. Put the child in its own group from this side too, so a kill
     // of the group cannot miss it whichever side runs first.
-    // SAFETY: setpgid on our own child.
-    unsafe { libc::setpgid(pid, pid) };
+    let _ = setpgid(Pid::from_raw(pid), Pid::from_raw(pid));
     drop(write_end);
     let deadline = Instant::now() + limit;
     let answer = read_answer(&read_end, deadline);
@@ -128,19 +131,15 @@ pub unsafe fn run(limit: Duration, work: impl FnOnce(&mut Out)) -> Result<Vec<u8
     }
 }
 
-/// Write everything, retrying on EINTR (async-signal-safe).
-unsafe fn write_all(fd: libc::c_int, mut b: &[u8]) {
+/// Write everything, retrying on EINTR (async-signal-safe: one `write`
+/// per round, nothing allocated).
+pub(super) fn write_all(fd: BorrowedFd<'_>, mut b: &[u8]) {
     while !b.is_empty() {
-        // SAFETY: writing from a valid buffer.
-        let n = unsafe { libc::write(fd, b.as_ptr().cast(), b.len()) };
-        if n < 0 {
-            // SAFETY: reading errno.
-            if unsafe { *libc::__errno_location() } == libc::EINTR {
-                continue;
-            }
-            return;
+        match nix::unistd::write(fd, b) {
+            Ok(n) => b = &b[n..],
+            Err(Errno::EINTR) => {}
+            Err(_) => return,
         }
-        b = &b[n as usize..];
     }
 }
 
@@ -160,36 +159,27 @@ pub enum Chunk {
 /// Wait until `fd` is readable or `deadline` passes, then read once into
 /// `buf` — the one loop the shim and the probes use to read a child's pipe
 /// without ever waiting past a deadline.
-pub fn read_until(fd: RawFd, deadline: Instant, buf: &mut [u8]) -> Chunk {
+pub fn read_until(fd: BorrowedFd<'_>, deadline: Instant, buf: &mut [u8]) -> Chunk {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Chunk::TimedOut;
         }
-        let mut pfd = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let ms = left.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
-        // SAFETY: polling one valid pollfd.
-        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
-        let interrupted =
-            || std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted;
-        if r < 0 && !interrupted() {
-            return Chunk::Failed;
+        let mut pfd = [PollFd::new(fd, PollFlags::POLLIN)];
+        let ms = left.as_millis().clamp(1, i32::MAX as u128) as i32;
+        match poll(
+            &mut pfd,
+            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+        ) {
+            Err(Errno::EINTR) | Ok(0) => continue, // the deadline check above ends it
+            Err(_) => return Chunk::Failed,
+            Ok(_) => {}
         }
-        if r <= 0 {
-            continue; // interrupted, or the deadline check above ends it
-        }
-        // SAFETY: reading into a valid buffer.
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        match n {
-            0 => return Chunk::Eof,
-            n if n > 0 => return Chunk::Data(n as usize),
-            _ if interrupted() => {}
-            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::WouldBlock => {}
-            _ => return Chunk::Failed,
+        match nix::unistd::read(fd, buf) {
+            Ok(0) => return Chunk::Eof,
+            Ok(n) => return Chunk::Data(n),
+            Err(Errno::EINTR | Errno::EAGAIN) => {}
+            Err(_) => return Chunk::Failed,
         }
     }
 }
@@ -206,7 +196,7 @@ fn read_answer(fd: &OwnedFd, deadline: Instant) -> Result<Vec<u8>, Option<()>> {
                 return Ok(got[4..4 + want].to_vec());
             }
         }
-        match read_until(fd.as_raw_fd(), deadline, &mut buf) {
+        match read_until(fd.as_fd(), deadline, &mut buf) {
             Chunk::Data(n) => got.extend_from_slice(&buf[..n]),
             Chunk::TimedOut => return Err(None),
             Chunk::Eof | Chunk::Failed => return Err(Some(())),
@@ -214,23 +204,30 @@ fn read_answer(fd: &OwnedFd, deadline: Instant) -> Result<Vec<u8>, Option<()>> {
     }
 }
 
+/// `waitpid(pid, flags)` with the raw wait status (nix's `WaitStatus`
+/// cannot carry a real-time signal): `Ok(None)` when `WNOHANG` found the
+/// child still running.
+pub fn waitpid(pid: libc::pid_t, flags: libc::c_int) -> Result<Option<libc::c_int>, Errno> {
+    let mut status = 0;
+    // SAFETY: waitpid writes the status into our local; no other memory.
+    let r = unsafe { libc::waitpid(pid, &mut status, flags) };
+    match r {
+        r if r < 0 => Err(Errno::last()),
+        0 => Ok(None),
+        _ => Ok(Some(status)),
+    }
+}
+
 /// Wait for the child until the deadline (then kill its group); describe
 /// how it ended.
 fn reap(pid: libc::pid_t, deadline: Instant) -> String {
     loop {
-        let mut status = 0;
-        // SAFETY: waiting for our own child, without blocking.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        if r == pid {
-            return describe_status(status);
-        }
-        if r < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
+        match waitpid(pid, libc::WNOHANG) {
+            Ok(Some(status)) => return describe_status(status),
+            Err(Errno::EINTR) => continue,
             // ECHILD: SIGCHLD is ignored, so the kernel reaped it for us.
-            return "ended".into();
+            Err(_) => return "ended".into(),
+            Ok(None) => {}
         }
         if Instant::now() >= deadline {
             kill_group(pid);
@@ -240,42 +237,37 @@ fn reap(pid: libc::pid_t, deadline: Instant) -> String {
     }
 }
 
-/// Sleep until the child may have exited: poll its pidfd (Linux 5.3+) up
-/// to the deadline, else a short nap.
-fn wait_for_exit(pid: libc::pid_t, deadline: Instant) {
-    // SAFETY: pidfd_open on our own child; the fd is owned below.
+/// A pidfd for our own child (Linux 5.3+), to poll for its exit.
+fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1;
+    // no memory is passed.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as libc::c_int;
-    if fd < 0 {
+    // SAFETY: a fresh fd that nobody else owns.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Sleep until the child may have exited: poll its pidfd up to the
+/// deadline, else a short nap.
+fn wait_for_exit(pid: libc::pid_t, deadline: Instant) {
+    let Some(fd) = pidfd_open(pid) else {
         std::thread::sleep(Duration::from_micros(200));
         return;
-    }
-    // SAFETY: a fresh fd that nobody else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let left = deadline.saturating_duration_since(Instant::now());
-    let mut pfd = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
     };
-    let ms = left.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
-    // SAFETY: polling one valid pollfd.
-    unsafe { libc::poll(&mut pfd, 1, ms) };
+    let left = deadline.saturating_duration_since(Instant::now());
+    let ms = left.as_millis().clamp(1, i32::MAX as u128) as i32;
+    let mut pfd = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+    let _ = poll(
+        &mut pfd,
+        PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+    );
 }
 
 /// SIGKILL the child's process group (and the child, in case it had not
 /// made its group yet), then reap it.
 fn kill_group(pid: libc::pid_t) {
-    // SAFETY: signalling our own child and its group, then reaping it.
-    unsafe {
-        libc::kill(-pid, libc::SIGKILL);
-        libc::kill(pid, libc::SIGKILL);
-        let mut status = 0;
-        while libc::waitpid(pid, &mut status, 0) < 0 {
-            if *libc::__errno_location() != libc::EINTR {
-                break;
-            }
-        }
-    }
+    let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+    while let Err(Errno::EINTR) = waitpid(pid, 0) {}
 }
 
 fn describe_status(status: libc::c_int) -> String {
@@ -288,11 +280,36 @@ fn describe_status(status: libc::c_int) -> String {
     }
 }
 
-/// This thread's errno, read right after a failed call (also in a forked
-/// child, where nothing may allocate).
-pub fn errno() -> i32 {
-    // SAFETY: reading this thread's errno.
-    unsafe { *libc::__errno_location() }
+/// `_exit(code)`: end this process at once, running no exit handler and
+/// no destructor (async-signal-safe: for a forked child).
+#[inline]
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit takes an integer and does not return; skipping exit
+    // handlers and destructors is the point.
+    unsafe { libc::_exit(code) }
+}
+
+/// Run `body` in a forked child with the time bound `limit`, or in this
+/// process when `limit` is `None` (a fixture: nothing there can hang).
+/// For this room's own child bodies only (see [`run`]).
+///
+/// # Safety
+///
+/// As [`run`]: with a limit, `body` runs after `fork()` and must stay
+/// async-signal-safe.
+pub(super) unsafe fn bounded(
+    limit: Option<Duration>,
+    body: impl FnOnce(&mut Out),
+) -> Result<Vec<u8>, Failure> {
+    match limit {
+        // SAFETY: passed on from this function's contract.
+        Some(limit) => unsafe { run(limit, body) },
+        None => {
+            let mut out = Out::default();
+            body(&mut out);
+            Ok(out.as_bytes().to_vec())
+        }
+    }
 }
 
 #[cfg(test)]
