@@ -3,6 +3,7 @@
 //! blocking, forking and thread-safety.
 
 use crate::bwrap_args;
+use crate::check::model::Report as CheckReport;
 use crate::diagnose::{self, Diagnosis};
 use crate::facts::Obs;
 #[cfg(doc)]
@@ -185,6 +186,9 @@ pub enum Error {
     /// Rule files that could not be used, one line each.
     #[error("{}", .0.join("; "))]
     Rules(Vec<String>),
+    /// A JSON document given to [`from_json`] that it cannot read.
+    #[error("{0}")]
+    Document(String),
 }
 
 /// Explain one failed bwrap run with `rules`: which rules know its
@@ -255,6 +259,103 @@ pub fn explain(rules: &Rules, request: &Request) -> Result<Diagnosis, Error> {
     })
 }
 
+/// Read back a document [`to_json`] or `bwrap-doctor explain --json`
+/// (or the shim's `BWRAP_DOCTOR_JSON`) wrote: its diagnosis.
+///
+/// # Errors
+///
+/// [`Error::Document`] when `text` is not JSON, not a
+/// `bwrap-doctor/diagnosis` document, or of a `schema_version` this
+/// release does not read.
+pub fn from_json(text: &str) -> Result<Diagnosis, Error> {
+    let doc: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| Error::Document(format!("not JSON: {e}")))?;
+    let schema = crate::report::json::SCHEMA;
+    if doc["schema"] != schema {
+        return Err(Error::Document(format!(
+            "not a {schema} document (its schema is {})",
+            doc["schema"]
+        )));
+    }
+    let version = crate::report::json::SCHEMA_VERSION;
+    if doc["schema_version"] != version {
+        return Err(Error::Document(format!(
+            "{schema} version {} is not read by this release (it reads version {version}): use the bwrap-doctor-engine release of the program that wrote it",
+            doc["schema_version"]
+        )));
+    }
+    serde_json::from_value(doc)
+        .map_err(|e| Error::Document(format!("a {schema} document with a wrong field: {e}")))
+}
+
+/// What [`check`] is asked: which bwrap to try. Build it with
+/// [`CheckRequest::new`] and the setters; fields may be added in minor
+/// releases.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct CheckRequest {
+    bwrap: Option<PathBuf>,
+    sudo: Option<(u32, u32)>,
+}
+
+impl CheckRequest {
+    /// A check of this host with no bwrap named: the kernel and the
+    /// security policies only (no sandbox is tried).
+    pub fn new() -> CheckRequest {
+        CheckRequest::default()
+    }
+
+    /// The bwrap executable to check and to try sandboxes with (the
+    /// library does not look it up on `PATH`).
+    pub fn bwrap(mut self, path: impl Into<PathBuf>) -> CheckRequest {
+        self.bwrap = Some(path.into());
+        self
+    }
+
+    /// As root: also try the sandboxes as this user (uid, gid), as
+    /// `bwrap-doctor check` does for the user who ran `sudo`.
+    pub fn as_user_too(mut self, uid: u32, gid: u32) -> CheckRequest {
+        self.sudo = Some((uid, gid));
+        self
+    }
+}
+
+/// Check this host, now, before anything fails: the bwrap binary (when
+/// [`CheckRequest::bwrap`] names one), the kernel's namespaces (live
+/// experiments), the security policies (AppArmor, SELinux, seccomp,
+/// containers), and real minimal sandboxes with that bwrap, whose
+/// failures are explained with `rules`. The same report as
+/// `bwrap-doctor check --json` without its `bwrap-doctor shim` section
+/// (which is about the program's own install) and without the
+/// diagnosis of a failure seen only as the other user (it needs the
+/// `bwrap-doctor` program).
+///
+/// Blocks for up to a few seconds: it forks the experiments' children
+/// and runs bwrap several times, each run bounded in time and killed on
+/// timeout, as [`explain`] does on a live host (see the crate docs).
+/// Nothing on the host is changed.
+///
+/// ```no_run
+/// let rules = bwrap_doctor_engine::load_rules(&[])?;
+/// let request = bwrap_doctor_engine::CheckRequest::new().bwrap("/usr/bin/bwrap");
+/// let report = bwrap_doctor_engine::check(&rules, &request);
+/// for c in report.checks.iter().filter(|c| c.status == bwrap_doctor_engine::CheckStatus::Fail) {
+///     eprintln!("{}: {}", c.id, c.summary);
+/// }
+/// # Ok::<(), bwrap_doctor_engine::Error>(())
+/// ```
+pub fn check(rules: &Rules, request: &CheckRequest) -> CheckReport {
+    crate::check::run(crate::check::Options {
+        start: Instant::now(),
+        bwrap: request.bwrap.clone(),
+        found: Vec::new(),
+        rules: &rules.set,
+        sudo: request.sudo,
+        program: None,
+        install: &|_| Vec::new(),
+    })
+}
+
 /// The diagnosis as the JSON document `bwrap-doctor explain --json`
 /// prints (schema `bwrap-doctor/diagnosis`, docs/json.md), for callers in
 /// other languages or logs. `bwrap` is the executable that ran, if known.
@@ -315,6 +416,51 @@ mod tests {
         assert_eq!(v["schema"], crate::report::json::SCHEMA, "{v}");
         assert_eq!(v["bwrap"], "/usr/bin/bwrap", "{v}");
         assert!(v.to_string().contains("\"bind-source-missing\""), "{v}");
+    }
+
+    #[test]
+    fn from_json_reads_back_what_to_json_wrote() {
+        let rules = Rules::builtin();
+        let facts = [("path.exists:/srv/x".to_string(), Obs::seen(false))].into();
+        let request =
+            Request::new("bwrap: Can't find source path /srv/x: No such file or directory\n")
+                .argv(["--bind", "/srv/x", "/x", "true"])
+                .host(Host::Recorded(facts));
+        let d = explain(&rules, &request).unwrap();
+        let text = to_json(&d, None);
+        let back = from_json(&text).expect("its own document reads back");
+        assert_eq!(
+            serde_json::to_value(&back).unwrap(),
+            serde_json::to_value(&d).unwrap()
+        );
+        assert_eq!(
+            back.confirmed().next().map(|c| c.cause),
+            Some(crate::Cause::BindSourceMissing)
+        );
+    }
+
+    #[test]
+    fn from_json_refuses_another_document_or_version_naming_what_it_got() {
+        for (text, says) in [
+            ("not json", "not JSON"),
+            (
+                r#"{"schema": "bwrap-doctor/check", "schema_version": 1}"#,
+                "\"bwrap-doctor/check\"",
+            ),
+            (
+                r#"{"schema": "bwrap-doctor/diagnosis", "schema_version": 99}"#,
+                "version 99",
+            ),
+            (
+                r#"{"schema": "bwrap-doctor/diagnosis", "schema_version": 1, "messages": 3}"#,
+                "wrong field",
+            ),
+        ] {
+            match from_json(text) {
+                Err(Error::Document(why)) => assert!(why.contains(says), "{text}: {why}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ macro_rules! causes {
     ($($variant:ident = $id:expr => $meaning:expr),* $(,)?) => {
         /// A cause of a bwrap failure.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+        #[non_exhaustive]
         pub enum Cause {
             $(#[doc = $meaning] #[serde(rename = $id)] $variant),*
         }

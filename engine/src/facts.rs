@@ -121,7 +121,8 @@ impl Obs {
 }
 
 /// One probe that ran during a diagnosis, for the evidence list.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Observation {
     /// The fact key (`probe::CATALOGUE` lists them).
     pub key: String,

@@ -105,18 +105,22 @@
 //!
 //! What this crate promises to keep across minor and patch releases is
 //! what the crate root documents: the entry points ([`load_rules`],
-//! [`Rules`], [`explain`], [`Request`], [`Host`], [`to_json`], [`Error`])
-//! and the output types re-exported here ([`Diagnosis`], [`Candidate`],
-//! [`Check`], [`Verdict`], [`RenderedFix`], [`StageCause`], [`Message`],
-//! [`Cause`], [`Obs`], [`Observation`], [`Snapshot`]). Minor releases may
-//! add variants and fields to all of these (new [`Cause`]s come with new
-//! rules): read the output types, do not build them (except [`Obs`] and
-//! [`Snapshot`], which are also inputs), and match their enums with a
-//! wildcard arm. A rule's wording (summaries, explanations, fixes) may
+//! [`Rules`], [`explain`], [`Request`], [`Host`], [`check`],
+//! [`CheckRequest`], [`to_json`], [`from_json`], [`Error`]) and the output
+//! types re-exported here ([`Diagnosis`], [`Candidate`], [`Check`],
+//! [`Verdict`], [`RenderedFix`], [`StageCause`], [`Message`], [`Cause`],
+//! [`Obs`], [`Observation`], [`Snapshot`], [`CheckReport`], [`HostCheck`],
+//! [`CheckStatus`]). Minor releases may add variants and fields to all of
+//! these (new [`Cause`]s come with new rules): the output types are
+//! `#[non_exhaustive]` — read them, do not build them (except [`Obs`] and
+//! [`Snapshot`], which are also inputs) — and their enums are matched with
+//! a wildcard arm. A rule's wording (summaries, explanations, fixes) may
 //! change in any release; cause ids do not. The JSON documents are
-//! versioned by their own `schema_version`. `serde_json` 1 is a public
-//! dependency ([`Obs::Seen`] holds a `serde_json::Value`), and so is
-//! `serde`'s `Serialize` on the output types.
+//! versioned by their own `schema_version`. `serde` 1 and `serde_json` 1
+//! are public dependencies: every output type is `Serialize` and
+//! `Deserialize` (a program may keep or pass on what it was given, and
+//! [`from_json`] reads back `bwrap-doctor explain --json`), and
+//! [`Obs::Seen`] holds a `serde_json::Value`.
 //!
 //! Everything else is internal: the modules hidden from these docs are
 //! public only for the `bwrap-doctor` binary of the same version (which
@@ -156,8 +160,12 @@
 #![deny(unsafe_code)]
 
 mod api;
-pub use api::{DEFAULT_DEADLINE, Error, Host, Request, Rules, explain, load_rules, to_json};
+pub use api::{
+    CheckRequest, DEFAULT_DEADLINE, Error, Host, Request, Rules, check, explain, from_json,
+    load_rules, to_json,
+};
 pub use cause::Cause;
+pub use check::model::{Check as HostCheck, Report as CheckReport, Status as CheckStatus};
 pub use diagnose::{Candidate, Check, Diagnosis, Message, RenderedFix, StageCause, Verdict};
 pub use facts::{Obs, Observation, Snapshot};
 

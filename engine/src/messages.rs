@@ -4,14 +4,15 @@
 //! bwrap's own `--level-prefix` form `<3>bwrap: …`.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How many lines at the end of stderr are searched: bwrap's fatal message
 /// is its last words, possibly followed by a caller's few lines.
 pub const LAST_LINES: usize = 40;
 
 /// One of bwrap's messages, found in stderr.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Message {
     /// The whole line, as printed.
     pub line: String,

@@ -1,14 +1,18 @@
 //! The library's public API, used as another tool would: the
 //! `engine/examples/explain_own_failure.rs` program runs the real bwrap with a bind
-//! source that does not exist and explains the failure in-process.
+//! source that does not exist and explains the failure in-process; the
+//! library's `check` reports this host as `bwrap-doctor check --json` does.
 
-use crate::support::{self, skip};
+use crate::support::{self, PlainEnv, schema, skip};
 use crate::{Body, Test};
 use std::process::Command;
 use std::time::Duration;
 
 pub fn tests() -> Vec<Test> {
-    tests![Once the_example_explains_its_own_bwrap_failure_as_a_missing_bind_source]
+    tests![
+        Once the_example_explains_its_own_bwrap_failure_as_a_missing_bind_source,
+        Once the_librarys_check_reports_this_host_as_the_cli_does_without_the_shims_section,
+    ]
 }
 
 /// `cargo run -p bwrap-doctor-engine --example explain_own_failure -- <real bwrap>`: the example
@@ -67,4 +71,63 @@ fn the_example_explains_its_own_bwrap_failure_as_a_missing_bind_source() {
         Some(0),
         "a confirmed cause is exit 0:\n{stdout}\nstderr:\n{stderr}"
     );
+}
+
+/// `bwrap_doctor_engine::check` with the real bwrap, in this process (root
+/// in CI, the unprivileged user in the suite's second run), against
+/// `bwrap-doctor check --json` run the same way: the library's report is
+/// valid against docs/check.schema.json, reads back with serde as the same
+/// document, has no `bwrap-doctor shim` section (the program's own
+/// install), and every check it has is in the CLI's report with the same
+/// status — the same host seen through the public API.
+fn the_librarys_check_reports_this_host_as_the_cli_does_without_the_shims_section() {
+    use bwrap_doctor_engine::{CheckReport, CheckRequest};
+    let bwrap = support::real_bwrap();
+    let rules = bwrap_doctor_engine::load_rules(&[]).expect("the built-in rules load");
+    let report = bwrap_doctor_engine::check(&rules, &CheckRequest::new().bwrap(bwrap));
+    let text = serde_json::to_string(&report).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    schema::assert_valid(&doc);
+    let back: CheckReport = serde_json::from_str(&text).expect("the report reads back");
+    assert_eq!(
+        serde_json::to_value(&back).unwrap(),
+        doc,
+        "read back differs"
+    );
+    assert!(
+        !report
+            .checks
+            .iter()
+            .any(|c| c.section == "bwrap-doctor shim"),
+        "the library's report has the program's own install section: {text}"
+    );
+    for section in ["kernel", "security policy", "sandboxes"] {
+        assert!(
+            report.checks.iter().any(|c| c.section == section),
+            "no {section} section in the library's report: {text}"
+        );
+    }
+
+    let inst = support::install();
+    let mut cli = Command::new(&inst.doctor);
+    cli.args(["check", "--json", "--bwrap"])
+        .arg(bwrap)
+        .plain_env();
+    let out = support::run(&mut cli);
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("check --json printed no JSON ({e}): {}", out.stderr_text()));
+    let by_cli: std::collections::BTreeMap<&str, &str> = cli["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    for c in &report.checks {
+        assert_eq!(
+            by_cli.get(c.id.as_str()).copied(),
+            Some(c.status.label()),
+            "check {} differs between the library and the CLI:\nlibrary: {text}\ncli: {cli}",
+            c.id
+        );
+    }
 }

@@ -2,15 +2,18 @@
 //! and a fix. Rendered for people (`render`) and as versioned JSON.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 pub const SCHEMA: &str = "bwrap-doctor/check";
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// A check's outcome; `skip` when it could not run here (never counted).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Status {
     Ok,
     Skip,
@@ -30,7 +33,8 @@ impl Status {
 }
 
 /// One check: what was tried, how it went, what was seen, what to do.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Check {
     /// Stable id, e.g. `sandbox.userns-netns-proc`.
     #[schemars(regex(pattern = r"^[a-z]+(\.[a-z0-9-]+)+$"))]
@@ -82,19 +86,20 @@ impl Check {
 }
 
 /// The report of `bwrap-doctor check --json`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[schemars(title = "bwrap-doctor check report (bwrap-doctor check --json)")]
+#[non_exhaustive]
 pub struct Report {
     /// The document's kind: always `bwrap-doctor/check`.
     #[schemars(extend("const" = SCHEMA))]
-    pub schema: &'static str,
+    pub schema: String,
     /// The document's version: additive changes keep it, anything else
     /// bumps it.
     #[schemars(extend("const" = SCHEMA_VERSION))]
     pub schema_version: u32,
     /// The bwrap-doctor release that wrote it.
     #[schemars(length(min = 1))]
-    pub tool_version: &'static str,
+    pub tool_version: String,
     /// The worst status among the checks that ran (a skip never counts).
     #[schemars(extend("enum" = ["ok", "warning", "fail"]))]
     pub overall: Status,
@@ -114,9 +119,9 @@ impl Report {
             .max()
             .unwrap_or(Status::Ok);
         Report {
-            schema: SCHEMA,
+            schema: SCHEMA.to_string(),
             schema_version: SCHEMA_VERSION,
-            tool_version: env!("CARGO_PKG_VERSION"),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
             overall,
             duration_ms: (took.as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
             checks,

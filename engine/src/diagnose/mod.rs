@@ -18,9 +18,9 @@ pub use crate::messages::{Message, bwrap_messages};
 use crate::cause::Cause;
 use crate::facts::{Obs, Observation};
 use crate::probe::Facts;
-use crate::rules::{Condition, Fix, Origin, Rule, RuleSet};
+use crate::rules::{Condition, Fix, Rule, RuleSet};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Instant;
 use template::Scope;
@@ -28,8 +28,11 @@ use template::Scope;
 /// What the probes said of a candidate: every condition holds
 /// (`confirmed`), one does not (`refuted`), facts were missing
 /// (`unconfirmed`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Verdict {
     Confirmed,
     Unconfirmed,
@@ -47,8 +50,9 @@ impl Verdict {
 }
 
 /// One condition as checked.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[schemars(rename = "ConditionCheck")]
+#[non_exhaustive]
 pub struct Check {
     /// The fact key with captures filled in.
     pub fact: String,
@@ -65,13 +69,14 @@ pub struct Check {
 }
 
 /// A fix the rule gives, with the captures filled in.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct RenderedFix {
     /// One line: what the fix does.
     pub title: String,
     /// How far it reaches: this call, this user, or the whole host.
     #[schemars(extend("enum" = ["narrow", "local", "host-wide"]))]
-    pub scope: &'static str,
+    pub scope: String,
     /// The commands to run, one a line, when there are any.
     pub commands: Option<String>,
     /// What the fix costs, when it costs something (host-wide fixes).
@@ -79,7 +84,8 @@ pub struct RenderedFix {
 }
 
 /// A rule whose pattern matched, and what the probes said about it.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Candidate {
     /// The rule's id.
     pub rule: String,
@@ -103,42 +109,39 @@ pub struct Candidate {
     pub fixes: Vec<RenderedFix>,
     /// A stage rule's step: the candidate names the step that failed, not
     /// a cause (it is never confirmed).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<String>,
     /// For a stage rule: the causes that can make the step fail so, with
     /// what the specific rules said of each here.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub causes: Vec<StageCause>,
     /// The rule's prior in this context (per cent), when it gives one: how
     /// unconfirmed candidates are ordered. It never confirms.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prior: Option<u8>,
-    /// Where the rule is written: `file:line`.
-    #[serde(serialize_with = "origin_text")]
-    #[schemars(with = "String")]
-    pub origin: Origin,
+    /// Where the rule is written: `file:line` (the file as shown to
+    /// people: `rules/userns.toml` for a built-in rule, else its path).
+    pub origin: String,
 }
 
 /// One cause a stage rule lists, and what became of it here.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct StageCause {
     /// The cause the stage rule lists.
     pub cause: Cause,
     /// The verdict of the specific rule for this cause that matched the
     /// same message, if one did (refuted, when the stage rule is heard).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
     /// That specific rule's id.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
 }
 
-fn origin_text<S: serde::Serializer>(o: &Origin, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&o.to_string())
-}
-
 /// The whole answer for one failure.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Diagnosis {
     /// bwrap's messages found in stderr.
     pub messages: Vec<Message>,
@@ -150,7 +153,7 @@ pub struct Diagnosis {
     pub live: bool,
     /// Matched only ignoring case and a final period: pasted words that
     /// differ from bwrap's own (see [`diagnose_pasted`]).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub retyped: bool,
     /// How long the diagnosis took, in milliseconds.
     pub duration_ms: f64,
@@ -558,7 +561,7 @@ pub fn candidate(
                 };
                 RenderedFix {
                     title: scope.render(&f.title),
-                    scope: f.scope.label(),
+                    scope: f.scope.label().to_string(),
                     commands: f.commands.as_deref().map(|t| scope.render(t)),
                     tradeoff: f.tradeoff.as_deref().map(|t| scope.render(t)),
                 }
@@ -587,7 +590,7 @@ pub fn candidate(
             })
             .collect(),
         prior,
-        origin: rule.origin.clone(),
+        origin: rule.origin.to_string(),
     }
 }
 
