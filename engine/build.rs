@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 fn main() {
+    link_bins_without_pie();
     // A directory: cargo reruns this script when anything in it changes,
     // including a file being added or removed.
     println!("cargo:rerun-if-changed=rules");
@@ -41,4 +42,30 @@ fn main() {
     let dest = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
         .join("builtin_rules.rs");
     std::fs::write(&dest, out).expect("write the built-in rules table");
+}
+
+/// Links the `bwrap-doctor` binary (not the library, not the tests' helper
+/// crates) as a non-PIE executable on Linux with glibc: the shim starts
+/// before every sandbox, and a position-independent executable must apply
+/// ~14,000 relative relocations at each start (ld.so touching ~80 pages);
+/// non-PIE leaves ~160. Here, in build.rs, so that `cargo build --release`
+/// and `cargo install` from crates.io get it too (.cargo/config.toml does
+/// not apply to `cargo install`). The cost: the binary's own code and data
+/// sit at a fixed address (shared libraries, stack, heap and mmap are still
+/// randomised). `BWRAP_DOCTOR_PIE=1` keeps the default PIE link. The static
+/// build (scripts/build-static.sh) chooses its own relocation model.
+fn link_bins_without_pie() {
+    println!("cargo:rerun-if-env-changed=BWRAP_DOCTOR_PIE");
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    let pie_wanted = !matches!(var("BWRAP_DOCTOR_PIE").as_str(), "" | "0");
+    let crt_static = var("CARGO_CFG_TARGET_FEATURE")
+        .split(',')
+        .any(|f| f == "crt-static");
+    if var("CARGO_CFG_TARGET_OS") == "linux"
+        && var("CARGO_CFG_TARGET_ENV") == "gnu"
+        && !crt_static
+        && !pie_wanted
+    {
+        println!("cargo:rustc-link-arg-bins=-no-pie");
+    }
 }
