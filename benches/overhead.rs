@@ -185,9 +185,10 @@ fn measure(s: &Setup, label: &str, args: &[&str], as_uid: Option<(u32, u32)>, ru
         "{label}  (bwrap {}; median of {runs}, interleaved)",
         args.join(" ")
     );
+    let width = ways.iter().map(|(_, n)| n.len()).max().unwrap_or(0);
     for (k, (_, name)) in ways.iter().enumerate() {
         println!(
-            "  {name:<22} {:8.3} ms   {:.3}x direct   {:.3}x floor",
+            "  {name:<width$} {:8.3} ms   {:.3}x direct   {:.3}x floor",
             med[k],
             med[k] / direct,
             med[k] / floor
