@@ -55,7 +55,7 @@ for shell in bash zsh fish; do
 done
 strip_bin=$work/bwrap-doctor
 cp "$bin" "$strip_bin"
-strip "$strip_bin"
+strip --remove-section=.comment "$strip_bin"
 chmod 0755 "$strip_bin"
 
 # Every file's time, for tar, the .deb and the wheel.
@@ -147,33 +147,45 @@ Description: makes bubblewrap (bwrap) failures explain themselves
 EOF
 
 # The shim turned on by `bwrap-doctor install --dir /usr/local/bin` is a
-# hard link to /usr/bin/bwrap-doctor (a copy across file systems).
-cat > "$d/DEBIAN/postinst" <<'EOF'
-#!/bin/sh
-# An upgrade replaces /usr/bin/bwrap-doctor with a new file: a shim turned on
-# before it is a link to the old one, so it is renewed (never created here).
-set -e
-if [ "$1" = configure ] && [ -n "$2" ] && [ -e /usr/local/bin/bwrap ]; then
-  bwrap-doctor install --dir /usr/local/bin >/dev/null 2>&1 || true
-fi
-exit 0
-EOF
+# hard link to /usr/bin/bwrap-doctor (a copy across file systems). The
+# maintainer scripts touch /usr/local/bin/bwrap only when it is that file:
+# a shim installed there from another copy of bwrap-doctor is left alone.
 cat > "$d/DEBIAN/prerm" <<'EOF'
 #!/bin/sh
-# Removing the package takes the shim away: `bwrap-doctor uninstall` removes
-# /usr/local/bin/bwrap only when it is the bwrap-doctor shim.
+# Removing the package takes its shim away (`bwrap-doctor uninstall` removes
+# only the bwrap-doctor shim). An upgrade replaces /usr/bin/bwrap-doctor,
+# so a shim that links to it is noted here and renewed by the postinst.
 set -e
-if [ "$1" = remove ] && [ -e /usr/local/bin/bwrap ]; then
-  bwrap-doctor uninstall --dir /usr/local/bin >/dev/null 2>&1 || true
+shim=/usr/local/bin/bwrap
+ours() {
+  [ -e "$shim" ] && { [ "$shim" -ef /usr/bin/bwrap-doctor ] || cmp -s "$shim" /usr/bin/bwrap-doctor; }
+}
+case "$1" in
+  remove)
+    if ours; then bwrap-doctor uninstall --dir /usr/local/bin >/dev/null 2>&1 || true; fi ;;
+  upgrade)
+    if ours; then mkdir -p /run/bwrap-doctor && : > /run/bwrap-doctor/renew-shim; fi ;;
+esac
+exit 0
+EOF
+cat > "$d/DEBIAN/postinst" <<'EOF'
+#!/bin/sh
+# After an upgrade, the shim the prerm noted links to the new binary again.
+set -e
+if [ "$1" = configure ] && [ -e /run/bwrap-doctor/renew-shim ]; then
+  rm -f /run/bwrap-doctor/renew-shim
+  rmdir /run/bwrap-doctor 2>/dev/null || true
+  bwrap-doctor install --dir /usr/local/bin >/dev/null 2>&1 || true
 fi
 exit 0
 EOF
 cat > "$d/DEBIAN/postrm" <<'EOF'
 #!/bin/sh
-# A temporary file an interrupted `bwrap-doctor install` may have left.
+# What an interrupted `bwrap-doctor install` or upgrade may have left.
 set -e
 if [ "$1" = remove ] || [ "$1" = purge ]; then
-  rm -f /usr/local/bin/.bwrap.bwrap-doctor-new
+  rm -f /usr/local/bin/.bwrap.bwrap-doctor-new /run/bwrap-doctor/renew-shim
+  rmdir /run/bwrap-doctor 2>/dev/null || true
 fi
 exit 0
 EOF

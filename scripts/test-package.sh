@@ -176,11 +176,23 @@ else
     [ -d "$f" ] && [ ! -L "$f" ] && continue # directories shared with other packages stay
     [ -e "$f" ] || [ -L "$f" ] && left="$left $f"
   done < "$tmp/deb-files"
-  for f in /usr/local/bin/bwrap /usr/local/bin/.bwrap.bwrap-doctor-new /usr/share/doc/bwrap-doctor; do
+  for f in /usr/local/bin/bwrap /usr/local/bin/.bwrap.bwrap-doctor-new /usr/share/doc/bwrap-doctor /run/bwrap-doctor; do
     [ -e "$f" ] || [ -L "$f" ] && left="$left $f"
   done
   [ -z "$left" ] || fail ".deb: left after dpkg --purge:$left"
   ok ".deb: dpkg --purge with the shim on left nothing: $(grep -vc '^/usr$\|^/usr/share$\|^/\.$' "$tmp/deb-files") listed paths and /usr/local/bin/bwrap gone"
+  # A shim put there from another copy of bwrap-doctor (other bytes) is not
+  # the package's: removing the package leaves it.
+  dpkg -i "$deb" > "$tmp/dpkg.out" 2>&1 || fail ".deb: dpkg -i failed: $(cat "$tmp/dpkg.out")"
+  installed_deb=1
+  cp "$top/bwrap-doctor" "$tmp/other-copy"
+  printf '\n' >> "$tmp/other-copy"
+  run PATH=$sys "$tmp/other-copy" install --dir /usr/local/bin > /dev/null 2>&1 || fail ".deb: installing another copy's shim failed"
+  dpkg --purge bwrap-doctor > "$tmp/dpkg.out" 2>&1 || fail ".deb: dpkg --purge failed: $(cat "$tmp/dpkg.out")"
+  installed_deb=""
+  cmp -s /usr/local/bin/bwrap "$tmp/other-copy" || fail ".deb: dpkg --purge removed a shim that was not the package's"
+  rm -f /usr/local/bin/bwrap
+  ok ".deb: dpkg --purge leaves a shim installed from another copy of bwrap-doctor"
 fi
 
 # 3. The wheel, into a fresh virtual environment, without the network.
