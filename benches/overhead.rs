@@ -5,6 +5,10 @@
 //!
 //! Run: `cargo bench --bench overhead` (as root it also measures as an
 //! unprivileged user). `BENCH_RUNS=N` sets the iterations (default 300).
+//! `BWD_BENCH_BUILDS="label=path;label=path"` adds more builds of the shim to
+//! the success-path comparison (scripts/bench.sh passes every build a user
+//! can get: the archive's, the .deb's, the wheel's); `BWD_BENCH_SUCCESS_ONLY=1`
+//! stops after the success path.
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
@@ -20,6 +24,8 @@ struct Setup {
     /// The static build that README recommends installing, if given in
     /// BWD_BENCH_STATIC_SHIM (scripts/bench.sh builds it).
     static_shim: Option<PathBuf>,
+    /// More builds to compare (BWD_BENCH_BUILDS), each copied in as `bwrap`.
+    extra: Vec<(String, PathBuf)>,
     floor: PathBuf,
 }
 
@@ -38,6 +44,26 @@ fn setup() -> Setup {
         std::fs::copy(p, &s).unwrap();
         s
     });
+    let extra = std::env::var("BWD_BENCH_BUILDS")
+        .unwrap_or_default()
+        .split(';')
+        .filter(|e| !e.trim().is_empty())
+        .enumerate()
+        .map(|(i, e)| {
+            let (label, path) = e.split_once('=').unwrap_or_else(|| {
+                eprintln!("bench: BWD_BENCH_BUILDS entry {e:?} is not label=path");
+                std::process::exit(2)
+            });
+            let d = dir.join(format!("extra{i}"));
+            std::fs::create_dir_all(&d).unwrap();
+            let to = d.join("bwrap");
+            if let Err(err) = std::fs::copy(path.trim(), &to) {
+                eprintln!("bench: cannot copy the build {label} from {path}: {err}");
+                std::process::exit(2)
+            }
+            (label.trim().to_string(), to)
+        })
+        .collect();
     let floor = dir.join("floor");
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/floor.c");
     let ok = Command::new("gcc")
@@ -64,6 +90,7 @@ fn setup() -> Setup {
         real,
         shim,
         static_shim,
+        extra,
         floor,
     }
 }
@@ -73,6 +100,7 @@ enum Way {
     Direct,
     Shim,
     StaticShim,
+    Extra(usize),
     Floor,
 }
 
@@ -90,6 +118,11 @@ fn command(s: &Setup, way: Way, args: &[&str], as_uid: Option<(u32, u32)>) -> Co
         }
         Way::StaticShim => {
             let mut c = Command::new(s.static_shim.as_ref().unwrap());
+            c.arg0("bwrap");
+            c
+        }
+        Way::Extra(i) => {
+            let mut c = Command::new(&s.extra[i].1);
             c.arg0("bwrap");
             c
         }
@@ -121,7 +154,10 @@ fn measure(s: &Setup, label: &str, args: &[&str], as_uid: Option<(u32, u32)>, ru
     if s.static_shim.is_some() {
         ways.push((Way::StaticShim, "shim (static)"));
     }
-    ways.push((Way::Shim, "shim (dynamic)"));
+    ways.push((Way::Shim, "shim (cargo build)"));
+    for (i, (label, _)) in s.extra.iter().enumerate() {
+        ways.push((Way::Extra(i), label.as_str()));
+    }
     let n = ways.len();
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); n];
     // Warm up caches, then interleave, rotating the order each round.
@@ -149,20 +185,24 @@ fn measure(s: &Setup, label: &str, args: &[&str], as_uid: Option<(u32, u32)>, ru
         "{label}  (bwrap {}; median of {runs}, interleaved)",
         args.join(" ")
     );
+    let width = ways.iter().map(|(_, n)| n.len()).max().unwrap_or(0);
     for (k, (_, name)) in ways.iter().enumerate() {
         println!(
-            "  {name:<16} {:8.3} ms   {:.3}x direct   {:.3}x floor",
+            "  {name:<width$} {:8.3} ms   {:.3}x direct   {:.3}x floor",
             med[k],
             med[k] / direct,
             med[k] / floor
         );
     }
-    if s.static_shim.is_some() {
-        println!(
-            "  shim (static) / floor = {:.3}   (target <= 1.05)",
-            med[2] / floor
-        );
-    } else {
+    for (k, (way, name)) in ways.iter().enumerate() {
+        if matches!(way, Way::StaticShim | Way::Shim | Way::Extra(_)) {
+            println!(
+                "  {name} / floor = {:.3}   (target <= 1.05)",
+                med[k] / floor
+            );
+        }
+    }
+    if s.static_shim.is_none() {
         println!("  (run scripts/bench.sh to include the static build that README installs)");
     }
 }
@@ -396,6 +436,10 @@ fn main() {
             None,
             runs,
         );
+    }
+    if std::env::var_os("BWD_BENCH_SUCCESS_ONLY").is_some() {
+        let _ = std::fs::remove_dir_all(&s.dir);
+        return;
     }
     measure_failures(&s, root, runs.min(100));
     measure_repeated(&s, root, runs.min(50));

@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-PACKAGES="bubblewrap strace libcap2-bin bindfs fuse3 util-linux groff-base procps flatpak patchelf ripgrep socat"
+PACKAGES="bubblewrap strace libcap2-bin bindfs fuse3 util-linux groff-base procps flatpak patchelf ripgrep socat python3-venv"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=""
   for p in $PACKAGES; do
@@ -51,3 +51,7 @@ esac
 # The rule set: every file lints clean, every rule's examples validate.
 cargo run --locked --quiet -- rules lint
 cargo run --locked --quiet -- rules test > /dev/null
+# The release artifacts (dist/: the archive, the .deb, the wheel; one static
+# build), each installed and used as a user would: scripts/test-package.sh.
+./scripts/package.sh
+./scripts/test-package.sh
