@@ -19,10 +19,10 @@ mod supervise;
 
 pub use crate::sys::argv::RawArgs;
 
+use crate::config::OVERRIDE_VAR;
 use crate::sys::{fd as fds, signal as signals, spawn};
 use bwrap_doctor_engine::marker::FileKind;
 use exit::ExitReason;
-use crate::config::OVERRIDE_VAR;
 use locate::RealBwrap;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -30,7 +30,6 @@ use nix::sys::signal::{Signal, kill};
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
-
 
 /// Write one line to stderr with the `bwrap-doctor: ` prefix.
 pub fn say(msg: &str) {
