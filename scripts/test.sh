@@ -51,6 +51,9 @@ esac
 # The rule set: every file lints clean, every rule's examples validate.
 cargo run --locked --quiet -- rules lint
 cargo run --locked --quiet -- rules test > /dev/null
+# The crates as crates.io would get them: both packages pack (the engine
+# with its rule files) and the packed crates build on their own.
+cargo package --locked --workspace --quiet
 # The release artifacts (dist/: the archive, the .deb, the wheel; one static
 # build), each installed and used as a user would: scripts/test-package.sh.
 ./scripts/package.sh
