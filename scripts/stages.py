@@ -127,7 +127,14 @@ MEANING = {
         "ENOENT": ("the mount point for /proc does not exist in the new root", ["bad-arguments"]),
     },
     "fs-mounts": {
-        "EPERM": ("the kernel refused the tmpfs/devpts/mqueue/overlay mount to bwrap's user namespace (a container's restrictions, an outer sandbox, a namespace AppArmor's restriction left without capabilities)", ["container-no-privileges", "container-lsm-profile", "apparmor-userns-restrict", "seccomp-filter", "apparmor-profile-denial"]),
+        # tmpfs, devpts and mqueue may be mounted by the owner of the mount
+        # namespace's user namespace (FS_USERNS_MOUNT), which bwrap is by this
+        # step (it got past unshare and "make / slave"), so missing container
+        # capabilities do not refuse them; AppArmor's and SELinux's mount hooks
+        # refuse with EACCES, while a seccomp filter's ERRNO action is EPERM by
+        # default (Docker's, Podman's, systemd's) and may be scoped by flags or
+        # type, refusing this mount after earlier ones passed.
+        "EPERM": ("the kernel refused the tmpfs/devpts/mqueue/overlay mount to bwrap's user namespace: a seccomp filter scoped to some mounts (an earlier mount passed), a namespace AppArmor's restriction left without capabilities, an outer confinement", ["seccomp-filter", "apparmor-userns-restrict", "container-lsm-profile", "apparmor-profile-denial", "container-no-privileges"]),
         "EACCES": ("a security module refused the mount (SELinux's or AppArmor's mount rules)", ["selinux-denial", "container-lsm-profile", "apparmor-profile-denial", "apparmor-userns-restrict"]),
         "EINVAL": ("the kernel rejected the mount's options: a --size or --perms it does not take, devpts or overlay options this kernel lacks, overlay in a user namespace before Linux 5.11", ["bad-arguments", "kernel-feature-missing"]),
         "ENODEV": ("the file system type is not in this kernel (mqueue without CONFIG_POSIX_MQUEUE, overlay without the module)", ["kernel-feature-missing", "gvisor"]),
