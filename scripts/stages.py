@@ -92,6 +92,13 @@ MEANING = {
         "EUSERS": ("older kernels' word for the nesting limit (32 levels of user namespaces)", ["nested-userns-limit", "userns-max-zero"]),
         "ENOMEM": ("the kernel could not allocate the namespace, or the pid namespace's limit is reached", ["other"]),
         "ENOSYS": ("the namespace system call is missing: a filter answering ENOSYS, or an emulation layer (gVisor, WSL1)", ["kernel-feature-missing", "seccomp-filter", "gvisor", "wsl1"]),
+        # bwrap reads /proc/PID/ns of its own child (namespace_ids_read, every
+        # release) through the /proc it opened at start; the child is alive
+        # then (it waits for the parent), so ENOENT means that /proc is not
+        # the procfs of the pid namespace bwrap runs in. clone(2) and
+        # unshare(2) do not return ENOENT, and a missing cgroup namespace
+        # file has its own message.
+        "ENOENT": ("bwrap's /proc is not the procfs of the pid namespace it runs in: an outer sandbox or `unshare --pid` kept the outer /proc, so /proc/PID of bwrap's own child is not there", ["bad-arguments", "other"]),
     },
     "uid-gid-map": {
         "EPERM": ("the kernel refused the map: the new user namespace has no privileges over the caller's ids (AppArmor's restriction gives bwrap a namespace without capabilities), or the map is not allowed", ["apparmor-userns-restrict", "apparmor-profile-path-mismatch", "bwrap-binary-unreadable", "apparmor-profile-denial", "container-lsm-profile"]),
