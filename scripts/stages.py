@@ -92,6 +92,13 @@ MEANING = {
         "EUSERS": ("older kernels' word for the nesting limit (32 levels of user namespaces)", ["nested-userns-limit", "userns-max-zero"]),
         "ENOMEM": ("the kernel could not allocate the namespace, or the pid namespace's limit is reached", ["other"]),
         "ENOSYS": ("the namespace system call is missing: a filter answering ENOSYS, or an emulation layer (gVisor, WSL1)", ["kernel-feature-missing", "seccomp-filter", "gvisor", "wsl1"]),
+        # bwrap reads /proc/PID/ns of its own child (namespace_ids_read, every
+        # release) through the /proc it opened at start; the child is alive
+        # then (it waits for the parent), so ENOENT means that /proc is not
+        # the procfs of the pid namespace bwrap runs in. clone(2) and
+        # unshare(2) do not return ENOENT, and a missing cgroup namespace
+        # file has its own message.
+        "ENOENT": ("bwrap's /proc is not the procfs of the pid namespace it runs in: an outer sandbox or `unshare --pid` kept the outer /proc, so /proc/PID of bwrap's own child is not there", ["bad-arguments", "other"]),
     },
     "uid-gid-map": {
         "EPERM": ("the kernel refused the map: the new user namespace has no privileges over the caller's ids (AppArmor's restriction gives bwrap a namespace without capabilities), or the map is not allowed", ["apparmor-userns-restrict", "apparmor-profile-path-mismatch", "bwrap-binary-unreadable", "apparmor-profile-denial", "container-lsm-profile"]),
@@ -127,7 +134,14 @@ MEANING = {
         "ENOENT": ("the mount point for /proc does not exist in the new root", ["bad-arguments"]),
     },
     "fs-mounts": {
-        "EPERM": ("the kernel refused the tmpfs/devpts/mqueue/overlay mount to bwrap's user namespace (a container's restrictions, an outer sandbox, a namespace AppArmor's restriction left without capabilities)", ["container-no-privileges", "container-lsm-profile", "apparmor-userns-restrict", "seccomp-filter", "apparmor-profile-denial"]),
+        # tmpfs, devpts and mqueue may be mounted by the owner of the mount
+        # namespace's user namespace (FS_USERNS_MOUNT), which bwrap is by this
+        # step (it got past unshare and "make / slave"), so missing container
+        # capabilities do not refuse them; AppArmor's and SELinux's mount hooks
+        # refuse with EACCES, while a seccomp filter's ERRNO action is EPERM by
+        # default (Docker's, Podman's, systemd's) and may be scoped by flags or
+        # type, refusing this mount after earlier ones passed.
+        "EPERM": ("the kernel refused the tmpfs/devpts/mqueue/overlay mount to bwrap's user namespace: a seccomp filter scoped to some mounts (an earlier mount passed), a namespace AppArmor's restriction left without capabilities, an outer confinement", ["seccomp-filter", "apparmor-userns-restrict", "container-lsm-profile", "apparmor-profile-denial", "container-no-privileges"]),
         "EACCES": ("a security module refused the mount (SELinux's or AppArmor's mount rules)", ["selinux-denial", "container-lsm-profile", "apparmor-profile-denial", "apparmor-userns-restrict"]),
         "EINVAL": ("the kernel rejected the mount's options: a --size or --perms it does not take, devpts or overlay options this kernel lacks, overlay in a user namespace before Linux 5.11", ["bad-arguments", "kernel-feature-missing"]),
         "ENODEV": ("the file system type is not in this kernel (mqueue without CONFIG_POSIX_MQUEUE, overlay without the module)", ["kernel-feature-missing", "gvisor"]),

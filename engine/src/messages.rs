@@ -155,6 +155,45 @@ pub fn unwrapped_messages(stderr: &[u8]) -> Vec<Message> {
     out
 }
 
+/// For a caller that logged bwrap's stderr one write at a time: bwrap prints
+/// a failure's words and its `: ERRNO` with separate writes (`die_with_error`
+/// calls `vfprintf` then `fprintf (stderr, ": %s\n", …)` on an unbuffered
+/// stderr, in every release), and a launcher that turns each read into a
+/// line of its log, behind its own prefix, splits them:
+/// `firefox: Can't mount proc on /newroot/proc` then `firefox: : Operation
+/// not permitted`. Two neighbouring lines that share a prefix ending in
+/// `: `, the second of which goes on with `: `, are joined back behind that
+/// prefix (a `bwrap: ` left at the start of the first is dropped).
+pub fn rejoined_writes(stderr: &[u8]) -> Vec<Message> {
+    let lines: Vec<String> = last_lines(stderr)
+        .into_iter()
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .collect();
+    let mut out = Vec::new();
+    for pair in lines.windows(2) {
+        let (a, b) = (pair[0].as_str(), pair[1].as_str());
+        let common = a
+            .char_indices()
+            .zip(b.chars())
+            .find(|((_, x), y)| x != y)
+            .map_or(a.len().min(b.len()), |((i, _), _)| i);
+        // The logger's prefix ends at the last ": " both lines share.
+        let Some(cut) = a[..common].rfind(": ").map(|i| i + 2) else {
+            continue;
+        };
+        let (first, rest) = (a[cut..].trim(), &b[cut..]);
+        let first = first.strip_prefix(MARKER).unwrap_or(first).trim();
+        if first.is_empty() || !rest.starts_with(": ") || rest[2..].trim().is_empty() {
+            continue;
+        }
+        out.push(Message {
+            line: format!("{a}\n{b}"),
+            text: format!("{first}: {}", rest[2..].trim()),
+        });
+    }
+    out
+}
+
 /// For words retyped by hand: the message without a final period (bwrap's
 /// own messages that end with one are matched by their start).
 pub fn without_final_period(m: &Message) -> Message {
@@ -251,6 +290,32 @@ mod tests {
             .into_iter()
             .map(|m| m.text)
             .collect()
+    }
+
+    #[test]
+    fn a_message_and_its_errno_logged_as_two_lines_are_joined_behind_the_loggers_prefix() {
+        let got: Vec<String> = rejoined_writes(
+            b"2016/12/25 05:35:20 firefox: Can't mount proc on /newroot/proc\n\
+              2016/12/25 05:35:20 firefox: : Operation not permitted\n\
+              2016/12/25 05:35:20 fatal error in the user interface: waitid: no child processes\n",
+        )
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+        assert_eq!(
+            got,
+            vec!["Can't mount proc on /newroot/proc: Operation not permitted"]
+        );
+        // bwrap's own prefix on the first line goes; lines that do not go on
+        // with ": " are not joined.
+        let got: Vec<String> = rejoined_writes(
+            b"app: bwrap: Can't mkdir /x\napp: : Permission denied\napp: started\napp: done\n",
+        )
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+        assert_eq!(got, vec!["Can't mkdir /x: Permission denied"]);
+        assert!(rejoined_writes(b"a: one\nb: : two\n").is_empty());
     }
 
     #[test]

@@ -290,9 +290,11 @@ pub fn diagnose(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
 
 /// Diagnose text a person pasted (`explain`): also bwrap's words without
 /// the `bwrap: ` prefix (see `messages::pasted_messages`). When no rule
-/// matches the text as written, two repairs are tried in turn: a message
+/// matches the text as written, three repairs are tried in turn: a message
 /// wrapped onto the following lines is joined back
-/// (`messages::unwrapped_messages`), then the rules are matched ignoring
+/// (`messages::unwrapped_messages`), a message and its errno that a
+/// launcher logged as two lines behind its prefix are joined back
+/// (`messages::rejoined_writes`), then the rules are matched ignoring
 /// case and a final period, for words retyped by hand (the diagnosis then
 /// says `retyped`).
 pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
@@ -303,6 +305,10 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
     let joined = messages::unwrapped_messages(stderr);
     if any_match(rules, &joined) {
         return diagnose_messages(rules, facts, joined);
+    }
+    let rejoined = messages::rejoined_writes(stderr);
+    if any_match(rules, &rejoined) {
+        return diagnose_messages(rules, facts, rejoined);
     }
     let loose = ignoring_case(rules);
     let retyped: Vec<Message> = as_written
