@@ -260,13 +260,16 @@ fn held_out_test_set_accuracy_per_cause() {
 
 /// Held-out test set B (tests/corpus/test-b/README.md): 62 cases chosen on
 /// 2026-12-04 against 5dec0b1, before issue 13's rule changes, and kept from
-/// the people who write rules. No accuracy floor yet (the lead sets them once
-/// the rules have changed); a wrong confirmation beyond those its baseline
-/// showed, listed with their reason in [`TEST_SET_B_KNOWN_WRONG`], fails.
+/// the people who write rules. Floors under what it measured after issue
+/// 13's two rounds of rule changes (48/62 = 77.4% named first, 14/62 =
+/// 22.6% confirmed; 74.2% and 22.6% at its baseline); the issue's aim is
+/// 90% named first. A wrong confirmation beyond those its baseline showed,
+/// listed with their reason in [`TEST_SET_B_KNOWN_WRONG`], fails.
 fn held_out_test_set_b_accuracy_per_cause() {
     let m = measure("tests/corpus/test-b");
     assert!(m.total >= 60, "test set B has {} cases", m.total);
     m.assert_only_known_wrong(TEST_SET_B_KNOWN_WRONG);
+    m.assert_floors(77, 22);
     let f = measure_on_fixtures("tests/corpus/test-b");
     report_beside(&m, &f);
     f.assert_only_known_fixture_wrong();
