@@ -1,5 +1,7 @@
 //! Whole outputs compared with files under tests/snapshots/, byte for byte
-//! (snapbox/trycmd style): a wording change shows up as a diff to review.
+//! (snapbox/trycmd style): a wording change shows up as a unified diff to
+//! review (the `similar` crate, which snapbox itself uses for its diffs;
+//! snapbox's own runner is not used because the harness is our own).
 //! `BWD_BLESS=1 cargo test --test it` rewrites them from the current output.
 
 use std::path::Path;
@@ -18,8 +20,13 @@ pub fn assert_matches(name: &str, actual: &str) {
         )
     });
     if want != actual {
+        let diff = similar::TextDiff::from_lines(&want, actual)
+            .unified_diff()
+            .context_radius(3)
+            .header(&path.display().to_string(), "this run")
+            .to_string();
         panic!(
-            "output differs from {} (BWD_BLESS=1 rewrites it; review the diff):\n--- expected\n{want}\n--- got\n{actual}",
+            "output differs from {} (BWD_BLESS=1 rewrites it; review the diff):\n{diff}",
             path.display()
         );
     }
