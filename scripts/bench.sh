@@ -5,7 +5,8 @@
 # through each build of the shim, interleaved; then the failure path and
 # `check` (with the static build). Figures, not assertions. The builds:
 #   static        scripts/build-static.sh (what the README installs by hand)
-#   cargo build   `cargo build --release` / `cargo install` (non-PIE, dynamic)
+#   cargo build   `cargo build --release` / `cargo install` (non-PIE; static
+#                 via build.rs when glibc's static libraries are installed)
 #   archive, .deb, wheel   the binaries inside scripts/package.sh's dist/
 set -eu
 cd "$(dirname "$0")/.."
