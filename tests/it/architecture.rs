@@ -5,8 +5,9 @@
 //!
 //! The graph is read from the sources: a module uses another when its
 //! files name `crate::other…` (also inside `use crate::{a, b::c}` groups,
-//! and through `super::` chains that reach the crate root), comments and
-//! string literals left out. `#[cfg(test)]` modules are left out too: a
+//! and through `super::` chains that reach the crate root, and through a
+//! name the crate root re-exports, `crate::Cause` for `cause::Cause`),
+//! comments and string literals left out. `#[cfg(test)]` modules are left out too: a
 //! unit test may reach across layers to build its fixtures.
 
 use crate::{Body, Test};
@@ -20,6 +21,7 @@ pub fn tests() -> Vec<Test> {
         Once no_cycle_between_the_binarys_modules,
         Once the_cycle_finder_names_a_cycle_and_passes_a_layering,
         Once the_reader_sees_crate_paths_and_groups_but_not_comments_strings_or_unit_tests,
+        Once a_name_the_crate_root_re_exports_counts_as_a_use_of_its_module,
     ];
     for t in &mut v {
         t.name = format!("architecture::{}", t.name);
@@ -96,7 +98,100 @@ fn after() { crate::eta::go() }
     assert!(lines.contains(&17), "{lines:?}");
 }
 
+/// A module that names a re-export of the crate root (`crate::CheckReport`)
+/// uses the module it comes from (`check`): such a use would otherwise be
+/// invisible to the graph and could hide a cycle.
+fn a_name_the_crate_root_re_exports_counts_as_a_use_of_its_module() {
+    let lib = r#"
+//! pub use nothing::Here;
+mod api;
+pub use api::{Error, Host as Place, check};
+pub use check::model::{Check as HostCheck, Report as CheckReport};
+pub(crate) use facts::{Obs, nested::{Deep, Deeper as D}};
+pub use cause::Cause;
+"#;
+    let got = re_exports(lib);
+    let want: BTreeMap<String, String> = [
+        ("Error", "api"),
+        ("Place", "api"),
+        ("check", "api"),
+        ("HostCheck", "check"),
+        ("CheckReport", "check"),
+        ("Obs", "facts"),
+        ("Deep", "facts"),
+        ("D", "facts"),
+        ("Cause", "cause"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    // The engine's own root: its output types come from their modules.
+    let engine = Path::new(env!("CARGO_MANIFEST_DIR")).join("engine/src");
+    let lib = std::fs::read_to_string(engine.join("lib.rs")).unwrap();
+    assert_eq!(
+        re_exports(&lib).get("CheckReport").map(String::as_str),
+        Some("check")
+    );
+    // …and a use of one is an edge of the graph: here, a cycle.
+    let dir = std::env::temp_dir().join(format!("bwd-architecture-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("low")).unwrap();
+    let files = [
+        ("lib.rs", "mod high;\nmod low;\npub use high::Report;\n"),
+        ("high.rs", "use crate::low::probe;\npub struct Report;\n"),
+        (
+            "low/mod.rs",
+            "pub fn probe() {}\nfn f(_: &crate::Report) {}\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let (graph, places) = module_graph(&dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(graph["low"].contains("high"), "{graph:?}");
+    assert_eq!(places[&("low".into(), "high".into())], ["low/mod.rs:2"]);
+    assert_eq!(cycles(&graph).len(), 1, "{graph:?}");
+}
+
 type Graph = BTreeMap<String, BTreeSet<String>>;
+
+/// The names the crate root (`lib.rs`) re-exports with `use`, each with
+/// the top-level module it comes from.
+fn re_exports(lib: &str) -> BTreeMap<String, String> {
+    let code = without_unit_tests(&code_only(lib));
+    let mut out = BTreeMap::new();
+    for stmt in code.split(';') {
+        let words: Vec<&str> = stmt.split_whitespace().collect();
+        let Some(at) = words.iter().position(|w| *w == "use") else {
+            continue;
+        };
+        let path: String = words[at + 1..].join(" ");
+        let Some((module, rest)) = path.split_once("::") else {
+            continue;
+        };
+        if matches!(
+            module,
+            "std" | "core" | "alloc" | "crate" | "self" | "super"
+        ) {
+            continue;
+        }
+        // `a::{B, c::{D as E}}` → the last name of each leaf: B, E.
+        let mut leaves = String::new();
+        for part in rest.split(',') {
+            let part = part.replace(['{', '}'], " ");
+            let leaf = part.rsplit("::").next().unwrap_or_default();
+            if let Some(name) = leaf.split_whitespace().last() {
+                leaves.push_str(name);
+                leaves.push(' ');
+            }
+        }
+        for name in leaves.split_whitespace().filter(|n| *n != "self") {
+            out.insert(name.to_string(), module.trim().to_string());
+        }
+    }
+    out
+}
 
 /// Panics naming every cycle, with where each of its edges is written.
 fn assert_acyclic(root: &Path) {
@@ -148,6 +243,8 @@ fn module_graph(root: &Path) -> (Graph, BTreeMap<(String, String), Vec<String>>)
         (name != "lib" && name != "main").then_some(name)
     };
     let modules: BTreeSet<String> = files.iter().filter_map(|f| top(f)).collect();
+    let lib = std::fs::read_to_string(root.join("lib.rs")).unwrap_or_default();
+    let re_exported = re_exports(&lib);
     let mut graph: Graph = modules
         .iter()
         .map(|m| (m.clone(), BTreeSet::new()))
@@ -164,6 +261,12 @@ fn module_graph(root: &Path) -> (Graph, BTreeMap<(String, String), Vec<String>>)
             depth -= 1;
         }
         for (to, line) in uses(&text, depth) {
+            // A module's own name is never a re-export (`crate::check` is
+            // the module even if the root re-exports a fn `check`).
+            let to = match re_exported.get(&to) {
+                Some(module) if !modules.contains(&to) => module.clone(),
+                _ => to,
+            };
             if to != from && modules.contains(&to) {
                 graph.get_mut(&from).unwrap().insert(to.clone());
                 let at = places.entry((from.clone(), to)).or_default();
