@@ -24,6 +24,9 @@ macro_rules! causes {
                 match self { $(Cause::$variant => $meaning),* }
             }
 
+            /// The cause with this id (as [`Cause::id`] gives it and the
+            /// JSON documents hold it); `None` for an id this release does
+            /// not know.
             pub fn from_id(id: &str) -> Option<Cause> {
                 match id { $($id => Some(Cause::$variant),)* _ => None }
             }

@@ -32,12 +32,15 @@ pub enum Obs {
 }
 
 impl Obs {
+    /// The fact was observed, with this value.
     pub fn seen(v: impl Into<Value>) -> Obs {
         Obs::Seen(v.into())
     }
+    /// The fact could not be observed, for this reason.
     pub fn unavailable(why: impl Into<String>) -> Obs {
         Obs::Unavailable(why.into())
     }
+    /// The observed value; `None` when the fact was unavailable.
     pub fn value(&self) -> Option<&Value> {
         match self {
             Obs::Seen(v) => Some(v),

@@ -22,6 +22,8 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status as `check` prints it and its JSON holds it: `ok`,
+    /// `skip`, `warning` or `fail`.
     pub fn label(self) -> &'static str {
         match self {
             Status::Ok => "ok",
@@ -56,7 +58,11 @@ pub struct Check {
     pub duration_ms: f64,
 }
 
+// The constructors are for the `bwrap-doctor` binary's own checks: a
+// library caller reads a `Check`, it does not build one (see the crate's
+// stability section), so they are outside the documented API.
 impl Check {
+    #[doc(hidden)]
     pub fn new(id: &str, section: &str, status: Status, summary: impl Into<String>) -> Check {
         Check {
             id: id.into(),
@@ -69,16 +75,19 @@ impl Check {
         }
     }
 
+    #[doc(hidden)]
     pub fn evidence(mut self, line: impl Into<String>) -> Check {
         self.evidence.push(line.into());
         self
     }
 
+    #[doc(hidden)]
     pub fn fix(mut self, line: impl Into<String>) -> Check {
         self.fix.push(line.into());
         self
     }
 
+    #[doc(hidden)]
     pub fn took(mut self, d: Duration) -> Check {
         self.duration_ms = (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
         self
@@ -111,6 +120,7 @@ pub struct Report {
 }
 
 impl Report {
+    #[doc(hidden)]
     pub fn new(checks: Vec<Check>, took: Duration) -> Report {
         let overall = checks
             .iter()
