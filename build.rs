@@ -67,27 +67,40 @@ fn link_bins() {
             println!("cargo:rustc-link-arg-bins=-static");
         }
         Err(missing) => println!(
-            "cargo:warning=linking bwrap-doctor dynamically: {missing} not found (install libc6-dev, or glibc-static, for a static binary that starts faster; BWRAP_DOCTOR_DYNAMIC=1 silences this)"
+            "cargo:warning=linking bwrap-doctor dynamically: {missing} (BWRAP_DOCTOR_DYNAMIC=1 silences this)"
         ),
     }
 }
 
 /// Writes OUT_DIR/static-libs/lib{c,gcc_s,m,…}.so: linker scripts that name
 /// glibc's and libgcc's static archives, as found by the C compiler that
-/// links. Err: the first archive not found.
+/// links. Err: why not (the first archive not found, or the compiler
+/// that could not be asked), as the build's warning says it.
 fn static_libs() -> Result<PathBuf, String> {
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let find = |name: &str| -> Result<String, String> {
         let out = std::process::Command::new(&cc)
             .arg(format!("-print-file-name={name}"))
             .output()
-            .map_err(|e| format!("{name} ({cc}: {e})"))?;
+            .map_err(|e| format!("cannot run the C compiler {cc} to find {name}: {e}"))?;
+        // A compiler that fails to answer says nothing about the archive.
+        if !out.status.success() {
+            return Err(format!(
+                "`{cc} -print-file-name={name}` failed ({}); is CC a C compiler?",
+                out.status
+            ));
+        }
         let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
         // An archive not found is printed back as its bare name.
-        let path = std::fs::canonicalize(&path).map_err(|_| name.to_string())?;
-        let path = path.to_str().ok_or_else(|| name.to_string())?.to_string();
+        let missing = || {
+            format!(
+                "{name} not found (install libc6-dev, or glibc-static, for a static binary that starts faster)"
+            )
+        };
+        let path = std::fs::canonicalize(&path).map_err(|_| missing())?;
+        let path = path.to_str().ok_or_else(missing)?.to_string();
         if path.contains(|c: char| c.is_whitespace() || c == ')' || c == '(') {
-            return Err(format!("{name} (at a path a linker script cannot name)"));
+            return Err(format!("{name} is at a path a linker script cannot name"));
         }
         Ok(path)
     };
