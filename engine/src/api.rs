@@ -313,7 +313,9 @@ impl CheckRequest {
     }
 
     /// As root: also try the sandboxes as this user (uid, gid), as
-    /// `bwrap-doctor check` does for the user who ran `sudo`.
+    /// `bwrap-doctor check` does for the user who ran `sudo`. Without it,
+    /// a check run as root tries them as `nobody` too (when that user
+    /// exists): the `….unprivileged` checks of the report.
     pub fn as_user_too(mut self, uid: u32, gid: u32) -> CheckRequest {
         self.sudo = Some((uid, gid));
         self
