@@ -111,11 +111,13 @@
 //! [`Verdict`], [`RenderedFix`], [`StageCause`], [`Message`], [`Cause`],
 //! [`Obs`], [`Observation`], [`Snapshot`], [`CheckReport`], [`HostCheck`],
 //! [`CheckStatus`]). Minor releases may add variants and fields to all of
-//! these (new [`Cause`]s come with new rules): the output types are
-//! `#[non_exhaustive]` — read them, do not build them (except [`Obs`] and
-//! [`Snapshot`], which are also inputs) — and their enums are matched with
-//! a wildcard arm. A rule's wording (summaries, explanations, fixes) may
-//! change in any release; cause ids do not. The JSON documents are
+//! these but [`Obs`] and [`Snapshot`] (new [`Cause`]s come with new rules):
+//! they are `#[non_exhaustive]` — read them, do not build them — and their
+//! enums are matched with a wildcard arm. [`Obs`] and [`Snapshot`] are also
+//! inputs and therefore exhaustive: a new variant of [`Obs`] or a new field
+//! of [`Snapshot`] comes only with a breaking release (a snapshot's `facts`
+//! map grows with new fact keys without one). A rule's wording (summaries,
+//! explanations, fixes) may change in any release; cause ids do not. The JSON documents are
 //! versioned by their own `schema_version`. `serde` 1 and `serde_json` 1
 //! are public dependencies: every output type is `Serialize` and
 //! `Deserialize` (a program may keep or pass on what it was given, and

@@ -40,6 +40,8 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict's word in the reports and the JSON (`confirmed`,
+    /// `unconfirmed`, `refuted`).
     pub fn label(self) -> &'static str {
         match self {
             Verdict::Confirmed => "confirmed",
@@ -160,12 +162,16 @@ pub struct Diagnosis {
 }
 
 impl Diagnosis {
+    /// The confirmed candidates that no more precise confirmed rule
+    /// supersedes, most useful first: the causes to act on.
     pub fn confirmed(&self) -> impl Iterator<Item = &Candidate> {
         self.candidates
             .iter()
             .filter(|c| c.verdict == Verdict::Confirmed && c.superseded_by.is_none())
     }
 
+    /// At least one cause is confirmed ([`Diagnosis::confirmed`] is not
+    /// empty).
     pub fn has_confirmed(&self) -> bool {
         self.confirmed().next().is_some()
     }
