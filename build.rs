@@ -20,13 +20,13 @@ fn main() {
 ///   crates.io too: .cargo/config.toml would not reach `cargo install`):
 ///   statically, like scripts/build-static.sh, when glibc's static
 ///   libraries are there (libc6-dev on Debian and Ubuntu, glibc-static on
-///   Fedora). Loading libc.so.6 and libgcc_s.so.1 costs ~10-20% of a bwrap
+///   Fedora). Loading libc.so.6 and `libgcc_s.so.1` costs ~10-20% of a bwrap
 ///   run; a static binary runs at the C floor (scripts/bench.sh). rustc
-///   asks the linker for the shared C libraries (-lc, -lgcc_s, …) whatever
+///   asks the linker for the shared C libraries (-lc, -`lgcc_s`, …) whatever
 ///   the link; given -static, the linker finds in front of them, in
-///   OUT_DIR, scripts of the same names that name the static archives.
+///   `OUT_DIR`, scripts of the same names that name the static archives.
 ///   Without those archives, a cross build, or a linker of one's own
-///   (RUSTC_LINKER), the link stays dynamic.
+///   (`RUSTC_LINKER`), the link stays dynamic.
 ///
 /// `BWRAP_DOCTOR_DYNAMIC=1` keeps the release build dynamic (non-PIE);
 /// `BWRAP_DOCTOR_PIE=1` keeps rustc's default (dynamic, PIE: the binary's

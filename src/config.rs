@@ -18,7 +18,7 @@
 //! files only when their variables are absent ([`switches`]); everything
 //! else is read after bwrap has failed ([`current`]). An elevated process
 //! (setuid, setgid, file capabilities) reads none of it, and a file others
-//! may write is refused, as the rule files are (ssh's StrictModes).
+//! may write is refused, as the rule files are (ssh's `StrictModes`).
 
 use bwrap_doctor_engine::rules::config_file::{self, FileValues};
 use bwrap_doctor_engine::rules::{ENV_VAR, Locations, Problem, SYSTEM_DIR, SourceKind};
@@ -88,6 +88,7 @@ pub fn dirs_from(
 /// This process's user's home from the password database (getpwuid), if
 /// this user owns it (in a user namespace, uid 0 is not the /root of the
 /// password database).
+#[must_use]
 pub fn passwd_home() -> Option<PathBuf> {
     use std::os::unix::fs::MetadataExt;
     let user = nix::unistd::User::from_uid(nix::unistd::getuid()).ok()??;
@@ -104,6 +105,7 @@ pub fn user_dirs() -> Dirs {
 }
 
 /// The configuration files, system first: (file, source kind).
+#[must_use]
 pub fn files(dirs: &Dirs) -> Vec<(PathBuf, SourceKind)> {
     let mut v = vec![(PathBuf::from(SYSTEM_FILE), SourceKind::System)];
     if let Some(c) = &dirs.config {
@@ -126,6 +128,7 @@ pub struct FromFiles {
 const MAX_FILE_BYTES: u64 = 64 << 10;
 
 /// Read `files`; a missing file is silently nothing.
+#[must_use]
 pub fn read_files(files: &[(PathBuf, SourceKind)]) -> FromFiles {
     let mut out = FromFiles::default();
     if bwrap_doctor_engine::privilege::elevated() {
@@ -256,6 +259,7 @@ fn read_one(file: &Path, source: SourceKind) -> Result<Option<FileValues>, Probl
 
 /// One line for a configuration file that was not used (the shim's single
 /// warning); `bwrap-doctor check` shows each error with its caret.
+#[must_use]
 pub fn one_line(p: &Problem) -> String {
     let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     match p.errors.first() {
@@ -333,7 +337,7 @@ pub fn current() -> &'static Settings {
 /// What the shim needs before bwrap runs: the off switch and the real
 /// bwrap's path. The files are read only when a variable is absent, and
 /// then once; a broken file counts as absent here (the failure path warns);
-/// the user's file only when HOME (or XDG_CONFIG_HOME) says where it is.
+/// the user's file only when HOME (or `XDG_CONFIG_HOME`) says where it is.
 #[derive(Debug, Clone, Default)]
 pub struct Switches {
     pub off: bool,
@@ -369,10 +373,11 @@ pub fn switches() -> &'static Switches {
 
 /// The built-in rules, then /etc/bwrap-doctor/rules.d, then
 /// $XDG_CONFIG_HOME/bwrap-doctor/rules.d (~/.config/…), then the files
-/// in BWRAP_DOCTOR_RULES.
+/// in `BWRAP_DOCTOR_RULES`.
 /// Without the variable, the configuration file's `rules` stand for
 /// it; without HOME, the user's directory comes from the password
 /// database.
+#[must_use]
 pub fn rule_locations() -> Locations {
     let mut l = rule_locations_from_env(|k| std::env::var_os(k));
     if std::env::var_os(ENV_VAR).is_none() {

@@ -7,9 +7,10 @@
 #[inline(always)]
 pub fn point(_name: &str) {
     #[cfg(feature = "fault-injection")]
-    if std::env::var("BWRAP_DOCTOR_FAULT").is_ok_and(|v| v == _name) {
-        panic!("fault injected at {_name}");
-    }
+    assert!(
+        !std::env::var("BWRAP_DOCTOR_FAULT").is_ok_and(|v| v == _name),
+        "fault injected at {_name}"
+    );
 }
 
 /// The shim's diagnosis deadline; with the `fault-injection` feature,

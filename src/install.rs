@@ -53,20 +53,19 @@ pub fn default_dir() -> Result<PathBuf, InstallError> {
 const PACKAGE_PATHS: &[&str] = &["/usr/bin/bwrap", "/bin/bwrap"];
 
 /// Paths the shim must never occupy: the distribution's bwrap paths, and
-/// any path a loaded AppArmor exception for bwrap attaches to (the shim
+/// any path a loaded `AppArmor` exception for bwrap attaches to (the shim
 /// would take the exception from the real bwrap). `/usr/local/bin/bwrap`
 /// is fine where no profile attaches there.
 fn is_system_bwrap_path(p: &Path) -> bool {
     let real_dir = std::fs::canonicalize(p.parent().unwrap_or(Path::new("/")))
-        .map(|d| d.join("bwrap"))
-        .unwrap_or_else(|_| p.to_path_buf());
+        .map_or_else(|_| p.to_path_buf(), |d| d.join("bwrap"));
     [p, real_dir.as_path()].iter().any(|c| {
         PACKAGE_PATHS.iter().any(|s| Path::new(s) == *c)
             || c.to_str().is_some_and(apparmor_exception_attaches)
     })
 }
 
-/// A loaded (or, when the loaded list cannot be read, present) AppArmor
+/// A loaded (or, when the loaded list cannot be read, present) `AppArmor`
 /// profile that exempts bwrap attaches to `path`.
 fn apparmor_exception_attaches(path: &str) -> bool {
     use bwrap_doctor_engine::facts::Obs;
@@ -101,7 +100,7 @@ fn apparmor_exception_attaches(path: &str) -> bool {
 pub(crate) fn is_shim(p: &Path) -> bool {
     matches!(
         locate::examine(p, &SelfId::current()),
-        Err(Skip::ThisShim) | Err(Skip::OtherShim)
+        Err(Skip::ThisShim | Skip::OtherShim)
     ) || std::fs::File::open(p).is_ok_and(|f| marker::classify(&f) == FileKind::Shim)
 }
 

@@ -132,15 +132,14 @@ impl Stored {
             if text.len() <= MAX_BYTES {
                 return Some(text);
             }
-            match step {
-                0 => self.json = None,
-                _ => {
-                    for t in [&mut self.full, &mut self.long, &mut self.compact] {
-                        cut(t, MAX_BYTES / 8);
-                    }
-                    self.argv.truncate(64);
-                    self.bwrap_lines.truncate(8);
+            if step == 0 {
+                self.json = None;
+            } else {
+                for t in [&mut self.full, &mut self.long, &mut self.compact] {
+                    cut(t, MAX_BYTES / 8);
                 }
+                self.argv.truncate(64);
+                self.bwrap_lines.truncate(8);
             }
         }
         None

@@ -24,6 +24,7 @@ pub fn init_color(choice: ColorChoice, stream_is_terminal: bool) -> bool {
 
 /// The rule, as a pure function (`NO_COLOR` wins over a terminal; an
 /// explicit `--color always` wins over everything).
+#[must_use]
 pub fn should_color(choice: ColorChoice, stream_is_terminal: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
@@ -37,6 +38,7 @@ pub fn should_color(choice: ColorChoice, stream_is_terminal: bool) -> bool {
     }
 }
 
+#[must_use]
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
@@ -48,11 +50,13 @@ fn enabled() -> bool {
 pub use bwrap_doctor_engine::report::style::{Style, paint_if};
 
 /// Whether color is on (decided once by [`init_color`]; off before).
+#[must_use]
 pub fn color() -> bool {
     enabled()
 }
 
 /// `text` in `style` when color is on.
+#[must_use]
 pub fn paint(style: Style, text: &str) -> String {
     paint_if(enabled(), style, text)
 }

@@ -16,6 +16,7 @@ pub enum Personality {
     Cli,
 }
 
+#[must_use]
 pub fn of(args: &RawArgs) -> Personality {
     let Some(argv0) = args.get(0) else {
         return Personality::Cli;

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Check this host: `bwrap` is `--bwrap` (None: the bwrap the shim would run).
+#[must_use]
 pub fn run(bwrap: Option<&Path>) -> Report {
     let start = Instant::now();
     let mut found = Vec::new();

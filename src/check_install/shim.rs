@@ -1,5 +1,5 @@
 //! The shim's own install: is it first on PATH, is it a hard link (not a
-//! symlink a caller may resolve), is it sitting where AppArmor's bwrap
+//! symlink a caller may resolve), is it sitting where `AppArmor`'s bwrap
 //! exception attaches (a dpkg diversion over /usr/bin/bwrap), does it hide a
 //! setuid real bwrap, where the env hooks point, and do the rules load.
 
@@ -137,7 +137,7 @@ fn help_lists_perms(bwrap: &Path) -> Option<bool> {
 }
 
 /// The configuration files: which were read, and any that were refused or
-/// do not parse (each error at file:line:col).
+/// do not parse (each error at <file:line:col>).
 fn settings() -> Check {
     let id = "shim.config";
     let s = crate::config::current();
@@ -325,13 +325,13 @@ fn placement(on_path: &[OnPath], real: Option<&Path>) -> Check {
     c
 }
 
-/// The shim must not sit where AppArmor's bwrap exception attaches: it would
+/// The shim must not sit where `AppArmor`'s bwrap exception attaches: it would
 /// take the exception and the real bwrap would lose it.
 fn exception_paths(facts: &Facts) -> Check {
     let id = "shim.apparmor-path";
     let mut paths: Vec<String> = crate::shim::locate::SYSTEM_PATHS
         .iter()
-        .map(|s| s.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
     if let Obs::Seen(Value::Array(list)) = facts.get("apparmor.bwrap_exceptions") {
         for p in &list {
@@ -373,13 +373,13 @@ fn exception_paths(facts: &Facts) -> Check {
         c = c.evidence(format!("dpkg diversion: {d}"));
     }
     let first = taken[0];
-    if !diverted.is_empty() {
+    if diverted.is_empty() {
         c = c.fix(format!(
-            "sudo rm {first} && sudo dpkg-divert --local --rename --remove {first}\nbwrap-doctor install   # in front of it on PATH instead"
+            "sudo rm {first}   # the shim; if bubblewrap belongs there, reinstall it: sudo apt install --reinstall bubblewrap\nbwrap-doctor install   # the shim in front of it on PATH instead"
         ));
     } else {
         c = c.fix(format!(
-            "sudo rm {first}   # the shim; if bubblewrap belongs there, reinstall it: sudo apt install --reinstall bubblewrap\nbwrap-doctor install   # the shim in front of it on PATH instead"
+            "sudo rm {first} && sudo dpkg-divert --local --rename --remove {first}\nbwrap-doctor install   # in front of it on PATH instead"
         ));
     }
     c

@@ -93,28 +93,25 @@ pub fn run(o: Options) -> i32 {
     }
     // The settings this command reads from the environment (the rules
     // above, the bwrap on PATH) go to the library as parameters.
-    let (host, bwrap) = match &o.snapshot {
-        Some(path) => {
-            let snap = match bwrap_doctor_engine::facts::read_snapshot(path) {
-                Ok(s) => s,
-                Err(e) => {
-                    output::error(&e);
-                    return 2;
-                }
-            };
-            let bwrap = o
-                .bwrap
-                .clone()
-                .or_else(|| bwrap_doctor_engine::facts::recorded_bwrap(&snap.facts));
-            (bwrap_doctor_engine::Host::Recorded(snap.facts), bwrap)
-        }
-        None => {
-            let bwrap = o
-                .bwrap
-                .clone()
-                .or_else(|| locate::locate_from_env().ok().map(|r| r.path));
-            (bwrap_doctor_engine::Host::Live, bwrap)
-        }
+    let (host, bwrap) = if let Some(path) = &o.snapshot {
+        let snap = match bwrap_doctor_engine::facts::read_snapshot(path) {
+            Ok(s) => s,
+            Err(e) => {
+                output::error(&e);
+                return 2;
+            }
+        };
+        let bwrap = o
+            .bwrap
+            .clone()
+            .or_else(|| bwrap_doctor_engine::facts::recorded_bwrap(&snap.facts));
+        (bwrap_doctor_engine::Host::Recorded(snap.facts), bwrap)
+    } else {
+        let bwrap = o
+            .bwrap
+            .clone()
+            .or_else(|| locate::locate_from_env().ok().map(|r| r.path));
+        (bwrap_doctor_engine::Host::Live, bwrap)
     };
     let mut request = bwrap_doctor_engine::Request::new(stderr.clone())
         .host(host)
@@ -163,7 +160,7 @@ pub fn run(o: Options) -> i32 {
         let color = output::init_color(o.color, output::stdout_is_terminal());
         crate::out!("{}", report::human::render(&d, color));
     }
-    if d.has_confirmed() { 0 } else { 1 }
+    i32::from(!d.has_confirmed())
 }
 
 /// `explain --last`: the whole diagnosis the shim last made for this user.
@@ -182,14 +179,13 @@ pub fn last(json: bool) -> i32 {
         }
     };
     if json {
-        match &s.json {
-            Some(j) => crate::outln!("{j}"),
-            None => {
-                output::error(
-                    "the last diagnosis was kept without its JSON form (too big, or no rule knew the message); run without --json",
-                );
-                return 1;
-            }
+        if let Some(j) = &s.json {
+            crate::outln!("{j}");
+        } else {
+            output::error(
+                "the last diagnosis was kept without its JSON form (too big, or no rule knew the message); run without --json",
+            );
+            return 1;
         }
         return 0;
     }

@@ -2,7 +2,7 @@
 //! paste, and with `--apply` (as root) installed and checked.
 //!
 //! - `fix apparmor [--bwrap PATH]`: a profile that lets that exact bwrap
-//!   create user namespaces under Ubuntu's AppArmor restriction.
+//!   create user namespaces under Ubuntu's `AppArmor` restriction.
 //! - `fix sysctl`: a drop-in for the namespace sysctls that are switched off.
 //! - `fix` alone: every fix `check` would print for what fails here.
 
@@ -243,7 +243,7 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
     let described = |others: &[bwrap_doctor_engine::probe::apparmor::attach::Candidate]| {
         others
             .iter()
-            .map(|c| c.describe())
+            .map(bwrap_doctor_engine::probe::apparmor::attach::Candidate::describe)
             .collect::<Vec<_>>()
             .join(" and ")
     };
@@ -307,7 +307,7 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
                 "--apply: {file} would conflict with {}, which attaches to {} as specifically: AppArmor would attach neither; nothing was written (use that profile, or remove it first: sudo apparmor_parser -R FILE && sudo rm FILE)",
                 others
                     .iter()
-                    .map(|c| c.describe())
+                    .map(bwrap_doctor_engine::probe::apparmor::attach::Candidate::describe)
                     .collect::<Vec<_>>()
                     .join(" and "),
                 real.display()
@@ -320,7 +320,7 @@ pub fn apparmor(bwrap: Option<PathBuf>, apply: bool) -> i32 {
                 real.display(),
                 others
                     .iter()
-                    .map(|c| c.describe())
+                    .map(bwrap_doctor_engine::probe::apparmor::attach::Candidate::describe)
                     .collect::<Vec<_>>()
                     .join(" and ")
             ));

@@ -46,7 +46,7 @@ line on stderr).
 #[derive(Parser, Debug)]
 #[command(name = "bwrap-doctor", version, about = ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
-    /// When to use color: auto (a terminal, unless NO_COLOR or TERM=dumb), always, never.
+    /// When to use color: auto (a terminal, unless `NO_COLOR` or TERM=dumb), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
     #[command(subcommand)]
@@ -195,8 +195,8 @@ Examples:
 
 #[derive(Subcommand, Debug)]
 pub enum FixCommand {
-    /// An AppArmor profile that lets this exact bwrap create user namespaces
-    /// under Ubuntu's restriction (kernel.apparmor_restrict_unprivileged_userns=1).
+    /// An `AppArmor` profile that lets this exact bwrap create user namespaces
+    /// under Ubuntu's restriction (`kernel.apparmor_restrict_unprivileged_userns=1`).
     #[command(after_help = "\
 Examples:
   bwrap-doctor fix apparmor                         # the bwrap found on PATH
@@ -215,7 +215,7 @@ back if apparmor_parser refuses it.")]
         apply: bool,
     },
     /// A sysctl drop-in re-enabling the namespaces switched off on this host
-    /// (kernel.unprivileged_userns_clone, user.max_*_namespaces).
+    /// (`kernel.unprivileged_userns_clone`, user.max_*_namespaces).
     #[command(after_help = "\
 Examples:
   bwrap-doctor fix sysctl
@@ -235,7 +235,7 @@ pub enum RulesCommand {
     /// List the rules in force, where each comes from, and what was overridden or disabled.
     #[command(after_help = "Example:\n  bwrap-doctor rules list")]
     List,
-    /// Check every rule file (built-in, system, user, BWRAP_DOCTOR_RULES) and point at each problem.
+    /// Check every rule file (built-in, system, user, `BWRAP_DOCTOR_RULES`) and point at each problem.
     #[command(after_help = "\
 Examples:
   bwrap-doctor rules lint

@@ -34,14 +34,14 @@ pub fn list() -> i32 {
         set.problems.len(),
         if set.problems.len() == 1 { "" } else { "s" }
     );
-    if set.problems.is_empty() { 0 } else { 1 }
+    i32::from(!set.problems.is_empty())
 }
 
 /// Lint every source.
 pub fn lint(project: bool, color: bool) -> i32 {
     let report = rules::lint(&crate::config::rule_locations(), project);
     crate::out!("{}", report.render(color));
-    if report.is_clean() { 0 } else { 1 }
+    i32::from(!report.is_clean())
 }
 
 /// Run every rule's examples.
@@ -88,9 +88,5 @@ pub fn test(filter: Option<&str>) -> i32 {
         output::error("no rule examples to run");
         return 1;
     }
-    if counts[1..].iter().sum::<usize>() > 0 || !set.problems.is_empty() {
-        1
-    } else {
-        0
-    }
+    i32::from(counts[1..].iter().sum::<usize>() > 0 || !set.problems.is_empty())
 }

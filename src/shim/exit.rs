@@ -10,6 +10,7 @@ pub enum ExitReason {
 }
 
 impl ExitReason {
+    #[must_use]
     pub fn from_wait_status(status: libc::c_int) -> Option<ExitReason> {
         if libc::WIFEXITED(status) {
             Some(ExitReason::Code(libc::WEXITSTATUS(status)))
@@ -23,6 +24,7 @@ impl ExitReason {
         }
     }
 
+    #[must_use]
     pub fn success(&self) -> bool {
         *self == ExitReason::Code(0)
     }

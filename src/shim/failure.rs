@@ -272,6 +272,7 @@ fn describe(status: libc::c_int) -> String {
 }
 
 /// The fd named by `BWRAP_DOCTOR_JSON=fd:N`, which the shim must keep open.
+#[must_use]
 pub fn json_fd() -> Option<RawFd> {
     let v = std::env::var(JSON_VAR).ok()?; // (the configuration's `json` is a path, read after a failure)
     v.strip_prefix("fd:")?.parse().ok().filter(|fd| *fd > 2)
@@ -280,11 +281,13 @@ pub fn json_fd() -> Option<RawFd> {
 /// Is there anything of bwrap's own to explain? A non-zero exit (not a
 /// death by signal) with a bwrap message at the end of stderr. A sandboxed
 /// program's own failure usually has none, and costs nothing more.
+#[must_use]
 pub fn worth_explaining(exit: ExitReason, stderr_tail: &[u8]) -> bool {
     matches!(exit, ExitReason::Code(c) if c != 0) && !bwrap_messages(stderr_tail).is_empty()
 }
 
 /// What to print after bwrap's own error, if anything.
+#[must_use]
 pub fn explain(f: &Failure) -> Option<Vec<u8>> {
     let ExitReason::Code(code) = f.exit else {
         return None;
@@ -374,7 +377,7 @@ pub fn explain(f: &Failure) -> Option<Vec<u8>> {
     Some(out.into_bytes())
 }
 
-/// Write the JSON document where BWRAP_DOCTOR_JSON says. A path is opened
+/// Write the JSON document where `BWRAP_DOCTOR_JSON` says. A path is opened
 /// without following a symlink at its end, so a link planted by someone
 /// else cannot redirect the write.
 fn write_json(text: &str) -> Result<(), String> {

@@ -69,7 +69,7 @@ fn quiet_panics() {
         let msg = info
             .payload()
             .downcast_ref::<&str>()
-            .map(|s| s.to_string())
+            .map(std::string::ToString::to_string)
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
         let at = info
@@ -108,6 +108,7 @@ fn asked_die_with_parent(args: &RawArgs, readable_args_fds: &[RawFd]) -> bool {
 
 /// The whole content of a regular file behind `fd`, read with pread so the
 /// caller's offset is untouched. Capped at 16 MiB.
+#[must_use]
 pub fn read_file_fd(fd: RawFd) -> Vec<u8> {
     let mut out = Vec::new();
     let mut buf = [0u8; 64 * 1024];
@@ -220,17 +221,16 @@ pub fn main(args: RawArgs) -> ! {
         // caller's death would have killed us.
         let _ = kill(nix::unistd::getpid(), Signal::SIGKILL);
     }
-    let exit = match catch_unwind(AssertUnwindSafe(|| supervisor.run())) {
-        Ok(o) => o,
-        Err(_) => {
-            say(&format!(
-                "internal error while waiting for bwrap ({}); ending as bwrap ends, without diagnosis",
-                panic_message()
-            ));
-            match supervisor.reaped() {
-                Some(exit) => exit::mirror(exit),
-                None => mirror_when_done(child),
-            }
+    let exit = if let Ok(o) = catch_unwind(AssertUnwindSafe(|| supervisor.run())) {
+        o
+    } else {
+        say(&format!(
+            "internal error while waiting for bwrap ({}); ending as bwrap ends, without diagnosis",
+            panic_message()
+        ));
+        match supervisor.reaped() {
+            Some(exit) => exit::mirror(exit),
+            None => mirror_when_done(child),
         }
     };
 
@@ -281,7 +281,7 @@ pub fn main(args: RawArgs) -> ! {
         };
         match failure::explain_with_deadline(failure) {
             failure::Explained::Done(Some(text)) => {
-                write_stderr_bounded(&text, std::time::Duration::from_secs(2))
+                write_stderr_bounded(&text, std::time::Duration::from_secs(2));
             }
             failure::Explained::Done(None) => {}
             failure::Explained::Panicked => say(&format!(

@@ -145,7 +145,7 @@ impl<'a> Supervisor<'a> {
                     .iter()
                     .rposition(|&b| b == b')')
                     .map_or(&stat[..0], |p| &stat[p + 1..]);
-                matches!(after.get(1), Some(b'T') | Some(b't'))
+                matches!(after.get(1), Some(b'T' | b't'))
             }
             // Without /proc, continuing a running process does no harm.
             Err(_) => true,

@@ -30,6 +30,7 @@ impl RawArgs {
     /// # Safety
     /// `argv` must hold `argc` valid NUL-terminated strings that live for the
     /// rest of the process, as the C runtime guarantees for `main`.
+    #[must_use]
     pub unsafe fn from_c_main(argc: c_int, argv: *const *const c_char) -> Self {
         let n = usize::try_from(argc).unwrap_or(0);
         let mut ptrs = Vec::with_capacity(n + 1);
@@ -66,6 +67,7 @@ impl RawArgs {
 
     /// `bwrap-doctor exec [--] ARGS…` → the argv bwrap would have had when
     /// called as `bwrap ARGS…`.
+    #[must_use]
     pub fn for_exec_subcommand(&self) -> RawArgs {
         let mut rest = 2;
         if self.get(2) == Some(b"--".as_slice()) {
@@ -80,14 +82,17 @@ impl RawArgs {
     }
 
     /// Number of arguments, argv[0] included.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.ptrs.len() - 1
     }
 
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    #[must_use]
     pub fn get(&self, i: usize) -> Option<&[u8]> {
         if i >= self.len() {
             return None;
@@ -103,12 +108,14 @@ impl RawArgs {
 
     /// This argv, for [`super::spawn`].
     #[inline]
+    #[must_use]
     pub fn argv(&self) -> Argv<'_> {
         Argv { ptrs: &self.ptrs }
     }
 
     /// This argv with `extra` inserted after argv[0] (the shim's
     /// `--json-status-fd N`). The strings are borrowed, not copied.
+    #[must_use]
     pub fn with_after_argv0<'a>(&'a self, extra: &[&'a CStr]) -> ExtendedArgv<'a> {
         let mut ptrs = Vec::with_capacity(self.ptrs.len() + extra.len());
         if self.is_empty() {
@@ -149,6 +156,7 @@ pub struct ExtendedArgv<'a> {
 
 impl ExtendedArgv<'_> {
     #[inline]
+    #[must_use]
     pub fn argv(&self) -> Argv<'_> {
         Argv { ptrs: &self.ptrs }
     }

@@ -15,19 +15,21 @@ use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 /// (`EBADF`: closed).
 pub fn check_open(fd: RawFd) -> io::Result<()> {
     // SAFETY: F_GETFD takes integers only and has no side effects.
-    if unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1 {
-        Ok(())
-    } else {
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
         Err(io::Error::last_os_error())
+    } else {
+        Ok(())
     }
 }
 
 #[inline]
+#[must_use]
 pub fn is_open(fd: RawFd) -> bool {
     check_open(fd).is_ok()
 }
 
 /// `fstat(fd)`; `None` when it is not open.
+#[must_use]
 pub fn fstat(fd: RawFd) -> Option<libc::stat> {
     let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
     // SAFETY: fstat writes one `struct stat` into our buffer.
@@ -106,6 +108,7 @@ pub fn stderr_to_dev_null() {
 /// Occupy any closed standard fd with a close-on-exec /dev/null, so that the
 /// shim's own fds never take those numbers. bwrap still sees them closed.
 /// Returns which of 0..=2 were closed.
+#[must_use]
 pub fn reserve_closed_std_fds() -> [bool; 3] {
     let mut closed = [false; 3];
     for fd in 0..3 {

@@ -10,7 +10,7 @@ use std::io;
 pub fn waitpid(pid: libc::pid_t, flags: libc::c_int) -> io::Result<Option<libc::c_int>> {
     let mut status = 0;
     // SAFETY: waitpid writes the status into our local; no other memory.
-    let r = unsafe { libc::waitpid(pid, &mut status, flags) };
+    let r = unsafe { libc::waitpid(pid, &raw mut status, flags) };
     match r {
         r if r < 0 => Err(io::Error::last_os_error()),
         0 => Ok(None),

@@ -25,6 +25,7 @@ const NEVER_BLOCK: &[libc::c_int] = &[
 
 /// The signal the kernel sends the shim when its parent dies
 /// (`PR_SET_PDEATHSIG`); needed to keep `--die-with-parent` meaningful.
+#[must_use]
 pub fn parent_death_signal() -> libc::c_int {
     libc::SIGRTMAX()
 }
@@ -78,7 +79,7 @@ pub fn set_disposition(sig: libc::c_int, disposition: Disposition) {
     unsafe {
         let a = act.as_mut_ptr();
         (*a).sa_sigaction = handler;
-        libc::sigemptyset(&mut (*a).sa_mask);
+        libc::sigemptyset(&raw mut (*a).sa_mask);
         libc::sigaction(sig, a, std::ptr::null_mut());
     }
 }
@@ -106,8 +107,8 @@ pub fn unblock(sig: libc::c_int) {
     let mut one = empty_set();
     // SAFETY: adding a signal number to, and unblocking, a set we own.
     unsafe {
-        libc::sigaddset(&mut one, sig);
-        libc::pthread_sigmask(libc::SIG_UNBLOCK, &one, std::ptr::null_mut());
+        libc::sigaddset(&raw mut one, sig);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &raw const one, std::ptr::null_mut());
     }
 }
 
@@ -123,7 +124,13 @@ pub fn set_parent_death_signal(sig: libc::c_int) {
 /// close-on-exec.
 pub fn signalfd(signals: &SignalState) -> io::Result<OwnedFd> {
     // SAFETY: creating a new signalfd for a valid set.
-    let fd = unsafe { libc::signalfd(-1, &signals.taken, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
+    let fd = unsafe {
+        libc::signalfd(
+            -1,
+            &raw const signals.taken,
+            libc::SFD_CLOEXEC | libc::SFD_NONBLOCK,
+        )
+    };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -157,12 +164,13 @@ pub fn read_signalfd(fd: BorrowedFd<'_>, infos: &mut Vec<libc::signalfd_siginfo>
 
 impl SignalState {
     /// Read the caller's state. Changes nothing.
+    #[must_use]
     pub fn capture() -> SignalState {
         let mut original_mask = empty_set();
         // SAFETY: SIG_BLOCK with an empty set only reads the current mask.
         unsafe {
             let none = empty_set();
-            libc::pthread_sigmask(libc::SIG_BLOCK, &none, &mut original_mask);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &raw const none, &raw mut original_mask);
         }
         let mut taken = empty_set();
         let (rtmin, rtmax) = (libc::SIGRTMIN(), libc::SIGRTMAX());
@@ -177,7 +185,7 @@ impl SignalState {
                 continue;
             }
             // SAFETY: sig is a valid signal number.
-            unsafe { libc::sigaddset(&mut taken, sig) };
+            unsafe { libc::sigaddset(&raw mut taken, sig) };
         }
         SignalState {
             original_mask,
@@ -190,7 +198,9 @@ impl SignalState {
     /// make sure SIGCHLD reports bwrap's exit to us.
     pub fn take_over(&self) {
         // SAFETY: blocking a valid set.
-        unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &self.taken, std::ptr::null_mut()) };
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_BLOCK, &raw const self.taken, std::ptr::null_mut())
+        };
         if self.chld_was_ignored {
             set_disposition(libc::SIGCHLD, Disposition::Default);
         }
@@ -203,13 +213,18 @@ impl SignalState {
         }
         // SAFETY: restoring the captured mask.
         unsafe {
-            libc::pthread_sigmask(libc::SIG_SETMASK, &self.original_mask, std::ptr::null_mut())
+            libc::pthread_sigmask(
+                libc::SIG_SETMASK,
+                &raw const self.original_mask,
+                std::ptr::null_mut(),
+            )
         };
     }
 
+    #[must_use]
     pub fn is_taken(&self, sig: libc::c_int) -> bool {
         // SAFETY: reading a valid set.
-        unsafe { libc::sigismember(&self.taken, sig) == 1 }
+        unsafe { libc::sigismember(&raw const self.taken, sig) == 1 }
     }
 }
 
@@ -224,19 +239,19 @@ pub fn stop_self(sig: libc::c_int, state: &SignalState) {
             return;
         }
         let mut one = empty_set();
-        libc::sigaddset(&mut one, sig);
+        libc::sigaddset(&raw mut one, sig);
         // If the same stop is already pending (the terminal sent it to the
         // whole group), unblocking delivers it; raising as well would stop
         // us a second time after the continue.
         let mut pending = empty_set();
-        libc::sigpending(&mut pending);
-        let already = libc::sigismember(&pending, sig) == 1;
-        libc::pthread_sigmask(libc::SIG_UNBLOCK, &one, std::ptr::null_mut());
+        libc::sigpending(&raw mut pending);
+        let already = libc::sigismember(&raw const pending, sig) == 1;
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &raw const one, std::ptr::null_mut());
         if !already {
             libc::raise(sig);
         }
         if state.is_taken(sig) {
-            libc::pthread_sigmask(libc::SIG_BLOCK, &one, std::ptr::null_mut());
+            libc::pthread_sigmask(libc::SIG_BLOCK, &raw const one, std::ptr::null_mut());
         }
     }
 }

@@ -58,7 +58,7 @@ pub fn spawn(s: &Spawn) -> io::Result<libc::pid_t> {
             child_main,
             top as *mut libc::c_void,
             libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-            (&mut args as *mut ChildArgs).cast(),
+            (&raw mut args).cast(),
         )
     };
     let clone_error = io::Error::last_os_error();
@@ -85,7 +85,7 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     // SAFETY: `arg` is the parent's ChildArgs, alive while the parent is
     // suspended; only async-signal-safe calls follow.
     unsafe {
-        let args = &mut *(arg as *mut ChildArgs);
+        let args = &mut *arg.cast::<ChildArgs>();
         let s = args.spawn;
         if s.signals.chld_was_ignored {
             set_disposition(libc::SIGCHLD, Disposition::Ignore);
@@ -99,7 +99,7 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         }
         libc::pthread_sigmask(
             libc::SIG_SETMASK,
-            &s.signals.original_mask,
+            &raw const s.signals.original_mask,
             std::ptr::null_mut(),
         );
         libc::execve(s.path.as_ptr(), s.argv.as_ptr(), args.envp);
@@ -110,6 +110,7 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
 
 /// Replace this process with bwrap, as if the shim were not there. Used by
 /// the off switch and as the fallback whenever supervision cannot be set up.
+#[must_use]
 pub fn exec_in_place(path: &CStr, argv: Argv<'_>, signals: &SignalState) -> io::Error {
     signals.restore();
     // SAFETY: a NUL-terminated path, and NULL-terminated argv (see `Argv`)
