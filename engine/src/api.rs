@@ -26,6 +26,7 @@ pub struct Rules {
 
 impl Rules {
     /// The built-in rules only (what [`load_rules`] gives for `&[]`).
+    #[must_use]
     pub fn builtin() -> Rules {
         Rules {
             set: rules::load(&Self::locations(&[])),
@@ -39,6 +40,7 @@ impl Rules {
 
     /// Rules the binary loaded from its own locations.
     #[doc(hidden)]
+    #[must_use]
     pub fn from_set(set: RuleSet) -> Rules {
         Rules { set }
     }
@@ -139,7 +141,7 @@ impl Request {
     }
 
     /// The bwrap executable that ran. Without it, facts about bwrap
-    /// (its version, its AppArmor profile) are unavailable on a live host;
+    /// (its version, its `AppArmor` profile) are unavailable on a live host;
     /// a snapshot's recorded bwrap is used when there is one.
     pub fn bwrap(mut self, path: impl Into<PathBuf>) -> Request {
         self.bwrap = Some(path.into());
@@ -324,7 +326,7 @@ impl CheckRequest {
 
 /// Check this host, now, before anything fails: the bwrap binary (when
 /// [`CheckRequest::bwrap`] names one), the kernel's namespaces (live
-/// experiments), the security policies (AppArmor, SELinux, seccomp,
+/// experiments), the security policies (`AppArmor`, `SELinux`, seccomp,
 /// containers), and real minimal sandboxes with that bwrap, whose
 /// failures are explained with `rules`. The same report as
 /// `bwrap-doctor check --json` without its `bwrap-doctor shim` section
@@ -346,6 +348,7 @@ impl CheckRequest {
 /// }
 /// # Ok::<(), bwrap_doctor_engine::Error>(())
 /// ```
+#[must_use]
 pub fn check(rules: &Rules, request: &CheckRequest) -> CheckReport {
     crate::check::run(crate::check::Options {
         start: Instant::now(),
@@ -361,6 +364,7 @@ pub fn check(rules: &Rules, request: &CheckRequest) -> CheckReport {
 /// The diagnosis as the JSON document `bwrap-doctor explain --json`
 /// prints (schema `bwrap-doctor/diagnosis`, docs/json.md), for callers in
 /// other languages or logs. `bwrap` is the executable that ran, if known.
+#[must_use]
 pub fn to_json(diagnosis: &Diagnosis, bwrap: Option<&Path>) -> String {
     let doc =
         crate::report::json::document(diagnosis, bwrap.map(|b| b.display().to_string()), None);

@@ -27,7 +27,7 @@ pub enum ArgKind {
     FdHold,
     /// A namespace fd (--userns, --pidns).
     FdNs,
-    /// An O_PATH fd that is bind-mounted (--bind-fd).
+    /// An `O_PATH` fd that is bind-mounted (--bind-fd).
     FdPath,
     Uid,
     Gid,
@@ -58,7 +58,10 @@ pub struct OptionSpec {
     pub setuid: SetuidOk,
 }
 
-use ArgKind::*;
+use ArgKind::{
+    Bytes, Cap, Dest, FdHold, FdNs, FdPath, FdRead, FdRead1, FdWrite, Gid, Label, Name, Octal, Src,
+    Target, Text, Uid, Value,
+};
 use SetuidOk::{No, RootOnly, Yes};
 
 macro_rules! opt {
@@ -141,6 +144,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     opt!("--json-status-fd", [FdWrite], "0.3.2", Yes),
 ];
 
+#[must_use]
 pub fn spec(name: &str) -> Option<&'static OptionSpec> {
     OPTIONS
         .iter()
@@ -183,16 +187,18 @@ pub struct Parsed {
 }
 
 impl Parsed {
+    #[must_use]
     pub fn has(&self, option: &str) -> bool {
         self.ops.iter().any(|o| o.name == option)
     }
 
     /// The namespaces the call asks for explicitly, in bwrap's words.
+    #[must_use]
     pub fn namespaces(&self) -> Vec<&'static str> {
         let mut ns: Vec<&'static str> = Vec::new();
         let mut add = |n: &'static str| {
             if !ns.contains(&n) {
-                ns.push(n)
+                ns.push(n);
             }
         };
         let mut net = false;
@@ -221,6 +227,7 @@ impl Parsed {
     }
 
     /// The operation that creates or mounts something at `dest`.
+    #[must_use]
     pub fn op_to(&self, dest: &str) -> Option<&Op> {
         let norm = |p: &str| {
             format!("/{}", p.trim_start_matches('/'))
@@ -236,6 +243,7 @@ impl Parsed {
 
     /// Whether the sandbox gets something at `path`: an operation's
     /// destination is the path or one of its ancestors.
+    #[must_use]
     pub fn covers(&self, path: &str) -> bool {
         let norm = |p: &str| format!("/{}", p.trim_matches('/'));
         let want = norm(path);
@@ -248,6 +256,7 @@ impl Parsed {
     }
 
     /// The bind whose source is `src`.
+    #[must_use]
     pub fn op_from(&self, src: &str) -> Option<&Op> {
         let want = src.trim_end_matches('/');
         self.ops.iter().rev().find(|o| {
@@ -346,6 +355,7 @@ fn splice_args_file(p: &mut Parsed, fd: i32, bytes: &[u8]) {
 }
 
 /// Compare dotted versions ("0.10.0" > "0.9.0").
+#[must_use]
 pub fn version_lt(a: &str, b: &str) -> bool {
     let parse = |v: &str| -> Vec<u64> {
         v.split(|c: char| !c.is_ascii_digit())

@@ -69,8 +69,16 @@ impl Cause {
     /// filter (at syscall entry), the kernel's permission checks, an LSM
     /// hook, the uid map, the mounts, the exec. When causes stack (a
     /// container on a restricted host), the earlier one blocks first.
+    #[must_use]
     pub fn stage(self) -> u8 {
-        use Cause::*;
+        use Cause::{
+            AppArmorProfileDenial, AppArmorProfilePathMismatch, AppArmorUsernsRestrict,
+            BadArguments, BindDestSymlink, BindSourceMissing, BwrapBinaryUnreadable, BwrapTooOld,
+            Chroot, CommandNotFoundInSandbox, ContainerLsmProfile, ContainerNoPrivileges, Gvisor,
+            KernelFeatureMissing, MountPermissionDenied, NestedUsernsLimit, Other, ProcMountDenied,
+            SeccompFilter, SelinuxDenial, SetuidModeRestriction, UnexpectedCapabilities,
+            UsernsMaxZero, UsernsSysctlDisabled, UsernsUnsupportedKernel, Wsl1,
+        };
         match self {
             BadArguments | BwrapTooOld => 0,
             SetuidModeRestriction | UnexpectedCapabilities => 1,

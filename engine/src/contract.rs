@@ -27,6 +27,7 @@ pub struct Contract {
 
 impl Contract {
     /// The schema, as written to [`Contract::file`].
+    #[must_use]
     pub fn json(&self) -> Value {
         let mut s = (self.generate)();
         let kind = self.schema.trim_start_matches("bwrap-doctor/");
@@ -48,6 +49,7 @@ impl Contract {
     }
 
     /// The schema as the file holds it: pretty, with a final newline.
+    #[must_use]
     pub fn text(&self) -> String {
         let mut t = serde_json::to_string_pretty(&self.json()).expect("a schema serializes");
         t.push('\n');
@@ -86,6 +88,7 @@ pub const CONTRACTS: [Contract; 3] = [
 ];
 
 /// The contract of documents whose `schema` field is `schema`.
+#[must_use]
 pub fn contract(schema: &str) -> Option<&'static Contract> {
     CONTRACTS.iter().find(|c| c.schema == schema)
 }

@@ -41,6 +41,7 @@ impl Obs {
         Obs::Unavailable(why.into())
     }
     /// The observed value; `None` when the fact was unavailable.
+    #[must_use]
     pub fn value(&self) -> Option<&Value> {
         match self {
             Obs::Seen(v) => Some(v),
@@ -48,6 +49,7 @@ impl Obs {
         }
     }
     /// A short human rendering: the value, "absent", or "unavailable (why)".
+    #[must_use]
     pub fn describe(&self) -> String {
         match self {
             Obs::Seen(Value::String(s)) => s.clone(),
@@ -108,6 +110,7 @@ impl<'de> Deserialize<'de> for Obs {
 
 impl Obs {
     /// Read the JSON/TOML form (see the `Serialize` impl).
+    #[must_use]
     pub fn from_value(v: Value) -> Obs {
         if let Value::Object(m) = &v
             && m.len() == 1
@@ -136,6 +139,7 @@ pub struct Observation {
 }
 
 /// The bwrap path a snapshot (or a rule example) recorded, if any.
+#[must_use]
 pub fn recorded_bwrap(facts: &BTreeMap<String, Obs>) -> Option<std::path::PathBuf> {
     match facts.get("bwrap.path") {
         Some(Obs::Seen(Value::String(p))) => Some(p.into()),

@@ -144,7 +144,7 @@ pub fn bwrap_args(data: &[u8]) {
     // Paths and names to ask about: some from the input, some fixed.
     let mut words: Vec<String> = ["/", "", "//", "/usr", "/tmp/", "--bind", "--unshare-net"]
         .iter()
-        .map(|s| s.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
     let from_input = argv
         .iter()

@@ -30,12 +30,14 @@ pub const CALLER_KEYWORDS: &[&str] = &[
 const CUTS: &[(&str, usize)] = &[("seccomp", 3), ("sandbox", 4), ("landlock", 4)];
 
 /// The first keyword `text` contains, as the callers look for it.
+#[must_use]
 pub fn first_keyword(text: &str) -> Option<&'static str> {
     let lower = text.to_lowercase();
     CALLER_KEYWORDS.iter().copied().find(|k| lower.contains(k))
 }
 
 /// Does `text` contain any keyword?
+#[must_use]
 pub fn contains_keyword(text: &str) -> bool {
     first_keyword(text).is_some()
 }
@@ -61,6 +63,7 @@ impl Words {
     }
 
     /// May `text` be printed as it is?
+    #[must_use]
     pub fn allows(self, text: &str) -> bool {
         self == Words::Any || !contains_keyword(&strip_ansi(text))
     }
@@ -69,6 +72,7 @@ impl Words {
     /// keyword: the word is cut with a hyphen where it parts naturally
     /// (`sec-comp`, `sand-box`, `land-lock`). `rules test` accepts both
     /// spellings ([`unspell`]).
+    #[must_use]
     pub fn id(self, id: &str) -> String {
         if self == Words::Any {
             return id.to_string();
@@ -87,6 +91,7 @@ impl Words {
 }
 
 /// An identifier as written in the rule files, from either spelling.
+#[must_use]
 pub fn unspell(id: &str) -> String {
     let mut out = id.to_string();
     for (word, cut) in CUTS {
@@ -98,6 +103,7 @@ pub fn unspell(id: &str) -> String {
 
 /// `text` without ANSI color sequences (`ESC [ … m`), as a reader's tool
 /// sees the words.
+#[must_use]
 pub fn strip_ansi(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains('\x1b') {
         return std::borrow::Cow::Borrowed(text);

@@ -80,7 +80,7 @@
 //!
 //! A [`Rules`] is `Send + Sync`: load it once and share it. Calls of
 //! [`explain`] share no mutable state (each has its own facts; the only
-//! cache, of compiled AppArmor globs, is per thread), so they may run on
+//! cache, of compiled `AppArmor` globs, is per thread), so they may run on
 //! several threads at once. In async
 //! code, run it off the executor's threads:
 //!
@@ -142,7 +142,7 @@
 //!    messages), `keywords` (the calling tools' words the shim's text
 //!    avoids), `marker` (the ELF note that marks a build of bwrap-doctor),
 //!    `written` (the files bwrap-doctor writes: their first line, the
-//!    AppArmor profile for a bwrap path), `fault` (fault injection).
+//!    `AppArmor` profile for a bwrap path), `fault` (fault injection).
 //! 2. `facts`: facts as data — what a probe saw (`Obs`), the evidence
 //!    list, a recorded host (`Snapshot`).
 //! 3. `privilege`: what an elevated process may do.
@@ -155,7 +155,7 @@
 //! 6. `diagnose`: bwrap's messages against the rules and the facts: a
 //!    `Diagnosis`.
 //! 7. `report`: a diagnosis as text (after bwrap's own words) or JSON.
-//! 8. `fix`: the fixes generated for this host (AppArmor, sysctl).
+//! 8. `fix`: the fixes generated for this host (`AppArmor`, sysctl).
 //! 9. `check`: the host check (`bwrap-doctor check`).
 //! 10. `contract` (the JSON documents' schemas), `api` (the entry points
 //!     above), `fuzz` (the fuzz targets' entries).

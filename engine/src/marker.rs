@@ -43,6 +43,7 @@ pub enum FileKind {
 }
 
 /// Classify an executable by its first bytes and, for ELF, its notes.
+#[must_use]
 pub fn classify(file: &File) -> FileKind {
     let mut head = [0u8; 4096];
     let n = read_at(file, &mut head, 0);

@@ -14,6 +14,7 @@ use std::path::Path;
 pub const TRUSTED_BWRAP: &[&str] = &["/usr/bin/bwrap", "/bin/bwrap"];
 
 /// This process was started with privileges its caller does not have.
+#[must_use]
 pub fn elevated() -> bool {
     crate::sys::process::secure_exec()
 }
@@ -21,6 +22,7 @@ pub fn elevated() -> bool {
 /// Root's bwrap at a trusted path: a regular file owned by root that only
 /// root may write, in a directory only root may write, and not a build of
 /// bwrap-doctor.
+#[must_use]
 pub fn trusted_bwrap() -> Option<(&'static str, CString)> {
     TRUSTED_BWRAP.iter().find_map(|p| {
         let path = Path::new(p);
@@ -38,6 +40,7 @@ pub fn trusted_bwrap() -> Option<(&'static str, CString)> {
 pub const CLI_REFUSAL: &str = "bwrap-doctor: refusing to run with elevated privileges (this file is setuid, setgid or has file capabilities): the command line must run as its caller. Remove them: sudo chmod u-s,g-s \"$(command -v bwrap-doctor)\"; sudo setcap -r \"$(command -v bwrap-doctor)\"";
 
 /// The effective uid of this process.
+#[must_use]
 pub fn euid() -> u32 {
     nix::unistd::geteuid().as_raw()
 }

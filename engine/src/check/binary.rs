@@ -1,5 +1,5 @@
 //! The bwrap binary: which one, its version, setuid bit, file capabilities,
-//! readability, and which AppArmor profile covers it.
+//! readability, and which `AppArmor` profile covers it.
 
 use super::model::{Check, Status};
 use super::{BINARY, shown, timed};
@@ -133,7 +133,7 @@ fn readable(facts: &Facts) -> Check {
     }
 }
 
-/// Which AppArmor profile covers this bwrap, and whether it needs one.
+/// Which `AppArmor` profile covers this bwrap, and whether it needs one.
 fn apparmor(facts: &Facts) -> Check {
     let c = apparmor_exception(facts);
     match facts.get("apparmor.confining_profile") {
@@ -157,7 +157,7 @@ fn apparmor(facts: &Facts) -> Check {
     }
 }
 
-/// Which AppArmor profile exempts this bwrap from the user-namespace
+/// Which `AppArmor` profile exempts this bwrap from the user-namespace
 /// restriction, and whether it needs one.
 fn apparmor_exception(facts: &Facts) -> Check {
     let restricted =

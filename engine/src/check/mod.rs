@@ -53,6 +53,7 @@ pub const POLICY: &str = "security policy";
 pub const SHIM: &str = "bwrap-doctor shim";
 pub const SANDBOX: &str = "sandboxes";
 
+#[must_use]
 pub fn run(opts: Options) -> Report {
     let real = opts.bwrap;
     let mut checks = opts.found;
@@ -89,6 +90,7 @@ pub fn timed(f: impl FnOnce() -> Check) -> Check {
 }
 
 /// A fact's value as text, for evidence lines.
+#[must_use]
 pub fn shown(o: &Obs) -> String {
     match o {
         Obs::Seen(v) => crate::diagnose::template::value_text(v),
@@ -99,7 +101,7 @@ pub fn shown(o: &Obs) -> String {
 /// A sysctl as a number, when the kernel has it (for the checks below).
 use crate::probe::sysctl_number as sysctl;
 
-/// Ubuntu's AppArmor restriction on unprivileged user namespaces is on
+/// Ubuntu's `AppArmor` restriction on unprivileged user namespaces is on
 /// (and enforcing, not only logging).
 pub fn apparmor_restricts(facts: &Facts) -> bool {
     sysctl(facts, "kernel.apparmor_restrict_unprivileged_userns") == Some(1)
@@ -139,7 +141,7 @@ impl Experiment {
             return Err(NotRun(obs));
         };
         let text = |k: &str| v.get(k).and_then(|s| s.as_str()).unwrap_or("").to_string();
-        match v.get("ok").and_then(|b| b.as_bool()) {
+        match v.get("ok").and_then(serde_json::Value::as_bool) {
             Some(ok) => Ok(Experiment {
                 ok,
                 step: text("step"),

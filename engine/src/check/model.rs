@@ -24,6 +24,7 @@ pub enum Status {
 impl Status {
     /// The status as `check` prints it and its JSON holds it: `ok`,
     /// `skip`, `warning` or `fail`.
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             Status::Ok => "ok",
@@ -88,6 +89,7 @@ impl Check {
     }
 
     #[doc(hidden)]
+    #[must_use]
     pub fn took(mut self, d: Duration) -> Check {
         self.duration_ms = (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
         self
@@ -121,6 +123,7 @@ pub struct Report {
 
 impl Report {
     #[doc(hidden)]
+    #[must_use]
     pub fn new(checks: Vec<Check>, took: Duration) -> Report {
         let overall = checks
             .iter()
@@ -139,7 +142,8 @@ impl Report {
     }
 
     /// The documented exit status: 0 nothing failed, 1 a check failed.
+    #[must_use]
     pub fn exit_code(&self) -> i32 {
-        if self.overall == Status::Fail { 1 } else { 0 }
+        i32::from(self.overall == Status::Fail)
     }
 }

@@ -1,5 +1,5 @@
-//! Security policy around bwrap: AppArmor (the user-namespace restriction,
-//! the exception profiles and the paths they attach to), SELinux, seccomp,
+//! Security policy around bwrap: `AppArmor` (the user-namespace restriction,
+//! the exception profiles and the paths they attach to), `SELinux`, seccomp,
 //! and the container or outer sandbox this runs in.
 
 use super::kernel::seccomp_line;
@@ -53,7 +53,15 @@ fn apparmor(facts: &Facts) -> Check {
         facts,
         "kernel.apparmor_restrict_unprivileged_userns_complain",
     );
-    let mut c = if !apparmor_restricts(facts) {
+    let mut c = if apparmor_restricts(facts) {
+        let covered = matches!(facts.get("apparmor.covering_profile"), Obs::Seen(_));
+        Check::new(
+            id,
+            POLICY,
+            if covered { Status::Ok } else { Status::Warning },
+            "AppArmor restricts unprivileged user namespaces to programs whose profile allows them",
+        )
+    } else {
         let mut c = Check::new(
             id,
             POLICY,
@@ -66,14 +74,6 @@ fn apparmor(facts: &Facts) -> Check {
             c = c.evidence("kernel.apparmor_restrict_unprivileged_userns_complain = 1");
         }
         c
-    } else {
-        let covered = matches!(facts.get("apparmor.covering_profile"), Obs::Seen(_));
-        Check::new(
-            id,
-            POLICY,
-            if covered { Status::Ok } else { Status::Warning },
-            "AppArmor restricts unprivileged user namespaces to programs whose profile allows them",
-        )
     };
     if let Some(r) = restrict {
         c = c.evidence(format!(
@@ -144,7 +144,7 @@ fn removal(name: &str, file: Option<&str>) -> String {
 }
 
 /// Two profiles attached to one bwrap path as specifically as each other:
-/// AppArmor attaches neither ("conflicting profile attachments"), so that
+/// `AppArmor` attaches neither ("conflicting profile attachments"), so that
 /// bwrap runs unconfined, without the exception either was written for.
 fn apparmor_conflicts(facts: &Facts) -> Check {
     let id = "policy.apparmor-conflicts";
@@ -295,7 +295,7 @@ fn own_profiles(facts: &Facts) -> Check {
             None => {
                 c = c.evidence(format!(
                     "{file}: attaches to the pattern {attach} (kept across upgrades)"
-                ))
+                ));
             }
             Some(false) => {
                 gone += 1;

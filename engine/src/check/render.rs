@@ -15,6 +15,7 @@ fn badge(color: bool, s: Status) -> String {
 }
 
 /// The report as text, coloured when `color`.
+#[must_use]
 pub fn human(report: &Report, color: bool) -> String {
     let paint = |style: Style, text: &str| paint_if(color, style, text);
     let mut out = String::new();

@@ -1,4 +1,4 @@
-//! Whether the AppArmor profile bwrap-doctor writes for a bwrap
+//! Whether the `AppArmor` profile bwrap-doctor writes for a bwrap
 //! ([`crate::written::apparmor::profile`]) would stand on this host: the
 //! profiles of its own it replaces ([`superseded`]) and whether it would
 //! conflict with, or be shadowed by, one already there ([`placement`]).
@@ -34,7 +34,7 @@ pub fn superseded(facts: &Facts, bwrap: &Path) -> Result<Vec<Candidate>, crate::
 pub enum Placement {
     /// It would attach (alone).
     Attaches,
-    /// It would tie with these: AppArmor would attach none of them.
+    /// It would tie with these: `AppArmor` would attach none of them.
     Conflicts(Vec<Candidate>),
     /// These attach more specifically: it would never apply to this path.
     Shadowed(Vec<Candidate>),

@@ -1,7 +1,7 @@
 //! A sysctl drop-in file that re-opens the namespaces this host's sysctls
 //! close to bwrap: `kernel.unprivileged_userns_clone = 0` (Debian before 11,
 //! old Ubuntu kernels) and `user.max_*_namespaces = 0` (RHEL 7, hardened
-//! hosts). AppArmor's restriction is not lifted here: `fix apparmor` exempts
+//! hosts). `AppArmor`'s restriction is not lifted here: `fix apparmor` exempts
 //! just bwrap instead.
 
 use crate::probe::Facts;
@@ -26,6 +26,7 @@ pub struct Setting {
 
 impl Setting {
     /// `/proc/sys/...` for this setting.
+    #[must_use]
     pub fn proc_path(&self) -> String {
         format!("/proc/sys/{}", self.name.replace('.', "/"))
     }
@@ -79,6 +80,7 @@ pub fn needed(facts: &Facts) -> Vec<Setting> {
 }
 
 /// The drop-in file's text.
+#[must_use]
 pub fn drop_in(settings: &[Setting]) -> String {
     let mut s = format!("{WRITTEN_BY}: lets bwrap create the namespaces it needs.\n");
     for set in settings {

@@ -116,7 +116,7 @@ fn file_caps(host: &Host, bwrap: &Path) -> Obs {
         Ok(n) => n,
         Err(e) => {
             return match e.raw_os_error() {
-                Some(libc::ENODATA) | Some(libc::ENOTSUP) => Obs::Absent,
+                Some(libc::ENODATA | libc::ENOTSUP) => Obs::Absent,
                 _ => super::io_obs(&bwrap.display().to_string(), &e),
             };
         }

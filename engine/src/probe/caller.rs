@@ -1,5 +1,5 @@
 //! The caller's credentials and restrictions, from /proc/self: uids,
-//! capability sets, seccomp, no_new_privs, and its user namespace. The shim
+//! capability sets, seccomp, `no_new_privs`, and its user namespace. The shim
 //! runs with the caller's credentials and inherits its seccomp filters, so
 //! /proc/self describes what bwrap started with.
 
@@ -8,7 +8,7 @@ use crate::facts::Obs;
 use serde_json::Value;
 
 /// The kernel's capability numbers (include/uapi/linux/capability.h), up to
-/// CAP_CHECKPOINT_RESTORE = 40.
+/// `CAP_CHECKPOINT_RESTORE` = 40.
 pub const CAP_NAMES: [&str; 41] = [
     "cap_chown",
     "cap_dac_override",
@@ -53,7 +53,7 @@ pub const CAP_NAMES: [&str; 41] = [
     "cap_checkpoint_restore",
 ];
 
-/// The names of the bits set in a capability mask ("cap_N" for bits this
+/// The names of the bits set in a capability mask ("`cap_N`" for bits this
 /// table does not know).
 pub fn cap_names(mask: u64) -> Vec<String> {
     (0..64)
@@ -65,7 +65,7 @@ pub fn cap_names(mask: u64) -> Vec<String> {
         .collect()
 }
 
-/// The initial user namespace's fixed inode number (PROC_USER_INIT_INO).
+/// The initial user namespace's fixed inode number (`PROC_USER_INIT_INO`).
 const INIT_USERNS: &str = "user:[4026531837]";
 
 pub fn observe(host: &Host, key: &str) -> Obs {
@@ -159,7 +159,7 @@ impl Status {
     }
 }
 
-/// /proc/self/uid_map with each line's blanks normalised.
+/// /`proc/self/uid_map` with each line's blanks normalised.
 fn uid_map(host: &Host) -> Result<String, Obs> {
     let text = host.read_fact("/proc/self/uid_map")?;
     Ok(normalise_map(&text))

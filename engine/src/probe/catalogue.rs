@@ -21,9 +21,9 @@ pub enum Kind {
 pub enum Family {
     /// `sysctl.NAME`, from /proc/sys.
     Sysctl,
-    /// The kernel, the OS release, the LSMs, SELinux.
+    /// The kernel, the OS release, the LSMs, `SELinux`.
     System,
-    /// AppArmor's state and profiles on the host.
+    /// `AppArmor`'s state and profiles on the host.
     AppArmor,
     /// The bwrap that ran, as a file (and `bwrap --version`).
     Bwrap,
@@ -59,7 +59,7 @@ pub enum Family {
     AppArmorProfileFile,
     /// `fix.apparmor_profile`.
     AppArmorProfile,
-    /// AppArmor facts computed from other AppArmor facts.
+    /// `AppArmor` facts computed from other `AppArmor` facts.
     AppArmorDerived,
 }
 
@@ -710,6 +710,7 @@ pub const CATALOGUE: &[Entry] = &[
 ];
 
 /// The catalogue entry for a key, if any.
+#[must_use]
 pub fn lookup(key: &str) -> Option<&'static Entry> {
     CATALOGUE.iter().find(|p| {
         if p.takes_arg {

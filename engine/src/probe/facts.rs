@@ -1,6 +1,6 @@
 //! The facts of one diagnosis: each key is observed at most once, from
 //! the live host or from what was recorded; facts derived from other facts
-//! (which AppArmor profile covers a bwrap path…) are computed the same way
+//! (which `AppArmor` profile covers a bwrap path…) are computed the same way
 //! from any of them.
 
 use super::{Context, Host};
@@ -29,6 +29,7 @@ pub struct Facts<'a> {
 }
 
 impl<'a> Facts<'a> {
+    #[must_use]
     pub fn live(host: &'a Host, ctx: Context) -> Facts<'a> {
         Facts {
             source: Source::Live(host),
@@ -39,6 +40,7 @@ impl<'a> Facts<'a> {
         }
     }
 
+    #[must_use]
     pub fn recorded(facts: BTreeMap<String, Obs>, ctx: Context) -> Facts<'static> {
         Facts {
             source: Source::Recorded(facts),

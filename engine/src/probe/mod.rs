@@ -55,6 +55,7 @@ pub struct Host {
 }
 
 impl Host {
+    #[must_use]
     pub fn live() -> Host {
         Host {
             root: PathBuf::from("/"),
@@ -83,6 +84,7 @@ impl Host {
         std::fs::read_to_string(self.path(abs))
     }
 
+    #[must_use]
     pub fn is_live(&self) -> bool {
         self.root == Path::new("/")
     }

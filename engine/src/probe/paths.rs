@@ -1,5 +1,5 @@
 //! Paths named by the failing call (bind sources and destinations):
-//! path.exists:P, path.first_symlink:P, path.fstype:P.
+//! path.exists:P, `path.first_symlink:P`, path.fstype:P.
 //!
 //! On the live host each probe runs in a forked child with the time bound:
 //! `lstat` and `statfs` on a hung network mount (NFS, a stale FUSE server,
@@ -36,7 +36,7 @@ pub fn observe(host: &Host, key: &str, arg: &str) -> Obs {
 ///
 /// Stored in memory linear in the path's length, whatever its depth: each
 /// prefix is its parent prefix plus one name of `abs`, and is spelled out
-/// only when needed, into a fixed buffer (a prefix longer than PATH_MAX is
+/// only when needed, into a fixed buffer (a prefix longer than `PATH_MAX` is
 /// one the kernel refuses with ENAMETOOLONG without looking). Spelling
 /// every prefix out, as strings, would cost the square of the length: 1.3
 /// GB for `--ro-bind /a/a/a…` of 60 KB.
@@ -270,7 +270,7 @@ pub fn fs_name(magic: u64) -> String {
 
 /// Resolve every symlink in the host path `abs` under the host root
 /// (absolute targets re-rooted there), like realpath(3) on the live host.
-/// `Err` as for `std::fs` (NotFound when a component is missing).
+/// `Err` as for `std::fs` (`NotFound` when a component is missing).
 pub fn resolve(host: &Host, abs: &Path) -> std::io::Result<PathBuf> {
     let mut todo: Vec<std::ffi::OsString> = Vec::new();
     let push_all = |todo: &mut Vec<std::ffi::OsString>, p: &Path| {

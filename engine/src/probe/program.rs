@@ -1,4 +1,4 @@
-//! What a program needs before it runs: its ELF interpreter (PT_INTERP) or
+//! What a program needs before it runs: its ELF interpreter (`PT_INTERP`) or
 //! its `#!` interpreter. A sandbox that has the program but not that path
 //! fails with "execvp PROGRAM: No such file or directory".
 

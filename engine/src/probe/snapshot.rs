@@ -11,6 +11,7 @@ pub fn snapshot_keys() -> impl Iterator<Item = &'static str> {
 
 /// Record this host: every catalogue key marked for snapshots, and the
 /// sysctls of [`SNAPSHOT_SYSCTLS`]. Schema: docs/snapshot.md.
+#[must_use]
 pub fn collect_snapshot(host: &Host, ctx: Context) -> crate::facts::Snapshot {
     let facts = Facts::live(host, ctx);
     let mut out = std::collections::BTreeMap::new();
@@ -33,11 +34,11 @@ pub fn collect_snapshot(host: &Host, ctx: Context) -> crate::facts::Snapshot {
 }
 
 /// "2026-11-22T10:04:05Z" (whole seconds, UTC).
+#[must_use]
 pub fn rfc3339_utc(t: std::time::SystemTime) -> String {
     let secs = t
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+        .map_or(0, |d| d.as_secs() as i64);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;

@@ -3,7 +3,7 @@
 use super::{Facts, Host};
 use crate::facts::Obs;
 
-/// `sysctl.kernel.unprivileged_userns_clone` → /proc/sys/kernel/unprivileged_userns_clone.
+/// `sysctl.kernel.unprivileged_userns_clone` → /`proc/sys/kernel/unprivileged_userns_clone`.
 /// An integer when the value is one, else the trimmed text; absent when
 /// this kernel has no such sysctl.
 pub fn read(host: &Host, name: &str) -> Obs {

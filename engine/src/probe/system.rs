@@ -66,6 +66,7 @@ fn os_field(host: &Host, field: &str) -> Obs {
 }
 
 /// `KEY=value` lines; values may be quoted ("…" with \-escapes, or '…').
+#[must_use]
 pub fn parse_os_release(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for line in text.lines() {
@@ -160,7 +161,7 @@ pub fn lsm_active(facts: &Facts, lsm: &str) -> Option<bool> {
 }
 
 /// enforcing / permissive from selinuxfs; "disabled" without selinuxfs
-/// (unless the LSM list says SELinux is active: then selinuxfs is just not
+/// (unless the LSM list says `SELinux` is active: then selinuxfs is just not
 /// mounted here, and the mode cannot be seen).
 fn selinux_mode(host: &Host, facts: &Facts) -> Obs {
     match host.read_fact("/sys/fs/selinux/enforce") {
@@ -180,7 +181,7 @@ fn selinux_mode(host: &Host, facts: &Facts) -> Obs {
     }
 }
 
-/// The caller's SELinux context, when SELinux is active (by the LSM list,
+/// The caller's `SELinux` context, when `SELinux` is active (by the LSM list,
 /// or by selinuxfs when the list cannot be seen). Absent otherwise.
 fn selinux_context(host: &Host, facts: &Facts) -> Obs {
     let active = match lsm_active(facts, "selinux") {

@@ -20,6 +20,7 @@ use crate::keywords::Words;
 const MAX_COMMAND: usize = 100;
 
 /// The compact text for `d`, in the words `words` allows.
+#[must_use]
 pub fn render(d: &Diagnosis, color: bool, words: Words) -> String {
     let p = |s: Style, t: &str| paint_if(color, s, t);
     let me = p(Style::Bold, "bwrap-doctor:");
@@ -135,6 +136,7 @@ fn next_step(c: &Candidate, color: bool, words: Words) -> Vec<String> {
 
 /// The cause of `c` in one sentence: the rule's own summary, or, where it
 /// needs a word the caller reacts to, the cause's meaning said without one.
+#[must_use]
 pub fn summary(c: &Candidate, words: Words) -> String {
     if words.allows(&c.summary) {
         c.summary.clone()
@@ -145,8 +147,16 @@ pub fn summary(c: &Candidate, words: Words) -> String {
 
 /// What each cause means, in words no caller reacts to (see
 /// `keywords::CALLER_KEYWORDS`; a test holds every entry to it).
+#[must_use]
 pub fn neutral_meaning(cause: Cause) -> &'static str {
-    use Cause::*;
+    use Cause::{
+        AppArmorProfileDenial, AppArmorProfilePathMismatch, AppArmorUsernsRestrict, BadArguments,
+        BindDestSymlink, BindSourceMissing, BwrapBinaryUnreadable, BwrapTooOld, Chroot,
+        CommandNotFoundInSandbox, ContainerLsmProfile, ContainerNoPrivileges, Gvisor,
+        KernelFeatureMissing, MountPermissionDenied, NestedUsernsLimit, Other, ProcMountDenied,
+        SeccompFilter, SelinuxDenial, SetuidModeRestriction, UnexpectedCapabilities, UsernsMaxZero,
+        UsernsSysctlDisabled, UsernsUnsupportedKernel, Wsl1,
+    };
     match cause {
         AppArmorUsernsRestrict => {
             "AppArmor restricts unprivileged user namespaces here (kernel.apparmor_restrict_unprivileged_userns=1), and no AppArmor exception covers this bwrap."

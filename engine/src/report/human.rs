@@ -8,7 +8,8 @@ use crate::keywords::Words;
 use std::fmt::Write;
 
 /// Render `d` in full, in any words. `color`: decided once by the caller
-/// (terminal, NO_COLOR).
+/// (terminal, `NO_COLOR`).
+#[must_use]
 pub fn render(d: &Diagnosis, color: bool) -> String {
     render_with(d, color, Words::Any)
 }
@@ -18,6 +19,7 @@ pub fn render(d: &Diagnosis, color: bool) -> String {
 /// fact's name) is left out, and one note at the end says how many were
 /// and where they are (`bwrap-doctor explain --last`); identifiers are
 /// spelled without those words.
+#[must_use]
 pub fn render_with(d: &Diagnosis, color: bool, words: Words) -> String {
     let mut out = Lines::new(words);
     causes(&mut out, d, color);
@@ -185,6 +187,7 @@ fn stage_causes(c: &Candidate, words: Words) -> String {
 /// One line for a setup failure no rule explains: it was bwrap's own
 /// setup, not the program it was to run, and how to check the host. (In
 /// words no caller reacts to: bwrap's line decides for the caller.)
+#[must_use]
 pub fn unclassified(color: bool) -> String {
     format!(
         "{} bwrap itself failed while it was setting up (the program never ran); no rule explains this message: `bwrap-doctor check` checks this host\n",
@@ -206,17 +209,17 @@ fn check_out(out: &mut Lines, ch: &Check, color: bool, indent: &str) {
 fn candidate_body(out: &mut Lines, c: &Candidate, color: bool) {
     let p = |s: Style, t: &str| paint_if(color, s, t);
     let words = out.words;
-    if !c.checks.is_empty() {
-        out.line(&format!("  {}", p(Style::Bold, "evidence:")));
-        for ch in &c.checks {
-            check_out(out, ch, color, "    ");
-        }
-    } else {
+    if c.checks.is_empty() {
         out.line(&format!(
             "  {} bwrap's own message: {}",
             p(Style::Bold, "evidence:"),
             c.message.text
         ));
+    } else {
+        out.line(&format!("  {}", p(Style::Bold, "evidence:")));
+        for ch in &c.checks {
+            check_out(out, ch, color, "    ");
+        }
     }
     let explanation = c.explanation.trim();
     if !explanation.is_empty() && words.allows(explanation) {
@@ -259,6 +262,7 @@ fn candidate_body(out: &mut Lines, c: &Candidate, color: bool) {
 
 /// Re-flow a rendered text: paragraphs (separated by blank lines) are
 /// filled to `width` columns after `indent`; long words are not broken.
+#[must_use]
 pub fn wrap(text: &str, indent: &str, width: usize) -> String {
     let mut out = String::new();
     for (i, para) in text.split("\n\n").enumerate() {

@@ -1,5 +1,5 @@
 //! The diagnosis as versioned JSON (`explain --json`, and the shim's
-//! BWRAP_DOCTOR_JSON output) for tools that show it in their own UI.
+//! `BWRAP_DOCTOR_JSON` output) for tools that show it in their own UI.
 
 use crate::diagnose::Diagnosis;
 use schemars::JsonSchema;
@@ -17,7 +17,7 @@ pub struct Exit {
     pub signal: Option<i32>,
 }
 
-/// The diagnosis of one bwrap failure (`explain --json`, BWRAP_DOCTOR_JSON).
+/// The diagnosis of one bwrap failure (`explain --json`, `BWRAP_DOCTOR_JSON`).
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "bwrap-doctor diagnosis (explain --json, BWRAP_DOCTOR_JSON)")]
 pub struct Document<'a> {
@@ -40,7 +40,8 @@ pub struct Document<'a> {
     pub diagnosis: &'a Diagnosis,
 }
 
-pub fn document<'a>(d: &'a Diagnosis, bwrap: Option<String>, exit: Option<Exit>) -> Document<'a> {
+#[must_use]
+pub fn document(d: &Diagnosis, bwrap: Option<String>, exit: Option<Exit>) -> Document<'_> {
     Document {
         schema: SCHEMA,
         schema_version: SCHEMA_VERSION,
@@ -52,6 +53,7 @@ pub fn document<'a>(d: &'a Diagnosis, bwrap: Option<String>, exit: Option<Exit>)
     }
 }
 
+#[must_use]
 pub fn to_string(doc: &Document) -> String {
     serde_json::to_string_pretty(doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }

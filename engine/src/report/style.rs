@@ -27,6 +27,7 @@ impl Style {
 }
 
 /// `text` in `style` when `on` (ANSI SGR codes), else as it is.
+#[must_use]
 pub fn paint_if(on: bool, style: Style, text: &str) -> String {
     if on {
         format!("\x1b[{}m{text}\x1b[0m", style.code())

@@ -1,6 +1,6 @@
 //! Parsing `config.toml` (read by the `bwrap-doctor` binary) with the rule files'
 //! strictness: every unknown key, wrong type or bad value is an error at
-//! file:line:col, rendered like the rule loader's errors.
+//! <file:line:col>, rendered like the rule loader's errors.
 
 use super::RuleError;
 use super::schema::{Diags, Table, Val};

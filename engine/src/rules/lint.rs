@@ -4,7 +4,7 @@
 //! rules, that every rule carries a positive and a negative example.
 
 use super::load::{self, FileResult};
-use super::model::*;
+use super::model::{SourceKind, Status};
 use super::validate::Mode;
 use super::{Locations, RuleError, builtin_files};
 use std::borrow::Cow;
@@ -27,6 +27,7 @@ pub struct FileLint {
 
 impl FileLint {
     /// The diagnostics again, with color if asked.
+    #[must_use]
     pub fn render(&self, color: bool) -> String {
         super::render::render(&self.file, &self.text, &self.errors, &self.warnings, color)
     }
@@ -39,20 +40,24 @@ pub struct LintReport {
 }
 
 impl LintReport {
+    #[must_use]
     pub fn error_count(&self) -> usize {
         self.files.iter().map(|f| f.errors.len()).sum()
     }
 
+    #[must_use]
     pub fn warning_count(&self) -> usize {
         self.files.iter().map(|f| f.warnings.len()).sum()
     }
 
     /// No errors (warnings allowed).
+    #[must_use]
     pub fn is_clean(&self) -> bool {
         self.error_count() == 0
     }
 
     /// Every file's diagnostics, then one summary line.
+    #[must_use]
     pub fn render(&self, color: bool) -> String {
         let mut out = String::new();
         for f in &self.files {
@@ -77,6 +82,7 @@ impl LintReport {
 /// Lint every source of `loc`. `project`: hold every file to the project's
 /// standard (each rule has a positive and a negative example); the
 /// built-in files always are.
+#[must_use]
 pub fn lint(loc: &Locations, project: bool) -> LintReport {
     lint_from(loc, builtin_files(), project)
 }

@@ -3,7 +3,7 @@
 //! disable by id. A file with any error is skipped whole and reported; it
 //! never stops the other files.
 
-use super::model::*;
+use super::model::{Loaded, Origin, RuleSet, SourceKind, Status};
 use super::schema::{Diags, closest};
 use super::validate::{self, Checked, Mode, RuleMeta};
 use super::{Locations, Problem, RuleError};
@@ -86,11 +86,12 @@ pub(super) fn inputs(
 /// failure slow to diagnose).
 pub const MAX_FILE_BYTES: u64 = 8 << 20;
 
-/// Who may own and write a rule source, as ssh's StrictModes has it: the
+/// Who may own and write a rule source, as ssh's `StrictModes` has it: the
 /// system directory and its files belong to root and only root writes
 /// them; the user's belong to the user and nobody else writes them; files
-/// named by BWRAP_DOCTOR_RULES belong to the user or root and nobody else
+/// named by `BWRAP_DOCTOR_RULES` belong to the user or root and nobody else
 /// writes them. None when `meta` passes.
+#[must_use]
 pub fn untrusted(source: SourceKind, meta: &std::fs::Metadata, me: u32) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
     let (owner, mode) = (meta.uid(), meta.mode());
@@ -202,6 +203,7 @@ enum ReadError {
 
 /// What a file that is not a regular file is, for people; None for a
 /// regular file.
+#[must_use]
 pub fn not_regular(ft: std::fs::FileType) -> Option<&'static str> {
     use std::os::unix::fs::FileTypeExt;
     if ft.is_file() {

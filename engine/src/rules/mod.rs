@@ -42,18 +42,19 @@ pub struct Problem {
     pub file: PathBuf,
     pub source: SourceKind,
     pub errors: Vec<RuleError>,
-    /// The errors rendered for people: file:line:col, the line, a caret.
+    /// The errors rendered for people: <file:line:col>, the line, a caret.
     pub rendered: String,
     /// Not worth a line in a diagnosis (`rules list` and `lint` still show
     /// it): the user's rules directory belongs to another user or cannot
     /// be looked into, as with `HOME=/root` for another user, or HOME kept
-    /// by sudo. ssh's StrictModes skips such a directory without a word to
+    /// by sudo. ssh's `StrictModes` skips such a directory without a word to
     /// the client.
     pub quiet: bool,
 }
 
 impl Problem {
     /// One line for the shim's single warning.
+    #[must_use]
     pub fn one_line(&self) -> String {
         let first = self.errors.first();
         let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -86,7 +87,7 @@ pub struct Locations {
     pub system_dir: Option<PathBuf>,
     pub user_dir: Option<PathBuf>,
     pub env_files: Vec<PathBuf>,
-    /// Hold the directories and files to ssh's StrictModes (who owns them,
+    /// Hold the directories and files to ssh's `StrictModes` (who owns them,
     /// who may write them): true for the standard locations a run reads,
     /// false for locations a program or test names itself.
     pub strict_modes: bool,
@@ -96,6 +97,7 @@ pub const SYSTEM_DIR: &str = "/etc/bwrap-doctor/rules.d";
 pub const ENV_VAR: &str = "BWRAP_DOCTOR_RULES";
 
 impl Locations {
+    #[must_use]
     pub fn builtin_only() -> Locations {
         Locations {
             builtin: true,
@@ -106,6 +108,7 @@ impl Locations {
 
 /// The built-in rule files: (path shown to people, content). Every
 /// `rules/*.toml` of the source tree, listed by build.rs at build time.
+#[must_use]
 pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"))
 }
@@ -127,6 +130,7 @@ pub fn parse(source: SourceKind, file: &Path, text: &str) -> Result<FileRules, V
 
 /// Load every source in order; a broken file is skipped and reported in
 /// `RuleSet::problems`, never fatal.
+#[must_use]
 pub fn load(loc: &Locations) -> RuleSet {
     load_from(loc, builtin_files())
 }
@@ -139,7 +143,8 @@ pub(crate) fn load_from(
     load::run(load::inputs(loc, builtin), validate::Mode::default()).set
 }
 
-/// Render errors with file:line:col and a caret under the value.
+/// Render errors with <file:line:col> and a caret under the value.
+#[must_use]
 pub fn render_errors(file: &Path, text: &str, errors: &[RuleError], color: bool) -> String {
     render::render(file, text, errors, &[], color)
 }

@@ -23,6 +23,7 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             SourceKind::Builtin => "built-in",
@@ -103,6 +104,7 @@ pub enum Scope {
 impl Scope {
     pub const ALL: [Scope; 3] = [Scope::Narrow, Scope::Local, Scope::HostWide];
     /// As rule files and reports write it.
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             Scope::Narrow => "narrow",
@@ -136,9 +138,11 @@ pub enum Expect {
 }
 
 impl Expect {
+    #[must_use]
     pub fn is_positive(self) -> bool {
         self == Expect::Confirmed
     }
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             Expect::Confirmed => "confirmed",
@@ -172,6 +176,7 @@ pub struct Patterns {
 
 impl Patterns {
     /// Regexes already compiled (and checked) by the loader.
+    #[must_use]
     pub fn compiled(regexes: Vec<Regex>) -> Patterns {
         let texts = regexes.iter().map(|r| r.as_str().to_string()).collect();
         Patterns {
@@ -183,6 +188,7 @@ impl Patterns {
     /// Built-in patterns, compiled on first use. They are checked by
     /// `rules lint` in the project's tests; one that does not compile is
     /// left out rather than failing a diagnosis.
+    #[must_use]
     pub fn deferred(texts: Vec<String>) -> Patterns {
         Patterns {
             texts,
@@ -315,6 +321,7 @@ pub struct RuleSet {
 
 impl RuleSet {
     /// These rules, all in force (one file's rules, for tests and fuzzing).
+    #[must_use]
     pub fn all_active(rules: Vec<Rule>) -> RuleSet {
         RuleSet {
             all: rules
@@ -336,6 +343,7 @@ impl RuleSet {
             .map(|l| &l.rule)
     }
 
+    #[must_use]
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.active().find(|r| r.id == id)
     }

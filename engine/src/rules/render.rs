@@ -14,7 +14,7 @@ use super::RuleError;
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use std::path::Path;
 
-/// Render errors, then warnings, each with file:line:col, the source line
+/// Render errors, then warnings, each with <file:line:col>, the source line
 /// and a caret under the offending value. An error on line 0 is about the
 /// file as a whole (it could not be read): no source line is shown.
 pub(super) fn render(

@@ -208,7 +208,7 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     fn check_keys(&self, d: &mut Diags<'_>, allowed: &[&str]) {
-        for (k, _) in self.map.iter() {
+        for (k, _) in self.map {
             let key: &str = k.get_ref();
             if allowed.contains(&key) {
                 continue;
@@ -277,15 +277,14 @@ impl<'a, 'i> Table<'a, 'i> {
 
     pub fn string(&self, d: &mut Diags<'_>, key: &str) -> Option<Str<'a>> {
         let v = self.get(key)?;
-        match v.get_ref() {
-            DeValue::String(s) => Some(Str {
+        if let DeValue::String(s) = v.get_ref() {
+            Some(Str {
                 text: s.as_ref(),
                 span: v.span(),
-            }),
-            _ => {
-                self.wrong_type(d, key, v, "a string");
-                None
-            }
+            })
+        } else {
+            self.wrong_type(d, key, v, "a string");
+            None
         }
     }
 
@@ -300,19 +299,18 @@ impl<'a, 'i> Table<'a, 'i> {
 
     pub fn boolean(&self, d: &mut Diags<'_>, key: &str) -> Option<bool> {
         let v = self.get(key)?;
-        match v.get_ref() {
-            DeValue::Boolean(b) => Some(*b),
-            _ => {
-                self.wrong_type(d, key, v, "a boolean");
-                None
-            }
+        if let DeValue::Boolean(b) = v.get_ref() {
+            Some(*b)
+        } else {
+            self.wrong_type(d, key, v, "a boolean");
+            None
         }
     }
 
     pub fn integer(&self, d: &mut Diags<'_>, key: &str) -> Option<i64> {
         let v = self.get(key)?;
-        match v.get_ref() {
-            DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
+        if let DeValue::Integer(i) = v.get_ref() {
+            match i64::from_str_radix(i.as_str(), i.radix()) {
                 Ok(n) => Some(n),
                 Err(e) => {
                     d.error(
@@ -322,11 +320,10 @@ impl<'a, 'i> Table<'a, 'i> {
                     );
                     None
                 }
-            },
-            _ => {
-                self.wrong_type(d, key, v, "an integer");
-                None
             }
+        } else {
+            self.wrong_type(d, key, v, "an integer");
+            None
         }
     }
 
@@ -339,7 +336,7 @@ impl<'a, 'i> Table<'a, 'i> {
         };
         let mut out = Vec::new();
         let mut ok = true;
-        for item in items.iter() {
+        for item in items {
             match item.get_ref() {
                 DeValue::String(s) => out.push(Str {
                     text: s.as_ref(),

@@ -94,6 +94,7 @@ pub fn scan(text: &str) -> Vec<Piece<'_>> {
 /// The placeholders of a text: each name (without braces) and the byte
 /// range of the whole `{name}`. Malformed braces are left out (see
 /// `scan` for them).
+#[must_use]
 pub fn placeholders(text: &str) -> Vec<(String, Range<usize>)> {
     scan(text)
         .into_iter()

@@ -43,6 +43,7 @@ impl Out {
         self.len += n;
     }
 
+    #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
@@ -63,6 +64,7 @@ pub enum Failure {
 
 impl Failure {
     /// The reason, for `Obs::Unavailable`.
+    #[must_use]
     pub fn reason(&self, what: &str) -> String {
         match self {
             Failure::Timeout(d) => format!("{what} timed out after {} ms", d.as_millis()),
@@ -210,7 +212,7 @@ fn read_answer(fd: &OwnedFd, deadline: Instant) -> Result<Vec<u8>, Option<()>> {
 pub fn waitpid(pid: libc::pid_t, flags: libc::c_int) -> Result<Option<libc::c_int>, Errno> {
     let mut status = 0;
     // SAFETY: waitpid writes the status into our local; no other memory.
-    let r = unsafe { libc::waitpid(pid, &mut status, flags) };
+    let r = unsafe { libc::waitpid(pid, &raw mut status, flags) };
     match r {
         r if r < 0 => Err(Errno::last()),
         0 => Ok(None),

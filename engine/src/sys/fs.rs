@@ -59,7 +59,7 @@ pub struct Prefixes<'a> {
 
 impl Prefixes<'_> {
     /// Prefix `i` under the host root, NUL-terminated, into `buf`; false
-    /// when it does not fit (longer than PATH_MAX, which the kernel refuses
+    /// when it does not fit (longer than `PATH_MAX`, which the kernel refuses
     /// with ENAMETOOLONG without looking), or when the nodes do not
     /// describe a path of `abs`. No allocation and no panic: runs in a
     /// forked child.

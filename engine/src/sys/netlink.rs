@@ -40,6 +40,7 @@ fn message(kind: u16, flags: u16, seq: u32, fixed: &[u8], attrs: &[(u16, &[u8])]
 
 /// `RTM_NEWADDR` 127.0.0.1/8 (`IFA_LOCAL` and `IFA_ADDRESS`), permanent, host
 /// scope, on `ifindex`; create, exclusive, acknowledged.
+#[must_use]
 pub fn newaddr_loopback(seq: u32, ifindex: i32) -> Vec<u8> {
     let mut ifa = vec![
         libc::AF_INET as u8,
@@ -59,6 +60,7 @@ pub fn newaddr_loopback(seq: u32, ifindex: i32) -> Vec<u8> {
 }
 
 /// `RTM_NEWLINK` setting `IFF_UP` on `ifindex`, acknowledged.
+#[must_use]
 pub fn newlink_up(seq: u32, ifindex: i32) -> Vec<u8> {
     let mut ifi = vec![libc::AF_UNSPEC as u8, 0];
     ifi.extend(0u16.to_ne_bytes()); // ifi_type
@@ -70,6 +72,7 @@ pub fn newlink_up(seq: u32, ifindex: i32) -> Vec<u8> {
 
 /// The answer to request `seq` in a batch of messages: `Some(0)` for an
 /// ACK, `Some(errno)` for an error, `None` if it is not in this batch.
+#[must_use]
 pub fn answer(buf: &[u8], seq: u32) -> Option<i32> {
     let mut off = 0;
     while off + NLMSG_HDRLEN <= buf.len() {
@@ -116,7 +119,7 @@ pub fn request(fd: BorrowedFd<'_>, msg: &[u8]) -> Result<(), i32> {
             msg.as_ptr().cast(),
             msg.len(),
             0,
-            (&dst as *const libc::sockaddr_nl).cast(),
+            (&raw const dst).cast(),
             std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
         )
     };

@@ -7,6 +7,7 @@ use std::process::Command;
 /// Whether this process was started with privileges its caller does not
 /// have (setuid, setgid, file capabilities): the kernel's `AT_SECURE`.
 #[inline]
+#[must_use]
 pub fn secure_exec() -> bool {
     // SAFETY: getauxval reads the auxiliary vector the kernel handed over;
     // no side effects, no memory passed.

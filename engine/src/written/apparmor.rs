@@ -1,4 +1,4 @@
-//! An AppArmor profile that lets one bwrap binary, by its path, create user
+//! An `AppArmor` profile that lets one bwrap binary, by its path, create user
 //! namespaces under Ubuntu's restriction; for a vendored bwrap whose path
 //! changes at every upgrade (see [`classify`]), a profile whose attachment
 //! pattern every later version matches. Text from a path alone: whether
@@ -29,6 +29,7 @@ pub enum Shape {
 }
 
 impl Shape {
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             Shape::NpxCache => "an npx cache copy",
@@ -58,7 +59,7 @@ pub struct Versioned {
     pub why: String,
 }
 
-/// AppArmor glob characters in a literal path component, escaped.
+/// `AppArmor` glob characters in a literal path component, escaped.
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
@@ -154,6 +155,7 @@ fn tool_setting(path: &str) -> Option<String> {
 /// the attachment pattern that survives them. `None` for a stable path
 /// (`/usr/bin/bwrap`, `/opt/app/bwrap`, an npm global install, which npm
 /// upgrades in place).
+#[must_use]
 pub fn classify(path: &Path) -> Option<Versioned> {
     let s = path.to_str()?;
     let comps: Vec<&str> = s.strip_prefix('/')?.split('/').collect();
@@ -302,6 +304,7 @@ pub fn classify(path: &Path) -> Option<Versioned> {
 
 /// What a profile for `bwrap` attaches to: the pattern of [`classify`] for
 /// a path that changes at upgrades, else the path itself.
+#[must_use]
 pub fn attachment(bwrap: &Path) -> String {
     match classify(bwrap) {
         Some(v) => v.glob,
@@ -315,6 +318,7 @@ pub fn attachment(bwrap: &Path) -> String {
 /// For a path that changes at upgrades the name comes from the pattern
 /// (`*` → `_`), so the next version's fix replaces this file instead of
 /// adding a rival with the same attachment.
+#[must_use]
 pub fn profile_name(bwrap: &Path) -> String {
     let s = attachment(bwrap);
     let body: String = s
@@ -330,11 +334,12 @@ pub fn profile_name(bwrap: &Path) -> String {
 }
 
 /// Where the profile goes.
+#[must_use]
 pub fn profile_file(bwrap: &Path) -> String {
     format!("/etc/apparmor.d/{}", profile_name(bwrap))
 }
 
-/// Quote a path for an AppArmor profile when it needs it.
+/// Quote a path for an `AppArmor` profile when it needs it.
 fn quoted(p: &str) -> String {
     if p.chars()
         .any(|c| c.is_whitespace() || matches!(c, '"' | '#' | ',' | '{' | '}'))
@@ -348,35 +353,33 @@ fn quoted(p: &str) -> String {
 /// The profile text. `flags=(unconfined)` keeps the binary otherwise
 /// unconfined, as Ubuntu's own profiles for user-namespace tools do; the
 /// `userns,` rule is the exception itself.
+#[must_use]
 pub fn profile(bwrap: &Path) -> String {
     let name = profile_name(bwrap);
-    let (path, header) = match classify(bwrap) {
-        Some(v) => {
-            let g = quoted(&v.glob);
-            (
-                g.clone(),
-                format!(
-                    "{WRITTEN_BY}: lets every bwrap matching {g} create user namespaces\n\
-                     # under kernel.apparmor_restrict_unprivileged_userns=1. Written for\n\
-                     # {},\n\
-                     # {}: {}, so a profile for that exact path would stop\n\
-                     # matching at the next upgrade.\n",
-                    bwrap.display(),
-                    v.shape.label(),
-                    v.changes
-                ),
-            )
-        }
-        None => {
-            let p = quoted(&bwrap.to_string_lossy());
-            (
-                p.clone(),
-                format!(
-                    "{WRITTEN_BY}: lets {p} create user namespaces under\n\
-                     # kernel.apparmor_restrict_unprivileged_userns=1.\n"
-                ),
-            )
-        }
+    let (path, header) = if let Some(v) = classify(bwrap) {
+        let g = quoted(&v.glob);
+        (
+            g.clone(),
+            format!(
+                "{WRITTEN_BY}: lets every bwrap matching {g} create user namespaces\n\
+                 # under kernel.apparmor_restrict_unprivileged_userns=1. Written for\n\
+                 # {},\n\
+                 # {}: {}, so a profile for that exact path would stop\n\
+                 # matching at the next upgrade.\n",
+                bwrap.display(),
+                v.shape.label(),
+                v.changes
+            ),
+        )
+    } else {
+        let p = quoted(&bwrap.to_string_lossy());
+        (
+            p.clone(),
+            format!(
+                "{WRITTEN_BY}: lets {p} create user namespaces under\n\
+                 # kernel.apparmor_restrict_unprivileged_userns=1.\n"
+            ),
+        )
     };
     format!(
         "{header}\

@@ -1,4 +1,4 @@
-//! Which profile AppArmor attaches to an executable, as the kernel decides
+//! Which profile `AppArmor` attaches to an executable, as the kernel decides
 //! it (security/apparmor/domain.c, `find_attach`): a profile whose name is
 //! a plain path and that has no separate attachment wins outright; among
 //! the others that match, the one whose attachment matches the most
@@ -24,11 +24,13 @@ pub struct Candidate {
 }
 
 impl Candidate {
+    #[must_use]
     pub fn to_json(&self) -> Value {
         json!({ "name": self.name, "attach": self.attach, "file": self.file, "loaded": self.loaded })
     }
 
     /// `"NAME" (FILE)` or `"NAME" (loaded in the kernel, no file in /etc/apparmor.d)`.
+    #[must_use]
     pub fn describe(&self) -> String {
         match &self.file {
             Some(f) => format!("\"{}\" ({f})", self.name),
@@ -45,6 +47,7 @@ impl Candidate {
 /// itself with no separate attachment (the kernel's exact-name match); else
 /// the number of characters matched before the attachment's first `*`
 /// (the whole path for a pattern without `*`).
+#[must_use]
 pub fn strength(name: &str, attach: &str, path: &str) -> Option<usize> {
     if name == attach && glob::is_literal(attach) {
         return (attach == path).then_some(usize::MAX);
@@ -88,6 +91,7 @@ fn literal_run(pattern: &str) -> Option<usize> {
 /// The candidates the kernel would weigh last for `path`: the strongest
 /// matches. One name: it attaches. Several names: a conflict, none
 /// attaches. Empty: nothing attaches.
+#[must_use]
 pub fn strongest<'a>(cands: &'a [Candidate], path: &str) -> Vec<&'a Candidate> {
     let scored: Vec<(usize, &Candidate)> = cands
         .iter()

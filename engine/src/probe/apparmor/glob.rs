@@ -1,15 +1,16 @@
-//! AppArmor's path globbing, for profile attachments: `*` (any characters
+//! `AppArmor`'s path globbing, for profile attachments: `*` (any characters
 //! but `/`), `**` (any characters, `/` too), `?` (one character but `/`),
 //! `{a,b}` (alternatives, nestable), `[...]` / `[^...]` (character classes),
 //! `\` (escape). Alternations are expanded first and repeated slashes
-//! collapsed in each alternative (as apparmor_parser does: `@{HOME}/bin`
+//! collapsed in each alternative (as `apparmor_parser` does: `@{HOME}/bin`
 //! with `@{HOME}=/home/*/` is `/home/*/bin`), then each is compiled to an
 //! anchored regular expression.
 
 use regex::Regex;
 
-/// The regex for an AppArmor glob; `None` when the glob is malformed
+/// The regex for an `AppArmor` glob; `None` when the glob is malformed
 /// (unbalanced braces).
+#[must_use]
 pub fn to_regex(glob: &str) -> Option<String> {
     let c: Vec<char> = glob.chars().collect();
     let mut out = String::from("^");
@@ -102,7 +103,8 @@ fn class(c: &[char], start: usize) -> Option<(String, usize)> {
     None
 }
 
-/// Whether the AppArmor glob matches the whole path.
+/// Whether the `AppArmor` glob matches the whole path.
+#[must_use]
 pub fn matches(glob: &str, path: &str) -> bool {
     thread_local! {
         static COMPILED: std::cell::RefCell<std::collections::HashMap<String, Option<Regex>>> =
@@ -142,6 +144,7 @@ const MAX_ALTERNATIVES: usize = 1024;
 /// `/a/{b,c{d,e}}/f` → `/a/b/f`, `/a/cd/f`, `/a/ce/f`. `None` when the
 /// braces do not balance or there are too many alternatives. Escaped
 /// braces, braces inside `[...]` and variable references `@{…}` stay.
+#[must_use]
 pub fn expand_braces(glob: &str) -> Option<Vec<String>> {
     let c: Vec<char> = glob.chars().collect();
     let Some(open) = first_open_brace(&c) else {
@@ -217,6 +220,7 @@ fn split_alternation(c: &[char], open: usize) -> Option<(usize, Vec<String>)> {
 }
 
 /// `//` → `/`.
+#[must_use]
 pub fn collapse_slashes(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
@@ -228,8 +232,9 @@ pub fn collapse_slashes(s: &str) -> String {
     out
 }
 
-/// Whether a glob is a plain path (no pattern characters): AppArmor
+/// Whether a glob is a plain path (no pattern characters): `AppArmor`
 /// prefers such an exact attachment over any pattern.
+#[must_use]
 pub fn is_literal(glob: &str) -> bool {
     !glob.contains(['*', '?', '[', '{', '\\'])
 }

@@ -1,4 +1,4 @@
-//! AppArmor: whether it is on, whether it mediates user namespaces, the
+//! `AppArmor`: whether it is on, whether it mediates user namespaces, the
 //! caller's label, the loaded profiles, the profile files in
 //! /etc/apparmor.d and which executables they attach to; and, derived from
 //! those, which profile (if any) lets the bwrap that ran create user
@@ -45,7 +45,7 @@ pub fn derive(facts: &Facts, key: &str) -> Obs {
     }
 }
 
-/// /sys/module/apparmor/parameters/enabled: Y/N; absent without AppArmor
+/// /sys/module/apparmor/parameters/enabled: Y/N; absent without `AppArmor`
 /// in the kernel.
 fn enabled(host: &Host) -> Obs {
     match host.read_fact("/sys/module/apparmor/parameters/enabled") {
@@ -65,7 +65,7 @@ fn is_off(facts: &Facts) -> bool {
     )
 }
 
-/// features/namespaces/userns_create exists (Ubuntu's userns mediation).
+/// `features/namespaces/userns_create` exists (Ubuntu's userns mediation).
 fn userns_mediation(host: &Host, facts: &Facts) -> Obs {
     let feature = format!("{SECURITYFS}/features/namespaces/userns_create");
     match host.exists(&feature) {
@@ -86,7 +86,7 @@ fn userns_mediation(host: &Host, facts: &Facts) -> Obs {
 }
 
 /// The caller's confinement: /proc/self/attr/apparmor/current, else
-/// /proc/self/attr/current when AppArmor is the LSM that owns it.
+/// /proc/self/attr/current when `AppArmor` is the LSM that owns it.
 fn label(host: &Host, facts: &Facts) -> Obs {
     if is_off(facts) {
         return Obs::Absent;
@@ -137,6 +137,7 @@ fn profiles_loaded(host: &Host, facts: &Facts) -> Obs {
     }
 }
 
+#[must_use]
 pub fn parse_loaded(text: &str) -> Vec<Value> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
@@ -224,7 +225,7 @@ fn own_profiles(host: &Host) -> Obs {
     Obs::seen(out)
 }
 
-/// Files apparmor_parser itself skips in its policy directory.
+/// Files `apparmor_parser` itself skips in its policy directory.
 fn skipped(name: &str) -> bool {
     name.starts_with('.')
         || name.ends_with('~')
@@ -254,7 +255,10 @@ fn skipped(name: &str) -> bool {
 fn default_vars() -> BTreeMap<String, Vec<String>> {
     let mut v = BTreeMap::new();
     let mut set = |k: &str, vals: &[&str]| {
-        v.insert(k.to_string(), vals.iter().map(|s| s.to_string()).collect());
+        v.insert(
+            k.to_string(),
+            vals.iter().map(std::string::ToString::to_string).collect(),
+        );
     };
     set("HOMEDIRS", &["/home/"]);
     set("HOME", &["@{HOMEDIRS}/*/", "/root/"]);
@@ -394,7 +398,7 @@ fn attaches(p: &Value, path: &str, real: Option<&str>) -> bool {
 /// The profile that lets the bwrap that ran (by its path or its real path)
 /// create user namespaces: not disabled, attached to that path, granting
 /// `userns`, and loaded (when the loaded list can be read). An exact
-/// attachment wins over a pattern, as in AppArmor; then file order.
+/// attachment wins over a pattern, as in `AppArmor`; then file order.
 fn covering_profile(facts: &Facts) -> Obs {
     let files = match files(facts) {
         Ok(f) => f,
@@ -453,7 +457,7 @@ fn loaded(facts: &Facts) -> Option<Vec<(String, String)>> {
     }
 }
 
-/// The profile AppArmor would attach among `hits`: an exact attachment
+/// The profile `AppArmor` would attach among `hits`: an exact attachment
 /// before a pattern, then file order.
 fn best<'a>(hits: impl Iterator<Item = &'a Value>) -> Option<&'a Value> {
     let mut hits: Vec<&Value> = hits.collect();
@@ -558,7 +562,7 @@ fn conflict_for_bwrap(facts: &Facts) -> Obs {
 
 /// Profiles that tie for an executable bwrap may run as (the bwrap that
 /// ran, by its path and real path, and every plain path a bwrap profile
-/// attaches to): AppArmor attaches none of them. Each conflict:
+/// attaches to): `AppArmor` attaches none of them. Each conflict:
 /// `{path, profiles: [{name, attach, file, loaded}]}`.
 fn attachment_conflicts(facts: &Facts) -> Obs {
     let cands = match attachment_candidates(facts) {

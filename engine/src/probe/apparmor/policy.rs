@@ -1,6 +1,6 @@
-//! A small, forgiving reader of AppArmor policy files: enough to know which
+//! A small, forgiving reader of `AppArmor` policy files: enough to know which
 //! top-level profiles a file defines, the executable paths they attach to,
-//! their flags, and whether they grant `userns`. It is not apparmor_parser:
+//! their flags, and whether they grant `userns`. It is not `apparmor_parser`:
 //! anything it does not understand is skipped, never fatal.
 //!
 //! Header shapes handled: `profile NAME ATTACH flags=(a,b) {`,
@@ -398,8 +398,10 @@ pub fn granted_capabilities(rules: &[String]) -> Vec<String> {
     for r in rules {
         let (denied, w) = rule_words(r);
         let caps: Vec<String> = match w.as_slice() {
-            ["all"] | ["capability"] => vec!["all".into()],
-            ["capability", names @ ..] => names.iter().map(|n| n.to_string()).collect(),
+            ["all" | "capability"] => vec!["all".into()],
+            ["capability", names @ ..] => {
+                names.iter().map(std::string::ToString::to_string).collect()
+            }
             _ => continue,
         };
         if denied {
@@ -423,7 +425,7 @@ pub fn grants_userns(rules: &[String]) -> bool {
     let (mut allow, mut deny) = (false, false);
     for r in rules {
         let (denied, w) = rule_words(r);
-        let userns = matches!(w.as_slice(), ["userns"] | ["userns", "create"] | ["all"]);
+        let userns = matches!(w.as_slice(), ["userns" | "all"] | ["userns", "create"]);
         if userns {
             if denied {
                 deny = true;

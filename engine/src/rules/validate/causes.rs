@@ -86,7 +86,7 @@ fn t_weight(d: &mut Diags<'_>, t: &Table<'_, '_>) -> Option<u8> {
         Ok(w) if w <= 100 => Some(w),
         _ => {
             d.error(
-                t.get("weight").map_or(0..0, |v| v.span()),
+                t.get("weight").map_or(0..0, toml::Spanned::span),
                 format!("`weight` {n} is not a percentage"),
                 Some("how often (per cent, 0 to 100) this rule's cause is behind its message in the context `when` describes".into()),
             );

@@ -373,16 +373,15 @@ pub(super) fn json(d: &mut Diags<'_>, v: &Val<'_>, what: &str) -> Option<Value> 
         },
         DeValue::Float(f) => {
             let n = f.as_str().replace('_', "").parse::<f64>().ok();
-            match n.and_then(serde_json::Number::from_f64) {
-                Some(n) => Value::Number(n),
-                None => {
-                    d.error(
-                        v.span(),
-                        format!("`{what}`: {} is not a finite number", f.as_str()),
-                        None,
-                    );
-                    return None;
-                }
+            if let Some(n) = n.and_then(serde_json::Number::from_f64) {
+                Value::Number(n)
+            } else {
+                d.error(
+                    v.span(),
+                    format!("`{what}`: {} is not a finite number", f.as_str()),
+                    None,
+                );
+                return None;
             }
         }
         DeValue::Boolean(b) => Value::Bool(*b),
@@ -401,7 +400,7 @@ pub(super) fn json(d: &mut Diags<'_>, v: &Val<'_>, what: &str) -> Option<Value> 
         DeValue::Table(map) => {
             let mut obj = serde_json::Map::new();
             let mut ok = true;
-            for (k, x) in map.iter() {
+            for (k, x) in map {
                 match json(d, x, what) {
                     Some(val) => {
                         obj.insert(k.get_ref().to_string(), val);

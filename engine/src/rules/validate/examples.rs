@@ -73,7 +73,7 @@ impl FileCx<'_> {
         if let Some(v) = t.get("facts") {
             match v.get_ref() {
                 DeValue::Table(map) => {
-                    for (k, v) in map.iter() {
+                    for (k, v) in map {
                         let key: &str = k.get_ref();
                         if key.contains(['{', '}']) {
                             d.error(

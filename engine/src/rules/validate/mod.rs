@@ -15,7 +15,7 @@
 //! - `examples.rs`: `[[rule.example]]`, and lint's reachability of them.
 
 use super::RuleError;
-use super::model::*;
+use super::model::{Origin, Patterns, Rule, SourceKind};
 use super::schema::{CONDITION_KEYS, DISABLE_KEYS, Diags, RULE_KEYS, Str, TOP_KEYS, Table, Val};
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;

@@ -157,7 +157,7 @@ impl Budget {
                 started: thread_cpu_time(),
                 compiled: 0,
                 over: false,
-            })
+            });
         });
         BudgetGuard
     }
@@ -230,24 +230,23 @@ pub(super) fn compile(d: &mut Diags<'_>, s: &Str<'_>, what: &str) -> Option<Rege
         Err(regex_syntax::Error::Translate(e)) => Some((e.kind().to_string(), *e.span())),
         _ => None,
     };
-    let (message, span) = match located {
-        Some((kind, sp)) => (
+    let (message, span) = if let Some((kind, sp)) = located {
+        (
             kind,
             inner_span(
                 d.text,
                 s,
                 sp.start.offset..sp.end.offset.max(sp.start.offset + 1).min(s.text.len()),
             ),
-        ),
-        None => {
-            // The regex crate's own words (e.g. a size limit), on one line.
-            let text = err.to_string();
-            let last = text.lines().last().unwrap_or(&text);
-            (
-                last.trim_start_matches("error: ").to_string(),
-                s.span.clone(),
-            )
-        }
+        )
+    } else {
+        // The regex crate's own words (e.g. a size limit), on one line.
+        let text = err.to_string();
+        let last = text.lines().last().unwrap_or(&text);
+        (
+            last.trim_start_matches("error: ").to_string(),
+            s.span.clone(),
+        )
     };
     d.error(
         span,

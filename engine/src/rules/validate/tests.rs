@@ -4,6 +4,7 @@
 use super::*;
 use crate::cause::Cause;
 use crate::facts::Obs;
+use crate::rules::model::{Expect, Scope, Test};
 use crate::rules::{RuleError, parse, render_errors};
 use std::path::Path;
 
@@ -439,8 +440,9 @@ fn no_input_makes_the_checker_or_the_renderer_panic() {
             if text.is_char_boundary(cut) {
                 let part = &text[..cut];
                 let c = lint_of(part, true);
-                render_errors(Path::new(F), part, &c.errors, true);
-                crate::rules::render::render(Path::new(F), part, &c.errors, &c.warnings, false);
+                let _ = render_errors(Path::new(F), part, &c.errors, true);
+                let _ =
+                    crate::rules::render::render(Path::new(F), part, &c.errors, &c.warnings, false);
             }
             cut += 5;
         }
