@@ -68,11 +68,22 @@ pub fn bwrap_messages(stderr: &[u8]) -> Vec<Message> {
                 (Some('"' | '\u{201c}' | '\u{201d}'), _) => quoted(&l[at..]),
                 // Markdown's inline code: the message ends at the backtick.
                 (Some('`'), _) => l[at..].split('`').next().unwrap_or("").to_string(),
-                // A single-quoted string (Python's repr of bytes): bwrap's
-                // own apostrophes stay, the closing quote goes.
+                // A single-quoted string (Python's repr of bytes, or a quote
+                // in prose): bwrap's own apostrophes stay, the closing quote
+                // goes, and so does prose after it. No message bubblewrap
+                // 0.4-0.12 prints has a quote followed by a space
+                // (rules/catalogue/messages.toml), so `' ` closes the quote.
                 (Some('\''), _) => {
                     let t = l[at..].trim_end();
+                    let t = t.split("' ").next().unwrap_or(t);
                     t.strip_suffix('\'').unwrap_or(t).to_string()
+                }
+                // Inside an inline code span opened earlier on the line (a
+                // caller's prefix quoted with the message): an odd number of
+                // backticks before the message. No catalogued message holds
+                // a backtick, so the next one closes the span.
+                _ if l[..at].matches('`').count() % 2 == 1 => {
+                    l[at..].split('`').next().unwrap_or("").to_string()
                 }
                 _ => l[at..].to_string(),
             };
@@ -201,6 +212,56 @@ pub fn without_final_period(m: &Message) -> Message {
         line: m.line.clone(),
         text: m.text.strip_suffix('.').unwrap_or(&m.text).to_string(),
     }
+}
+
+/// The error texts (glibc's strerror) that bwrap's setup steps can end a
+/// message with (rules/catalogue/steps.toml lists the errnos per step).
+const ERRNO_TEXTS: &[&str] = &[
+    "No such file or directory",
+    "Permission denied",
+    "Operation not permitted",
+    "Invalid argument",
+    "No space left on device",
+    "Read-only file system",
+    "Not a directory",
+    "Is a directory",
+    "File exists",
+    "Function not implemented",
+    "Device or resource busy",
+    "No such device",
+    "Too many levels of symbolic links",
+    "Bad file descriptor",
+    "Operation not supported",
+];
+
+/// For words retyped by hand: `die_with_error` always prints `%s: %s`, the
+/// step and the errno's text, but a retyped message often loses the colon
+/// (`execvp x no such file or directory`). Put it back before an errno text
+/// the message ends with (compared ignoring case), when it is missing.
+pub fn with_errno_separator(m: &Message) -> Message {
+    let lower = m.text.to_lowercase();
+    if lower.len() != m.text.len() {
+        // Letters whose lower case is longer: offsets would not agree.
+        return m.clone();
+    }
+    for e in ERRNO_TEXTS {
+        let e = e.to_lowercase();
+        let Some(head) = lower.strip_suffix(e.as_str()) else {
+            continue;
+        };
+        let kept = head.trim_end();
+        if kept.is_empty() || kept.ends_with(':') || kept.len() != head.len().saturating_sub(1) {
+            // Nothing before it, already separated, or not one space apart.
+            return m.clone();
+        }
+        // `head` is ASCII-lowercased from the same text, so byte offsets agree.
+        let split = kept.len();
+        return Message {
+            line: m.line.clone(),
+            text: format!("{}: {}", &m.text[..split], &m.text[head.len()..]),
+        };
+    }
+    m.clone()
 }
 
 /// bwrap warnings that do not stop it (0.6.0+).
@@ -384,11 +445,59 @@ mod tests {
             texts("stderr: bwrap: setting up uid map: Permission denied\\n\n"),
             vec!["setting up uid map: Permission denied"]
         );
+        // A caller's prefix inside the same inline code span; a quoted
+        // message followed by prose.
+        assert_eq!(
+            texts(
+                "`pressure-vessel-wrap[27067]: E: Child process exited with code 1: bwrap: setting up uid map: Permission denied`\n"
+            ),
+            vec!["setting up uid map: Permission denied"]
+        );
+        assert_eq!(
+            texts(
+                "'bwrap: loopback: Failed RTM_NEWADDR: Operation not permitted' error while Codex runs\n"
+            ),
+            vec!["loopback: Failed RTM_NEWADDR: Operation not permitted"]
+        );
+        assert_eq!(
+            texts("'bwrap: Can't find source path /x: No such file or directory'\n"),
+            vec!["Can't find source path /x: No such file or directory"]
+        );
+        // Backticks that closed before the message do not cut it.
+        assert_eq!(
+            texts("run `flatpak run x` and get bwrap: execvp x: No such file or directory\n"),
+            vec!["execvp x: No such file or directory"]
+        );
         // Pasted through a word processor: curly quotes.
         assert_eq!(
             texts("el_stderr_tail\u{201c}:\u{201d}bwrap: Unknown option --argv0\"}"),
             vec!["Unknown option --argv0"]
         );
+    }
+
+    #[test]
+    fn a_retyped_message_gets_back_the_colon_before_its_errno() {
+        let m = |t: &str| Message {
+            line: t.to_string(),
+            text: t.to_string(),
+        };
+        let fix = |t: &str| with_errno_separator(&m(t)).text;
+        assert_eq!(
+            fix("execvp script.sh no such file or directory"),
+            "execvp script.sh: no such file or directory"
+        );
+        // Already separated, or bwrap's own words: unchanged.
+        assert_eq!(
+            fix("execvp x: No such file or directory"),
+            "execvp x: No such file or directory"
+        );
+        assert_eq!(
+            fix("Creating new namespace failed: Operation not permitted"),
+            "Creating new namespace failed: Operation not permitted"
+        );
+        // Not ending with an errno's text, or nothing before it.
+        assert_eq!(fix("pivot_root failed"), "pivot_root failed");
+        assert_eq!(fix("Permission denied"), "Permission denied");
     }
 
     #[test]

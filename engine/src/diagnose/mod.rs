@@ -301,7 +301,8 @@ pub fn diagnose(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
 /// (`messages::unwrapped_messages`), a message and its errno that a
 /// launcher logged as two lines behind its prefix are joined back
 /// (`messages::rejoined_writes`), then the rules are matched ignoring
-/// case and a final period, for words retyped by hand (the diagnosis then
+/// case and a final period, with the colon before an errno's text put back
+/// where it went missing, for words retyped by hand (the diagnosis then
 /// says `retyped`).
 pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
     let as_written = messages::pasted_messages(stderr);
@@ -320,6 +321,7 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
     let retyped: Vec<Message> = as_written
         .iter()
         .map(messages::without_final_period)
+        .map(|m| messages::with_errno_separator(&m))
         .collect();
     if any_match(&loose, &retyped) {
         let mut d = diagnose_messages(&loose, facts, retyped);
