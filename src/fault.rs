@@ -3,28 +3,10 @@
 //! prove that the shim's own failures never change the bwrap run. Without
 //! the feature (every normal build) the points compile to nothing.
 
-/// A place where a test may inject a panic.
-#[inline(always)]
-pub fn point(_name: &str) {
-    #[cfg(feature = "fault-injection")]
-    assert!(
-        !std::env::var("BWRAP_DOCTOR_FAULT").is_ok_and(|v| v == _name),
-        "fault injected at {_name}"
-    );
-}
-
-/// The shim's diagnosis deadline; with the `fault-injection` feature,
-/// `BWRAP_DOCTOR_DEADLINE_MS` shortens it so that a test need not wait.
-pub fn deadline(normal: std::time::Duration) -> std::time::Duration {
-    #[cfg(feature = "fault-injection")]
-    if let Some(ms) = std::env::var("BWRAP_DOCTOR_DEADLINE_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        return std::time::Duration::from_millis(ms);
-    }
-    normal
-}
+// The engine's points: `BWRAP_DOCTOR_FAULT=NAME` panics at `point(NAME)`,
+// `BWRAP_DOCTOR_DEADLINE_MS` shortens the diagnosis deadline (the binary's
+// `fault-injection` feature turns on the engine's).
+pub use bwrap_doctor_engine::fault::{deadline, point};
 
 /// A point where a test may make the process die as it would of a bug of
 /// its own: with the `fault-injection` feature, `BWRAP_DOCTOR_FAULT` set to

@@ -1,11 +1,14 @@
 //! Fault injection for tests: with the `fault-injection` feature, setting
 //! `BWRAP_DOCTOR_FAULT=NAME` makes the named point panic, so the tests can
 //! prove that the shim's own failures never change the bwrap run (these are
-//! the engine's points; the binary has its own, `src/fault.rs`). Without
+//! the engine's points; the binary uses them and adds its crash points,
+//! `src/fault.rs`). Without
 //! the feature (every normal build) the points compile to nothing.
 
-/// A place where a test may inject a panic.
+/// A place where a test may inject a panic (reported at the caller's
+/// place, which names the point).
 #[inline(always)]
+#[track_caller]
 pub fn point(_name: &str) {
     #[cfg(feature = "fault-injection")]
     if std::env::var("BWRAP_DOCTOR_FAULT").is_ok_and(|v| v == _name) {

@@ -175,7 +175,8 @@ pub use facts::{Obs, Observation, Snapshot};
 pub mod bwrap_args;
 #[doc(hidden)]
 pub mod cause;
-pub(crate) mod fault;
+#[doc(hidden)]
+pub mod fault;
 #[doc(hidden)]
 pub mod keywords;
 #[doc(hidden)]

@@ -28,28 +28,10 @@ fn last_lines(stderr: &[u8]) -> Vec<String> {
         .lines()
         .rev()
         .take(LAST_LINES)
-        .map(without_colours)
+        .map(|l| crate::keywords::strip_ansi(l).into_owned())
         .collect();
     last.reverse();
     last
-}
-
-/// `line` without terminal escape sequences (`ESC [ … letter`).
-fn without_colours(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' && chars.peek() == Some(&'[') {
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// bwrap's messages among the last lines of `stderr`, oldest first.

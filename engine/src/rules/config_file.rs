@@ -3,9 +3,8 @@
 //! <file:line:col>, rendered like the rule loader's errors.
 
 use super::RuleError;
-use super::schema::{Diags, Table, Val};
+use super::schema::{Diags, Table};
 use std::path::PathBuf;
-use toml::de::{DeTable, DeValue};
 
 /// The keys of a configuration file.
 pub const KEYS: &[&str] = &["real_bwrap", "off", "json", "rules", "no_color", "report"];
@@ -25,22 +24,9 @@ pub struct FileValues {
 /// Parse one file's text; all errors, or the values.
 pub fn parse(text: &str) -> Result<FileValues, Vec<RuleError>> {
     let mut d = Diags::new(text);
-    let (doc, syntax) = DeTable::parse_recoverable(text);
-    if let Some(e) = syntax
-        .iter()
-        .min_by_key(|e| e.span().map_or(0, |s| s.start))
-    {
-        d.error(
-            e.span().unwrap_or(0..0),
-            format!(
-                "invalid TOML: {}",
-                e.message().split_whitespace().collect::<Vec<_>>().join(" ")
-            ),
-            Some("fix the syntax; nothing in this file was used".into()),
-        );
+    let Some(root) = d.parse("fix the syntax; nothing in this file was used") else {
         return Err(d.errors);
-    }
-    let root: Val<'_> = Val::new(doc.span(), DeValue::Table(doc.into_inner()));
+    };
     let mut v = FileValues::default();
     if let Some(t) = Table::open(&mut d, &root, "the configuration file", KEYS) {
         if let Some(s) = t.string(&mut d, "real_bwrap") {

@@ -151,6 +151,27 @@ impl<'t> Diags<'t> {
     pub fn line(&self, offset: usize) -> usize {
         self.lines.line(offset)
     }
+
+    /// The file's text as TOML, or None after reporting its syntax error
+    /// with `help`. The parser recovers and goes on, and its errors are not
+    /// in file order: the first in the file is reported, later ones may
+    /// only be its echoes.
+    pub fn parse(&mut self, help: &str) -> Option<Val<'t>> {
+        let (doc, syntax) = DeTable::parse_recoverable(self.text);
+        if let Some(e) = syntax
+            .iter()
+            .min_by_key(|e| e.span().map_or(0, |s| s.start))
+        {
+            let message = e.message().split_whitespace().collect::<Vec<_>>();
+            self.error(
+                e.span().unwrap_or(0..0),
+                format!("invalid TOML: {}", message.join(" ")),
+                Some(help.into()),
+            );
+            return None;
+        }
+        Some(Val::new(doc.span(), DeValue::Table(doc.into_inner())))
+    }
 }
 
 /// "a string", "an integer"… for messages.

@@ -41,6 +41,10 @@ impl Shape {
     }
 }
 
+/// Why the tool's own setting for the system bwrap is preferred, where the
+/// tool has one.
+const SYSTEM_BWRAP_WHY: &str = "the system bwrap has a fixed path that the distribution updates, so one profile covers every tool and every version";
+
 /// A bwrap path that changes at upgrades, and what survives them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Versioned {
@@ -232,7 +236,7 @@ pub fn classify(path: &Path) -> Option<Versioned> {
             tool,
             prefer_system: prefer,
             why: if prefer {
-                "the system bwrap has a fixed path that the distribution updates, so one profile covers every tool and every version".into()
+                SYSTEM_BWRAP_WHY.into()
             } else {
                 "the pattern matches the copy of every later version, in every user's npx cache"
                     .into()
@@ -295,7 +299,7 @@ pub fn classify(path: &Path) -> Option<Versioned> {
         tool,
         prefer_system: prefer,
         why: if prefer {
-            "the system bwrap has a fixed path that the distribution updates, so one profile covers every tool and every version".into()
+            SYSTEM_BWRAP_WHY.into()
         } else {
             "the pattern matches the same file in every later version's directory".into()
         },

@@ -202,16 +202,7 @@ fn scenarios_from_first_principles_name_their_cause_first() {
         );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("scenario {i}: {e}: {}", out.stderr_text()));
-        let shown: Vec<(&str, &str)> = v["candidates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["superseded_by"].is_null() && c["verdict"] != "refuted")
-            .map(|c| {
-                let named = c["causes"][0]["cause"].as_str().or(c["cause"].as_str());
-                (c["verdict"].as_str().unwrap(), named.unwrap())
-            })
-            .collect();
+        let shown = named(&v);
         if shown.first().map(|(_, c)| *c) != Some(case.cause.as_str())
             || shown
                 .iter()
@@ -296,6 +287,23 @@ const TEST_SET_B_KNOWN_WRONG: &[(&str, &str)] = &[
          bad-arguments; not mended from the case",
     ),
 ];
+
+/// The causes an `explain --json` document names, in its order, with
+/// their verdicts: the candidates neither superseded nor refuted. A stage
+/// rule (a step that failed, no specific rule standing) names its causes
+/// most likely first: the first is its answer.
+fn named(v: &serde_json::Value) -> Vec<(&str, &str)> {
+    v["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["superseded_by"].is_null() && c["verdict"] != "refuted")
+        .map(|c| {
+            let named = c["causes"][0]["cause"].as_str().or(c["cause"].as_str());
+            (c["verdict"].as_str().unwrap(), named.unwrap())
+        })
+        .collect()
+}
 
 struct Measured {
     set: String,
@@ -449,18 +457,7 @@ fn replay(set: &str, on: On) -> Measured {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{}: {e}: {}", case.file, out.stderr_text()));
         support::schema::assert_valid(&v);
-        let shown: Vec<(&str, &str)> = v["candidates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["superseded_by"].is_null() && c["verdict"] != "refuted")
-            // A stage rule (a step that failed, no specific rule standing)
-            // names its causes most likely first: the first is its answer.
-            .map(|c| {
-                let named = c["causes"][0]["cause"].as_str().or(c["cause"].as_str());
-                (c["verdict"].as_str().unwrap(), named.unwrap())
-            })
-            .collect();
+        let shown = named(&v);
         let confirmed: Vec<&str> = shown
             .iter()
             .filter(|(v, _)| *v == "confirmed")

@@ -182,22 +182,28 @@ fn loaded_attachments(host: &Host, facts: &Facts) -> Obs {
     Obs::seen(out)
 }
 
-/// The profiles bwrap-doctor wrote (files in /etc/apparmor.d whose first
-/// line is [`crate::written::WRITTEN_BY`]), with whether the path each
-/// attaches to still exists (`null` for a pattern).
-fn own_profiles(host: &Host) -> Obs {
-    let rd = match std::fs::read_dir(host.path(POLICY_DIR)) {
-        Ok(rd) => rd,
-        Err(e) if super::is_missing(&e) => return Obs::Absent,
-        Err(e) => return io_obs(POLICY_DIR, &e),
-    };
-    let mut names: Vec<String> = rd
+/// The names in /etc/apparmor.d that may hold profiles (not backups or
+/// hidden files), sorted, at most [`MAX_FILES`].
+fn policy_names(host: &Host) -> std::io::Result<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(host.path(POLICY_DIR))?
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| !skipped(n))
         .collect();
     names.sort();
     names.truncate(MAX_FILES);
+    Ok(names)
+}
+
+/// The profiles bwrap-doctor wrote (files in /etc/apparmor.d whose first
+/// line is [`crate::written::WRITTEN_BY`]), with whether the path each
+/// attaches to still exists (`null` for a pattern).
+fn own_profiles(host: &Host) -> Obs {
+    let names = match policy_names(host) {
+        Ok(names) => names,
+        Err(e) if super::is_missing(&e) => return Obs::Absent,
+        Err(e) => return io_obs(POLICY_DIR, &e),
+    };
     let mut out = Vec::new();
     for n in names {
         let file = format!("{POLICY_DIR}/{n}");
@@ -301,17 +307,10 @@ fn tunables(host: &Host) -> BTreeMap<String, Vec<String>> {
 
 /// Every profile in the regular files directly in /etc/apparmor.d.
 fn profile_files(host: &Host) -> Obs {
-    let rd = match std::fs::read_dir(host.path(POLICY_DIR)) {
-        Ok(rd) => rd,
+    let names = match policy_names(host) {
+        Ok(names) => names,
         Err(e) => return io_obs(POLICY_DIR, &e),
     };
-    let mut names: Vec<String> = rd
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !skipped(n))
-        .collect();
-    names.sort();
-    names.truncate(MAX_FILES);
     let globals = tunables(host);
     let mut out = Vec::new();
     for n in names {

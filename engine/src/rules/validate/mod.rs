@@ -16,11 +16,10 @@
 
 use super::RuleError;
 use super::model::{Origin, Patterns, Rule, SourceKind};
-use super::schema::{CONDITION_KEYS, DISABLE_KEYS, Diags, RULE_KEYS, Str, TOP_KEYS, Table, Val};
+use super::schema::{CONDITION_KEYS, DISABLE_KEYS, Diags, RULE_KEYS, Str, TOP_KEYS, Table};
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::path::Path;
-use toml::de::{DeTable, DeValue};
 
 mod causes;
 mod conditions;
@@ -81,24 +80,12 @@ pub(super) fn check(source: SourceKind, file: &Path, text: &str, mode: Mode) -> 
         ..mode
     };
     let mut d = Diags::new(text);
-    // The parser recovers and goes on; its errors are not in file order.
-    // Report the first in the file: later ones may only be its echoes.
-    let (doc, syntax) = DeTable::parse_recoverable(text);
-    if let Some(e) = syntax
-        .iter()
-        .min_by_key(|e| e.span().map_or(0, |s| s.start))
-    {
-        d.error(
-            e.span().unwrap_or(0..0),
-            format!("invalid TOML: {}", one_line(e.message())),
-            Some("fix the syntax; nothing else in this file was read".into()),
-        );
+    let Some(root) = d.parse("fix the syntax; nothing else in this file was read") else {
         return Checked {
             errors: d.errors,
             ..Checked::default()
         };
-    }
-    let root = Val::new(doc.span(), DeValue::Table(doc.into_inner()));
+    };
     let _budget = (source != SourceKind::Builtin).then(Budget::start);
     let mut out = Checked::default();
     let mut cx = FileCx {
@@ -128,10 +115,6 @@ pub(super) fn check(source: SourceKind, file: &Path, text: &str, mode: Mode) -> 
     out.errors = d.errors;
     out.warnings = d.warnings;
     out
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Whether `id` has the shape of a rule id.
