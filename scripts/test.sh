@@ -53,6 +53,11 @@ cargo run --locked --quiet -- rules lint
 cargo run --locked --quiet -- rules test > /dev/null
 # The crates as crates.io would get them: both packages pack (the engine
 # with its rule files) and the packed crates build on their own.
+# cargo verifies the binary against the packed engine through a local
+# registry, unpacked into CARGO_HOME's registry sources under its name and
+# version; an unpacked copy from an earlier run of the same version is taken
+# as it is, so it goes first.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/bwrap-doctor-engine-*
 cargo package --locked --workspace --quiet
 # The release artifacts (dist/: the archive, the .deb, the wheel; one static
 # build), each installed and used as a user would: scripts/test-package.sh.
