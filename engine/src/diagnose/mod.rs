@@ -225,7 +225,12 @@ fn evaluate(
         });
         match holds {
             // A stage rule's conditions are evidence: every one is shown.
-            Some(false) if rule.stage.is_none() => return (Verdict::Refuted, checks, aliases),
+            Some(false) if rule.stage.is_none() && c.refutes => {
+                return (Verdict::Refuted, checks, aliases);
+            }
+            // `refutes = false`: needed to confirm, but another mechanism
+            // of the same message may hold too, so the cause stays open.
+            Some(false) if rule.stage.is_none() => unknown = true,
             Some(false) => {}
             None => unknown = true,
             Some(true) => {}
@@ -884,6 +889,50 @@ equals = "1"
         let d = diagnose(&rules, &facts, b"bwrap: boom: x\n");
         let order: Vec<&str> = d.candidates.iter().map(|c| c.rule.as_str()).collect();
         assert_eq!(order, ["t.more", "t.few"]);
+    }
+
+    #[test]
+    fn a_condition_that_does_not_refute_leaves_its_rule_unconfirmed_when_it_fails() {
+        // `refutes = false`: needed to confirm; failing, it rules nothing
+        // out (another mechanism of the message may hold as well), while a
+        // later ordinary condition still refutes.
+        const RULES: &str = r#"
+[[rule]]
+id = "t.soft"
+cause = "wsl1"
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+[[rule.confirm]]
+fact = "caller.seccomp"
+not_equals = 2
+refutes = false
+[[rule.confirm]]
+fact = "os.id"
+equals = "x"
+"#;
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), RULES)
+                .unwrap()
+                .rules,
+        );
+        let verdict = |seccomp: i64, os: &str| {
+            let facts = Facts::recorded(
+                [
+                    ("caller.seccomp".to_string(), Obs::Seen(seccomp.into())),
+                    ("os.id".to_string(), Obs::seen(os)),
+                ]
+                .into(),
+                Context::default(),
+            );
+            let d = diagnose(&rules, &facts, b"bwrap: boom: x\n");
+            let c = d.candidates.iter().find(|c| c.rule == "t.soft").unwrap();
+            c.verdict
+        };
+        assert_eq!(verdict(0, "x"), Verdict::Confirmed);
+        assert_eq!(verdict(2, "x"), Verdict::Unconfirmed);
+        assert_eq!(verdict(2, "y"), Verdict::Refuted);
+        assert_eq!(verdict(0, "y"), Verdict::Refuted);
     }
 
     #[test]

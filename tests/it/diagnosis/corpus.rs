@@ -279,13 +279,16 @@ fn held_out_test_set_accuracy_per_cause() {
 /// the people who write rules. Floors under what it measured after issue
 /// 13's two rounds of rule changes (48/62 = 77.4% named first, 14/62 =
 /// 22.6% confirmed; 74.2% and 22.6% at its baseline); the issue's aim is
-/// 90% named first. A wrong confirmation beyond those its baseline showed,
+/// 90% named first. The confirmation soundness audit (2026-12-05) left
+/// `Can't find source path …: EACCES` unconfirmed where no fact says whether
+/// an AppArmor profile refused the path (engine/rules/README.md): 13/62 =
+/// 21.0% confirmed, floor 20. A wrong confirmation beyond those its baseline showed,
 /// listed with their reason in [`TEST_SET_B_KNOWN_WRONG`], fails.
 fn held_out_test_set_b_accuracy_per_cause() {
     let m = measure("tests/corpus/test-b");
     assert!(m.total >= 60, "test set B has {} cases", m.total);
     m.assert_only_known_wrong(TEST_SET_B_KNOWN_WRONG);
-    m.assert_floors(77, 22);
+    m.assert_floors(77, 20);
     let f = measure_on_fixtures("tests/corpus/test-b");
     report_beside(&m, &f);
     f.assert_only_known_fixture_wrong();
@@ -598,22 +601,10 @@ const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[
          (tests/corpus/test/README.md), not mended from the case",
     ),
     (
-        "049-codex-13624-root-in-container-no-userns.toml",
-        "development set: the container is unnamed, so it is Docker's default (root, default \
-         seccomp), on which seccomp-filter holds; the thread's fix (--unshare-user) shows its \
-         filter allowed user namespaces: the kind, not a rule, disagrees with the thread",
-    ),
-    (
         "049-gvisor-13438-loopback-preconfigured.toml",
         "held-out set: the gvisor kind's caller is Docker's default root without \
          CAP_SYS_ADMIN or CAP_NET_ADMIN, on which container-no-privileges holds beside gvisor; \
          the thread's bwrap got past unshare(CLONE_NEWNET), so its caller was not that one",
-    ),
-    (
-        "029-oregano-250-ci-container-builder-eperm.toml",
-        "test set B: the thread's CI container is only 'unprivileged'; its kind (docker-default) \
-         brings Docker's seccomp filter, on which seccomp-filter holds beside the missing \
-         privileges the thread names: the kind, not a rule, disagrees with the thread",
     ),
     (
         "035-bwrap-585-root-cache-at-spi-eacces.toml",
@@ -625,12 +616,6 @@ const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[
         "test set B: the podman-rootless kind's container label refuses the devpts mount, so \
          container-lsm-profile holds on the fixture; the thread blames missing privileges and \
          its first-call-only failure leaves the mechanism open",
-    ),
-    (
-        "049-srt-180-docker-root-without-unshare-user.toml",
-        "test set B: the docker-default kind brings Docker's seccomp filter, on which \
-         seccomp-filter holds; the thread's fix (--unshare-user) shows its filter allowed \
-         user namespaces: the kind, not a rule, disagrees with the thread",
     ),
     (
         "055-openlitespeed-223-debian10-unknown-option.toml",

@@ -10,6 +10,7 @@ pub fn tests() -> Vec<Test> {
     tests![
         Once readme_worked_example_parses_and_lints_clean,
         Once readme_lists_every_fact_key,
+        Once every_rule_confirmed_on_weak_evidence_is_answered_in_the_audit,
     ]
 }
 
@@ -82,4 +83,35 @@ fn readme_lists_every_fact_key() {
             p.key
         );
     }
+}
+
+/// scripts/confirm-audit.py flags the rules confirmable by bwrap's words
+/// alone, by context facts alone or by absences alone; each must be answered
+/// (changed, or the reason its conditions imply its cause) in the README's
+/// "Confirmation soundness audit" section, so a new such rule is looked at.
+fn every_rule_confirmed_on_weak_evidence_is_answered_in_the_audit() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import tomllib"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        crate::support::skip(
+            "python3 with tomllib (3.11+) is needed to run scripts/confirm-audit.py",
+        );
+    }
+    let out = std::process::Command::new("python3")
+        .arg(root.join("scripts/confirm-audit.py"))
+        .arg("--check")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "flagged rules without an answer in rules/README.md:\n{}",
+        text.lines()
+            .filter(|l| l.contains("NOT ANSWERED"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(text.contains(" flagged, 0 without an answer"), "{text}");
 }
