@@ -101,16 +101,14 @@ fn why_open(c: &Candidate) -> String {
         .filter(|ch| ch.holds == Some(false) && !ch.refutes)
         .count();
     let unread = format!("{open} fact{} could not be read", plural(open));
+    let unmet = match short {
+        1 => "a condition needed to confirm it does not hold here".to_string(),
+        n => format!("{n} conditions needed to confirm it do not hold here"),
+    };
     match (open, short) {
         (_, 0) => unread,
-        (0, n) => format!(
-            "{n} condition{} needed to confirm it not met here, which does not rule it out",
-            plural(n)
-        ),
-        (_, n) => format!(
-            "{unread}; {n} condition{} needed to confirm it not met here",
-            plural(n)
-        ),
+        (0, _) => format!("{unmet}, which does not rule it out"),
+        (_, _) => format!("{unread}; {unmet}"),
     }
 }
 

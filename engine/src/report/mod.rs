@@ -143,7 +143,7 @@ equals = "x"
         let compact = super::compact::render(&open, false, Words::Any);
         assert!(
             compact.contains(
-                "(1 condition needed to confirm it not met here, which does not rule it out)"
+                "(a condition needed to confirm it does not hold here, which does not rule it out)"
             ),
             "{compact}"
         );
