@@ -23,8 +23,11 @@ A flag is a question, not a verdict: a message that states its cause
 be answered in engine/rules/README.md's "Confirmation soundness audit"
 section, by its id in backticks, with the reason its conditions imply its
 cause (or be changed). `--check` exits 1 when a flagged rule has no answer.
+Only that section counts (up to the next `## ` heading): an id named in a
+later section (the coverage table) is no answer.
 
-Usage: scripts/confirm-audit.py [--check] [--all]
+Usage: scripts/confirm-audit.py [--check] [--all] [--readme FILE]
+(--readme: read the answers from FILE instead of engine/rules/README.md)
 """
 
 import glob
@@ -109,9 +112,13 @@ def flags(rule):
 def main():
     check = "--check" in sys.argv
     show_all = "--all" in sys.argv
-    readme = open(os.path.join(RULES, "README.md"), encoding="utf-8").read()
+    readme_path = os.path.join(RULES, "README.md")
+    if "--readme" in sys.argv:
+        readme_path = sys.argv[sys.argv.index("--readme") + 1]
+    readme = open(readme_path, encoding="utf-8").read()
     start = readme.find("## Confirmation soundness audit")
-    audit = readme[start:] if start >= 0 else ""
+    end = readme.find("\n## ", start + 1) if start >= 0 else -1
+    audit = "" if start < 0 else readme[start:] if end < 0 else readme[start:end]
     rules = []
     for path in sorted(glob.glob(os.path.join(RULES, "*.toml"))):
         with open(path, "rb") as f:

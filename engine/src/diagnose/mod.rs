@@ -5,7 +5,8 @@
 //! against the facts (each probe runs at most once, and a refuting
 //! condition stops the rule's remaining probes). A candidate is
 //! *confirmed* when every condition holds, *refuted* when one does not,
-//! *unconfirmed* when facts are missing. Nothing is called confirmed that
+//! *unconfirmed* when facts are missing or a condition that says
+//! `refutes = false` does not hold. Nothing is called confirmed that
 //! the probes did not confirm.
 
 mod evaluate;
@@ -26,8 +27,9 @@ use std::time::Instant;
 use template::Scope;
 
 /// What the probes said of a candidate: every condition holds
-/// (`confirmed`), one does not (`refuted`), facts were missing
-/// (`unconfirmed`).
+/// (`confirmed`), one does not (`refuted`), facts were missing or a
+/// condition that does not rule the cause out failed (`unconfirmed`: see
+/// [`Check::refutes`]).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
@@ -68,6 +70,20 @@ pub struct Check {
     pub holds: Option<bool>,
     /// The rule's words for what was seen, when it gives them.
     pub describe: Option<String>,
+    /// Whether the condition's failing rules the cause out. `false` (the
+    /// rule's `refutes = false`): needed to confirm, but failing it leaves
+    /// the candidate unconfirmed, since another mechanism of the same
+    /// message may hold as well. Absent from the JSON when `true`.
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub refutes: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_yes(b: &bool) -> bool {
+    *b
 }
 
 /// A fix the rule gives, with the captures filled in.
@@ -222,6 +238,7 @@ fn evaluate(
             observed,
             holds,
             describe: c.describe.clone(),
+            refutes: c.refutes,
         });
         match holds {
             // A stage rule's conditions are evidence: every one is shown.
