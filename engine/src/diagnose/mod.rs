@@ -306,6 +306,19 @@ pub fn diagnose(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
 /// says `retyped`).
 pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
     let as_written = messages::pasted_messages(stderr);
+    // An errno bwrap cannot have printed so (other letter case, a period
+    // after it) is read as bwrap prints it first: a broad rule that matches
+    // the words as written without looking at the errno (gVisor's) must
+    // not keep the rules of that errno from them.
+    let canonical: Vec<Message> = as_written
+        .iter()
+        .map(messages::with_canonical_errno)
+        .collect();
+    if canonical != as_written && any_match(rules, &canonical) {
+        let mut d = diagnose_messages(rules, facts, canonical);
+        d.retyped = true;
+        return d;
+    }
     if any_match(rules, &as_written) {
         return diagnose_messages(rules, facts, as_written);
     }
@@ -321,6 +334,7 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
     let retyped: Vec<Message> = as_written
         .iter()
         .map(messages::without_final_period)
+        .map(|m| messages::with_canonical_errno(&m))
         .map(|m| messages::with_errno_separator(&m))
         .collect();
     if any_match(&loose, &retyped) {
@@ -675,6 +689,20 @@ cause = "kernel-feature-missing"
 summary = "s"
 patterns = ['^Creating new namespace failed: Invalid argument$']
 explanation = "e"
+
+[[rule]]
+id = "t.broad"
+cause = "gvisor"
+summary = "s"
+patterns = ['^setting up uid map']
+explanation = "e"
+
+[[rule]]
+id = "t.map"
+cause = "apparmor-userns-restrict"
+summary = "s"
+patterns = ['^setting up uid map: Permission denied$']
+explanation = "e"
 "#;
 
     fn pasted(text: &str) -> Diagnosis {
@@ -736,6 +764,25 @@ explanation = "e"
                 .candidates
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn an_errno_retyped_or_with_a_period_is_read_as_bwrap_prints_it_before_a_broad_rule() {
+        // agentty#21 typed the errno in lower case; pressure-vessel quotes
+        // bwrap's line with a period after it (Heroic#4102). A rule matching
+        // the words before the errno as written must not hide the rules of
+        // that errno.
+        for text in [
+            "bwrap: setting up uid map: permission denied\n",
+            "pressure-vessel-wrap[1]: E: Child process exited with code 1: bwrap: setting up uid map: Permission denied.\n",
+        ] {
+            let d = pasted(text);
+            let rules: Vec<&str> = named(&d).iter().map(|(r, _)| *r).collect();
+            assert!(rules.contains(&"t.map"), "{text}: {rules:?}");
+            assert!(d.retyped, "{text}");
+        }
+        let d = pasted("bwrap: setting up uid map: Permission denied\n");
+        assert!(!d.retyped, "bwrap's own words are read as written");
     }
 
     const PRIORS: &str = r#"
