@@ -593,6 +593,13 @@ const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[
          filter allowed user namespaces: the kind, not a rule, disagrees with the thread",
     ),
     (
+        "079-umu-156-docker-pv-debug-log.toml",
+        "development set: the docker-default kind's bounding set lacks CAP_SYS_ADMIN, so the \
+         second probe's `capset failed: EPERM` is confirmed as missing privileges \
+         (container-no-privileges.capset), which the case's evidence names for that line; its \
+         label is the first line's cause (the seccomp filter)",
+    ),
+    (
         "049-gvisor-13438-loopback-preconfigured.toml",
         "held-out set: the gvisor kind's caller is Docker's default root without \
          CAP_SYS_ADMIN or CAP_NET_ADMIN, on which container-no-privileges holds beside gvisor; \
