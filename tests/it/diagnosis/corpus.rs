@@ -138,12 +138,13 @@ fn corpus_accuracy_per_cause() {
     let m = measure("tests/corpus");
     assert!(m.total >= 40, "the corpus has {} cases", m.total);
     m.assert_no_wrong_confirmation();
-    // Floors under the figures measured last: 127/135 named first (94.1%),
-    // 60 confirmed (44.4%). They were 95/50 under 98.9%/51.6% of 91 cases;
-    // the 44 cases added on 2026-12-04 (092-135) come from threads that state
-    // fewer facts and hold causes pasted text cannot decide (tests/corpus/
-    // README.md), so both figures fell, and the floors with them.
-    m.assert_floors(94, 44);
+    // Floors under the figures measured last: 128/135 named first (94.8%),
+    // 64 confirmed (47.4%), after set B's kinds. They were 95/50 under
+    // 98.9%/51.6% of 91 cases; the 44 cases added on 2026-12-04 (092-135)
+    // come from threads that state fewer facts and hold causes pasted text
+    // cannot decide (tests/corpus/README.md), so both figures fell, and the
+    // floors with them.
+    m.assert_floors(94, 47);
     let f = measure_on_fixtures("tests/corpus");
     report_beside(&m, &f);
     f.assert_only_known_fixture_wrong();
@@ -226,10 +227,10 @@ fn scenarios_from_first_principles_name_their_cause_first() {
 }
 
 /// Named first, per cent, with the distribution and container / with the
-/// distribution alone. Measured last: 125/135 (92.6%) and 118/135 (87.4%),
-/// after the 44 cases of 2026-12-04 (092-135); before them 96.7% and 89.0%
-/// of 91.
-const FEW_FACTS_FLOOR: (usize, usize) = (92, 87);
+/// distribution alone. Measured last: 126/135 (93.3%) and 118/135 (87.4%),
+/// after set B's kinds (125 and 118 before them, after the 44 cases of
+/// 2026-12-04, 092-135); before those cases 96.7% and 89.0% of 91.
+const FEW_FACTS_FLOOR: (usize, usize) = (93, 87);
 
 /// Test set A (tests/corpus/test/README.md): cases chosen before the rules
 /// changed for them and held out until 2026-12-04 22:13 UTC, now a second
@@ -247,25 +248,27 @@ fn held_out_test_set_accuracy_per_cause() {
         m.wrong.join("\n")
     );
     // Floors under the figures measured after the kinds were fixed (91.0%
-    // and 44.8% of 67); development figures now, not generalization.
-    m.assert_floors(91, 44);
+    // and 44.8% of 67; confirmed 49.3% after set B's kinds); development
+    // figures now, not generalization.
+    m.assert_floors(91, 49);
     let f = measure_on_fixtures("tests/corpus/test");
     report_beside(&m, &f);
     f.assert_only_known_fixture_wrong();
 }
 
-/// Held-out test set B (tests/corpus/test-b/README.md): 62 cases chosen on
-/// 2026-12-04 against 5dec0b1, before issue 13's rule changes, and kept from
-/// the people who write rules. Floors under what it measured after issue
-/// 13's two rounds of rule changes (48/62 = 77.4% named first, 14/62 =
-/// 22.6% confirmed; 74.2% and 22.6% at its baseline); the issue's aim is
-/// 90% named first. A wrong confirmation beyond those its baseline showed,
-/// listed with their reason in [`TEST_SET_B_KNOWN_WRONG`], fails.
+/// Test set B (tests/corpus/test-b/README.md): 62 cases chosen on
+/// 2026-12-04 against 5dec0b1, before issue 13's rule changes, held out
+/// until 2026-12-04 23:52 UTC and then retired into development (its misses
+/// were read and classified by kind). The name is kept. Floors under the
+/// figures after its kinds were fixed (57/62 = 91.9% named first, 21/62 =
+/// 33.9% confirmed; 77.4% and 22.6% while it was held out): development
+/// figures now, not generalization. A wrong confirmation beyond the one
+/// listed with its reason in [`TEST_SET_B_KNOWN_WRONG`] fails.
 fn held_out_test_set_b_accuracy_per_cause() {
     let m = measure("tests/corpus/test-b");
     assert!(m.total >= 60, "test set B has {} cases", m.total);
     m.assert_only_known_wrong(TEST_SET_B_KNOWN_WRONG);
-    m.assert_floors(77, 22);
+    m.assert_floors(91, 33);
     let f = measure_on_fixtures("tests/corpus/test-b");
     report_beside(&m, &f);
     f.assert_only_known_fixture_wrong();
@@ -273,20 +276,13 @@ fn held_out_test_set_b_accuracy_per_cause() {
 
 /// Wrong confirmations on test set B's thread facts at its baseline
 /// (main 5dec0b1's rules), with the reason (case file, why). Aim: none.
-const TEST_SET_B_KNOWN_WRONG: &[(&str, &str)] = &[
-    (
-        "035-bwrap-585-root-cache-at-spi-eacces.toml",
-        "the caller asks for a bind source under /root that the user cannot reach; the thread \
-         blames the caller (a stale root XDG_CACHE_HOME in mime.cache), the rules confirm an \
-         unreachable bind source as mount-permission-denied",
-    ),
-    (
-        "055-openlitespeed-223-debian10-unknown-option.toml",
-        "the vendor answers 'upgrade bubblewrap to 0.3.3' (bwrap-too-old), while the option in \
-         the message (`--symlink../tmp`) is malformed in itself, which the rules confirm as \
-         bad-arguments; not mended from the case",
-    ),
-];
+const TEST_SET_B_KNOWN_WRONG: &[(&str, &str)] = &[(
+    "055-openlitespeed-223-debian10-unknown-option.toml",
+    "the vendor answers 'upgrade bubblewrap to 0.3.3' (bwrap-too-old), while the option in \
+     the message (`--symlink../tmp`) is one no bubblewrap release has, and the program run \
+     after it is a bare number (a shifted operand), both of which the rules confirm as \
+     bad-arguments: the label disagrees with the words (tests/corpus/test-b/README.md)",
+)];
 
 /// The causes an `explain --json` document names, in its order, with
 /// their verdicts: the candidates neither superseded nor refuted. A stage
@@ -610,11 +606,6 @@ const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[
         "test set B: the thread's CI container is only 'unprivileged'; its kind (docker-default) \
          brings Docker's seccomp filter, on which seccomp-filter holds beside the missing \
          privileges the thread names: the kind, not a rule, disagrees with the thread",
-    ),
-    (
-        "035-bwrap-585-root-cache-at-spi-eacces.toml",
-        "test set B: the wrong confirmation known on the thread's facts too \
-         (TEST_SET_B_KNOWN_WRONG), not mended from the case",
     ),
     (
         "042-claude-code-50022-rootless-podman-devpts.toml",
