@@ -245,8 +245,11 @@ const ERRNO_TEXTS: &[&str] = &[
 /// up uid map: Permission denied.`). Give such a message its errno as bwrap
 /// prints it; any other message is returned unchanged.
 pub fn with_canonical_errno(m: &Message) -> Message {
-    let text = m.text.trim_end();
-    let bare = text.strip_suffix('.').unwrap_or(text).trim_end();
+    // Closing punctuation a caller put around bwrap's line (`(bwrap: …)`,
+    // `[bwrap: …].`) or a sentence's period: no errno text ends so.
+    let bare = m
+        .text
+        .trim_end_matches(|c: char| c.is_whitespace() || ".,;)]}>".contains(c));
     let lower = bare.to_lowercase();
     if lower.len() != bare.len() {
         // Letters whose lower case is longer: offsets would not agree.
@@ -553,6 +556,11 @@ mod tests {
         assert_eq!(
             fix("Can't create file at /x: no such device or address."),
             "Can't create file at /x: No such device or address"
+        );
+        // A caller's closing bracket after bwrap's line.
+        assert_eq!(
+            fix("setting up uid map: Permission denied)."),
+            "setting up uid map: Permission denied"
         );
         // bwrap's own words, and messages not ending with an errno: unchanged.
         for same in [

@@ -319,14 +319,26 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
         d.retyped = true;
         return d;
     }
-    if any_match(rules, &as_written) {
+    let joined = messages::unwrapped_messages(stderr);
+    let rejoined = messages::rejoined_writes(stderr);
+    let written = matching(rules, &as_written);
+    if !written.is_empty() {
+        // The same holds for a message wrapped onto the next line or split
+        // from its errno: the words as written (`setting up uid map:
+        // Permission`) may match a rule that does not look at the errno.
+        // A repaired reading that every rule matching the words as written
+        // also matches, and more rules besides, is the better reading.
+        for reading in [joined, rejoined] {
+            let more = matching(rules, &reading);
+            if more.len() > written.len() && written.is_subset(&more) {
+                return diagnose_messages(rules, facts, reading);
+            }
+        }
         return diagnose_messages(rules, facts, as_written);
     }
-    let joined = messages::unwrapped_messages(stderr);
     if any_match(rules, &joined) {
         return diagnose_messages(rules, facts, joined);
     }
-    let rejoined = messages::rejoined_writes(stderr);
     if any_match(rules, &rejoined) {
         return diagnose_messages(rules, facts, rejoined);
     }
@@ -343,6 +355,17 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
         return d;
     }
     diagnose_messages(rules, facts, as_written)
+}
+
+/// The ids of the specific rules (not stage rules) that match one of
+/// `messages`.
+fn matching<'r>(rules: &'r RuleSet, messages: &[Message]) -> std::collections::BTreeSet<&'r str> {
+    rules
+        .active()
+        .filter(|r| r.stage.is_none())
+        .filter(|r| messages.iter().any(|m| match_rule(r, &m.text).is_some()))
+        .map(|r| r.id.as_str())
+        .collect()
 }
 
 /// Whether a specific rule (not a stage rule, which owns every message of
@@ -783,6 +806,22 @@ explanation = "e"
         }
         let d = pasted("bwrap: setting up uid map: Permission denied\n");
         assert!(!d.retyped, "bwrap's own words are read as written");
+    }
+
+    #[test]
+    fn a_wrapped_message_is_joined_back_when_a_broad_rule_matches_its_first_line() {
+        // `^setting up uid map` (t.broad) matches the first line as written;
+        // joined, the errno's rule matches too, and t.broad still does.
+        let d = pasted("bwrap: setting up uid map: Permission\ndenied\n");
+        let rules: Vec<&str> = named(&d).iter().map(|(r, _)| *r).collect();
+        assert!(rules.contains(&"t.map"), "{rules:?}");
+        // A line after a whole message is not joined on when that explains
+        // nothing more.
+        let d = pasted("bwrap: setting up uid map: Permission denied\nlauncher exited\n");
+        assert_eq!(
+            d.candidates[0].message.text,
+            "setting up uid map: Permission denied"
+        );
     }
 
     const PRIORS: &str = r#"
