@@ -5,7 +5,8 @@
 //! against the facts (each probe runs at most once, and a refuting
 //! condition stops the rule's remaining probes). A candidate is
 //! *confirmed* when every condition holds, *refuted* when one does not,
-//! *unconfirmed* when facts are missing. Nothing is called confirmed that
+//! *unconfirmed* when facts are missing or a condition that says
+//! `refutes = false` does not hold. Nothing is called confirmed that
 //! the probes did not confirm.
 
 mod evaluate;
@@ -26,8 +27,9 @@ use std::time::Instant;
 use template::Scope;
 
 /// What the probes said of a candidate: every condition holds
-/// (`confirmed`), one does not (`refuted`), facts were missing
-/// (`unconfirmed`).
+/// (`confirmed`), one does not (`refuted`), facts were missing or a
+/// condition that does not rule the cause out failed (`unconfirmed`: see
+/// [`Check::refutes`]).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
@@ -68,6 +70,20 @@ pub struct Check {
     pub holds: Option<bool>,
     /// The rule's words for what was seen, when it gives them.
     pub describe: Option<String>,
+    /// Whether the condition's failing rules the cause out. `false` (the
+    /// rule's `refutes = false`): needed to confirm, but failing it leaves
+    /// the candidate unconfirmed, since another mechanism of the same
+    /// message may hold as well. Absent from the JSON when `true`.
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub refutes: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_yes(b: &bool) -> bool {
+    *b
 }
 
 /// A fix the rule gives, with the captures filled in.
@@ -222,10 +238,16 @@ fn evaluate(
             observed,
             holds,
             describe: c.describe.clone(),
+            refutes: c.refutes,
         });
         match holds {
             // A stage rule's conditions are evidence: every one is shown.
-            Some(false) if rule.stage.is_none() => return (Verdict::Refuted, checks, aliases),
+            Some(false) if rule.stage.is_none() && c.refutes => {
+                return (Verdict::Refuted, checks, aliases);
+            }
+            // `refutes = false`: needed to confirm, but another mechanism
+            // of the same message may hold too, so the cause stays open.
+            Some(false) if rule.stage.is_none() => unknown = true,
             Some(false) => {}
             None => unknown = true,
             Some(true) => {}
@@ -970,6 +992,50 @@ equals = "1"
         let d = diagnose(&rules, &facts, b"bwrap: boom: x\n");
         let order: Vec<&str> = d.candidates.iter().map(|c| c.rule.as_str()).collect();
         assert_eq!(order, ["t.more", "t.few"]);
+    }
+
+    #[test]
+    fn a_condition_that_does_not_refute_leaves_its_rule_unconfirmed_when_it_fails() {
+        // `refutes = false`: needed to confirm; failing, it rules nothing
+        // out (another mechanism of the message may hold as well), while a
+        // later ordinary condition still refutes.
+        const RULES: &str = r#"
+[[rule]]
+id = "t.soft"
+cause = "wsl1"
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+[[rule.confirm]]
+fact = "caller.seccomp"
+not_equals = 2
+refutes = false
+[[rule.confirm]]
+fact = "os.id"
+equals = "x"
+"#;
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), RULES)
+                .unwrap()
+                .rules,
+        );
+        let verdict = |seccomp: i64, os: &str| {
+            let facts = Facts::recorded(
+                [
+                    ("caller.seccomp".to_string(), Obs::Seen(seccomp.into())),
+                    ("os.id".to_string(), Obs::seen(os)),
+                ]
+                .into(),
+                Context::default(),
+            );
+            let d = diagnose(&rules, &facts, b"bwrap: boom: x\n");
+            let c = d.candidates.iter().find(|c| c.rule == "t.soft").unwrap();
+            c.verdict
+        };
+        assert_eq!(verdict(0, "x"), Verdict::Confirmed);
+        assert_eq!(verdict(2, "x"), Verdict::Unconfirmed);
+        assert_eq!(verdict(2, "y"), Verdict::Refuted);
+        assert_eq!(verdict(0, "y"), Verdict::Refuted);
     }
 
     #[test]

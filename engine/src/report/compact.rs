@@ -62,16 +62,15 @@ pub fn render(d: &Diagnosis, color: bool, words: Words) -> String {
         ));
         match possible.first() {
             Some(c) => {
-                let open = c.checks.iter().filter(|ch| ch.holds.is_none()).count();
                 let others = match possible.len() {
                     1 => String::new(),
                     n => format!(", {} other possible cause{}", n - 1, plural(n - 1)),
                 };
                 out.push(format!(
-                    "{me} cause not confirmed; most likely [{}]: {} ({open} fact{} could not be read{others})",
+                    "{me} cause not confirmed; most likely [{}]: {} ({}{others})",
                     words.id(c.cause.id()),
                     summary(c, words),
-                    plural(open),
+                    why_open(c),
                 ));
             }
             None => out.push(format!(
@@ -89,6 +88,28 @@ pub fn render(d: &Diagnosis, color: bool, words: Words) -> String {
         text.push('\n');
     }
     text
+}
+
+/// Why an unconfirmed candidate stays open: facts that could not be read,
+/// and conditions needed to confirm it that do not hold but do not rule it
+/// out (`refutes = false`: another mechanism of the message may hold too).
+fn why_open(c: &Candidate) -> String {
+    let open = c.checks.iter().filter(|ch| ch.holds.is_none()).count();
+    let short = c
+        .checks
+        .iter()
+        .filter(|ch| ch.holds == Some(false) && !ch.refutes)
+        .count();
+    let unread = format!("{open} fact{} could not be read", plural(open));
+    let unmet = match short {
+        1 => "a condition needed to confirm it does not hold here".to_string(),
+        n => format!("{n} conditions needed to confirm it do not hold here"),
+    };
+    match (open, short) {
+        (_, 0) => unread,
+        (0, _) => format!("{unmet}, which does not rule it out"),
+        (_, _) => format!("{unread}; {unmet}"),
+    }
 }
 
 fn plural(n: usize) -> &'static str {

@@ -149,7 +149,10 @@ fn causes(out: &mut Lines, d: &Diagnosis, color: bool) {
         out.line("  ruled out:");
         for c in &refuted {
             let id = words.id(c.cause.id());
-            let why = c.checks.iter().find(|ch| ch.holds == Some(false));
+            let why = c
+                .checks
+                .iter()
+                .find(|ch| ch.holds == Some(false) && ch.refutes);
             let with_why = why.map_or(String::new(), |ch| format!(": {}", check_text(ch)));
             let line = format!("    {} {id}{with_why}", p(Style::Dim, "-"));
             if words.allows(&line) {
@@ -315,10 +318,14 @@ fn check_text_named(ch: &Check, named: bool) -> String {
         Some(d) => format!("{d}: {seen}"),
         None => format!("{}{field} = {seen}", ch.fact),
     };
-    if ch.holds == Some(true) {
-        head
-    } else {
-        format!("{head} (needs {})", ch.wants)
+    match ch.holds {
+        Some(true) => head,
+        // `refutes = false`: the cause stays possible.
+        Some(false) if !ch.refutes => format!(
+            "{head} (needs {} to confirm; this does not rule the cause out)",
+            ch.wants
+        ),
+        _ => format!("{head} (needs {})", ch.wants),
     }
 }
 

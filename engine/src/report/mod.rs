@@ -89,4 +89,68 @@ mod tests {
             }
         }
     }
+
+    /// A condition with `refutes = false` that does not hold leaves its
+    /// cause open, and the reports say so: the long text marks it as needed
+    /// to confirm without ruling the cause out, never names it as what
+    /// ruled a cause out, and the compact text gives it as the reason the
+    /// cause is not confirmed (not "0 facts could not be read").
+    #[test]
+    fn a_condition_that_does_not_refute_is_shown_as_leaving_the_cause_open() {
+        use crate::facts::Obs;
+        use crate::probe::Context;
+        const RULES: &str = r#"
+[[rule]]
+id = "t.soft"
+cause = "wsl1"
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+[[rule.confirm]]
+fact = "caller.seccomp"
+not_equals = 2
+refutes = false
+[[rule.confirm]]
+fact = "os.id"
+equals = "x"
+"#;
+        let set = rules::RuleSet::all_active(
+            rules::parse(
+                rules::SourceKind::User,
+                std::path::Path::new("t.toml"),
+                RULES,
+            )
+            .unwrap()
+            .rules,
+        );
+        let diagnosis = |os: &str| {
+            let facts = Facts::recorded(
+                [
+                    ("caller.seccomp".to_string(), Obs::Seen(2.into())),
+                    ("os.id".to_string(), Obs::seen(os)),
+                ]
+                .into(),
+                Context::default(),
+            );
+            diagnose::diagnose(&set, &facts, b"bwrap: boom: x\n")
+        };
+        let open = diagnosis("x");
+        let long = super::human::render(&open, false);
+        assert!(
+            long.contains("(needs ≠ 2 to confirm; this does not rule the cause out)"),
+            "{long}"
+        );
+        let compact = super::compact::render(&open, false, Words::Any);
+        assert!(
+            compact.contains(
+                "(a condition needed to confirm it does not hold here, which does not rule it out)"
+            ),
+            "{compact}"
+        );
+        // Ruled out by os.id, the condition that refutes; not by the one
+        // before it that does not.
+        let long = super::human::render(&diagnosis("y"), false);
+        let why = long.lines().find(|l| l.contains("- wsl1")).unwrap();
+        assert!(why.contains("os.id") && !why.contains("seccomp"), "{long}");
+    }
 }

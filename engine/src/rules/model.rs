@@ -87,6 +87,12 @@ pub struct Condition {
     pub alias: Option<String>,
     /// What the condition means, for the evidence list (optional).
     pub describe: Option<String>,
+    /// Whether failing rules the cause out (`refutes = true`, the default).
+    /// `refutes = false` (only in `[[rule.confirm]]`): the condition is
+    /// needed to confirm, but its failing leaves the rule unconfirmed: the
+    /// fact separates this mechanism from another that prints the same
+    /// message without ruling this one out.
+    pub refutes: bool,
     pub origin: Origin,
 }
 

@@ -35,6 +35,7 @@ pub(super) const CONDITION_KEYS: &[&str] = &[
     "field",
     "as",
     "describe",
+    "refutes",
     "equals",
     "not_equals",
     "in",
@@ -47,7 +48,7 @@ pub(super) const CONDITION_KEYS: &[&str] = &[
     "greater_than",
     "less_than",
 ];
-pub(super) const TEST_KEYS: &[&str] = CONDITION_KEYS.split_at(4).1;
+pub(super) const TEST_KEYS: &[&str] = CONDITION_KEYS.split_at(5).1;
 pub(super) const FIX_KEYS: &[&str] = &["title", "scope", "commands", "tradeoff", "when"];
 pub(super) const PRIOR_KEYS: &[&str] = &["weight", "message", "source", "when"];
 pub(super) const EXAMPLE_KEYS: &[&str] = &["name", "stderr", "argv", "expect", "facts"];

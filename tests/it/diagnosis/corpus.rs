@@ -1,7 +1,8 @@
 //! The real-world corpus (tests/corpus/): each public case replayed with
 //! `explain --snapshot`, accuracy reported per cause: how often the cause
 //! named first is the thread's, how often it is confirmed. No confirmed
-//! cause may be wrong; the two accuracies have floors (see the end).
+//! cause may be wrong beyond the lists of known ones, each with its reason;
+//! the two accuracies have floors (see the end).
 //!
 //! Each case is replayed twice: on a host made of the facts its thread
 //! states (the figures with floors), and on a complete fixture host of its
@@ -137,18 +138,25 @@ struct Tally {
 fn corpus_accuracy_per_cause() {
     let m = measure("tests/corpus");
     assert!(m.total >= 40, "the corpus has {} cases", m.total);
-    m.assert_no_wrong_confirmation();
-    // Floors under the figures measured last: 128/135 named first (94.8%),
-    // 64 confirmed (47.4%), after set B's kinds. They were 95/50 under
-    // 98.9%/51.6% of 91 cases; the 44 cases added on 2026-12-04 (092-135)
-    // come from threads that state fewer facts and hold causes pasted text
-    // cannot decide (tests/corpus/README.md), so both figures fell, and the
-    // floors with them.
-    m.assert_floors(94, 47);
+    m.assert_only_known_wrong(DEVELOPMENT_KNOWN_WRONG);
+    // Floors under the figures measured last: 150/160 named first (93.8%),
+    // 79 confirmed (49.4%), after the kinds of set B and of the 25 cases of
+    // 2026-12-05 (136-160), which stood at 146/160 (91.2%) and 73 (45.6%)
+    // before any rule changed for them (tests/corpus/README.md). They were
+    // 94/44 under 127/135 (94.1%) and 60 (44.4%); 95/50 under 98.9%/51.6% of
+    // 91 cases before the 44 cases of 2026-12-04 (092-135).
+    m.assert_floors(93, 49);
     let f = measure_on_fixtures("tests/corpus");
     report_beside(&m, &f);
     f.assert_only_known_fixture_wrong();
 }
+
+/// Wrong confirmations on the development set's thread facts, with the
+/// reason (case file, why). The two of the 25 cases of 2026-12-05 (137, a
+/// systemd unit's ProcSubset=pid read as a container's; 148, overlayfs
+/// refusing its layers read as a missing kernel feature) were mended for
+/// their kinds on branch `rulesb` (engine/rules/README.md). Aim: none.
+const DEVELOPMENT_KNOWN_WRONG: &[(&str, &str)] = &[];
 
 /// A proxy for unseen pasted text, on the development set: each case
 /// replayed with only what a thread usually states besides the pasted
@@ -156,13 +164,13 @@ fn corpus_accuracy_per_cause() {
 /// without the call's arguments; then with the distribution alone. This is
 /// a development measure (the rules were written from these cases), not a
 /// test-set figure. No wrong confirmation is allowed (a fact that is not
-/// there confirms nothing), and the figures may not fall below those
-/// measured last.
+/// there confirms nothing) beyond [`DEVELOPMENT_KNOWN_WRONG`], and the
+/// figures may not fall below those measured last.
 fn corpus_with_few_facts_named_first() {
     let m = replay("tests/corpus", On::Few(&["os.", "container.kind"]));
-    m.assert_no_wrong_confirmation();
+    m.assert_only_known_wrong(DEVELOPMENT_KNOWN_WRONG);
     let os = replay("tests/corpus", On::Few(&["os."]));
-    os.assert_no_wrong_confirmation();
+    os.assert_only_known_wrong(DEVELOPMENT_KNOWN_WRONG);
     // Floors under the figures measured last (see tests/corpus/README.md).
     m.assert_floors(FEW_FACTS_FLOOR.0, 0);
     os.assert_floors(FEW_FACTS_FLOOR.1, 0);
@@ -227,10 +235,12 @@ fn scenarios_from_first_principles_name_their_cause_first() {
 }
 
 /// Named first, per cent, with the distribution and container / with the
-/// distribution alone. Measured last: 126/135 (93.3%) and 118/135 (87.4%),
-/// after set B's kinds (125 and 118 before them, after the 44 cases of
-/// 2026-12-04, 092-135); before those cases 96.7% and 89.0% of 91.
-const FEW_FACTS_FLOOR: (usize, usize) = (93, 87);
+/// distribution alone. Measured last: 148/160 (92.5%) and 139/160 (86.9%),
+/// after the kinds of set B and of the 25 cases of 2026-12-05 (136-160),
+/// which stood at 145/160 (90.6%) and 137/160 (85.6%) before any rule
+/// changed for them; before them 125/135 (92.6%) and 118/135 (87.4%), and
+/// 96.7% and 89.0% of 91 before the 44 cases of 2026-12-04 (092-135).
+const FEW_FACTS_FLOOR: (usize, usize) = (92, 86);
 
 /// Test set A (tests/corpus/test/README.md): cases chosen before the rules
 /// changed for them and held out until 2026-12-04 22:13 UTC, now a second
@@ -260,15 +270,19 @@ fn held_out_test_set_accuracy_per_cause() {
 /// 2026-12-04 against 5dec0b1, before issue 13's rule changes, held out
 /// until 2026-12-04 23:52 UTC and then retired into development (its misses
 /// were read and classified by kind). The name is kept. Floors under the
-/// figures after its kinds were fixed (57/62 = 91.9% named first, 21/62 =
-/// 33.9% confirmed; 77.4% and 22.6% while it was held out): development
-/// figures now, not generalization. A wrong confirmation beyond the one
-/// listed with its reason in [`TEST_SET_B_KNOWN_WRONG`] fails.
+/// figures after its kinds were fixed (57/62 = 91.9% named first, 20/62 =
+/// 32.3% confirmed after the audit below; 77.4% and 22.6% while it was held
+/// out): development
+/// figures now, not generalization. (The confirmation soundness audit of
+/// 2026-12-05, merged from main, left `Can't find source path …: EACCES`
+/// unconfirmed where no fact says whether an AppArmor profile refused the
+/// path.) A wrong confirmation beyond the one listed with its reason in
+/// [`TEST_SET_B_KNOWN_WRONG`] fails.
 fn held_out_test_set_b_accuracy_per_cause() {
     let m = measure("tests/corpus/test-b");
     assert!(m.total >= 60, "test set B has {} cases", m.total);
     m.assert_only_known_wrong(TEST_SET_B_KNOWN_WRONG);
-    m.assert_floors(91, 33);
+    m.assert_floors(91, 32);
     let f = measure_on_fixtures("tests/corpus/test-b");
     report_beside(&m, &f);
     f.assert_only_known_fixture_wrong();
@@ -314,15 +328,6 @@ struct Measured {
 }
 
 impl Measured {
-    fn assert_no_wrong_confirmation(&self) {
-        assert!(
-            self.wrong.is_empty(),
-            "{}: confirmed but wrong:\n{}",
-            self.set,
-            self.wrong.join("\n")
-        );
-    }
-
     /// On complete fixture hosts no floor applies, but every wrong
     /// confirmation must be one of [`FIXTURE_KNOWN_WRONG`].
     fn assert_only_known_fixture_wrong(&self) {
@@ -583,12 +588,6 @@ const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[
          (tests/corpus/test/README.md), not mended from the case",
     ),
     (
-        "049-codex-13624-root-in-container-no-userns.toml",
-        "development set: the container is unnamed, so it is Docker's default (root, default \
-         seccomp), on which seccomp-filter holds; the thread's fix (--unshare-user) shows its \
-         filter allowed user namespaces: the kind, not a rule, disagrees with the thread",
-    ),
-    (
         "079-umu-156-docker-pv-debug-log.toml",
         "development set: the docker-default kind's bounding set lacks CAP_SYS_ADMIN, so the \
          second probe's `capset failed: EPERM` is confirmed as missing privileges \
@@ -602,22 +601,10 @@ const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[
          the thread's bwrap got past unshare(CLONE_NEWNET), so its caller was not that one",
     ),
     (
-        "029-oregano-250-ci-container-builder-eperm.toml",
-        "test set B: the thread's CI container is only 'unprivileged'; its kind (docker-default) \
-         brings Docker's seccomp filter, on which seccomp-filter holds beside the missing \
-         privileges the thread names: the kind, not a rule, disagrees with the thread",
-    ),
-    (
         "042-claude-code-50022-rootless-podman-devpts.toml",
         "test set B: the podman-rootless kind's container label refuses the devpts mount, so \
          container-lsm-profile holds on the fixture; the thread blames missing privileges and \
          its first-call-only failure leaves the mechanism open",
-    ),
-    (
-        "049-srt-180-docker-root-without-unshare-user.toml",
-        "test set B: the docker-default kind brings Docker's seccomp filter, on which \
-         seccomp-filter holds; the thread's fix (--unshare-user) shows its filter allowed \
-         user namespaces: the kind, not a rule, disagrees with the thread",
     ),
     (
         "055-openlitespeed-223-debian10-unknown-option.toml",

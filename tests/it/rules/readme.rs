@@ -10,6 +10,8 @@ pub fn tests() -> Vec<Test> {
     tests![
         Once readme_worked_example_parses_and_lints_clean,
         Once readme_lists_every_fact_key,
+        Once every_rule_confirmed_on_weak_evidence_is_answered_in_the_audit,
+        Once the_audit_takes_answers_only_from_its_own_section,
     ]
 }
 
@@ -80,6 +82,84 @@ fn readme_lists_every_fact_key() {
             table.contains(&format!("| `{}", p.key)),
             "rules/README.md (Fact keys) does not list `{}`",
             p.key
+        );
+    }
+}
+
+/// scripts/confirm-audit.py flags the rules confirmable by bwrap's words
+/// alone, by context facts alone or by absences alone; each must be answered
+/// (changed, or the reason its conditions imply its cause) in the README's
+/// "Confirmation soundness audit" section, so a new such rule is looked at.
+fn every_rule_confirmed_on_weak_evidence_is_answered_in_the_audit() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    need_python_with_tomllib();
+    let out = std::process::Command::new("python3")
+        .arg(root.join("scripts/confirm-audit.py"))
+        .arg("--check")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "flagged rules without an answer in rules/README.md:\n{}\n{}",
+        text.lines()
+            .filter(|l| l.contains("NOT ANSWERED"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(" flagged, 0 without an answer"), "{text}");
+}
+
+/// A flagged rule named only after the audit section (in the coverage
+/// table, say) has no answer: scripts/confirm-audit.py reads the section up
+/// to the next `## ` heading, not the rest of the README.
+fn the_audit_takes_answers_only_from_its_own_section() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("scripts/confirm-audit.py");
+    need_python_with_tomllib();
+    let run = |args: &[&str]| {
+        std::process::Command::new("python3")
+            .arg(&script)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let listed = String::from_utf8_lossy(&run(&[]).stdout).into_owned();
+    let id = listed
+        .lines()
+        .find(|l| l.contains("[answered]"))
+        .and_then(|l| l.split(' ').next())
+        .expect("a flagged rule answered in rules/README.md")
+        .to_string();
+    let readme = crate::support::install().scratch().join("README.md");
+    std::fs::write(
+        &readme,
+        format!(
+            "## Confirmation soundness audit (test)\n\nNo answer here.\n\n## Coverage\n\n`{id}`\n"
+        ),
+    )
+    .unwrap();
+    let out = run(&["--check", "--readme", readme.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{id} ")))
+        .unwrap_or_else(|| panic!("{id} not listed:\n{text}"));
+    assert!(line.ends_with("[NOT ANSWERED]"), "{line}");
+    assert!(!out.status.success(), "{text}");
+}
+
+/// scripts/confirm-audit.py reads the rules with tomllib (Python 3.11+;
+/// Debian 12's python3, which scripts/test.sh installs, has it): skip,
+/// saying so, without it.
+fn need_python_with_tomllib() {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import tomllib"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        crate::support::skip(
+            "python3 with tomllib (3.11+) is needed to run scripts/confirm-audit.py",
         );
     }
 }

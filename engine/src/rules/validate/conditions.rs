@@ -135,6 +135,15 @@ impl FileCx<'_> {
             }
         }
         let describe = t.string(d, "describe");
+        let refutes = t.boolean(d, "refutes");
+        if refutes.is_some() && t.name != "[[rule.confirm]]" {
+            let span = t.key_span("refutes").unwrap_or_else(|| t.span.clone());
+            d.error(
+                span,
+                format!("`refutes` has no meaning in {}", t.name),
+                Some("only a [[rule.confirm]] condition can rule a cause out; remove it".into()),
+            );
+        }
 
         if d.errors.len() > before {
             return None;
@@ -145,6 +154,7 @@ impl FileCx<'_> {
             test: test?,
             alias: alias.map(|a| a.text.to_string()),
             describe: describe.map(|s| s.text.to_string()),
+            refutes: refutes.unwrap_or(true),
             origin: self.origin(d, &t.span),
         })
     }

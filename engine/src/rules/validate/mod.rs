@@ -193,8 +193,19 @@ impl FileCx<'_> {
         let (all, any) = caps.as_ref().map_or((&empty, &empty), |c| (&c.all, &c.any));
         let mut aliases: Vec<Alias> = Vec::new();
         let mut confirm = Vec::new();
+        let is_stage = t.key_span("stage").is_some();
         for ct in t.tables(d, "confirm", "[[rule.confirm]]", CONDITION_KEYS) {
             if let Some(c) = self.condition(d, &ct, caps.as_ref(), &mut aliases, &[]) {
+                if is_stage && !c.refutes {
+                    // A stage rule's conditions are evidence, never a
+                    // refutation: the key would say nothing.
+                    let span = ct.key_span("refutes").unwrap_or_else(|| ct.span.clone());
+                    d.error(
+                        span,
+                        "`refutes = false` has no meaning in a stage rule",
+                        Some("a stage rule is never confirmed and its conditions never rule a cause out (they are evidence); remove it".into()),
+                    );
+                }
                 confirm.push(c);
             }
         }

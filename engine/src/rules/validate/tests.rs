@@ -601,3 +601,36 @@ fn a_toml_syntax_error_stops_the_file_with_its_place() {
     assert!(errs[0].message.starts_with("invalid TOML: "), "{errs:?}");
     assert_eq!(errs[0].line, 2);
 }
+
+#[test]
+fn refutes_is_a_boolean_of_a_confirm_condition_only() {
+    let text = good_with(
+        "describe = \"a symlink on the way\"\n",
+        "describe = \"a symlink on the way\"\nrefutes = false\n",
+    );
+    assert_eq!(messages(&text), Vec::<String>::new());
+    let text = good_with("as = \"distro\"\n", "as = \"distro\"\nrefutes = false\n");
+    assert_eq!(
+        messages(&text),
+        ["`refutes` has no meaning in [[rule.fix.when]]"]
+    );
+    let text = good_with(
+        "describe = \"a symlink on the way\"\n",
+        "describe = \"a symlink on the way\"\nrefutes = \"no\"\n",
+    );
+    assert_eq!(errors(&text).len(), 1, "{:?}", messages(&text));
+}
+
+#[test]
+fn refutes_false_is_an_error_in_a_stage_rule() {
+    // A stage rule's conditions never rule a cause out, so `refutes =
+    // false` there says nothing: an error at the key.
+    let text = "[[rule]]\nid = \"my.step\"\ncause = \"other\"\nstage = \"args-parsing\"\ncauses = [\"bad-arguments\"]\nsummary = \"s\"\npatterns = ['^boom: ']\nexplanation = \"e\"\n[[rule.confirm]]\nfact = \"os.id\"\nequals = \"debian\"\nrefutes = false\n";
+    let e = errors(text);
+    assert_eq!(e.len(), 1, "{:?}", messages(text));
+    assert_eq!(
+        e[0].message,
+        "`refutes = false` has no meaning in a stage rule"
+    );
+    assert_eq!(&text[e[0].span.clone()], "refutes");
+}
