@@ -80,7 +80,13 @@ MEANING = {
         "ENOMEM": ("the arguments or their data could not be held in memory", ["other"]),
     },
     "caps-setuid": {
-        "EPERM": ("the kernel refused a change of capabilities or ids: bwrap lacks the privilege it expects (a setuid bwrap on a nosuid mount, no_new_privs set by the caller, a capability bounding set that drops what bwrap needs, a user namespace AppArmor's restriction left without capabilities)", ["setuid-mode-restriction", "apparmor-userns-restrict", "unexpected-capabilities", "container-no-privileges", "seccomp-filter"]),
+        # capset(2) and setuid(2) refuse with EPERM what the bounding set or
+        # the namespace's capabilities do not allow; bwrap asks for them only
+        # when it runs privileged (setuid, or --cap-add), and a setuid bit the
+        # kernel ignored (nosuid, no_new_privs) leaves bwrap unprivileged,
+        # asking for nothing, so the setuid mode's refusals are at the
+        # namespace step, not here.
+        "EPERM": ("the kernel refused a change of capabilities or ids: bwrap lacks the privilege it expects (a capability bounding set a container runtime narrowed, a user namespace AppArmor's restriction left without capabilities, a filter refusing capset)", ["container-no-privileges", "apparmor-userns-restrict", "seccomp-filter", "unexpected-capabilities", "setuid-mode-restriction"]),
         "EINVAL": ("the kernel does not know a capability or prctl bwrap asked for (an old kernel)", ["kernel-feature-missing", "bwrap-too-old"]),
         "EACCES": ("a security module refused the change of credentials", LSM),
     },
@@ -126,7 +132,8 @@ MEANING = {
         "EAFNOSUPPORT": ("netlink sockets are not supported here, or a filter refuses them", ["seccomp-filter", "gvisor", "wsl1"]),
     },
     "proc-mount": {
-        "EPERM": ("the kernel refused a new procfs: /proc is partly masked or read-only (containers), so a fresh one would reveal more than the caller sees", ["proc-mount-denied", "container-no-privileges", "container-lsm-profile", "seccomp-filter"]),
+        # AppArmor's and SELinux's mount hooks answer EACCES, not EPERM.
+        "EPERM": ("the kernel refused a new procfs: /proc is partly masked or read-only (containers), so a fresh one would reveal more than the caller sees", ["proc-mount-denied", "container-no-privileges", "seccomp-filter", "container-lsm-profile"]),
         "EACCES": ("a security module refused the procfs mount", LSM),
         "EINVAL": ("the kernel rejected the procfs mount's flags or target", ["kernel-feature-missing", "other"]),
         "ENODEV": ("procfs is not available here", ["kernel-feature-missing", "gvisor"]),
@@ -152,7 +159,14 @@ MEANING = {
     "bind-remount": {
         "ENOENT": ("a path of the bind does not exist: the source on the host, or the destination (often through a symlink, which resolves inside bwrap's temporary root, not the host's)", ["bind-source-missing", "bind-dest-symlink", "bad-arguments"]),
         "EACCES": ("bwrap may not reach the source: a directory on the way is closed to it, a FUSE mount without allow_other, NFS root squashing, or a security module", ["mount-permission-denied", "selinux-denial", "apparmor-profile-denial", "container-lsm-profile"]),
-        "EPERM": ("the kernel refused the bind or its remount: flags locked by a mount made outside the user namespace (nosuid, nodev, read-only), a security module, or a namespace without capabilities", ["container-lsm-profile", "apparmor-profile-denial", "mount-permission-denied", "container-no-privileges", "apparmor-userns-restrict"]),
+        # By the binds bwrap has made / a slave and mounted its tmpfs root in
+        # its own mount namespace, so the capability to mount is there; what
+        # refuses a bind or its remount with EPERM is the kernel's rule for
+        # mounts that came from a more privileged namespace (a submount's
+        # nosuid, nodev, noexec, read-only or atime flags are locked and a
+        # remount may not clear them: mount_namespaces(7)), or a seccomp
+        # filter. AppArmor's and SELinux's mount hooks refuse with EACCES.
+        "EPERM": ("the kernel refused the bind or its remount: flags locked on the source or one of its submounts by a mount made outside the user namespace (nosuid, nodev, noexec, read-only, atime), a seccomp filter, or a namespace without capabilities (security modules refuse mounts with EACCES)", ["mount-permission-denied", "seccomp-filter", "container-no-privileges", "apparmor-userns-restrict", "container-lsm-profile", "apparmor-profile-denial"]),
         "EINVAL": ("the kernel rejected the bind: an unbindable or locked mount, a source the namespace may not see, or mount flags the destination cannot take", ["bad-arguments", "mount-permission-denied", "container-lsm-profile"]),
         "ENOTDIR": ("a directory was bound onto a file (or the reverse), or a path component is not a directory", ["bad-arguments", "bind-dest-symlink"]),
         "ELOOP": ("a symlink loop on the path", ["bind-dest-symlink", "bad-arguments"]),

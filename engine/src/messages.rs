@@ -71,10 +71,17 @@ pub fn bwrap_messages(stderr: &[u8]) -> Vec<Message> {
             };
             // A newline a log kept escaped is not part of the message.
             let text = text.trim_end();
-            let text = text.strip_suffix("\\n").unwrap_or(text);
+            let mut text = text.strip_suffix("\\n").unwrap_or(text).trim();
+            // A caller that prefixes bwrap's line with `bwrap: ` again
+            // (`bwrap: bwrap: prctl(PR_SET_SECCOMP): …`): no message
+            // bubblewrap 0.4-0.12 prints starts with `bwrap: `
+            // (rules/catalogue/messages.toml), so a second marker is a prefix.
+            while let Some(rest) = text.strip_prefix(MARKER) {
+                text = rest.trim_start();
+            }
             Some(Message {
                 line: l.to_string(),
-                text: text.trim().to_string(),
+                text: text.to_string(),
             })
         })
         .collect()
@@ -197,7 +204,9 @@ pub fn without_final_period(m: &Message) -> Message {
 }
 
 /// The error texts (glibc's strerror) that bwrap's setup steps can end a
-/// message with (rules/catalogue/steps.toml lists the errnos per step).
+/// message with: every errno of rules/catalogue/steps.toml. Longer texts
+/// before their own endings ("No such device or address" before "No such
+/// device"), so the first that ends a message is the whole errno.
 const ERRNO_TEXTS: &[&str] = &[
     "No such file or directory",
     "Permission denied",
@@ -210,11 +219,57 @@ const ERRNO_TEXTS: &[&str] = &[
     "File exists",
     "Function not implemented",
     "Device or resource busy",
+    "No such device or address",
     "No such device",
     "Too many levels of symbolic links",
     "Bad file descriptor",
     "Operation not supported",
+    "Input/output error",
+    "Argument list too long",
+    "Exec format error",
+    "Cannot allocate memory",
+    "Bad address",
+    "Text file busy",
+    "Broken pipe",
+    "Too many users",
+    "Protocol not supported",
+    "Address family not supported by protocol",
+    "Stale file handle",
 ];
+
+/// bwrap's `die_with_error` ends a message with `: ` and strerror's text
+/// exactly as glibc spells it, with nothing after it. An errno text in
+/// other letter case or followed by a period was retyped by a person, or a
+/// launcher added the period when it quoted bwrap's line as a sentence
+/// (pressure-vessel: `E: Child process exited with code 1: bwrap: setting
+/// up uid map: Permission denied.`). Give such a message its errno as bwrap
+/// prints it; any other message is returned unchanged.
+pub fn with_canonical_errno(m: &Message) -> Message {
+    // Closing punctuation a caller put around bwrap's line (`(bwrap: …)`,
+    // `[bwrap: …].`) or a sentence's period: no errno text ends so.
+    let bare = m
+        .text
+        .trim_end_matches(|c: char| c.is_whitespace() || ".,;)]}>".contains(c));
+    let lower = bare.to_lowercase();
+    if lower.len() != bare.len() {
+        // Letters whose lower case is longer: offsets would not agree.
+        return m.clone();
+    }
+    for e in ERRNO_TEXTS {
+        let Some(head) = lower.strip_suffix(&format!(": {}", e.to_lowercase())) else {
+            continue;
+        };
+        let fixed = format!("{}: {e}", &bare[..head.len()]);
+        if fixed == m.text {
+            return m.clone();
+        }
+        return Message {
+            line: m.line.clone(),
+            text: fixed,
+        };
+    }
+    m.clone()
+}
 
 /// For words retyped by hand: `die_with_error` always prints `%s: %s`, the
 /// step and the errno's text, but a retyped message often loses the colon
@@ -480,6 +535,54 @@ mod tests {
         // Not ending with an errno's text, or nothing before it.
         assert_eq!(fix("pivot_root failed"), "pivot_root failed");
         assert_eq!(fix("Permission denied"), "Permission denied");
+    }
+
+    #[test]
+    fn an_errno_in_other_letter_case_or_with_a_period_is_spelled_as_bwrap_prints_it() {
+        let m = |t: &str| Message {
+            line: t.to_string(),
+            text: t.to_string(),
+        };
+        let fix = |t: &str| with_canonical_errno(&m(t)).text;
+        // As retyped (agentty#21) and as pressure-vessel quotes it.
+        assert_eq!(
+            fix("setting up uid map: permission denied"),
+            "setting up uid map: Permission denied"
+        );
+        assert_eq!(
+            fix("setting up uid map: Permission denied."),
+            "setting up uid map: Permission denied"
+        );
+        assert_eq!(
+            fix("Can't create file at /x: no such device or address."),
+            "Can't create file at /x: No such device or address"
+        );
+        // A caller's closing bracket after bwrap's line.
+        assert_eq!(
+            fix("setting up uid map: Permission denied)."),
+            "setting up uid map: Permission denied"
+        );
+        // bwrap's own words, and messages not ending with an errno: unchanged.
+        for same in [
+            "setting up uid map: Permission denied",
+            "Creating new namespace failed, likely because the kernel does not support user namespaces.  bwrap must be installed setuid on such systems.",
+            "Unexpected capabilities but not setuid, old file caps config?",
+            "Permission denied.",
+        ] {
+            assert_eq!(fix(same), same);
+        }
+    }
+
+    #[test]
+    fn a_second_bwrap_prefix_a_caller_added_is_not_part_of_the_message() {
+        // flatpak#3069: `bwrap: bwrap: prctl(PR_SET_SECCOMP): Invalid argument`.
+        assert_eq!(
+            texts(
+                "bwrap: bwrap: prctl(PR_SET_SECCOMP): Invalid argument\nprctl(PR_SET_SECCOMP): Invalid argument\n"
+            ),
+            vec!["prctl(PR_SET_SECCOMP): Invalid argument"]
+        );
+        assert_eq!(texts("x: bwrap:  bwrap: late\n"), vec!["late"]);
     }
 
     #[test]

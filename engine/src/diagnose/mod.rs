@@ -328,14 +328,39 @@ pub fn diagnose(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
 /// says `retyped`).
 pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
     let as_written = messages::pasted_messages(stderr);
-    if any_match(rules, &as_written) {
-        return diagnose_messages(rules, facts, as_written);
+    // An errno bwrap cannot have printed so (other letter case, a period
+    // after it) is read as bwrap prints it first: a broad rule that matches
+    // the words as written without looking at the errno (gVisor's) must
+    // not keep the rules of that errno from them.
+    let canonical: Vec<Message> = as_written
+        .iter()
+        .map(messages::with_canonical_errno)
+        .collect();
+    if canonical != as_written && any_match(rules, &canonical) {
+        let mut d = diagnose_messages(rules, facts, canonical);
+        d.retyped = true;
+        return d;
     }
     let joined = messages::unwrapped_messages(stderr);
+    let rejoined = messages::rejoined_writes(stderr);
+    let written = matching(rules, &as_written);
+    if !written.is_empty() {
+        // The same holds for a message wrapped onto the next line or split
+        // from its errno: the words as written (`setting up uid map:
+        // Permission`) may match a rule that does not look at the errno.
+        // A repaired reading that every rule matching the words as written
+        // also matches, and more rules besides, is the better reading.
+        for reading in [joined, rejoined] {
+            let more = matching(rules, &reading);
+            if more.len() > written.len() && written.is_subset(&more) {
+                return diagnose_messages(rules, facts, reading);
+            }
+        }
+        return diagnose_messages(rules, facts, as_written);
+    }
     if any_match(rules, &joined) {
         return diagnose_messages(rules, facts, joined);
     }
-    let rejoined = messages::rejoined_writes(stderr);
     if any_match(rules, &rejoined) {
         return diagnose_messages(rules, facts, rejoined);
     }
@@ -343,6 +368,7 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
     let retyped: Vec<Message> = as_written
         .iter()
         .map(messages::without_final_period)
+        .map(|m| messages::with_canonical_errno(&m))
         .map(|m| messages::with_errno_separator(&m))
         .collect();
     if any_match(&loose, &retyped) {
@@ -351,6 +377,17 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
         return d;
     }
     diagnose_messages(rules, facts, as_written)
+}
+
+/// The ids of the specific rules (not stage rules) that match one of
+/// `messages`.
+fn matching<'r>(rules: &'r RuleSet, messages: &[Message]) -> std::collections::BTreeSet<&'r str> {
+    rules
+        .active()
+        .filter(|r| r.stage.is_none())
+        .filter(|r| messages.iter().any(|m| match_rule(r, &m.text).is_some()))
+        .map(|r| r.id.as_str())
+        .collect()
 }
 
 /// Whether a specific rule (not a stage rule, which owns every message of
@@ -697,6 +734,20 @@ cause = "kernel-feature-missing"
 summary = "s"
 patterns = ['^Creating new namespace failed: Invalid argument$']
 explanation = "e"
+
+[[rule]]
+id = "t.broad"
+cause = "gvisor"
+summary = "s"
+patterns = ['^setting up uid map']
+explanation = "e"
+
+[[rule]]
+id = "t.map"
+cause = "apparmor-userns-restrict"
+summary = "s"
+patterns = ['^setting up uid map: Permission denied$']
+explanation = "e"
 "#;
 
     fn pasted(text: &str) -> Diagnosis {
@@ -757,6 +808,41 @@ explanation = "e"
             pasted("bwrap: something else entirely.\n")
                 .candidates
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_errno_retyped_or_with_a_period_is_read_as_bwrap_prints_it_before_a_broad_rule() {
+        // agentty#21 typed the errno in lower case; pressure-vessel quotes
+        // bwrap's line with a period after it (Heroic#4102). A rule matching
+        // the words before the errno as written must not hide the rules of
+        // that errno.
+        for text in [
+            "bwrap: setting up uid map: permission denied\n",
+            "pressure-vessel-wrap[1]: E: Child process exited with code 1: bwrap: setting up uid map: Permission denied.\n",
+        ] {
+            let d = pasted(text);
+            let rules: Vec<&str> = named(&d).iter().map(|(r, _)| *r).collect();
+            assert!(rules.contains(&"t.map"), "{text}: {rules:?}");
+            assert!(d.retyped, "{text}");
+        }
+        let d = pasted("bwrap: setting up uid map: Permission denied\n");
+        assert!(!d.retyped, "bwrap's own words are read as written");
+    }
+
+    #[test]
+    fn a_wrapped_message_is_joined_back_when_a_broad_rule_matches_its_first_line() {
+        // `^setting up uid map` (t.broad) matches the first line as written;
+        // joined, the errno's rule matches too, and t.broad still does.
+        let d = pasted("bwrap: setting up uid map: Permission\ndenied\n");
+        let rules: Vec<&str> = named(&d).iter().map(|(r, _)| *r).collect();
+        assert!(rules.contains(&"t.map"), "{rules:?}");
+        // A line after a whole message is not joined on when that explains
+        // nothing more.
+        let d = pasted("bwrap: setting up uid map: Permission denied\nlauncher exited\n");
+        assert_eq!(
+            d.candidates[0].message.text,
+            "setting up uid map: Permission denied"
         );
     }
 

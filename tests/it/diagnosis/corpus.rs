@@ -139,34 +139,24 @@ fn corpus_accuracy_per_cause() {
     let m = measure("tests/corpus");
     assert!(m.total >= 40, "the corpus has {} cases", m.total);
     m.assert_only_known_wrong(DEVELOPMENT_KNOWN_WRONG);
-    // Floors under the figures measured last: 146/160 named first (91.2%),
-    // 73 confirmed (45.6%), with the 25 cases added on 2026-12-05 (136-160)
-    // measured before any rule changed for them (tests/corpus/README.md).
-    // They were 94/44 under 127/135 (94.1%) and 60 (44.4%); 95/50 under
-    // 98.9%/51.6% of 91 cases before the 44 cases of 2026-12-04 (092-135).
-    // The rule writer raises them again.
-    m.assert_floors(91, 44);
+    // Floors under the figures measured last: 150/160 named first (93.8%),
+    // 79 confirmed (49.4%), after the kinds of set B and of the 25 cases of
+    // 2026-12-05 (136-160), which stood at 146/160 (91.2%) and 73 (45.6%)
+    // before any rule changed for them (tests/corpus/README.md). They were
+    // 94/44 under 127/135 (94.1%) and 60 (44.4%); 95/50 under 98.9%/51.6% of
+    // 91 cases before the 44 cases of 2026-12-04 (092-135).
+    m.assert_floors(93, 49);
     let f = measure_on_fixtures("tests/corpus");
     report_beside(&m, &f);
     f.assert_only_known_fixture_wrong();
 }
 
 /// Wrong confirmations on the development set's thread facts, with the
-/// reason (case file, why): both from the 25 cases of 2026-12-05, measured
-/// before any rule changed for them. Aim: none; the rule writer empties it.
-const DEVELOPMENT_KNOWN_WRONG: &[(&str, &str)] = &[
-    (
-        "137-nixpkgs-262674-esphome-procsubset-overflowuid.toml",
-        "a systemd unit's ProcSubset=pid hides /proc/sys on a NixOS host with no container; the \
-         rules confirm container-no-privileges from the missing overflowuid file alone",
-    ),
-    (
-        "148-bwrap-680-overlay-lxd-submounts-einval.toml",
-        "overlayfs refuses a lower layer with submounts (LXD's lxcfs under /var); the rules \
-         confirm kernel-feature-missing although the thread shows the same overlay working once \
-         the submounts are gone",
-    ),
-];
+/// reason (case file, why). The two of the 25 cases of 2026-12-05 (137, a
+/// systemd unit's ProcSubset=pid read as a container's; 148, overlayfs
+/// refusing its layers read as a missing kernel feature) were mended for
+/// their kinds on branch `rulesb` (engine/rules/README.md). Aim: none.
+const DEVELOPMENT_KNOWN_WRONG: &[(&str, &str)] = &[];
 
 /// A proxy for unseen pasted text, on the development set: each case
 /// replayed with only what a thread usually states besides the pasted
@@ -245,11 +235,12 @@ fn scenarios_from_first_principles_name_their_cause_first() {
 }
 
 /// Named first, per cent, with the distribution and container / with the
-/// distribution alone. Measured last: 145/160 (90.6%) and 137/160 (85.6%),
-/// with the 25 cases of 2026-12-05 (136-160) before any rule changed for
-/// them; before them 125/135 (92.6%) and 118/135 (87.4%), and 96.7% and
-/// 89.0% of 91 before the 44 cases of 2026-12-04 (092-135).
-const FEW_FACTS_FLOOR: (usize, usize) = (90, 85);
+/// distribution alone. Measured last: 148/160 (92.5%) and 139/160 (86.9%),
+/// after the kinds of set B and of the 25 cases of 2026-12-05 (136-160),
+/// which stood at 145/160 (90.6%) and 137/160 (85.6%) before any rule
+/// changed for them; before them 125/135 (92.6%) and 118/135 (87.4%), and
+/// 96.7% and 89.0% of 91 before the 44 cases of 2026-12-04 (092-135).
+const FEW_FACTS_FLOOR: (usize, usize) = (92, 86);
 
 /// Test set A (tests/corpus/test/README.md): cases chosen before the rules
 /// changed for them and held out until 2026-12-04 22:13 UTC, now a second
@@ -267,28 +258,31 @@ fn held_out_test_set_accuracy_per_cause() {
         m.wrong.join("\n")
     );
     // Floors under the figures measured after the kinds were fixed (91.0%
-    // and 44.8% of 67); development figures now, not generalization.
-    m.assert_floors(91, 44);
+    // and 44.8% of 67; confirmed 49.3% after set B's kinds); development
+    // figures now, not generalization.
+    m.assert_floors(91, 49);
     let f = measure_on_fixtures("tests/corpus/test");
     report_beside(&m, &f);
     f.assert_only_known_fixture_wrong();
 }
 
-/// Held-out test set B (tests/corpus/test-b/README.md): 62 cases chosen on
-/// 2026-12-04 against 5dec0b1, before issue 13's rule changes, and kept from
-/// the people who write rules. Floors under what it measured after issue
-/// 13's two rounds of rule changes (48/62 = 77.4% named first, 14/62 =
-/// 22.6% confirmed; 74.2% and 22.6% at its baseline); the issue's aim is
-/// 90% named first. The confirmation soundness audit (2026-12-05) left
-/// `Can't find source path …: EACCES` unconfirmed where no fact says whether
-/// an AppArmor profile refused the path (engine/rules/README.md): 13/62 =
-/// 21.0% confirmed, floor 20. A wrong confirmation beyond those its baseline showed,
-/// listed with their reason in [`TEST_SET_B_KNOWN_WRONG`], fails.
+/// Test set B (tests/corpus/test-b/README.md): 62 cases chosen on
+/// 2026-12-04 against 5dec0b1, before issue 13's rule changes, held out
+/// until 2026-12-04 23:52 UTC and then retired into development (its misses
+/// were read and classified by kind). The name is kept. Floors under the
+/// figures after its kinds were fixed (57/62 = 91.9% named first, 20/62 =
+/// 32.3% confirmed after the audit below; 77.4% and 22.6% while it was held
+/// out): development
+/// figures now, not generalization. (The confirmation soundness audit of
+/// 2026-12-05, merged from main, left `Can't find source path …: EACCES`
+/// unconfirmed where no fact says whether an AppArmor profile refused the
+/// path.) A wrong confirmation beyond the one listed with its reason in
+/// [`TEST_SET_B_KNOWN_WRONG`] fails.
 fn held_out_test_set_b_accuracy_per_cause() {
     let m = measure("tests/corpus/test-b");
     assert!(m.total >= 60, "test set B has {} cases", m.total);
     m.assert_only_known_wrong(TEST_SET_B_KNOWN_WRONG);
-    m.assert_floors(77, 20);
+    m.assert_floors(91, 32);
     let f = measure_on_fixtures("tests/corpus/test-b");
     report_beside(&m, &f);
     f.assert_only_known_fixture_wrong();
@@ -296,20 +290,13 @@ fn held_out_test_set_b_accuracy_per_cause() {
 
 /// Wrong confirmations on test set B's thread facts at its baseline
 /// (main 5dec0b1's rules), with the reason (case file, why). Aim: none.
-const TEST_SET_B_KNOWN_WRONG: &[(&str, &str)] = &[
-    (
-        "035-bwrap-585-root-cache-at-spi-eacces.toml",
-        "the caller asks for a bind source under /root that the user cannot reach; the thread \
-         blames the caller (a stale root XDG_CACHE_HOME in mime.cache), the rules confirm an \
-         unreachable bind source as mount-permission-denied",
-    ),
-    (
-        "055-openlitespeed-223-debian10-unknown-option.toml",
-        "the vendor answers 'upgrade bubblewrap to 0.3.3' (bwrap-too-old), while the option in \
-         the message (`--symlink../tmp`) is malformed in itself, which the rules confirm as \
-         bad-arguments; not mended from the case",
-    ),
-];
+const TEST_SET_B_KNOWN_WRONG: &[(&str, &str)] = &[(
+    "055-openlitespeed-223-debian10-unknown-option.toml",
+    "the vendor answers 'upgrade bubblewrap to 0.3.3' (bwrap-too-old), while the option in \
+     the message (`--symlink../tmp`) is one no bubblewrap release has, and the program run \
+     after it is a bare number (a shifted operand), both of which the rules confirm as \
+     bad-arguments: the label disagrees with the words (tests/corpus/test-b/README.md)",
+)];
 
 /// The causes an `explain --json` document names, in its order, with
 /// their verdicts: the candidates neither superseded nor refuted. A stage
@@ -601,15 +588,17 @@ const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[
          (tests/corpus/test/README.md), not mended from the case",
     ),
     (
+        "079-umu-156-docker-pv-debug-log.toml",
+        "development set: the docker-default kind's bounding set lacks CAP_SYS_ADMIN, so the \
+         second probe's `capset failed: EPERM` is confirmed as missing privileges \
+         (container-no-privileges.capset), which the case's evidence names for that line; its \
+         label is the first line's cause (the seccomp filter)",
+    ),
+    (
         "049-gvisor-13438-loopback-preconfigured.toml",
         "held-out set: the gvisor kind's caller is Docker's default root without \
          CAP_SYS_ADMIN or CAP_NET_ADMIN, on which container-no-privileges holds beside gvisor; \
          the thread's bwrap got past unshare(CLONE_NEWNET), so its caller was not that one",
-    ),
-    (
-        "035-bwrap-585-root-cache-at-spi-eacces.toml",
-        "test set B: the wrong confirmation known on the thread's facts too \
-         (TEST_SET_B_KNOWN_WRONG), not mended from the case",
     ),
     (
         "042-claude-code-50022-rootless-podman-devpts.toml",
@@ -621,16 +610,6 @@ const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[
         "055-openlitespeed-223-debian10-unknown-option.toml",
         "test set B: the wrong confirmation known on the thread's facts too \
          (TEST_SET_B_KNOWN_WRONG), not mended from the case",
-    ),
-    (
-        "137-nixpkgs-262674-esphome-procsubset-overflowuid.toml",
-        "development set, added 2026-12-05: the wrong confirmation known on the thread's facts \
-         too (DEVELOPMENT_KNOWN_WRONG), not mended from the case",
-    ),
-    (
-        "148-bwrap-680-overlay-lxd-submounts-einval.toml",
-        "development set, added 2026-12-05: the wrong confirmation known on the thread's facts \
-         too (DEVELOPMENT_KNOWN_WRONG), not mended from the case",
     ),
 ];
 
