@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Test> {
         Once scenarios_from_first_principles_name_their_cause_first,
         Once held_out_test_set_accuracy_per_cause,
         Once held_out_test_set_b_accuracy_per_cause,
+        Once held_out_test_set_c_accuracy_per_cause,
         Once corpus_kind_fixtures_are_complete_and_consistent,
     ]
 }
@@ -40,8 +41,9 @@ struct Case {
 }
 
 /// The cases of one set: `tests/corpus` (the development set),
-/// `tests/corpus/test` (the held-out test set) or `tests/corpus/test-b`
-/// (held-out test set B). Only the set's own top-level files are read.
+/// `tests/corpus/test` (the held-out test set), `tests/corpus/test-b`
+/// (held-out test set B) or `tests/corpus/test-c` (held-out test set C).
+/// Only the set's own top-level files are read.
 fn load(set: &str) -> Vec<Case> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(set);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -297,6 +299,49 @@ const TEST_SET_B_KNOWN_WRONG: &[(&str, &str)] = &[(
      after it is a bare number (a shifted operand), both of which the rules confirm as \
      bad-arguments: the label disagrees with the words (tests/corpus/test-b/README.md)",
 )];
+
+/// Held-out test set C (tests/corpus/test-c/README.md): 60 cases chosen on
+/// 2026-12-05 against ff43856 (threads hashing to 1 under tests/corpus/split.md),
+/// committed before any was replayed, and kept from the people who write
+/// rules. Floors a little under its baseline with main ff43856's rules
+/// (49/60 = 81.7% named first, 11/60 = 18.3% confirmed, on the thread's
+/// facts); the issue's aim is 90% named first. A wrong confirmation beyond
+/// those its baseline showed, listed with their reason in
+/// [`TEST_SET_C_KNOWN_WRONG`], fails.
+fn held_out_test_set_c_accuracy_per_cause() {
+    let m = measure("tests/corpus/test-c");
+    assert!(m.total >= 60, "test set C has {} cases", m.total);
+    m.assert_only_known_wrong(TEST_SET_C_KNOWN_WRONG);
+    m.assert_floors(81, 18);
+    let f = measure_on_fixtures("tests/corpus/test-c");
+    report_beside(&m, &f);
+    f.assert_only_known_fixture_wrong();
+}
+
+/// Wrong confirmations on test set C's thread facts at its baseline
+/// (main ff43856's rules), with the reason (case file, why). Aim: none.
+const TEST_SET_C_KNOWN_WRONG: &[(&str, &str)] = &[
+    (
+        "009-dino-75-arm64-x86-flatpak-exec-format.toml",
+        "an x86-64 app on an arm64 host ('Exec format error'), labelled other as the thread's \
+         architecture mismatch; the rules confirm command-not-found-in-sandbox for ENOEXEC",
+    ),
+    (
+        "010-crealityprint-438-aarch64-bundle-on-x86.toml",
+        "an aarch64 bundle on an x86-64 host ('Exec format error'), labelled other as the \
+         thread's architecture mismatch; the rules confirm command-not-found-in-sandbox",
+    ),
+    (
+        "025-actual-4373-arm64-x64-flatpak.toml",
+        "an x86-64 Flatpak on an arm64 host ('Exec format error'), labelled other as the \
+         thread's architecture mismatch; the rules confirm command-not-found-in-sandbox",
+    ),
+    (
+        "035-flatpak-gh-actions-156-unsplit-command.toml",
+        "the caller passes a whole command line as one argv element (bad-arguments in the \
+         thread); the rules read the execvp ENOENT as command-not-found-in-sandbox",
+    ),
+];
 
 /// The causes an `explain --json` document names, in its order, with
 /// their verdicts: the candidates neither superseded nor refuted. A stage
@@ -611,6 +656,32 @@ const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[
         "test set B: the wrong confirmation known on the thread's facts too \
          (TEST_SET_B_KNOWN_WRONG), not mended from the case",
     ),
+    (
+        "009-dino-75-arm64-x86-flatpak-exec-format.toml",
+        "test set C: the wrong confirmation known on the thread's facts too \
+         (TEST_SET_C_KNOWN_WRONG), not mended from the case",
+    ),
+    (
+        "010-crealityprint-438-aarch64-bundle-on-x86.toml",
+        "test set C: the wrong confirmation known on the thread's facts too \
+         (TEST_SET_C_KNOWN_WRONG), not mended from the case",
+    ),
+    (
+        "021-bwrap-102-centos7-setuid-without-filecaps-build.toml",
+        "test set C: the rhel-7 kind has user.max_user_namespaces = 0, on which userns-max-zero \
+         holds; the thread's bwrap was installed setuid (without the file caps its build then \
+         wanted), so the kind, not a rule, disagrees with the thread",
+    ),
+    (
+        "025-actual-4373-arm64-x64-flatpak.toml",
+        "test set C: the wrong confirmation known on the thread's facts too \
+         (TEST_SET_C_KNOWN_WRONG), not mended from the case",
+    ),
+    (
+        "035-flatpak-gh-actions-156-unsplit-command.toml",
+        "test set C: the wrong confirmation known on the thread's facts too \
+         (TEST_SET_C_KNOWN_WRONG), not mended from the case",
+    ),
 ];
 
 /// The fixture host kinds (tests/fixtures/kinds/README.md).
@@ -912,7 +983,12 @@ fn corpus_kind_fixtures_are_complete_and_consistent() {
             }
         }
     }
-    for set in ["tests/corpus", "tests/corpus/test", "tests/corpus/test-b"] {
+    for set in [
+        "tests/corpus",
+        "tests/corpus/test",
+        "tests/corpus/test-b",
+        "tests/corpus/test-c",
+    ] {
         for case in load(set) {
             if let Some(k) = kind_of(&case)
                 && !kinds_dir().join(format!("{k}.json")).exists()
