@@ -617,9 +617,9 @@ fn unread_summary(rule: &Rule, missing: &[String], captures: &BTreeMap<String, S
     }
     let meaning = crate::report::compact::neutral_meaning(rule.cause);
     format!(
-        "{} ({} could not be read).",
+        "{} (could not read: {}).",
         meaning.trim_end_matches('.'),
-        what.join(", ")
+        what.join("; ")
     )
 }
 
@@ -1331,7 +1331,7 @@ equals = false
         let c = unread_candidate("Can't mkdir /etc/x/y: No such file or directory", &none);
         assert_eq!(
             c.summary,
-            "A bind destination goes through a symlink bwrap cannot follow (a symlink on the destination path could not be read)."
+            "A bind destination goes through a symlink bwrap cannot follow (could not read: a symlink on the destination path)."
         );
         assert_eq!(c.explanation, "");
         // The fix whose title needs the link is left out; the other keeps
@@ -1374,7 +1374,7 @@ equals = false
         assert!(!c.summary.contains("unavailable"), "{}", c.summary);
         assert_eq!(
             c.summary,
-            "The bwrap executable is not readable by its caller, so bwrap cannot write its own uid map (bwrap.path, bwrap.mode could not be read)."
+            "The bwrap executable is not readable by its caller, so bwrap cannot write its own uid map (could not read: bwrap.path; bwrap.mode)."
         );
     }
 
