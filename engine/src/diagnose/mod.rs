@@ -593,6 +593,36 @@ fn prior(
         .map(|p| p.weight)
 }
 
+/// The summary of `rule` when the values `missing` names were not seen:
+/// the cause's meaning, and what could not be read (a condition's own
+/// words where the name is its alias, else the fact's key).
+fn unread_summary(rule: &Rule, missing: &[String], captures: &BTreeMap<String, String>) -> String {
+    let mut what: Vec<String> = Vec::new();
+    for name in missing {
+        let head = name.split_once('.').map_or(name.as_str(), |(h, _)| h);
+        let text = match rule
+            .confirm
+            .iter()
+            .find(|c| c.alias.as_deref() == Some(head))
+        {
+            Some(c) => c
+                .describe
+                .clone()
+                .unwrap_or_else(|| Scope::captures_only(captures, &c.fact)),
+            None => name.clone(),
+        };
+        if !what.contains(&text) {
+            what.push(text);
+        }
+    }
+    let meaning = crate::report::compact::neutral_meaning(rule.cause);
+    format!(
+        "{} (could not read: {}).",
+        meaning.trim_end_matches('.'),
+        what.join("; ")
+    )
+}
+
 /// Evaluate one matched rule and render its texts.
 pub fn candidate(
     rule: &Rule,
@@ -622,9 +652,11 @@ pub fn candidate(
             .filter_map(|f| fix_applies(f, &captures, facts).map(|a| (f, a)))
             .collect();
         fixes.sort_by_key(|(f, _)| f.scope);
+        // A fix whose title needs a value that was not seen is left out;
+        // its commands or trade-off, likewise, without the fix.
         fixes
             .into_iter()
-            .map(|(f, own)| {
+            .filter_map(|(f, own)| {
                 let mut all = aliases.clone();
                 all.extend(own);
                 let scope = Scope {
@@ -632,22 +664,36 @@ pub fn candidate(
                     aliases: &all,
                     facts,
                 };
-                RenderedFix {
-                    title: scope.render(&f.title),
+                Some(RenderedFix {
+                    title: scope.render_whole(&f.title).ok()?,
                     scope: f.scope.label().to_string(),
-                    commands: f.commands.as_deref().map(|t| scope.render(t)),
-                    tradeoff: f.tradeoff.as_deref().map(|t| scope.render(t)),
-                }
+                    commands: f
+                        .commands
+                        .as_deref()
+                        .and_then(|t| scope.render_whole(t).ok()),
+                    tradeoff: f
+                        .tradeoff
+                        .as_deref()
+                        .and_then(|t| scope.render_whole(t).ok()),
+                })
             })
             .collect()
     };
+    // A sentence never carries a placeholder or a fact's state ("absent",
+    // "unavailable (…)"): where the summary needs a value that was not
+    // seen, the cause's meaning and, once, what could not be read; an
+    // explanation that needs one is left out.
+    let summary = scope
+        .render_whole(&rule.summary)
+        .unwrap_or_else(|missing| unread_summary(rule, &missing, &captures));
+    let explanation = scope.render_whole(&rule.explanation).unwrap_or_default();
     Candidate {
         rule: rule.id.clone(),
         cause: rule.cause,
         verdict,
         superseded_by: None,
-        summary: scope.render(&rule.summary),
-        explanation: scope.render(&rule.explanation),
+        summary,
+        explanation,
         checks,
         fixes,
         message,
@@ -714,10 +760,12 @@ equals = "fedora"
         let c = candidate(rule, msg.clone(), captures.clone(), &facts);
         let titles: Vec<&str> = c.fixes.iter().map(|f| f.title.as_str()).collect();
         assert_eq!(titles, ["on debian: fix /x"]);
-        // Not recorded: the fix is still offered (it cannot be ruled out).
+        // Not recorded: the fix is still offered (it cannot be ruled out),
+        // unless its title needs the value not seen ({distro}).
         let unknown = Facts::recorded(BTreeMap::new(), Context::default());
         let c = candidate(rule, msg, captures, &unknown);
-        assert_eq!(c.fixes.len(), 2);
+        let titles: Vec<&str> = c.fixes.iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(titles, ["only on Fedora"]);
     }
 
     const EXEC: &str = r#"
@@ -1224,5 +1272,135 @@ explanation = "e"
         let d = diagnose_pasted(&rules, &facts, b"bwrap: execvp /opt/x: Exec format error\n");
         assert_eq!(d.candidates.len(), 1);
         assert_eq!(d.candidates[0].rule, "t.step");
+    }
+
+    const UNREAD: &str = r#"
+[[rule]]
+id = "t.symlink"
+cause = "bind-dest-symlink"
+summary = "The destination {dest} goes through the symlink {link.link} → {link.target}."
+patterns = ['^Can.t mkdir (?P<dest>/.+): No such file or directory$']
+explanation = "An absolute symlink such as {link.link} resolves to nothing."
+
+[[rule.confirm]]
+fact = "path.first_symlink:{dest}"
+exists = true
+as = "link"
+describe = "a symlink on the destination path"
+
+[[rule.fix]]
+title = "Give bwrap {link.resolved} instead"
+scope = "narrow"
+commands = "{link.resolved}"
+
+[[rule.fix]]
+title = "Or make the symlink relative"
+scope = "local"
+commands = "ln -sfn --relative {link.target} {link.link}"
+
+[[rule]]
+id = "t.unreadable"
+cause = "bwrap-binary-unreadable"
+summary = "{bwrap.path} cannot be read by its caller (mode {bwrap.mode})."
+patterns = ['^setting up uid map: Permission denied$']
+explanation = "e"
+
+[[rule.confirm]]
+fact = "bwrap.readable"
+equals = false
+"#;
+
+    fn unread_candidate(text: &str, facts: &Facts) -> Candidate {
+        let rules = parse(SourceKind::User, Path::new("t.toml"), UNREAD).unwrap();
+        let rule = rules
+            .rules
+            .iter()
+            .find(|r| match_rule(r, text).is_some())
+            .unwrap();
+        let captures = match_rule(rule, text).unwrap();
+        let msg = Message {
+            line: format!("bwrap: {text}"),
+            text: text.into(),
+        };
+        candidate(rule, msg, captures, facts)
+    }
+
+    #[test]
+    fn an_alias_not_read_leaves_no_placeholder_in_summary_explanation_or_fixes() {
+        let none = Facts::recorded(BTreeMap::new(), Context::default());
+        let c = unread_candidate("Can't mkdir /etc/x/y: No such file or directory", &none);
+        assert_eq!(
+            c.summary,
+            "A bind destination goes through a symlink bwrap cannot follow (could not read: a symlink on the destination path)."
+        );
+        assert_eq!(c.explanation, "");
+        // The fix whose title needs the link is left out; the other keeps
+        // its title without the command it cannot fill in.
+        assert_eq!(c.fixes.len(), 1);
+        assert_eq!(c.fixes[0].title, "Or make the symlink relative");
+        assert_eq!(c.fixes[0].commands, None);
+        // Seen: every placeholder is filled in.
+        let seen = Facts::recorded(
+            [(
+                "path.first_symlink:/etc/x/y".to_string(),
+                Obs::seen(serde_json::json!({"link": "/etc/x", "target": "/run/x", "absolute": true, "resolved": "/run/x/y"})),
+            )]
+            .into(),
+            Context::default(),
+        );
+        let c = unread_candidate("Can't mkdir /etc/x/y: No such file or directory", &seen);
+        assert_eq!(
+            c.summary,
+            "The destination /etc/x/y goes through the symlink /etc/x → /run/x."
+        );
+        assert_eq!(c.fixes[0].title, "Give bwrap /run/x/y instead");
+        assert_eq!(
+            c.fixes[1].commands.as_deref(),
+            Some("ln -sfn --relative /run/x /etc/x")
+        );
+    }
+
+    #[test]
+    fn a_summary_needing_a_fact_not_read_says_so_once_without_unavailable() {
+        let facts = Facts::recorded(
+            [(
+                "bwrap.path".to_string(),
+                Obs::Unavailable("the bwrap that ran is not known".into()),
+            )]
+            .into(),
+            Context::default(),
+        );
+        let c = unread_candidate("setting up uid map: Permission denied", &facts);
+        assert!(!c.summary.contains("unavailable"), "{}", c.summary);
+        assert_eq!(
+            c.summary,
+            "The bwrap executable is not readable by its caller, so bwrap cannot write its own uid map (could not read: bwrap.path; bwrap.mode)."
+        );
+    }
+
+    #[test]
+    fn with_no_cause_confirmed_the_quote_is_the_line_the_rule_matched_not_the_last() {
+        let rules = RuleSet::all_active(
+            parse(SourceKind::User, Path::new("t.toml"), UNREAD)
+                .unwrap()
+                .rules,
+        );
+        let facts = Facts::recorded(BTreeMap::new(), Context::default());
+        let d = diagnose_pasted(
+            &rules,
+            &facts,
+            b"setting up uid map: Permission denied\nconfigure: error: You need at least version 0.1.5 of bubblewrap\n",
+        );
+        assert_eq!(
+            d.candidates[0].message.text,
+            "setting up uid map: Permission denied"
+        );
+        let text = crate::report::human::render(&d, false);
+        assert!(
+            text.starts_with(
+                "bwrap-doctor: no cause could be confirmed for \"setting up uid map: Permission denied\"\n"
+            ),
+            "{text}"
+        );
     }
 }

@@ -36,37 +36,35 @@ pub fn value_text(v: &Value) -> String {
     }
 }
 
-fn obs_text(o: &Obs) -> String {
-    match o {
-        Obs::Seen(v) => value_text(v),
-        other => other.describe(),
-    }
-}
-
 impl Scope<'_, '_> {
+    /// The value of `name`, or `None` when it has none to show: not a
+    /// name at all, a capture the matching pattern lacks, or a fact (or an
+    /// alias's fact, or its field) that was not seen. "absent" and
+    /// "unavailable (why)" are states of a fact, never words of a sentence.
     fn lookup(&self, name: &str) -> Option<String> {
         if let Some(c) = self.captures.get(name) {
             return Some(c.clone());
         }
         if let Some(o) = self.aliases.get(name) {
-            return Some(obs_text(o));
+            return seen_text(o);
         }
         // alias.field
         if let Some((head, field)) = name.split_once('.')
-            && let Some(Obs::Seen(v)) = self.aliases.get(head)
+            && let Some(o) = self.aliases.get(head)
         {
+            let Obs::Seen(v) = o else { return None };
             // A list of objects: the field of each, joined.
             if let Value::Array(items) = v {
                 let parts: Vec<String> = items
                     .iter()
                     .filter_map(|i| i.get(field).filter(|x| !x.is_null()).map(value_text))
                     .collect();
-                return Some(parts.join(", "));
+                return (!parts.is_empty()).then(|| parts.join(", "));
             }
-            return Some(v.get(field).map_or(String::new(), value_text));
+            return v.get(field).filter(|x| !x.is_null()).map(value_text);
         }
         if crate::probe::lookup(name).is_some_and(|p| !p.takes_arg) {
-            return Some(obs_text(&self.facts.get(name)));
+            return seen_text(&self.facts.get(name));
         }
         None
     }
@@ -76,8 +74,32 @@ impl Scope<'_, '_> {
         render_with(text, &|name| captures.get(name).cloned())
     }
 
-    pub fn render(&self, text: &str) -> String {
-        render_with(text, &|name| self.lookup(name))
+    /// Render `text` only if every placeholder has a value; otherwise the
+    /// names that have none, first seen first, each once.
+    pub fn render_whole(&self, text: &str) -> Result<String, Vec<String>> {
+        let missing = std::cell::RefCell::new(Vec::<String>::new());
+        let out = render_with(text, &|name| {
+            let v = self.lookup(name);
+            if v.is_none() && !missing.borrow().iter().any(|m| m == name) {
+                missing.borrow_mut().push(name.to_string());
+            }
+            v
+        });
+        let missing = missing.into_inner();
+        if missing.is_empty() {
+            Ok(out)
+        } else {
+            Err(missing)
+        }
+    }
+}
+
+/// The text of a value that was seen; nothing for "absent" or
+/// "unavailable".
+fn seen_text(o: &Obs) -> Option<String> {
+    match o {
+        Obs::Seen(v) => Some(value_text(v)),
+        _ => None,
     }
 }
 
@@ -106,8 +128,16 @@ mod tests {
             facts: &facts,
         };
         assert_eq!(
-            scope.render("{dest} -> {link.target} via {bwrap.path}; {{literal}} {unknown}"),
-            "/home/me/.codex -> /data/codex via /opt/x/bwrap; {literal} {unknown}"
+            scope.render_whole("{dest} -> {link.target} via {bwrap.path}; {{literal}}"),
+            Ok("/home/me/.codex -> /data/codex via /opt/x/bwrap; {literal}".to_string())
+        );
+        assert_eq!(
+            scope.render_whole("{unknown} {link.nofield} {os.id} {unknown}"),
+            Err(vec![
+                "unknown".to_string(),
+                "link.nofield".into(),
+                "os.id".into()
+            ])
         );
         assert_eq!(
             Scope::captures_only(&captures, "path.first_symlink:{dest}"),

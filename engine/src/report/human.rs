@@ -114,9 +114,15 @@ fn causes(out: &mut Lines, d: &Diagnosis, color: bool) {
         }
         return;
     }
+    // The line the rules matched (bwrap's), not the last one: a caller
+    // may print its own lines after bwrap's.
     let what = d
-        .messages
-        .last()
+        .candidates
+        .iter()
+        .find(|c| c.verdict == Verdict::Unconfirmed)
+        .or(d.candidates.first())
+        .map(|c| &c.message)
+        .or(d.messages.last())
         .map_or("this failure".to_string(), |m| format!("\"{}\"", m.text));
     out.line(&format!(
         "{} no cause could be confirmed for {what}",

@@ -135,6 +135,18 @@ impl FileCx<'_> {
             }
         }
         let describe = t.string(d, "describe");
+        if let Some(s) = &describe {
+            // Shown as written beside the value seen: nothing fills it in.
+            for piece in template::scan(s.text) {
+                if let Piece::Placeholder(name, range) = piece {
+                    d.error(
+                        inner_span(d.text, s, range),
+                        format!("`describe` is shown as written: {{{name}}} would not be filled in"),
+                        Some("say what the condition tests in plain words; the value seen (and the fact's key) is shown beside it".into()),
+                    );
+                }
+            }
+        }
         let refutes = t.boolean(d, "refutes");
         if refutes.is_some() && t.name != "[[rule.confirm]]" {
             let span = t.key_span("refutes").unwrap_or_else(|| t.span.clone());

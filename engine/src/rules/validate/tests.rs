@@ -634,3 +634,18 @@ fn refutes_false_is_an_error_in_a_stage_rule() {
     );
     assert_eq!(&text[e[0].span.clone()], "refutes");
 }
+
+#[test]
+fn a_placeholder_in_a_conditions_describe_is_rejected_where_it_stands() {
+    let text = good_with(
+        "describe = \"a symlink on the way\"",
+        "describe = \"a symlink on the way to {dest}\"",
+    );
+    let errs = errors(&text);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(&text[errs[0].span.clone()], "{dest}");
+    assert_eq!(
+        errs[0].message,
+        "`describe` is shown as written: {dest} would not be filled in"
+    );
+}
