@@ -101,3 +101,77 @@ impl Cause {
         }
     }
 }
+
+/// What each cause means, in words no caller reacts to (see
+/// `keywords::CALLER_KEYWORDS`; a test in `report::compact` holds every
+/// entry to it). Here, at the bottom, so that both the diagnosis (a summary
+/// whose facts were not read) and the reports can use it.
+#[must_use]
+pub fn neutral_meaning(cause: Cause) -> &'static str {
+    use Cause::{
+        AppArmorProfileDenial, AppArmorProfilePathMismatch, AppArmorUsernsRestrict, BadArguments,
+        BindDestSymlink, BindSourceMissing, BwrapBinaryUnreadable, BwrapTooOld, Chroot,
+        CommandNotFoundInSandbox, ContainerLsmProfile, ContainerNoPrivileges, Gvisor,
+        KernelFeatureMissing, MountPermissionDenied, NestedUsernsLimit, Other, ProcMountDenied,
+        SeccompFilter, SelinuxDenial, SetuidModeRestriction, UnexpectedCapabilities, UsernsMaxZero,
+        UsernsSysctlDisabled, UsernsUnsupportedKernel, Wsl1,
+    };
+    match cause {
+        AppArmorUsernsRestrict => {
+            "AppArmor restricts unprivileged user namespaces here (kernel.apparmor_restrict_unprivileged_userns=1), and no AppArmor exception covers this bwrap."
+        }
+        AppArmorProfilePathMismatch => {
+            "AppArmor restricts unprivileged user namespaces here, and its exception profile covers another bwrap path than the one that ran."
+        }
+        UsernsSysctlDisabled => {
+            "Unprivileged user namespaces are switched off on this host (kernel.unprivileged_userns_clone=0)."
+        }
+        UsernsMaxZero => {
+            "No more namespaces of the kind bwrap needs may be created here (a user.max_*_namespaces limit is 0 or reached)."
+        }
+        UsernsUnsupportedKernel => {
+            "This kernel has no user namespaces; only a setuid bwrap can work on it."
+        }
+        Wsl1 => "Windows Subsystem for Linux 1 has no namespaces at all: bwrap cannot work there.",
+        Gvisor => "This runs under gVisor, which lacks what bwrap needs for this call.",
+        NestedUsernsLimit => {
+            "This already runs inside another confinement (bwrap, Flatpak, an agent tool's jail) that forbids or exhausts nested user namespaces."
+        }
+        Chroot => "The caller is in a chroot, and the kernel refuses user namespaces there.",
+        SeccompFilter => {
+            "A system-call filter on this process (a container's default profile, a systemd unit's RestrictNamespaces= or SystemCallFilter=, an outer jail) refuses the calls bwrap needs."
+        }
+        ContainerLsmProfile => {
+            "The container's own AppArmor or SELinux profile refuses bwrap's mounts."
+        }
+        AppArmorProfileDenial => {
+            "An AppArmor profile that confines bwrap, or the program that runs it, refuses something bwrap needs."
+        }
+        ContainerNoPrivileges => {
+            "This container lacks a privilege bwrap needs (a capability, a writable /proc/sys)."
+        }
+        ProcMountDenied => {
+            "A new /proc cannot be mounted here: this /proc is masked or partly read-only."
+        }
+        SelinuxDenial => "SELinux policy refuses one of bwrap's operations.",
+        SetuidModeRestriction => {
+            "bwrap is setuid, and this option or path is not allowed in setuid mode."
+        }
+        UnexpectedCapabilities => "A non-setuid bwrap was started with capabilities.",
+        BindSourceMissing => "A bind source does not exist on the host.",
+        BindDestSymlink => "A bind destination goes through a symlink bwrap cannot follow.",
+        MountPermissionDenied => {
+            "The bind source exists but cannot be mounted (FUSE without allow_other, NFS root_squash, autofs)."
+        }
+        CommandNotFoundInSandbox => {
+            "The program, its interpreter or its libraries are not in the root bwrap builds."
+        }
+        BwrapTooOld => "The caller uses an option this bwrap release does not know.",
+        KernelFeatureMissing => "A system call bwrap needs is missing or filtered (ENOSYS).",
+        BadArguments => "The caller's bwrap arguments are wrong in themselves.",
+        BwrapBinaryUnreadable => {
+            "The bwrap executable is not readable by its caller, so bwrap cannot write its own uid map."
+        }
+        Other => "A bwrap failure that no known cause explains.",
+    }
+}

@@ -615,7 +615,7 @@ fn unread_summary(rule: &Rule, missing: &[String], captures: &BTreeMap<String, S
             what.push(text);
         }
     }
-    let meaning = crate::report::compact::neutral_meaning(rule.cause);
+    let meaning = crate::cause::neutral_meaning(rule.cause);
     format!(
         "{} (could not read: {}).",
         meaning.trim_end_matches('.'),
