@@ -250,25 +250,37 @@ pub fn with_canonical_errno(m: &Message) -> Message {
     let bare = m
         .text
         .trim_end_matches(|c: char| c.is_whitespace() || ".,;)]}>".contains(c));
-    let lower = bare.to_lowercase();
-    if lower.len() != bare.len() {
-        // Letters whose lower case is longer: offsets would not agree.
+    let Some((e, at)) = ending_errno(bare) else {
+        return m.clone();
+    };
+    let head = &bare[..at];
+    if !head.ends_with(": ") {
         return m.clone();
     }
-    for e in ERRNO_TEXTS {
-        let Some(head) = lower.strip_suffix(&format!(": {}", e.to_lowercase())) else {
-            continue;
-        };
-        let fixed = format!("{}: {e}", &bare[..head.len()]);
-        if fixed == m.text {
-            return m.clone();
-        }
-        return Message {
-            line: m.line.clone(),
-            text: fixed,
-        };
+    let fixed = format!("{head}{e}");
+    if fixed == m.text {
+        return m.clone();
     }
-    m.clone()
+    Message {
+        line: m.line.clone(),
+        text: fixed,
+    }
+}
+
+/// The errno text (as glibc spells it) that `text` ends with, compared
+/// ignoring case, and where it starts: `None` when it ends with none, or
+/// when lower-casing would move byte offsets (letters whose lower case is
+/// longer). The first of [`ERRNO_TEXTS`] that ends it, so the whole errno.
+fn ending_errno(text: &str) -> Option<(&'static str, usize)> {
+    let lower = text.to_lowercase();
+    if lower.len() != text.len() {
+        return None;
+    }
+    ERRNO_TEXTS.iter().find_map(|e| {
+        lower
+            .strip_suffix(&e.to_lowercase())
+            .map(|head| (*e, head.len()))
+    })
 }
 
 /// For words retyped by hand: `die_with_error` always prints `%s: %s`, the
@@ -276,29 +288,19 @@ pub fn with_canonical_errno(m: &Message) -> Message {
 /// (`execvp x no such file or directory`). Put it back before an errno text
 /// the message ends with (compared ignoring case), when it is missing.
 pub fn with_errno_separator(m: &Message) -> Message {
-    let lower = m.text.to_lowercase();
-    if lower.len() != m.text.len() {
-        // Letters whose lower case is longer: offsets would not agree.
+    let Some((_, at)) = ending_errno(&m.text) else {
+        return m.clone();
+    };
+    let head = &m.text[..at];
+    let kept = head.trim_end();
+    if kept.is_empty() || kept.ends_with(':') || kept.len() != at.saturating_sub(1) {
+        // Nothing before it, already separated, or not one space apart.
         return m.clone();
     }
-    for e in ERRNO_TEXTS {
-        let e = e.to_lowercase();
-        let Some(head) = lower.strip_suffix(e.as_str()) else {
-            continue;
-        };
-        let kept = head.trim_end();
-        if kept.is_empty() || kept.ends_with(':') || kept.len() != head.len().saturating_sub(1) {
-            // Nothing before it, already separated, or not one space apart.
-            return m.clone();
-        }
-        // `head` is ASCII-lowercased from the same text, so byte offsets agree.
-        let split = kept.len();
-        return Message {
-            line: m.line.clone(),
-            text: format!("{}: {}", &m.text[..split], &m.text[head.len()..]),
-        };
+    Message {
+        line: m.line.clone(),
+        text: format!("{kept}: {}", &m.text[at..]),
     }
-    m.clone()
 }
 
 /// bwrap warnings that do not stop it (0.6.0+).
