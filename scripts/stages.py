@@ -428,6 +428,38 @@ def main():
                 'expect = "no-match"',
                 "",
             ]
+        # A message bwrap prints with an errno, seen without one: the line
+        # was cut (a caller or a thread shortened it, a log truncated it).
+        # The step is known, the errno is not: the step's causes, never a
+        # specific rule's verdict.
+        if alts:
+            rid = f"stage.{sid}.errno-missing"
+            sample = with_errno[0]
+            every = "|".join(esc(t) for t in sorted(set(STRERROR.values()) | {MOUNT_ENOSPC})).replace("'", ".")
+            out += [
+                "[[rule]]",
+                f"id = {q(rid)}",
+                'cause = "other"',
+                f"stage = {q(sid)}",
+                f"causes = [{', '.join(q(c) for c in step_causes(sid))}]",
+                f"summary = {q(neutral(f'bwrap failed at the step of {title}; the line was cut before its errno, so what the step met is not known.'))}",
+                f"patterns = ['^(?:{alts})$']",
+                f"except = [': (?:{every})$'"
+                + (", '^(?:" + "|".join(regex_of(m["format"]) for m in plain) + ")$'" if plain else "")
+                + "]",
+                f"explanation = {q(neutral(f'This is the step rule for {title}: bwrap ends this message with the errno the step met, and here it is missing (the line was cut). The causes that fail this step, most likely first: ' + ', '.join(step_causes(sid)) + '. The whole line, or `bwrap-doctor check` on this host, decides between them.'))}",
+                "",
+                "[[rule.example]]",
+                f"name = {q('the errno cut off')}",
+                f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + chr(10))}",
+                'expect = "unconfirmed"',
+                "",
+                "[[rule.example]]",
+                f"name = {q('with its errno')}",
+                f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + ': ' + STRERROR[step['errnos'][0]] + chr(10))}",
+                'expect = "no-match"',
+                "",
+            ]
         if plain:
             rid = f"stage.{sid}.message"
             alts_plain = "|".join(regex_of(m["format"]) for m in plain)
