@@ -139,12 +139,12 @@ pub fn unwrapped_messages(stderr: &[u8]) -> Vec<Message> {
         // quote or a backtick (rules/catalogue/messages.toml).
         let closer = quote_before_message(&m.line);
         let mut rest = rest;
-        if let Some(close) = closer {
-            if let Some(end) = rest.iter().position(|r| r.contains(close)) {
-                rest.truncate(end + 1);
-                if let Some(last) = rest.last_mut() {
-                    *last = last.split(close).next().unwrap_or("");
-                }
+        if let Some(close) = closer
+            && let Some(end) = rest.iter().position(|r| r.contains(close))
+        {
+            rest.truncate(end + 1);
+            if let Some(last) = rest.last_mut() {
+                *last = last.split(close).next().unwrap_or("");
             }
         }
         if rest.is_empty() || rest.iter().all(|r| r.trim().is_empty()) {
