@@ -179,7 +179,7 @@ MEANING = {
     "exec": {
         "ENOENT": ("the program, its interpreter (#! line or ELF loader) or a directory on its path is not in the sandbox", ["command-not-found-in-sandbox"]),
         "EACCES": ("the program is not executable here: no x bit, a noexec mount, or a security module", ["command-not-found-in-sandbox", "apparmor-profile-denial", "selinux-denial"]),
-        "ENOEXEC": ("the file is not a program this kernel can run (no #! line, another architecture)", ["command-not-found-in-sandbox"]),
+        "ENOEXEC": ("the program was found, but this kernel cannot run its format (built for another architecture with no binfmt_misc handler, a script without a #! line under a musl-built bwrap, a damaged file)", ["exec-format-unsupported", "bad-arguments"]),
         "ENOTDIR": ("a component of the program's path is not a directory in the sandbox", ["command-not-found-in-sandbox", "bad-arguments"]),
         "ELOOP": ("a symlink loop on the program's path", ["command-not-found-in-sandbox"]),
         "EPERM": ("the exec was refused: a security module, a setuid program under no_new_privs, or the label asked for", ["apparmor-profile-denial", "selinux-denial", "seccomp-filter"]),
@@ -424,6 +424,38 @@ def main():
                 "",
                 "[[rule.example]]",
                 f"name = {q('a usual errno has its own stage rule')}",
+                f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + ': ' + STRERROR[step['errnos'][0]] + chr(10))}",
+                'expect = "no-match"',
+                "",
+            ]
+        # A message bwrap prints with an errno, seen without one: the line
+        # was cut (a caller or a thread shortened it, a log truncated it).
+        # The step is known, the errno is not: the step's causes, never a
+        # specific rule's verdict.
+        if alts:
+            rid = f"stage.{sid}.errno-missing"
+            sample = with_errno[0]
+            every = "|".join(esc(t) for t in sorted(set(STRERROR.values()) | {MOUNT_ENOSPC})).replace("'", ".")
+            out += [
+                "[[rule]]",
+                f"id = {q(rid)}",
+                'cause = "other"',
+                f"stage = {q(sid)}",
+                f"causes = [{', '.join(q(c) for c in step_causes(sid))}]",
+                f"summary = {q(neutral(f'bwrap failed at the step of {title}; the line was cut before its errno, so what the step met is not known.'))}",
+                f"patterns = ['^(?:{alts})$']",
+                f"except = [': (?:{every})$'"
+                + (", '^(?:" + "|".join(regex_of(m["format"]) for m in plain) + ")$'" if plain else "")
+                + "]",
+                f"explanation = {q(neutral(f'This is the step rule for {title}: bwrap ends this message with the errno the step met, and here it is missing (the line was cut). The causes that fail this step, most likely first: ' + ', '.join(step_causes(sid)) + '. The whole line, or `bwrap-doctor check` on this host, decides between them.'))}",
+                "",
+                "[[rule.example]]",
+                f"name = {q('the errno cut off')}",
+                f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + chr(10))}",
+                'expect = "unconfirmed"',
+                "",
+                "[[rule.example]]",
+                f"name = {q('with its errno')}",
                 f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + ': ' + STRERROR[step['errnos'][0]] + chr(10))}",
                 'expect = "no-match"',
                 "",

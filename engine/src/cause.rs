@@ -56,6 +56,7 @@ causes! {
     BindDestSymlink = "bind-dest-symlink" => "a bind destination crosses a symlink",
     MountPermissionDenied = "mount-permission-denied" => "the source exists but cannot be bound (FUSE, NFS, autofs)",
     CommandNotFoundInSandbox = "command-not-found-in-sandbox" => "the program, its interpreter or its libraries are not in the sandbox",
+    ExecFormatUnsupported = "exec-format-unsupported" => "the program is in the sandbox, but the kernel cannot run its format (another architecture, a script without a #! line)",
     BwrapTooOld = "bwrap-too-old" => "the caller uses an option this bwrap release does not know",
     KernelFeatureMissing = "kernel-feature-missing" => "a syscall bwrap needs is missing or filtered (ENOSYS)",
     BadArguments = "bad-arguments" => "the caller's bwrap arguments are wrong in themselves",
@@ -74,10 +75,11 @@ impl Cause {
         use Cause::{
             AppArmorProfileDenial, AppArmorProfilePathMismatch, AppArmorUsernsRestrict,
             BadArguments, BindDestSymlink, BindSourceMissing, BwrapBinaryUnreadable, BwrapTooOld,
-            Chroot, CommandNotFoundInSandbox, ContainerLsmProfile, ContainerNoPrivileges, Gvisor,
-            KernelFeatureMissing, MountPermissionDenied, NestedUsernsLimit, Other, ProcMountDenied,
-            SeccompFilter, SelinuxDenial, SetuidModeRestriction, UnexpectedCapabilities,
-            UsernsMaxZero, UsernsSysctlDisabled, UsernsUnsupportedKernel, Wsl1,
+            Chroot, CommandNotFoundInSandbox, ContainerLsmProfile, ContainerNoPrivileges,
+            ExecFormatUnsupported, Gvisor, KernelFeatureMissing, MountPermissionDenied,
+            NestedUsernsLimit, Other, ProcMountDenied, SeccompFilter, SelinuxDenial,
+            SetuidModeRestriction, UnexpectedCapabilities, UsernsMaxZero, UsernsSysctlDisabled,
+            UsernsUnsupportedKernel, Wsl1,
         };
         match self {
             BadArguments | BwrapTooOld => 0,
@@ -96,7 +98,7 @@ impl Cause {
             | SelinuxDenial => 5,
             BwrapBinaryUnreadable => 6,
             ProcMountDenied | BindSourceMissing | BindDestSymlink | MountPermissionDenied => 7,
-            CommandNotFoundInSandbox => 8,
+            CommandNotFoundInSandbox | ExecFormatUnsupported => 8,
             Other => 9,
         }
     }
@@ -111,10 +113,11 @@ pub fn neutral_meaning(cause: Cause) -> &'static str {
     use Cause::{
         AppArmorProfileDenial, AppArmorProfilePathMismatch, AppArmorUsernsRestrict, BadArguments,
         BindDestSymlink, BindSourceMissing, BwrapBinaryUnreadable, BwrapTooOld, Chroot,
-        CommandNotFoundInSandbox, ContainerLsmProfile, ContainerNoPrivileges, Gvisor,
-        KernelFeatureMissing, MountPermissionDenied, NestedUsernsLimit, Other, ProcMountDenied,
-        SeccompFilter, SelinuxDenial, SetuidModeRestriction, UnexpectedCapabilities, UsernsMaxZero,
-        UsernsSysctlDisabled, UsernsUnsupportedKernel, Wsl1,
+        CommandNotFoundInSandbox, ContainerLsmProfile, ContainerNoPrivileges,
+        ExecFormatUnsupported, Gvisor, KernelFeatureMissing, MountPermissionDenied,
+        NestedUsernsLimit, Other, ProcMountDenied, SeccompFilter, SelinuxDenial,
+        SetuidModeRestriction, UnexpectedCapabilities, UsernsMaxZero, UsernsSysctlDisabled,
+        UsernsUnsupportedKernel, Wsl1,
     };
     match cause {
         AppArmorUsernsRestrict => {
@@ -165,6 +168,9 @@ pub fn neutral_meaning(cause: Cause) -> &'static str {
         }
         CommandNotFoundInSandbox => {
             "The program, its interpreter or its libraries are not in the root bwrap builds."
+        }
+        ExecFormatUnsupported => {
+            "The program is in the root bwrap builds, but this kernel cannot run its format (built for another architecture, or a script without an interpreter line)."
         }
         BwrapTooOld => "The caller uses an option this bwrap release does not know.",
         KernelFeatureMissing => "A system call bwrap needs is missing or filtered (ENOSYS).",

@@ -132,7 +132,22 @@ pub fn unwrapped_messages(stderr: &[u8]) -> Vec<Message> {
             .take_while(|l| !l.trim().is_empty() && find_marker(l).is_none())
             .take(WRAPPED_LINES)
             .collect();
-        if rest.is_empty() {
+        // A message that opened inside a quote (`"bwrap: Can't` at the end of
+        // a caller's line, wrapped by a terminal) goes on inside it: the
+        // quote closes on a following line, and what comes after it is the
+        // caller's. No message bubblewrap 0.4-0.12 prints holds a double
+        // quote or a backtick (rules/catalogue/messages.toml).
+        let closer = quote_before_message(&m.line);
+        let mut rest = rest;
+        if let Some(close) = closer
+            && let Some(end) = rest.iter().position(|r| r.contains(close))
+        {
+            rest.truncate(end + 1);
+            if let Some(last) = rest.last_mut() {
+                *last = last.split(close).next().unwrap_or("");
+            }
+        }
+        if rest.is_empty() || rest.iter().all(|r| r.trim().is_empty()) {
             out.push(m);
             continue;
         }
@@ -323,6 +338,17 @@ pub fn setup_failed(stderr: &[u8]) -> Option<Message> {
 
 const MARKER: &str = "bwrap: ";
 
+/// The closing quote of a message that starts inside a double-quoted
+/// string or an inline code span (the character before its `bwrap: `).
+fn quote_before_message(line: &str) -> Option<&'static [char]> {
+    let at = find_marker(line)?;
+    match line[..at - MARKER.len()].chars().next_back()? {
+        '"' | '\u{201c}' | '\u{201d}' => Some(&['"', '\u{201c}', '\u{201d}']),
+        '`' => Some(&['`']),
+        _ => None,
+    }
+}
+
 /// A message inside a double-quoted string, as callers log stderr in JSON
 /// (`"stderr":"bwrap: …\n"`): it ends at the closing quote or at an
 /// escaped newline, and `\"` and `\\` stand for themselves.
@@ -416,6 +442,28 @@ mod tests {
         .collect();
         assert_eq!(got, vec!["Can't mkdir /x: Permission denied"]);
         assert!(rejoined_writes(b"a: one\nb: : two\n").is_empty());
+    }
+
+    #[test]
+    fn a_quoted_message_wrapped_onto_an_indented_line_ends_at_its_closing_quote() {
+        let stderr = b"[ERROR] Sandboxing is not working:\n        \"sh -c true\" exited with code 1 \"bwrap: Can't\n        bind mount /oldroot/a on /newroot/b: No such file or directory\"\n";
+        let texts: Vec<String> = unwrapped_messages(stderr)
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(
+            texts[0],
+            "Can't bind mount /oldroot/a on /newroot/b: No such file or directory"
+        );
+        let stderr = b"`bwrap: Can't find source path\n/x: No such file or directory` then more\n";
+        let texts: Vec<String> = unwrapped_messages(stderr)
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(
+            texts[0],
+            "Can't find source path /x: No such file or directory"
+        );
     }
 
     #[test]

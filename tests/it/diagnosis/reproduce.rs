@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Test> {
         Once loopback_without_cap_net_admin_is_diagnosed_as_missing_privileges,
         Each symlinked_destinations_are_diagnosed_with_the_symlink,
         Each a_missing_bind_source_is_diagnosed,
+        Each a_program_for_another_architecture_is_diagnosed_as_its_format,
         Each a_data_descriptor_that_is_not_open_is_diagnosed_as_the_callers_arguments,
         Each a_read_only_proc_sys_is_diagnosed_for_disable_userns,
         Once a_chroot_is_diagnosed_as_the_chroot_not_the_sysctl,
@@ -563,6 +564,55 @@ fn a_missing_bind_source_is_diagnosed(who: &As) {
     );
     let d = assert_diagnosed(&direct, &shim, Some("bind-source-missing"));
     assert!(d.contains(&missing), "{d}");
+}
+
+fn a_program_for_another_architecture_is_diagnosed_as_its_format(who: &As) {
+    // A runtime built for another architecture (a Flatpak of the wrong
+    // arch): an ELF header for AArch64 (e_machine 183) on this x86-64 host,
+    // as the program and as the sandbox's /bin/sh (dash, which /bin/sh
+    // names), so that glibc's execvp, which hands a file of unknown format
+    // to /bin/sh, meets ENOEXEC there too, as in a wrong-arch runtime.
+    if std::env::consts::ARCH == "aarch64" {
+        support::skip("this host is AArch64: the foreign program must be of another architecture");
+    }
+    let dir = support::install().scratch().join("foreign-arch");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let prog = dir.join("tool");
+    let mut elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec();
+    for (v, n) in [
+        (2u64, 2),
+        (183, 2),
+        (1, 4),
+        (0x40_0000, 8),
+        (64, 8),
+        (0, 8),
+        (0, 4),
+    ] {
+        elf.extend_from_slice(&v.to_le_bytes()[..n]);
+    }
+    for v in [64u16, 56, 0, 64, 0, 0] {
+        elf.extend_from_slice(&v.to_le_bytes());
+    }
+    std::fs::write(&prog, &elf).unwrap();
+    std::fs::set_permissions(&prog, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let p = prog.display().to_string();
+    let sh = std::fs::canonicalize("/bin/sh")
+        .unwrap()
+        .display()
+        .to_string();
+    let (direct, shim) = twice(
+        *who,
+        &[],
+        &["--ro-bind", "/", "/", "--ro-bind", &p, &sh, &p],
+        &|_| {},
+    );
+    assert_eq!(
+        direct.stderr_text(),
+        format!("bwrap: execvp {p}: Exec format error\n")
+    );
+    let d = assert_diagnosed(&direct, &shim, Some("exec-format-unsupported.execvp"));
+    assert!(d.contains("architecture"), "{d}");
 }
 
 fn a_data_descriptor_that_is_not_open_is_diagnosed_as_the_callers_arguments(who: &As) {

@@ -158,7 +158,7 @@ fn stages_table() -> String {
                 }
             })
             .collect();
-        let others: Vec<String> = ["other-errno", "message"]
+        let others: Vec<String> = ["other-errno", "errno-missing", "message"]
             .iter()
             .map(|k| format!("stage.{id}.{k}"))
             .filter(|r| set.get(r).is_some())
