@@ -32,6 +32,9 @@ Usage: scripts/prior-audit.py [--bin PATH] [--all] [--cases] [--jobs N]
   --cases  print each case's family, context, cause and the firsts named
   --rules  print per rule: the cases its words match, how many of them have
            its cause, and the prior it gets with no fact
+  --thread also replay each case on all its thread's facts and arguments
+           (the suite's figure with floors) and print named first, confirmed
+           and wrong confirmations per set: a prior change must not move them
   --jobs   parallel explain runs (default 2)
 Stdlib only (Python 3.11+).
 """
@@ -85,6 +88,7 @@ def load(set_):
                 "also": t.get("also", []),
                 "stderr": t["stderr"],
                 "facts": t.get("facts", {}),
+                "argv": t.get("argv", []),
             }
         )
     return out
@@ -102,18 +106,24 @@ def named(v):
 
 
 def explain(bin_, case, keep, tmp):
-    facts = {k: v for k, v in case["facts"].items() if any(k.startswith(p) for p in keep)}
+    """`keep`: the fact prefixes kept (no arguments), or None: every fact
+    the thread states and the call's arguments."""
+    if keep is None:
+        facts = case["facts"]
+    else:
+        facts = {k: v for k, v in case["facts"].items() if any(k.startswith(p) for p in keep)}
     snap = {
         "schema": "bwrap-doctor/snapshot",
         "schema_version": 1,
         "note": f"prior-audit {case['set']}/{case['file']}",
         "facts": facts,
     }
-    path = os.path.join(tmp, f"{case['set']}-{case['file']}-{len(keep)}.json")
+    path = os.path.join(tmp, f"{case['set']}-{case['file']}-{-1 if keep is None else len(keep)}.json")
     with open(path, "w") as f:
         json.dump(snap, f)
+    argv = ["--", *case["argv"]] if keep is None and case["argv"] else []
     p = subprocess.run(
-        [bin_, "explain", "--json", "--snapshot", path],
+        [bin_, "explain", "--json", "--snapshot", path, *argv],
         input=case["stderr"].encode(),
         capture_output=True,
         env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
@@ -166,12 +176,15 @@ def main():
         raise SystemExit(f"no binary at {bin_}: cargo build first, or --bin PATH")
     cases = [c for s in SETS for c in load(s)]
     jobs = int(arg("--jobs", "2"))
+    replays = dict(REPLAYS)
+    if "--thread" in sys.argv:
+        replays["thread"] = None
     with tempfile.TemporaryDirectory(prefix="prior-audit-") as tmp:
         with concurrent.futures.ThreadPoolExecutor(jobs) as ex:
             futs = {
                 (i, r): ex.submit(explain, bin_, c, keep, tmp)
                 for i, c in enumerate(cases)
-                for r, keep in REPLAYS.items()
+                for r, keep in replays.items()
             }
             for (i, r), f in futs.items():
                 v = f.result()
@@ -207,6 +220,22 @@ def main():
     for r in REPLAYS:
         n = sum(right(c, (c[r] or [None])[0], c[r + "_confirmed"]) for c in cases)
         print(f"  all {r}: {n}/{total} ({100 * n / total:.1f}%)")
+
+    if "--thread" in sys.argv:
+        print("On the thread's facts and arguments: named first, confirmed right, confirmed wrong")
+        for s in SETS:
+            name = s.removeprefix("tests/corpus").strip("/") or "dev"
+            mine = [c for c in cases if c["set"] == name]
+            first = conf_right = 0
+            wrong = []
+            for c in mine:
+                conf = c["thread_confirmed"]
+                if [x for x in conf if x != c["cause"] and x not in c["also"]]:
+                    wrong.append(c["file"][:3])
+                    continue
+                first += right(c, (c["thread"] or [None])[0], conf)
+                conf_right += right(c, (conf or [None])[0], conf)
+            print(f"  {name:<8} {first}/{len(mine)} named first, {conf_right} confirmed, wrong: {wrong}")
 
     if "--cases" in sys.argv:
         print("\nCases: set/file | context | cause | first few / os / none | family")
