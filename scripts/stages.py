@@ -167,7 +167,7 @@ MEANING = {
         # remount may not clear them: mount_namespaces(7)), or a seccomp
         # filter. AppArmor's and SELinux's mount hooks refuse with EACCES.
         "EPERM": ("the kernel refused the bind or its remount: flags locked on the source or one of its submounts by a mount made outside the user namespace (nosuid, nodev, noexec, read-only, atime), a seccomp filter, or a namespace without capabilities (security modules refuse mounts with EACCES)", ["mount-permission-denied", "seccomp-filter", "container-no-privileges", "apparmor-userns-restrict", "container-lsm-profile", "apparmor-profile-denial"]),
-        "EINVAL": ("the kernel rejected the bind: an unbindable or locked mount, a source the namespace may not see, or mount flags the destination cannot take", ["bad-arguments", "mount-permission-denied", "container-lsm-profile"]),
+        "EINVAL": ("the bind was rejected by the kernel (an unbindable or locked mount, a source the namespace may not see, or mount flags the destination cannot take) or, in bubblewrap before 0.5 (`Can't bind mount SRC on DEST`), by bwrap itself, which sets EINVAL when it cannot find the destination, resolved through its symlinks, in the mount table after the bind", ["bad-arguments", "bind-dest-symlink", "mount-permission-denied", "container-lsm-profile"]),
         "ENOTDIR": ("a directory was bound onto a file (or the reverse), or a path component is not a directory", ["bad-arguments", "bind-dest-symlink"]),
         "ELOOP": ("a symlink loop on the path", ["bind-dest-symlink", "bad-arguments"]),
         "ENODEV": ("the source is an automount point or a device the sandbox cannot use", ["mount-permission-denied"]),
