@@ -374,7 +374,10 @@ const TEST_SET_C_KNOWN_WRONG: &[(&str, &str)] = &[];
 /// of the whole set with main 94c89e0's rules, on the thread's facts: 37/43
 /// (86.0%) named first, 21/43 (48.8%) confirmed, two wrong, listed in
 /// [`TEST_SET_D_KNOWN_WRONG`] (complete fixture hosts: 37/43, 26/43, three
-/// wrong, listed in [`FIXTURE_KNOWN_WRONG`]); the floors are just under it. Both hosts are measured and reported before any
+/// wrong, listed in [`FIXTURE_KNOWN_WRONG`]). Measured once after the
+/// round of 2026-12-05 03:10 UTC (set C's kinds, the prior audit): 38/43
+/// (88.4%) named first, 21/43 confirmed, the same two wrong; the floors are
+/// just under it. Both hosts are measured and reported before any
 /// assertion, so that a failure does not hide the figures. A wrong
 /// confirmation beyond those its baseline showed, listed with their reason
 /// in [`TEST_SET_D_KNOWN_WRONG`], fails.
@@ -384,7 +387,7 @@ fn held_out_test_set_d_accuracy_per_cause() {
     report_beside(&m, &f);
     assert!(m.total >= 43, "test set D has {} cases", m.total);
     m.assert_only_known_wrong(TEST_SET_D_KNOWN_WRONG);
-    m.assert_floors(86, 48);
+    m.assert_floors(88, 48);
     f.assert_only_known_fixture_wrong();
 }
 
