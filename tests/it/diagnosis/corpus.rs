@@ -23,6 +23,7 @@ pub fn tests() -> Vec<Test> {
         Once a_path_with_a_dash_or_a_quote_after_a_space_is_not_confirmed_as_an_unsplit_command,
         Once an_errno_the_steps_table_lacks_is_not_read_as_a_cut_line,
         Once an_errno_wrapped_onto_the_next_line_is_not_read_as_a_cut_line,
+        Once a_capset_refusal_is_not_named_apparmors_restriction_on_host_fixtures,
         Once held_out_test_set_accuracy_per_cause,
         Once held_out_test_set_b_accuracy_per_cause,
         Once held_out_test_set_c_accuracy_per_cause,
@@ -351,6 +352,35 @@ fn an_errno_wrapped_onto_the_next_line_is_not_read_as_a_cut_line() {
             .is_some_and(|r| !r.ends_with(".errno-missing")),
         "{line:?}: {rules:?}"
     );
+}
+
+/// Review of branch rulesc: AppArmor mediates no capset(2) (rulesc took
+/// `capset failed` out of the restriction's own rules), yet the generated
+/// step rule `stage.caps-setuid.eperm` still names apparmor-userns-restrict
+/// first for it on complete host fixtures, Debian 12 (no restriction there)
+/// among them.
+fn a_capset_refusal_is_not_named_apparmors_restriction_on_host_fixtures() {
+    let line = "bwrap: capset failed: Operation not permitted\n";
+    let mut bad = Vec::new();
+    for kind in ["ubuntu-24.04-desktop", "debian-12"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/fixtures/kinds/{kind}.json"))
+            .display()
+            .to_string();
+        let mut c = doctor(As::User, &["explain", "--json", "--snapshot", &path]);
+        let out = support::run_with_input(
+            &mut c,
+            Some(line.as_bytes()),
+            std::time::Duration::from_secs(60),
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{kind}: {e}: {}", out.stderr_text()));
+        let shown = named(&v);
+        if shown.first().map(|(_, c)| *c) == Some("apparmor-userns-restrict") {
+            bad.push(format!("{kind}: {shown:?}"));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
 /// Named first, per cent, with the distribution and container / with the
