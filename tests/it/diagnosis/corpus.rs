@@ -24,6 +24,7 @@ pub fn tests() -> Vec<Test> {
         Once an_errno_the_steps_table_lacks_is_not_read_as_a_cut_line,
         Once an_errno_wrapped_onto_the_next_line_is_not_read_as_a_cut_line,
         Once a_capset_refusal_is_not_named_apparmors_restriction_on_host_fixtures,
+        Once a_bind_source_on_nfs_under_selinux_is_not_confirmed_as_two_causes,
         Once held_out_test_set_accuracy_per_cause,
         Once held_out_test_set_b_accuracy_per_cause,
         Once held_out_test_set_c_accuracy_per_cause,
@@ -381,6 +382,37 @@ fn a_capset_refusal_is_not_named_apparmors_restriction_on_host_fixtures() {
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// Review of branch rulesc: `selinux-denial.source-type` excludes FUSE
+/// sources only, so on a Fedora host (SELinux enforcing) with the source on
+/// NFS it is confirmed beside `mount-permission-denied.network-fs`: two
+/// causes confirmed for one message, at most one of them right.
+fn a_bind_source_on_nfs_under_selinux_is_not_confirmed_as_two_causes() {
+    let line = "bwrap: Can't get type of source /srv/data: Permission denied\n";
+    let kind = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kinds/fedora.json");
+    let mut snap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(kind).unwrap()).unwrap();
+    snap["facts"]["path.mount:/srv/data"] =
+        serde_json::json!({ "point": "/srv", "fstype": "nfs4", "read_only": false });
+    snap["facts"]["caller.euid"] = serde_json::json!(1000);
+    let path = support::install().scratch().join("source-on-nfs.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&snap).unwrap()).unwrap();
+    let path = path.display().to_string();
+    let mut c = doctor(As::User, &["explain", "--json", "--snapshot", &path]);
+    let out = support::run_with_input(
+        &mut c,
+        Some(line.as_bytes()),
+        std::time::Duration::from_secs(60),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", out.stderr_text()));
+    let causes: std::collections::BTreeSet<&str> = named(&v)
+        .into_iter()
+        .filter(|(verdict, _)| *verdict == "confirmed")
+        .map(|(_, c)| c)
+        .collect();
+    assert!(causes.len() <= 1, "{line:?}: confirmed {causes:?}");
 }
 
 /// Named first, per cent, with the distribution and container / with the
