@@ -485,6 +485,24 @@ mod tests {
     }
 
     #[test]
+    fn a_quoted_remount_message_wrapped_onto_an_indented_line_keeps_its_own_quotes() {
+        // Review of branch rulesc: bwrap 0.7.0 and later print double quotes
+        // themselves (bind-mount.c: `Unable to apply mount flags: remount
+        // "%s"`, `Unable to find "%s" in mount table`), so a quoted message
+        // wrapped onto an indented line does not end at the first quote there.
+        let stderr = b"sandbox failed: \"bwrap: Can't bind mount /oldroot/run/a on /newroot/run/a: Unable to\n    apply mount flags: remount \"/newroot/run/a\": Operation not permitted\"\n";
+        let texts: Vec<String> = unwrapped_messages(stderr)
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert!(
+            texts.iter().any(|t| t
+                == "Can't bind mount /oldroot/run/a on /newroot/run/a: Unable to apply mount flags: remount \"/newroot/run/a\": Operation not permitted"),
+            "{texts:?}"
+        );
+    }
+
+    #[test]
     fn plain_and_wrapped_bwrap_lines_give_the_same_message() {
         for line in [
             "bwrap: setting up uid map: Permission denied",
