@@ -467,6 +467,42 @@ mod tests {
     }
 
     #[test]
+    fn a_quoted_message_is_not_cut_at_a_quote_inside_its_path() {
+        // Review of branch rulesc: bwrap's formats hold no double quote, but
+        // the paths and program names it prints can. A quoted message
+        // wrapped onto an indented line must not end at a quote inside its
+        // path: `Can't find source path /home/u/My` is not what bwrap said
+        // (it made `bind-source-missing` confirm a path no one gave).
+        let stderr = b"error: \"bwrap: Can't find source path\n    /home/u/My \"quoted\" dir: No such file or directory\"\n";
+        let texts: Vec<String> = unwrapped_messages(stderr)
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert!(
+            !texts.iter().any(|t| t.trim_end().ends_with("/home/u/My")),
+            "{texts:?}"
+        );
+    }
+
+    #[test]
+    fn a_quoted_remount_message_wrapped_onto_an_indented_line_keeps_its_own_quotes() {
+        // Review of branch rulesc: bwrap 0.7.0 and later print double quotes
+        // themselves (bind-mount.c: `Unable to apply mount flags: remount
+        // "%s"`, `Unable to find "%s" in mount table`), so a quoted message
+        // wrapped onto an indented line does not end at the first quote there.
+        let stderr = b"sandbox failed: \"bwrap: Can't bind mount /oldroot/run/a on /newroot/run/a: Unable to\n    apply mount flags: remount \"/newroot/run/a\": Operation not permitted\"\n";
+        let texts: Vec<String> = unwrapped_messages(stderr)
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert!(
+            texts.iter().any(|t| t
+                == "Can't bind mount /oldroot/run/a on /newroot/run/a: Unable to apply mount flags: remount \"/newroot/run/a\": Operation not permitted"),
+            "{texts:?}"
+        );
+    }
+
+    #[test]
     fn plain_and_wrapped_bwrap_lines_give_the_same_message() {
         for line in [
             "bwrap: setting up uid map: Permission denied",
