@@ -85,8 +85,14 @@ MEANING = {
         # when it runs privileged (setuid, or --cap-add), and a setuid bit the
         # kernel ignored (nosuid, no_new_privs) leaves bwrap unprivileged,
         # asking for nothing, so the setuid mode's refusals are at the
-        # namespace step, not here.
-        "EPERM": ("the kernel refused a change of capabilities or ids: bwrap lacks the privilege it expects (a capability bounding set a container runtime narrowed, a user namespace AppArmor's restriction left without capabilities, a filter refusing capset)", ["container-no-privileges", "apparmor-userns-restrict", "seccomp-filter", "unexpected-capabilities", "setuid-mode-restriction"]),
+        # namespace step, not here. AppArmor's user namespace restriction is
+        # not among these: it denies capabilities through the capable hook,
+        # which capset(2) does not call (commoncap checks only that the sets
+        # shrink; AppArmor has no capset hook), and capget, PR_SET_KEEPCAPS,
+        # PR_SET_DUMPABLE and PR_SET_NO_NEW_PRIVS need no capability
+        # (bwrap ignores EPERM from PR_CAPBSET_DROP and PR_CAP_AMBIENT). The
+        # change of ids has its own rule below (SPLIT).
+        "EPERM": ("the kernel refused a change of capabilities: bwrap lacks the privilege it expects (a capability bounding set a container runtime narrowed, a filter refusing capset or prctl, capabilities a non-setuid bwrap was started with)", ["container-no-privileges", "seccomp-filter", "unexpected-capabilities", "setuid-mode-restriction"]),
         "EINVAL": ("the kernel does not know a capability or prctl bwrap asked for (an old kernel)", ["kernel-feature-missing", "bwrap-too-old"]),
         "EACCES": ("a security module refused the change of credentials", LSM),
     },
@@ -224,6 +230,28 @@ MEANING = {
         "EPIPE": ("the other end of a descriptor given to bwrap was closed", ["bad-arguments"]),
     },
 }
+# Messages of a step whose errno means something else than at the rest of
+# the step: (step, errno) -> [(suffix, regex on the catalogued format,
+# meaning, causes)]. Their own rule, `stage.STEP.ERRNO.SUFFIX`, owns them;
+# the step's rule `stage.STEP.ERRNO` owns the others.
+SPLIT = {
+    ("caps-setuid", "EPERM"): [
+        # setuid(2) and setgid(2) (bubblewrap.c: switch_to_user_with_privs,
+        # drop_privs, 0.4 to 0.11): `unable to switch to uid/gid N` only with
+        # --userns FD, after setns(2) into a namespace another process made;
+        # `unable to drop root uid` only when bwrap is setuid. Both need
+        # CAP_SETUID/CAP_SETGID over the namespace, which the capable hook
+        # checks: AppArmor's restriction refuses it to a task its
+        # `unprivileged_userns` profile confines, but it relabels only the
+        # task that creates a namespace (the userns_create hook), never one
+        # that joins, nor root: so only a caller already so labelled (started
+        # from a process the restriction confined), or a profile of the
+        # caller's own denying the capability.
+        ("set-id", r"^unable to (drop root uid|switch to [ug]id)",
+         "the kernel refused the change of ids (setuid or setgid): bwrap has no CAP_SETUID or CAP_SETGID over the user namespace it joined with --userns, or, setuid, could not drop root: a filter refusing the call, a caller already confined by AppArmor's `unprivileged_userns` profile (the restriction confines a process that created a namespace and what it starts, not one that joins), or a profile of the caller's own denying the capability",
+         ["seccomp-filter", "apparmor-userns-restrict", "apparmor-profile-denial", "container-no-privileges"]),
+    ],
+}
 # The live experiments and host facts that bear on each step, shown as
 # evidence with its stage rules (never a verdict: a stage rule is only
 # ever unconfirmed).
@@ -286,7 +314,9 @@ def fill(fmt, samples, errtext):
 def step_causes(sid):
     """The causes of a step's errnos, most often named (and earliest) first."""
     score = {}
-    for _, causes in MEANING[sid].values():
+    lists = [causes for _, causes in MEANING[sid].values()]
+    lists += [part[3] for (step, _), parts in SPLIT.items() if step == sid for part in parts]
+    for causes in lists:
         for i, c in enumerate(causes):
             n, best = score.get(c, (0, 99))
             score[c] = (n + 1, min(best, i))
@@ -328,77 +358,99 @@ def main():
         alts = "|".join(regex_of(m["format"]) for m in with_errno)
         title = step["title"]
         for errno in step["errnos"]:
-            meaning, causes = MEANING[sid][errno]
-            texts = [esc(STRERROR[errno])]
-            if errno == "ENOSPC":
-                texts.append(esc(MOUNT_ENOSPC))
-            err = "|".join(texts).replace("'", ".")
-            pats = []
-            if alts:
-                pats.append(f"^(?:{alts}): (?P<error>{err})$")
-            for m in inline:
-                at = m["samples"].index("{errno}")
-                pats.append("^" + regex_of(m["format"], at).replace("{ERR}", err) + "$")
-            if not pats:
-                continue
-            rid = f"stage.{sid}.{errno.lower()}"
-            sample = (with_errno or inline)[0]
-            other_errno = next(e for e in STRERROR if e != errno and e != "ENOSPC")
-            pos = "bwrap: " + (fill(sample["format"], sample["samples"], STRERROR[errno]) + ": " + STRERROR[errno] if sample in with_errno else fill(sample["format"], sample["samples"], STRERROR[errno])) + "\n"
-            neg_other = "bwrap: " + fill(sample["format"], sample["samples"], STRERROR[other_errno]) + (": " + STRERROR[other_errno] if sample in with_errno else "") + "\n"
-            neg_step = "bwrap: " + fill(other_step_msg["format"], other_step_msg["samples"], STRERROR[errno]) + (": " + STRERROR[errno] if other_step_msg["errno"] != "inline" else "") + "\n"
-            out += [
-                "[[rule]]",
-                f"id = {q(rid)}",
-                'cause = "other"',
-                f"stage = {q(sid)}",
-                f"causes = [{', '.join(q(c) for c in causes)}]",
-                f"summary = {q(neutral(f'bwrap failed at the step of {title}, with {errno} ({{error}}): {meaning}.'))}",
-                "patterns = [",
+            split = SPLIT.get((sid, errno), [])
+            def own(m, regex):
+                return re.search(regex, m["format"]) is not None
+            def rest(ms):
+                return [m for m in ms if not any(own(m, r) for _, r, _, _ in split)]
+            parts = [("", *MEANING[sid][errno], rest(with_errno), rest(inline))] + [
+                ("." + suffix, meaning, causes, [m for m in with_errno if own(m, r)], [m for m in inline if own(m, r)])
+                for suffix, r, meaning, causes in split
             ]
-            out += [f"  '{p}'," for p in pats]
-            inline_examples = []
-            for m in inline:
-                inline_examples += [
+            for suffix, meaning, causes, p_with, p_inline in parts:
+                # The other parts' first message, as a negative example.
+                others = [o for o in parts if o[0] != suffix and (o[3] or o[4])]
+                p_alts = "|".join(regex_of(m["format"]) for m in p_with)
+                texts = [esc(STRERROR[errno])]
+                if errno == "ENOSPC":
+                    texts.append(esc(MOUNT_ENOSPC))
+                err = "|".join(texts).replace("'", ".")
+                pats = []
+                if p_alts:
+                    pats.append(f"^(?:{p_alts}): (?P<error>{err})$")
+                for m in p_inline:
+                    at = m["samples"].index("{errno}")
+                    pats.append("^" + regex_of(m["format"], at).replace("{ERR}", err) + "$")
+                if not pats:
+                    continue
+                rid = f"stage.{sid}.{errno.lower()}{suffix}"
+                sample = (p_with or p_inline)[0]
+                other_errno = next(e for e in STRERROR if e != errno and e != "ENOSPC")
+                pos = "bwrap: " + (fill(sample["format"], sample["samples"], STRERROR[errno]) + ": " + STRERROR[errno] if sample in p_with else fill(sample["format"], sample["samples"], STRERROR[errno])) + "\n"
+                neg_other = "bwrap: " + fill(sample["format"], sample["samples"], STRERROR[other_errno]) + (": " + STRERROR[other_errno] if sample in p_with else "") + "\n"
+                neg_step = "bwrap: " + fill(other_step_msg["format"], other_step_msg["samples"], STRERROR[errno]) + (": " + STRERROR[errno] if other_step_msg["errno"] != "inline" else "") + "\n"
+                out += [
+                    "[[rule]]",
+                    f"id = {q(rid)}",
+                    'cause = "other"',
+                    f"stage = {q(sid)}",
+                    f"causes = [{', '.join(q(c) for c in causes)}]",
+                    f"summary = {q(neutral(f'bwrap failed at the step of {title}, with {errno} ({{error}}): {meaning}.'))}",
+                    "patterns = [",
+                ]
+                out += [f"  '{p}'," for p in pats]
+                inline_examples = []
+                for m in p_inline:
+                    inline_examples += [
+                        "[[rule.example]]",
+                        f"name = {q('the errno inside the message')}",
+                        f"stderr = {q('bwrap: ' + fill(m['format'], m['samples'], STRERROR[errno]) + chr(10))}",
+                        'expect = "unconfirmed"',
+                        "",
+                    ]
+                out += [
+                    "]",
+                    f"explanation = {q(neutral(f'This is the step rule for {title}, errno {errno}: no rule for a specific cause stands for this message (none matched it, or the probes ruled each out). The causes that fail this step with {errno}, most likely first: ' + ', '.join(causes) + '. `bwrap-doctor check` runs the live experiments (user namespace and its maps, network namespace and loopback, a new /proc) on this host.'))}",
+                    "",
+                ] + evidence(sid) + [
                     "[[rule.example]]",
-                    f"name = {q('the errno inside the message')}",
-                    f"stderr = {q('bwrap: ' + fill(m['format'], m['samples'], STRERROR[errno]) + chr(10))}",
+                    f"name = {q(f'a {sid} message with {errno}')}",
+                    f"stderr = {q(pos)}",
                     'expect = "unconfirmed"',
                     "",
-                ]
-            out += [
-                "]",
-                f"explanation = {q(neutral(f'This is the step rule for {title}, errno {errno}: no rule for a specific cause stands for this message (none matched it, or the probes ruled each out). The causes that fail this step with {errno}, most likely first: ' + ', '.join(causes) + '. `bwrap-doctor check` runs the live experiments (user namespace and its maps, network namespace and loopback, a new /proc) on this host.'))}",
-                "",
-            ] + evidence(sid) + [
-                "[[rule.example]]",
-                f"name = {q(f'a {sid} message with {errno}')}",
-                f"stderr = {q(pos)}",
-                'expect = "unconfirmed"',
-                "",
-            ] + ([
-                "[[rule.example]]",
-                f"name = {q('every piece of evidence seen: still only the step, never a confirmed cause')}",
-                f"stderr = {q(pos)}",
-                'expect = "unconfirmed"',
-                "[rule.example.facts]",
-            ] + ([f'"{EXPERIMENT[sid][0]}" = {{ ok = false, step = "x", errno = "{errno}", message = "{STRERROR[errno]}" }}'] if sid in EXPERIMENT else [])
-              + (['"container.kind" = "docker"'] if sid in CONTAINED else []) + [""]
-               if evidence(sid) else []) + [
-                "[[rule.example]]",
-                f"name = {q(f'the same message with {other_errno}')}",
-                f"stderr = {q(neg_other)}",
-                'expect = "no-match"',
-                "",
-            ] + (inline_examples if sample in with_errno else [])
-            if other_step_msg["format"] not in [m["format"] for m in msgs]:
-                out += [
+                ] + ([
                     "[[rule.example]]",
-                    f"name = {q('a message of another step')}",
-                    f"stderr = {q(neg_step)}",
+                    f"name = {q('every piece of evidence seen: still only the step, never a confirmed cause')}",
+                    f"stderr = {q(pos)}",
+                    'expect = "unconfirmed"',
+                    "[rule.example.facts]",
+                ] + ([f'"{EXPERIMENT[sid][0]}" = {{ ok = false, step = "x", errno = "{errno}", message = "{STRERROR[errno]}" }}'] if sid in EXPERIMENT else [])
+                  + (['"container.kind" = "docker"'] if sid in CONTAINED else []) + [""]
+                   if evidence(sid) else []) + [
+                    "[[rule.example]]",
+                    f"name = {q(f'the same message with {other_errno}')}",
+                    f"stderr = {q(neg_other)}",
                     'expect = "no-match"',
                     "",
-                ]
+                ] + (inline_examples if sample in p_with else [])
+                for o in others[:1]:
+                    m = (o[3] or o[4])[0]
+                    text = fill(m["format"], m["samples"], STRERROR[errno]) + (": " + STRERROR[errno] if m in o[3] else "")
+                    out += [
+                        "[[rule.example]]",
+                        f"name = {q('a message of this step that ' + ('its own rule' if o[0] else 'the step rule') + ' owns')}",
+                        f"stderr = {q('bwrap: ' + text + chr(10))}",
+                        'expect = "no-match"',
+                        "",
+                    ]
+                if other_step_msg["format"] not in [m["format"] for m in msgs]:
+                    out += [
+                        "[[rule.example]]",
+                        f"name = {q('a message of another step')}",
+                        f"stderr = {q(neg_step)}",
+                        'expect = "no-match"',
+                        "",
+                    ]
         # Any other errno at this step, and the messages without one.
         known = "|".join(esc(STRERROR[e]) for e in step["errnos"]).replace("'", ".")
         if alts:

@@ -25,6 +25,7 @@ pub fn tests() -> Vec<Test> {
         Once an_errno_wrapped_onto_the_next_line_is_not_read_as_a_cut_line,
         Once a_capset_refusal_is_not_named_apparmors_restriction_on_host_fixtures,
         Once a_bind_source_on_nfs_under_selinux_is_not_confirmed_as_two_causes,
+        Once a_source_type_refusal_under_rhel_8s_glibc_is_not_confirmed_as_selinux,
         Once held_out_test_set_accuracy_per_cause,
         Once held_out_test_set_b_accuracy_per_cause,
         Once held_out_test_set_c_accuracy_per_cause,
@@ -433,6 +434,54 @@ fn a_bind_source_on_nfs_under_selinux_is_not_confirmed_as_two_causes() {
         .map(|(_, c)| c)
         .collect();
     assert!(causes.len() <= 1, "{line:?}: confirmed {causes:?}");
+}
+
+/// Review of branch rulesc: `selinux-denial.source-type` rests on glibc's
+/// realpath(3) walking the source with readlink, which meets no getattr
+/// check (glibc 2.33 and later); RHEL 8's glibc 2.28 lstat()s each
+/// component, so a getattr denial would stop bwrap at `Can't find source
+/// path`, and this wording there is something else. On the Fedora kind
+/// (glibc 2.33+) the same source on a local disk is still confirmed: the
+/// condition separates the two, it does not switch the rule off.
+fn a_source_type_refusal_under_rhel_8s_glibc_is_not_confirmed_as_selinux() {
+    let line = "bwrap: Can't get type of source /srv/data: Permission denied\n";
+    let mut verdicts = BTreeMap::new();
+    for kind in ["rhel-8", "fedora"] {
+        let file =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/kinds/{kind}.json"));
+        let mut snap: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        snap["facts"]["path.mount:/srv/data"] =
+            serde_json::json!({ "point": "/", "fstype": "xfs", "read_only": false });
+        snap["facts"]["caller.euid"] = serde_json::json!(1000);
+        let path = support::install()
+            .scratch()
+            .join(format!("source-type-{kind}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&snap).unwrap()).unwrap();
+        let path = path.display().to_string();
+        let mut c = doctor(As::User, &["explain", "--json", "--snapshot", &path]);
+        let out = support::run_with_input(
+            &mut c,
+            Some(line.as_bytes()),
+            std::time::Duration::from_secs(60),
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{kind}: {e}: {}", out.stderr_text()));
+        let selinux: Vec<String> = named(&v)
+            .into_iter()
+            .filter(|(_, c)| *c == "selinux-denial")
+            .map(|(verdict, _)| verdict.to_string())
+            .collect();
+        verdicts.insert(kind, selinux);
+    }
+    assert!(
+        !verdicts["rhel-8"].iter().any(|v| v == "confirmed"),
+        "{verdicts:?}"
+    );
+    assert!(
+        verdicts["fedora"].iter().any(|v| v == "confirmed"),
+        "{verdicts:?}"
+    );
 }
 
 /// A set's wrong confirmations known at its baseline: (case file, why).

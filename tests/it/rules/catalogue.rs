@@ -150,14 +150,18 @@ fn every_catalogued_message_with_each_errno_of_its_step_is_owned() {
                 unowned.push(text.clone());
             }
             // Owned by its step's rule, and for an errno by the rule that
-            // says what that errno means at that step.
+            // says what that errno means at that step (`stage.STEP.ERRNO`,
+            // or `stage.STEP.ERRNO.PART` for the messages of the step where
+            // it means something else: scripts/stages.py, SPLIT).
             let want = match &errno {
                 Some(e) => format!("stage.{step}.{}", e.to_lowercase()),
                 None => format!("stage.{step}."),
             };
             let by_step = owners.iter().any(|r| {
                 r.stage.as_deref() == Some(step)
-                    && (r.id == want || (errno.is_none() && r.id.starts_with(&want)))
+                    && (r.id == want
+                        || r.id.starts_with(&format!("{want}."))
+                        || (errno.is_none() && r.id.starts_with(&want)))
             });
             if !by_step {
                 no_stage.push(format!("{want}: {text}"));
@@ -202,29 +206,36 @@ fn every_step_and_errno_has_a_stage_rule_with_both_kinds_of_example() {
                 continue;
             };
             pairs += 1;
-            assert_eq!(rule.stage.as_deref(), Some(id), "{rid}");
-            assert!(!rule.causes.is_empty(), "{rid} lists no cause");
-            let positive: Vec<_> = rule
-                .examples
-                .iter()
-                .filter(|x| x.expect == Expect::Unconfirmed)
-                .collect();
-            let negative = rule
-                .examples
-                .iter()
-                .filter(|x| x.expect == Expect::NoMatch)
-                .count();
-            assert!(
-                !positive.is_empty() && negative > 0,
-                "{rid}: examples of both kinds"
-            );
-            assert!(
-                positive.iter().all(|x| x.stderr.contains(strerror(e))),
-                "{rid}: its positive example shows {e}"
-            );
-            for x in &rule.examples {
-                let r = diagnose::selftest::run_example(rule, x);
-                assert_eq!(r.got, r.expected, "{rid}: {}", x.name);
+            // The rule of the pair, and its parts for the messages where the
+            // errno means something else (`stage.STEP.ERRNO.PART`).
+            let parts = ids.iter().filter(|i| i.starts_with(&format!("{rid}.")));
+            for (rid, rule) in std::iter::once((rid.clone(), rule))
+                .chain(parts.map(|i| (i.clone(), set.get(i).unwrap())))
+            {
+                assert_eq!(rule.stage.as_deref(), Some(id), "{rid}");
+                assert!(!rule.causes.is_empty(), "{rid} lists no cause");
+                let positive: Vec<_> = rule
+                    .examples
+                    .iter()
+                    .filter(|x| x.expect == Expect::Unconfirmed)
+                    .collect();
+                let negative = rule
+                    .examples
+                    .iter()
+                    .filter(|x| x.expect == Expect::NoMatch)
+                    .count();
+                assert!(
+                    !positive.is_empty() && negative > 0,
+                    "{rid}: examples of both kinds"
+                );
+                assert!(
+                    positive.iter().all(|x| x.stderr.contains(strerror(e))),
+                    "{rid}: its positive example shows {e}"
+                );
+                for x in &rule.examples {
+                    let r = diagnose::selftest::run_example(rule, x);
+                    assert_eq!(r.got, r.expected, "{rid}: {}", x.name);
+                }
             }
         }
     }
