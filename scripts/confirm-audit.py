@@ -82,6 +82,10 @@ def holds_on_absence(c):
         return True
     if k == "empty" and v is True:
         return True
+    # the call's arguments seen to put nothing there: also when they are
+    # not known at all
+    if c["fact"].startswith("args.shows:") and k == "equals" and v is False:
+        return True
     # a path seen not to exist
     return c["fact"].startswith("path.exists:") and k == "equals" and v is False
 

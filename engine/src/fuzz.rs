@@ -169,6 +169,7 @@ pub fn bwrap_args(data: &[u8]) {
         for key in [
             "args.has:",
             "args.covers:",
+            "args.shows:",
             "args.bind_to:",
             "args.bind_from:",
             "args.option_since:",

@@ -20,6 +20,10 @@ pub fn derive(ctx: &Context, key: &str, arg: &str) -> Obs {
             None => Obs::Absent,
         };
     }
+    if key == "args.shows:" && ctx.args.is_none() {
+        // Unknown arguments show nothing at any path.
+        return Obs::seen(false);
+    }
     let Some(a) = &ctx.args else {
         return Obs::unavailable("the call's arguments are not known");
     };
@@ -37,7 +41,7 @@ pub fn derive(ctx: &Context, key: &str, arg: &str) -> Obs {
         "args.namespaces" => unsure(Obs::seen(a.namespaces())),
         "args.has:" => unsure(Obs::seen(a.has(arg))),
         "args.unknown_options" => Obs::seen(a.unknown.clone()),
-        "args.covers:" => unsure(Obs::seen(a.covers(arg))),
+        "args.covers:" | "args.shows:" => unsure(Obs::seen(a.covers(arg))),
         "args.bind_to:" => unsure(a.op_to(arg).map_or(Obs::Absent, |o| Obs::Seen(op_json(o)))),
         "args.bind_from:" => unsure(
             a.op_from(arg)

@@ -671,6 +671,15 @@ pub const CATALOGUE: &[Entry] = &[
         meaning: "the call puts something at this path in the sandbox (a bind, symlink, dir, tmpfs… at it or at an ancestor)",
     },
     Entry {
+        key: "args.shows:",
+        takes_arg: true,
+        kind: Kind::Derived,
+        family: Family::Args,
+        in_snapshot: false,
+        value: "bool; false when the call's arguments are not known",
+        meaning: "the call's arguments are known and put something at this path in the sandbox (args.covers, but seen false, not unavailable, when nothing of the call is known: they show nothing there)",
+    },
+    Entry {
         key: "args.covers_interpreter:",
         takes_arg: true,
         kind: Kind::Derived,

@@ -23,7 +23,9 @@ fn sample(key: &str) -> String {
         "sysctl." => "user.max_user_namespaces",
         "path.exists:" | "path.first_symlink:" | "path.fstype:" => "/var/run/dbus",
         "args.has:" => "--unshare-net",
-        "args.bind_to:" | "args.bind_from:" | "args.covers:" | "path.mount:" => "/tmp",
+        "args.bind_to:" | "args.bind_from:" | "args.covers:" | "args.shows:" | "path.mount:" => {
+            "/tmp"
+        }
         "args.covers_interpreter:" => "/bin/sh",
         "args.option_since:" | "bwrap.knows_option:" => "--argv0",
         "file.interpreter:" => "/bin/sh",

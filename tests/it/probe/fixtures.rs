@@ -833,6 +833,16 @@ fn args_cover_what_the_call_puts_in_the_sandbox() {
         Some(&["--ro-bind", "/", "/", "x"]),
     );
     assert_obs(&all, "args.covers:/anything/at/all", Obs::seen(true));
+    // args.shows is args.covers where the call is known, and seen false
+    // (nothing shown there), not unavailable, where it is not.
+    assert_obs(&f, "args.shows:/usr/bin/python3", Obs::seen(true));
+    assert_obs(&f, "args.shows:/opt/tool", Obs::seen(false));
+    let unknown = host_facts(Host::fixture(fixture("ubuntu-24.04")), None, None);
+    assert!(matches!(
+        unknown.get("args.covers:/usr/bin/python3"),
+        Obs::Unavailable(_)
+    ));
+    assert_obs(&unknown, "args.shows:/usr/bin/python3", Obs::seen(false));
 }
 
 fn bwrap_knows_an_option_by_its_version() {
