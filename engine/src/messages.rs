@@ -460,7 +460,13 @@ fn quoted(run: &str) -> (String, bool) {
             '\\' => match chars.next() {
                 Some((_, 'n' | 'r')) | None => return (out, true),
                 Some((_, 't')) => out.push('\t'),
-                Some((_, other)) => out.push(other),
+                Some((_, other)) => {
+                    // A backslash ending a wrapped line.
+                    if other == '\n' {
+                        line += 1;
+                    }
+                    out.push(other);
+                }
             },
             q if QUOTES.contains(&q) => {
                 let opening = prev.is_none_or(|p: char| p.is_whitespace() || "([{=:,".contains(p))
