@@ -67,6 +67,15 @@ STRERROR = {
     "EAFNOSUPPORT": "Address family not supported by protocol",
     "ESTALE": "Stale file handle",
 }
+# What reads as an error text after a message and its colon, as a regex
+# tail: a phrase of two words or more (letters, digits, `-`; one space or a
+# `/` between them: glibc's `Input/output error`, musl's `I/O error`), in
+# any letter case, after the colon with or without a space, then only a
+# period, parentheses (a caller's `(exit status 1)`, the mount ENOSPC hint)
+# or a clause after a comma. A path (it starts with `/`), one word (an
+# SELinux label's `:s0`) or bwrap's own quoted parts (`remount "%s"`,
+# `Unable to find "%s" in mount table`, `open("%s", O_PATH)`) are not one.
+ERRNO_LIKE = r':\s*[A-Za-z][A-Za-z0-9-]*(?:[ /][A-Za-z0-9-]+)+(?:[.!]|\s*\(.*\)|[,;][^/"]*)*$'
 MOUNT_ENOSPC = "Limit exceeded (ENOSPC). (Hint: Check that /proc/sys/fs/mount-max is sufficient, typically 100000)"
 
 # step -> errno -> (what it means there, causes most likely first)
@@ -492,11 +501,15 @@ def main():
         # A message bwrap prints with an errno, seen without one: the line
         # was cut (a caller or a thread shortened it, a log truncated it).
         # The step is known, the errno is not: the step's causes, never a
-        # specific rule's verdict.
+        # specific rule's verdict. Which errno texts a line can end with is
+        # not a list (musl's and older glibc's wordings, ENOTCONN, EDQUOT…
+        # are in no table here): a line is cut only when nothing after one
+        # of the step's messages and a colon reads as an error text
+        # (ERRNO_LIKE); where something does, the step's other-errno or
+        # errno rule owns it.
         if alts:
             rid = f"stage.{sid}.errno-missing"
             sample = with_errno[0]
-            every = "|".join(esc(t) for t in sorted(set(STRERROR.values()) | {MOUNT_ENOSPC})).replace("'", ".")
             out += [
                 "[[rule]]",
                 f"id = {q(rid)}",
@@ -504,15 +517,20 @@ def main():
                 f"stage = {q(sid)}",
                 f"causes = [{', '.join(q(c) for c in step_causes(sid))}]",
                 f"summary = {q(neutral(f'bwrap failed at the step of {title}; the line was cut before its errno, so what the step met is not known.'))}",
-                f"patterns = ['^(?:{alts})$']",
-                f"except = [': (?:{every})$'"
+                f"patterns = ['^(?:{alts}):?$']",
+                f"except = ['^(?:{alts}){ERRNO_LIKE}'"
                 + (", '^(?:" + "|".join(regex_of(m["format"]) for m in plain) + ")$'" if plain else "")
                 + "]",
-                f"explanation = {q(neutral(f'This is the step rule for {title}: bwrap ends this message with the errno the step met, and here it is missing (the line was cut). The causes that fail this step, most likely first: ' + ', '.join(step_causes(sid)) + '. The whole line, or `bwrap-doctor check` on this host, decides between them.'))}",
+                f"explanation = {q(neutral(f'This is the step rule for {title}: bwrap ends this message with the errno the step met, and here nothing after it reads as an error text (the line was cut). The causes that fail this step, most likely first: ' + ', '.join(step_causes(sid)) + '. The whole line, or `bwrap-doctor check` on this host, decides between them.'))}",
                 "",
                 "[[rule.example]]",
                 f"name = {q('the errno cut off')}",
                 f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + chr(10))}",
+                'expect = "unconfirmed"',
+                "",
+                "[[rule.example]]",
+                f"name = {q('cut after the colon')}",
+                f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + ':' + chr(10))}",
                 'expect = "unconfirmed"',
                 "",
                 "[[rule.example]]",
@@ -521,6 +539,20 @@ def main():
                 'expect = "no-match"',
                 "",
             ]
+            for name, ending in (
+                ("an errno the steps table lacks (ENOTCONN)", ": Transport endpoint is not connected"),
+                ("musl's wording of an errno", ": Symbolic link loop"),
+                ("an errno with a caller's suffix", ": " + STRERROR[step["errnos"][0]] + " (exit status 1)"),
+                ("an errno retyped in lower case with a period", ": " + STRERROR[step["errnos"][0]].lower() + "."),
+                ("an errno joined on without a space (a wrapped line)", ":" + STRERROR[step["errnos"][0]]),
+            ):
+                out += [
+                    "[[rule.example]]",
+                    f"name = {q(name + ' is not a cut line')}",
+                    f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + ending + chr(10))}",
+                    'expect = "no-match"',
+                    "",
+                ]
         if plain:
             rid = f"stage.{sid}.message"
             alts_plain = "|".join(regex_of(m["format"]) for m in plain)

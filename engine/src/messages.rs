@@ -41,50 +41,82 @@ pub fn bwrap_messages(stderr: &[u8]) -> Vec<Message> {
         .filter_map(|l| {
             let l = l.trim_end_matches('\r');
             let at = find_marker(l)?;
-            let mut before = l[..at - MARKER.len()].chars().rev();
-            let text = match (before.next(), before.next()) {
-                // A string inside a string (`\"bwrap: …\\n\"`, as Rust's
-                // `{:?}` of an error holding stderr prints it): one level of
-                // escapes off, then read as one string.
-                (Some('"'), Some('\\')) => quoted(&unescaped(&l[at..])),
-                (Some('"' | '\u{201c}' | '\u{201d}'), _) => quoted(&l[at..]),
-                // Markdown's inline code: the message ends at the backtick.
-                (Some('`'), _) => l[at..].split('`').next().unwrap_or("").to_string(),
-                // A single-quoted string (Python's repr of bytes, or a quote
-                // in prose): bwrap's own apostrophes stay, the closing quote
-                // goes, and so does prose after it. No message bubblewrap
-                // 0.4-0.12 prints has a quote followed by a space
-                // (rules/catalogue/messages.toml), so `' ` closes the quote.
-                (Some('\''), _) => {
-                    let t = l[at..].trim_end();
-                    let t = t.split("' ").next().unwrap_or(t);
-                    t.strip_suffix('\'').unwrap_or(t).to_string()
-                }
-                // Inside an inline code span opened earlier on the line (a
-                // caller's prefix quoted with the message): an odd number of
-                // backticks before the message. No catalogued message holds
-                // a backtick, so the next one closes the span.
-                _ if l[..at].matches('`').count() % 2 == 1 => {
-                    l[at..].split('`').next().unwrap_or("").to_string()
-                }
-                _ => l[at..].to_string(),
-            };
-            // A newline a log kept escaped is not part of the message.
-            let text = text.trim_end();
-            let mut text = text.strip_suffix("\\n").unwrap_or(text).trim();
-            // A caller that prefixes bwrap's line with `bwrap: ` again
-            // (`bwrap: bwrap: prctl(PR_SET_SECCOMP): …`): no message
-            // bubblewrap 0.4-0.12 prints starts with `bwrap: `
-            // (rules/catalogue/messages.toml), so a second marker is a prefix.
-            while let Some(rest) = text.strip_prefix(MARKER) {
-                text = rest.trim_start();
-            }
-            Some(Message {
-                line: l.to_string(),
-                text: text.to_string(),
-            })
+            Some(message_at(l, at, enclosure(l, at)))
         })
         .collect()
+}
+
+/// How the text just before a message's `bwrap: ` encloses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Enclosure {
+    /// `\"bwrap: …`: a string inside a string (`\"bwrap: …\\n\"`, as
+    /// Rust's `{:?}` of an error holding stderr prints it).
+    EscapedQuote,
+    /// `"bwrap: …`, also with curly quotes.
+    Quote,
+    /// `` `bwrap: … ``: Markdown's inline code.
+    Backtick,
+    /// `'bwrap: …`: Python's repr of bytes, or a quote in prose.
+    SingleQuote,
+    /// Inside an inline code span opened earlier on the line (a caller's
+    /// prefix quoted with the message): an odd number of backticks before.
+    CodeSpan,
+    Bare,
+}
+
+fn enclosure(line: &str, at: usize) -> Enclosure {
+    let mut before = line[..at - MARKER.len()].chars().rev();
+    match (before.next(), before.next()) {
+        (Some('"'), Some('\\')) => Enclosure::EscapedQuote,
+        (Some(q), _) if QUOTES.contains(&q) => Enclosure::Quote,
+        (Some('`'), _) => Enclosure::Backtick,
+        (Some('\''), _) => Enclosure::SingleQuote,
+        _ if line[..at].matches('`').count() % 2 == 1 => Enclosure::CodeSpan,
+        _ => Enclosure::Bare,
+    }
+}
+
+/// The message whose text starts at `at` in `line` (after its marker), read
+/// as `how` encloses it.
+fn message_at(line: &str, at: usize, how: Enclosure) -> Message {
+    let text = match how {
+        Enclosure::EscapedQuote => quoted(&unescaped(&line[at..])).0,
+        Enclosure::Quote => quoted(&line[at..]).0,
+        // No catalogued message holds a backtick, so the next one closes
+        // the span.
+        Enclosure::Backtick | Enclosure::CodeSpan => {
+            line[at..].split('`').next().unwrap_or("").to_string()
+        }
+        // bwrap's own apostrophes stay, the closing quote goes, and so does
+        // prose after it. No message bubblewrap 0.4-0.12 prints has a
+        // single quote followed by a space (rules/catalogue/messages.toml),
+        // so `' ` closes the quote.
+        Enclosure::SingleQuote => {
+            let t = line[at..].trim_end();
+            let t = t.split("' ").next().unwrap_or(t);
+            t.strip_suffix('\'').unwrap_or(t).to_string()
+        }
+        Enclosure::Bare => line[at..].to_string(),
+    };
+    Message {
+        line: line.to_string(),
+        text: tidied(&text).to_string(),
+    }
+}
+
+/// A message's text without what a log left around it.
+fn tidied(text: &str) -> &str {
+    // A newline a log kept escaped is not part of the message.
+    let text = text.trim_end();
+    let mut text = text.strip_suffix("\\n").unwrap_or(text).trim();
+    // A caller that prefixes bwrap's line with `bwrap: ` again
+    // (`bwrap: bwrap: prctl(PR_SET_SECCOMP): …`): no message bubblewrap
+    // 0.4-0.12 prints starts with `bwrap: ` (rules/catalogue/messages.toml),
+    // so a second marker is a prefix.
+    while let Some(rest) = text.strip_prefix(MARKER) {
+        text = rest.trim_start();
+    }
+    text
 }
 
 /// For text a person pasted (`explain`): bwrap's messages, or, when no line
@@ -123,10 +155,13 @@ pub fn unwrapped_messages(stderr: &[u8]) -> Vec<Message> {
     let lines = last_lines(stderr);
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate() {
-        let Some(m) = bwrap_messages(l.as_bytes()).pop() else {
+        let l = l.trim_end_matches('\r');
+        let Some(at) = find_marker(l) else {
             continue;
         };
-        let rest: Vec<&str> = lines[i + 1..]
+        let how = enclosure(l, at);
+        let m = message_at(l, at, how);
+        let mut rest: Vec<&str> = lines[i + 1..]
             .iter()
             .map(|l| l.trim_end_matches('\r'))
             .take_while(|l| !l.trim().is_empty() && find_marker(l).is_none())
@@ -134,40 +169,78 @@ pub fn unwrapped_messages(stderr: &[u8]) -> Vec<Message> {
             .collect();
         // A message that opened inside a quote (`"bwrap: Can't` at the end of
         // a caller's line, wrapped by a terminal) goes on inside it: the
-        // quote closes on a following line, and what comes after it is the
-        // caller's. No message bubblewrap 0.4-0.12 prints holds a double
-        // quote or a backtick (rules/catalogue/messages.toml).
-        let closer = quote_before_message(&m.line);
-        let mut rest = rest;
-        if let Some(close) = closer
-            && let Some(end) = rest.iter().position(|r| r.contains(close))
-        {
-            rest.truncate(end + 1);
-            if let Some(last) = rest.last_mut() {
-                *last = last.split(close).next().unwrap_or("");
-            }
-        }
-        if rest.is_empty() || rest.iter().all(|r| r.trim().is_empty()) {
-            out.push(m);
+        // quote closes on this line or a following one, and what comes
+        // after it is the caller's. bwrap prints double quotes itself
+        // (bind-mount.c, 0.7.0+: `remount "%s"`, `Unable to find "%s" in
+        // mount table`) and paths can hold them, so the run of lines is read
+        // as one quoted string (`quoted`); no catalogued message holds a
+        // backtick, so the first one closes a code span.
+        if matches!(how, Enclosure::Quote | Enclosure::EscapedQuote) && !rest.is_empty() {
+            let run = std::iter::once(&l[at..])
+                .chain(rest.iter().copied())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let run = if how == Enclosure::EscapedQuote {
+                unescaped(&run)
+            } else {
+                run
+            };
+            let (text, _) = quoted(&run);
+            let mut pieces = text.split('\n').map(str::to_string);
+            let first = pieces.next();
+            let pieces: Vec<String> = pieces.collect();
+            rest.truncate(pieces.len());
+            out.extend(joined(&m, first.as_deref(), &rest, &pieces));
             continue;
         }
-        let line = std::iter::once(m.line.as_str())
-            .chain(rest.iter().copied())
-            .collect::<Vec<_>>()
-            .join("\n");
-        for sep in [" ", ""] {
-            let mut text = m.text.clone();
-            for r in &rest {
+        if how == Enclosure::Backtick {
+            if l[at..].contains('`') {
+                // Closed on its own line.
+                rest.clear();
+            } else if let Some(end) = rest.iter().position(|r| r.contains('`')) {
+                rest.truncate(end + 1);
+                if let Some(last) = rest.last_mut() {
+                    *last = last.split('`').next().unwrap_or("");
+                }
+            }
+        }
+        let pieces: Vec<String> = rest.iter().map(|r| r.to_string()).collect();
+        out.extend(joined(&m, None, &rest, &pieces));
+    }
+    out
+}
+
+/// `m` with the text of the lines after it joined on: with a space
+/// (wrapped at a space), then without (wrapped mid-word); `m` alone when
+/// nothing follows. `first` replaces the text of `m`'s own line (a quoted
+/// run read as a whole); `rest` are the raw lines, `pieces` their part in
+/// the message.
+fn joined(m: &Message, first: Option<&str>, rest: &[&str], pieces: &[String]) -> Vec<Message> {
+    let head = first.map_or(m.text.as_str(), tidied);
+    if pieces.iter().all(|r| r.trim().is_empty()) {
+        return vec![Message {
+            line: m.line.clone(),
+            text: head.to_string(),
+        }];
+    }
+    let line = std::iter::once(m.line.as_str())
+        .chain(rest.iter().copied())
+        .collect::<Vec<_>>()
+        .join("\n");
+    [" ", ""]
+        .into_iter()
+        .map(|sep| {
+            let mut text = head.to_string();
+            for r in pieces {
                 text.push_str(sep);
                 text.push_str(r.trim());
             }
-            out.push(Message {
+            Message {
                 line: line.clone(),
-                text,
-            });
-        }
-    }
-    out
+                text: tidied(&text).to_string(),
+            }
+        })
+        .collect()
 }
 
 /// For a caller that logged bwrap's stderr one write at a time: bwrap prints
@@ -338,35 +411,103 @@ pub fn setup_failed(stderr: &[u8]) -> Option<Message> {
 
 const MARKER: &str = "bwrap: ";
 
-/// The closing quote of a message that starts inside a double-quoted
-/// string or an inline code span (the character before its `bwrap: `).
-fn quote_before_message(line: &str) -> Option<&'static [char]> {
-    let at = find_marker(line)?;
-    match line[..at - MARKER.len()].chars().next_back()? {
-        '"' | '\u{201c}' | '\u{201d}' => Some(&['"', '\u{201c}', '\u{201d}']),
-        '`' => Some(&['`']),
-        _ => None,
+/// The characters that open and close a double-quoted string.
+const QUOTES: [char; 3] = ['"', '\u{201c}', '\u{201d}'];
+
+/// A message inside a double-quoted string, as callers log stderr in JSON
+/// (`"stderr":"bwrap: …\n"`) or quote it in prose (`failed: "bwrap: …"`),
+/// `run` being the text after the marker (lines a terminal wrapped joined
+/// by `\n`). `\"` and `\\` stand for themselves; an escaped newline ends
+/// the message. Returns the text and whether its string closed.
+///
+/// bwrap prints double quotes itself (bind-mount.c, 0.7.0+: `remount "%s"`,
+/// `Unable to find "%s" in mount table`, `open("%s", O_PATH)`) and a path
+/// can hold them, so the first quote does not always close the string. A
+/// quote shaped as an opening one (after a space, `(`, `[`, `{`, `=`, `:`
+/// or `,`, and before a non-space) opens a quoted part inside the message
+/// and the next closing-shaped one ends it; neither closes the message. Of
+/// the other quotes, the first that ends the message closes it (the last
+/// thing on its line but closing punctuation, or right after an errno
+/// text); without one, the first of them (a JSON string's end: `"bwrap: …",
+/// "code": 1`); without any, the first that ends a message inside an
+/// unclosed part. One pass: each quote's tests look at a bounded stretch
+/// around it, or at spaces no other quote looks at.
+fn quoted(run: &str) -> (String, bool) {
+    // Where each line's content ends: after it, only spaces and closing
+    // punctuation.
+    let mut line_ends = Vec::new();
+    let mut from = 0;
+    for line in run.split('\n') {
+        let end = line
+            .rfind(|c: char| !(c.is_whitespace() || ".,;:!?)]}>".contains(c)))
+            .map(|i| from + i);
+        line_ends.push(end);
+        from += line.len() + 1;
+    }
+    let mut out = String::new();
+    let mut line = 0;
+    let mut depth = 0usize;
+    let mut first = None;
+    let mut ending_inside = None;
+    let mut prev = None;
+    let mut chars = run.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\n' => {
+                line += 1;
+                out.push('\n');
+            }
+            '\\' => match chars.next() {
+                Some((_, 'n' | 'r')) | None => return (out, true),
+                Some((_, 't')) => out.push('\t'),
+                Some((_, other)) => {
+                    // A backslash ending a wrapped line.
+                    if other == '\n' {
+                        line += 1;
+                    }
+                    out.push(other);
+                }
+            },
+            q if QUOTES.contains(&q) => {
+                let opening = prev.is_none_or(|p: char| p.is_whitespace() || "([{=:,".contains(p))
+                    && chars.peek().is_some_and(|(_, n)| !n.is_whitespace());
+                let ends =
+                    line_ends.get(line).copied().flatten() == Some(i) || ends_with_errno(&out);
+                if opening {
+                    depth += 1;
+                } else if depth > 0 {
+                    depth -= 1;
+                    if ends {
+                        ending_inside.get_or_insert(out.len());
+                    }
+                } else if ends {
+                    return (out, true);
+                } else {
+                    first.get_or_insert(out.len());
+                }
+                out.push(q);
+            }
+            c => out.push(c),
+        }
+        prev = Some(c);
+    }
+    match first.or(ending_inside) {
+        Some(n) => {
+            out.truncate(n);
+            (out, true)
+        }
+        None => (out, false),
     }
 }
 
-/// A message inside a double-quoted string, as callers log stderr in JSON
-/// (`"stderr":"bwrap: …\n"`): it ends at the closing quote or at an
-/// escaped newline, and `\"` and `\\` stand for themselves.
-fn quoted(rest: &str) -> String {
-    let mut out = String::new();
-    let mut chars = rest.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' | '\u{201c}' | '\u{201d}' => break,
-            '\\' => match chars.next() {
-                Some('n' | 'r') | None => break,
-                Some('t') => out.push('\t'),
-                Some(other) => out.push(other),
-            },
-            c => out.push(c),
-        }
-    }
-    out
+/// Whether `text` ends with `: ` and an errno text (any letter case).
+fn ends_with_errno(text: &str) -> bool {
+    let t = text.trim_end().as_bytes();
+    ERRNO_TEXTS.iter().any(|e| {
+        t.len() >= e.len() + 2
+            && t[t.len() - e.len()..].eq_ignore_ascii_case(e.as_bytes())
+            && t[..t.len() - e.len()].ends_with(b": ")
+    })
 }
 
 /// `text` with one level of backslash escapes removed (`\\` → `\`,
@@ -468,7 +609,7 @@ mod tests {
 
     #[test]
     fn a_quoted_message_is_not_cut_at_a_quote_inside_its_path() {
-        // Review of branch rulesc: bwrap's formats hold no double quote, but
+        // Review of branch rulesc: this message's format holds no double quote, but
         // the paths and program names it prints can. A quoted message
         // wrapped onto an indented line must not end at a quote inside its
         // path: `Can't find source path /home/u/My` is not what bwrap said
@@ -499,6 +640,93 @@ mod tests {
             texts.iter().any(|t| t
                 == "Can't bind mount /oldroot/run/a on /newroot/run/a: Unable to apply mount flags: remount \"/newroot/run/a\": Operation not permitted"),
             "{texts:?}"
+        );
+    }
+
+    #[test]
+    fn a_quoted_message_on_one_line_keeps_bwraps_own_quotes_and_those_of_its_path() {
+        assert_eq!(
+            texts(
+                "error: \"bwrap: Can't bind mount /a on /b: Unable to find \"/b\" in mount table: No such file or directory\"\n"
+            ),
+            vec![
+                "Can't bind mount /a on /b: Unable to find \"/b\" in mount table: No such file or directory"
+            ]
+        );
+        assert_eq!(
+            texts(
+                "failed: \"bwrap: Can't bind mount /a on /b: open(\"/b\", O_PATH): Permission denied\" (exit status 1)\n"
+            ),
+            vec!["Can't bind mount /a on /b: open(\"/b\", O_PATH): Permission denied"]
+        );
+        // A quote inside bwrap's own quoted part, and a lone one in a path.
+        assert_eq!(
+            texts(
+                "failed: \"bwrap: Can't remount readonly on /x: Unable to apply mount flags: remount \"/home/u/My \"q\" dir\": Operation not permitted\"\n"
+            ),
+            vec![
+                "Can't remount readonly on /x: Unable to apply mount flags: remount \"/home/u/My \"q\" dir\": Operation not permitted"
+            ]
+        );
+        assert_eq!(
+            texts("\"bwrap: Can't find source path /home/u/it\"s: No such file or directory\"\n"),
+            vec!["Can't find source path /home/u/it\"s: No such file or directory"]
+        );
+    }
+
+    #[test]
+    fn a_quoted_message_ends_before_the_callers_own_quoted_words() {
+        for (line, want) in [
+            (
+                "error: \"bwrap: setting up uid map: Permission denied\" running \"sh -c true\"\n",
+                "setting up uid map: Permission denied",
+            ),
+            (
+                "{\"stderr\": \"bwrap: Unknown option --argv0\", \"code\": 1}\n",
+                "Unknown option --argv0",
+            ),
+            (
+                "{\"stderr\":\"bwrap: Unknown option --argv0\",\"msg\":\"open: Permission denied\"}\n",
+                "Unknown option --argv0",
+            ),
+            ("\"bwrap: execvp x\" exited with \"code\"\n", "execvp x"),
+        ] {
+            assert_eq!(texts(line), vec![want], "{line}");
+        }
+    }
+
+    #[test]
+    fn a_quoted_message_closed_on_its_own_line_is_not_joined_with_the_callers_next_line() {
+        let stderr = b"error: \"bwrap: Can't find source path /x: No such file or directory\"\n    at main.rs:3\n";
+        let texts: Vec<String> = unwrapped_messages(stderr)
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(
+            texts,
+            vec!["Can't find source path /x: No such file or directory"]
+        );
+    }
+
+    #[test]
+    fn hostile_quotes_and_escapes_neither_panic_nor_grow_with_the_square_of_the_input() {
+        // Quotes of every shape, escapes, curly quotes, long runs of spaces,
+        // over wrapped lines: each quote looks at a bounded stretch, so the
+        // readers take time in proportion to the input (a quadratic reading
+        // of these 400 kB would take minutes, not a fraction of a second).
+        let piece = "\"a \"b\" \u{201c}(\"\\\"\\x: Permission denied\" \"  ";
+        let line = piece.repeat(100_000 / piece.len());
+        let spaces = format!("\"{}\"", " ".repeat(100_000));
+        let stderr =
+            format!("e: \"bwrap: {line}\n {line}\n{spaces}\n{line}\nx \\\"bwrap: {line}\n{line}\n");
+        let start = std::time::Instant::now();
+        let _ = bwrap_messages(stderr.as_bytes());
+        let _ = unwrapped_messages(stderr.as_bytes());
+        let _ = quoted(&stderr);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            start.elapsed()
         );
     }
 
