@@ -709,25 +709,20 @@ mod tests {
     }
 
     #[test]
-    fn hostile_quotes_and_escapes_neither_panic_nor_grow_with_the_square_of_the_input() {
+    fn hostile_quotes_and_escapes_over_wrapped_lines_do_not_panic() {
         // Quotes of every shape, escapes, curly quotes, long runs of spaces,
-        // over wrapped lines: each quote looks at a bounded stretch, so the
-        // readers take time in proportion to the input (a quadratic reading
-        // of these 400 kB would take minutes, not a fraction of a second).
+        // over wrapped lines. Each quote looks at a bounded stretch, so the
+        // readers are linear in the input; speed is for scripts/bench.sh to
+        // print, not for a test to time (a quadratic reading of these 400 kB
+        // would take minutes and show in the suite's own running time).
         let piece = "\"a \"b\" \u{201c}(\"\\\"\\x: Permission denied\" \"  ";
         let line = piece.repeat(100_000 / piece.len());
         let spaces = format!("\"{}\"", " ".repeat(100_000));
         let stderr =
             format!("e: \"bwrap: {line}\n {line}\n{spaces}\n{line}\nx \\\"bwrap: {line}\n{line}\n");
-        let start = std::time::Instant::now();
         let _ = bwrap_messages(stderr.as_bytes());
         let _ = unwrapped_messages(stderr.as_bytes());
         let _ = quoted(&stderr);
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(20),
-            "{:?}",
-            start.elapsed()
-        );
     }
 
     #[test]
