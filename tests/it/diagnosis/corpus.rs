@@ -276,7 +276,13 @@ fn explain_words_alone(stderr: &str, name: &str) -> serde_json::Value {
         facts: toml::Table::new(),
         kind: None,
     };
-    let snap = snapshot(&case, &dir).display().to_string();
+    explain_json(&snapshot(&case, &dir), stderr, name)
+}
+
+/// `explain --json --snapshot SNAPSHOT` of `stderr` (`what` names the
+/// attempt in a failure).
+fn explain_json(snapshot: &Path, stderr: &str, what: &str) -> serde_json::Value {
+    let snap = snapshot.display().to_string();
     let mut c = doctor(As::User, &["explain", "--json", "--snapshot", &snap]);
     let out = support::run_with_input(
         &mut c,
@@ -284,7 +290,22 @@ fn explain_words_alone(stderr: &str, name: &str) -> serde_json::Value {
         std::time::Duration::from_secs(60),
     );
     serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{name}: {e}: {}", out.stderr_text()))
+        .unwrap_or_else(|e| panic!("{what}: {e}: {}", out.stderr_text()))
+}
+
+/// The complete fixture host of `kind` (tests/fixtures/kinds) with `facts`
+/// laid over it, written to the scratch directory as `name`.json.
+fn kind_with(kind: &str, facts: &[(&str, serde_json::Value)], name: &str) -> std::path::PathBuf {
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/kinds/{kind}.json"));
+    let mut snap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    for (key, value) in facts {
+        snap["facts"][*key] = value.clone();
+    }
+    let path = support::install().scratch().join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&snap).unwrap()).unwrap();
+    path
 }
 
 /// The ids of the rules an `explain --json` document holds as candidates
@@ -351,22 +372,9 @@ fn an_errno_the_steps_table_lacks_is_not_read_as_a_cut_line() {
 /// the errno-missing rule ("the line was cut before its errno") the answer.
 fn an_errno_wrapped_onto_the_next_line_is_not_read_as_a_cut_line() {
     let line = "bwrap: Can't bind mount /oldroot/a on /newroot/b:\n  Permission denied\n";
-    let kind = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kinds/debian-12.json");
-    let mut snap: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(kind).unwrap()).unwrap();
-    snap["facts"]["path.mount:/a"] =
-        serde_json::json!({ "point": "/", "fstype": "ext4", "read_only": false });
-    let path = support::install().scratch().join("errno-wrapped.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&snap).unwrap()).unwrap();
-    let path = path.display().to_string();
-    let mut c = doctor(As::User, &["explain", "--json", "--snapshot", &path]);
-    let out = support::run_with_input(
-        &mut c,
-        Some(line.as_bytes()),
-        std::time::Duration::from_secs(60),
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", out.stderr_text()));
+    let ext4 = serde_json::json!({ "point": "/", "fstype": "ext4", "read_only": false });
+    let snap = kind_with("debian-12", &[("path.mount:/a", ext4)], "errno-wrapped");
+    let v = explain_json(&snap, line, "errno-wrapped");
     let rules = candidate_rules(&v);
     assert!(
         rules
@@ -385,18 +393,7 @@ fn a_capset_refusal_is_not_named_apparmors_restriction_on_host_fixtures() {
     let line = "bwrap: capset failed: Operation not permitted\n";
     let mut bad = Vec::new();
     for kind in ["ubuntu-24.04-desktop", "debian-12"] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("tests/fixtures/kinds/{kind}.json"))
-            .display()
-            .to_string();
-        let mut c = doctor(As::User, &["explain", "--json", "--snapshot", &path]);
-        let out = support::run_with_input(
-            &mut c,
-            Some(line.as_bytes()),
-            std::time::Duration::from_secs(60),
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{kind}: {e}: {}", out.stderr_text()));
+        let v = explain_json(&kind_with(kind, &[], &format!("capset-{kind}")), line, kind);
         let shown = named(&v);
         if shown.first().map(|(_, c)| *c) == Some("apparmor-userns-restrict") {
             bad.push(format!("{kind}: {shown:?}"));
@@ -411,23 +408,12 @@ fn a_capset_refusal_is_not_named_apparmors_restriction_on_host_fixtures() {
 /// causes confirmed for one message, at most one of them right.
 fn a_bind_source_on_nfs_under_selinux_is_not_confirmed_as_two_causes() {
     let line = "bwrap: Can't get type of source /srv/data: Permission denied\n";
-    let kind = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kinds/fedora.json");
-    let mut snap: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(kind).unwrap()).unwrap();
-    snap["facts"]["path.mount:/srv/data"] =
-        serde_json::json!({ "point": "/srv", "fstype": "nfs4", "read_only": false });
-    snap["facts"]["caller.euid"] = serde_json::json!(1000);
-    let path = support::install().scratch().join("source-on-nfs.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&snap).unwrap()).unwrap();
-    let path = path.display().to_string();
-    let mut c = doctor(As::User, &["explain", "--json", "--snapshot", &path]);
-    let out = support::run_with_input(
-        &mut c,
-        Some(line.as_bytes()),
-        std::time::Duration::from_secs(60),
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", out.stderr_text()));
+    let nfs = serde_json::json!({ "point": "/srv", "fstype": "nfs4", "read_only": false });
+    let facts = [
+        ("path.mount:/srv/data", nfs),
+        ("caller.euid", serde_json::json!(1000)),
+    ];
+    let v = explain_json(&kind_with("fedora", &facts, "source-on-nfs"), line, "nfs");
     let causes: std::collections::BTreeSet<&str> = named(&v)
         .into_iter()
         .filter(|(verdict, _)| *verdict == "confirmed")
@@ -447,26 +433,13 @@ fn a_source_type_refusal_under_rhel_8s_glibc_is_not_confirmed_as_selinux() {
     let line = "bwrap: Can't get type of source /srv/data: Permission denied\n";
     let mut verdicts = BTreeMap::new();
     for kind in ["rhel-8", "fedora"] {
-        let file =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/kinds/{kind}.json"));
-        let mut snap: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
-        snap["facts"]["path.mount:/srv/data"] =
-            serde_json::json!({ "point": "/", "fstype": "xfs", "read_only": false });
-        snap["facts"]["caller.euid"] = serde_json::json!(1000);
-        let path = support::install()
-            .scratch()
-            .join(format!("source-type-{kind}.json"));
-        std::fs::write(&path, serde_json::to_string_pretty(&snap).unwrap()).unwrap();
-        let path = path.display().to_string();
-        let mut c = doctor(As::User, &["explain", "--json", "--snapshot", &path]);
-        let out = support::run_with_input(
-            &mut c,
-            Some(line.as_bytes()),
-            std::time::Duration::from_secs(60),
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{kind}: {e}: {}", out.stderr_text()));
+        let xfs = serde_json::json!({ "point": "/", "fstype": "xfs", "read_only": false });
+        let facts = [
+            ("path.mount:/srv/data", xfs),
+            ("caller.euid", serde_json::json!(1000)),
+        ];
+        let snap = kind_with(kind, &facts, &format!("source-type-{kind}"));
+        let v = explain_json(&snap, line, kind);
         let selinux: Vec<String> = named(&v)
             .into_iter()
             .filter(|(_, c)| *c == "selinux-denial")
