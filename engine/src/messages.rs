@@ -559,6 +559,14 @@ mod tests {
             .collect()
     }
 
+    /// The texts [`unwrapped_messages`] reads from `stderr`.
+    fn unwrapped_texts(stderr: &[u8]) -> Vec<String> {
+        unwrapped_messages(stderr)
+            .into_iter()
+            .map(|m| m.text)
+            .collect()
+    }
+
     #[test]
     fn a_message_and_its_errno_logged_as_two_lines_are_joined_behind_the_loggers_prefix() {
         let got: Vec<String> = rejoined_writes(
@@ -588,19 +596,13 @@ mod tests {
     #[test]
     fn a_quoted_message_wrapped_onto_an_indented_line_ends_at_its_closing_quote() {
         let stderr = b"[ERROR] Sandboxing is not working:\n        \"sh -c true\" exited with code 1 \"bwrap: Can't\n        bind mount /oldroot/a on /newroot/b: No such file or directory\"\n";
-        let texts: Vec<String> = unwrapped_messages(stderr)
-            .into_iter()
-            .map(|m| m.text)
-            .collect();
+        let texts = unwrapped_texts(stderr);
         assert_eq!(
             texts[0],
             "Can't bind mount /oldroot/a on /newroot/b: No such file or directory"
         );
         let stderr = b"`bwrap: Can't find source path\n/x: No such file or directory` then more\n";
-        let texts: Vec<String> = unwrapped_messages(stderr)
-            .into_iter()
-            .map(|m| m.text)
-            .collect();
+        let texts = unwrapped_texts(stderr);
         assert_eq!(
             texts[0],
             "Can't find source path /x: No such file or directory"
@@ -615,10 +617,7 @@ mod tests {
         // path: `Can't find source path /home/u/My` is not what bwrap said
         // (it made `bind-source-missing` confirm a path no one gave).
         let stderr = b"error: \"bwrap: Can't find source path\n    /home/u/My \"quoted\" dir: No such file or directory\"\n";
-        let texts: Vec<String> = unwrapped_messages(stderr)
-            .into_iter()
-            .map(|m| m.text)
-            .collect();
+        let texts = unwrapped_texts(stderr);
         assert!(
             !texts.iter().any(|t| t.trim_end().ends_with("/home/u/My")),
             "{texts:?}"
@@ -632,10 +631,7 @@ mod tests {
         // "%s"`, `Unable to find "%s" in mount table`), so a quoted message
         // wrapped onto an indented line does not end at the first quote there.
         let stderr = b"sandbox failed: \"bwrap: Can't bind mount /oldroot/run/a on /newroot/run/a: Unable to\n    apply mount flags: remount \"/newroot/run/a\": Operation not permitted\"\n";
-        let texts: Vec<String> = unwrapped_messages(stderr)
-            .into_iter()
-            .map(|m| m.text)
-            .collect();
+        let texts = unwrapped_texts(stderr);
         assert!(
             texts.iter().any(|t| t
                 == "Can't bind mount /oldroot/run/a on /newroot/run/a: Unable to apply mount flags: remount \"/newroot/run/a\": Operation not permitted"),
@@ -698,10 +694,7 @@ mod tests {
     #[test]
     fn a_quoted_message_closed_on_its_own_line_is_not_joined_with_the_callers_next_line() {
         let stderr = b"error: \"bwrap: Can't find source path /x: No such file or directory\"\n    at main.rs:3\n";
-        let texts: Vec<String> = unwrapped_messages(stderr)
-            .into_iter()
-            .map(|m| m.text)
-            .collect();
+        let texts = unwrapped_texts(stderr);
         assert_eq!(
             texts,
             vec!["Can't find source path /x: No such file or directory"]
