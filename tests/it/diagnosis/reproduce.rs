@@ -567,16 +567,11 @@ fn a_missing_bind_source_is_diagnosed(who: &As) {
     assert!(d.contains(&missing), "{d}");
 }
 
-fn a_program_for_another_architecture_is_diagnosed_as_its_format(who: &As) {
-    // A runtime built for another architecture (a Flatpak of the wrong
-    // arch): an ELF header for AArch64 (e_machine 183) on this x86-64 host,
-    // as the program and as the sandbox's /bin/sh (dash, which /bin/sh
-    // names), so that glibc's execvp, which hands a file of unknown format
-    // to /bin/sh, meets ENOEXEC there too, as in a wrong-arch runtime.
-    if std::env::consts::ARCH == "aarch64" {
-        support::skip("this host is AArch64: the foreign program must be of another architecture");
-    }
-    let dir = support::install().scratch().join("foreign-arch");
+/// An executable of another architecture than this host's: an ELF header
+/// for AArch64 (e_machine 183), in a scratch directory `name` every user can
+/// read. Its path.
+fn foreign_program(name: &str) -> String {
+    let dir = support::install().scratch().join(name);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     let prog = dir.join("tool");
@@ -597,7 +592,19 @@ fn a_program_for_another_architecture_is_diagnosed_as_its_format(who: &As) {
     }
     std::fs::write(&prog, &elf).unwrap();
     std::fs::set_permissions(&prog, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let p = prog.display().to_string();
+    prog.display().to_string()
+}
+
+fn a_program_for_another_architecture_is_diagnosed_as_its_format(who: &As) {
+    // A runtime built for another architecture (a Flatpak of the wrong
+    // arch): an ELF header for AArch64 (e_machine 183) on this x86-64 host,
+    // as the program and as the sandbox's /bin/sh (dash, which /bin/sh
+    // names), so that glibc's execvp, which hands a file of unknown format
+    // to /bin/sh, meets ENOEXEC there too, as in a wrong-arch runtime.
+    if std::env::consts::ARCH == "aarch64" {
+        support::skip("this host is AArch64: the foreign program must be of another architecture");
+    }
+    let p = foreign_program("foreign-arch");
     let sh = std::fs::canonicalize("/bin/sh")
         .unwrap()
         .display()
@@ -627,29 +634,7 @@ fn a_foreign_program_in_a_root_without_sh_is_not_confirmed_missing(who: &As) {
     if std::env::consts::ARCH == "aarch64" {
         support::skip("this host is AArch64: the foreign program must be of another architecture");
     }
-    let dir = support::install().scratch().join("foreign-arch-no-sh");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let prog = dir.join("tool");
-    // An ELF header for AArch64 (e_machine 183), as in the test above.
-    let mut elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec();
-    for (v, n) in [
-        (2u64, 2),
-        (183, 2),
-        (1, 4),
-        (0x40_0000, 8),
-        (64, 8),
-        (0, 8),
-        (0, 4),
-    ] {
-        elf.extend_from_slice(&v.to_le_bytes()[..n]);
-    }
-    for v in [64u16, 56, 0, 64, 0, 0] {
-        elf.extend_from_slice(&v.to_le_bytes());
-    }
-    std::fs::write(&prog, &elf).unwrap();
-    std::fs::set_permissions(&prog, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let p = prog.display().to_string();
+    let p = foreign_program("foreign-arch-no-sh");
     let (direct, shim) = twice(*who, &[], &["--ro-bind", &p, &p, &p], &|_| {});
     assert_eq!(
         direct.stderr_text(),
