@@ -177,7 +177,7 @@ def bind_result_texts(text):
             continue
         args, _ = call_args(code, call.end() - 1)
         fmt = literal(args[0])
-        want = "want_errno = false" not in code
+        want = not re.search(r"want_errno = false", code, re.I)
         mount_kind = name in (
             "BIND_MOUNT_ERROR_MOUNT",
             "BIND_MOUNT_ERROR_REMOUNT_DEST",

@@ -471,6 +471,18 @@ def main():
                     ]
         # Any other errno at this step, and the messages without one.
         known = "|".join(esc(STRERROR[e]) for e in step["errnos"]).replace("'", ".")
+        # bwrap's own words after a message and a colon (bind-mount.c's
+        # `Unable to mount source on destination`, `Can't make symlink at
+        # %s: destination exists, and cannot read symlink target`): the
+        # message's own continuation, not an errno. Cut before the errno
+        # that follows it, the line is the errno-missing rule's; printed
+        # without one (`Unable to find "%s" in mount table`), the message
+        # rule's. Never an errno this step rarely returns.
+        def continues(m):
+            return any(m["format"].startswith(o["format"] + ": ") for o in with_errno)
+        continued = [m for m in with_errno if continues(m)]
+        cont_alts = "|".join(regex_of(m["format"]) for m in continued)
+        plain_continued = [m for m in plain if continues(m)]
         if alts:
             rid = f"stage.{sid}.other-errno"
             sample = with_errno[0]
@@ -484,6 +496,7 @@ def main():
                 f"patterns = ['^(?:{alts}): (?P<error>[^:]+)$']",
                 f"except = [': (?:{known})$'"
                 + (", '^(?:" + "|".join(regex_of(m["format"]) for m in plain) + ")$'" if plain else "")
+                + (f", '^(?:{cont_alts}):?$'" if cont_alts else "")
                 + "]",
                 f"explanation = {q(neutral(f'This is the step rule for {title}: the errno bwrap printed is none of those this step usually returns (' + ', '.join(step['errnos']) + '), so no rule knows what it means here. `bwrap-doctor check` runs the live experiments on this host.'))}",
                 "",
@@ -498,6 +511,22 @@ def main():
                 'expect = "no-match"',
                 "",
             ]
+            for m in continued[:1]:
+                out += [
+                    "[[rule.example]]",
+                    f"name = {q('bwrap' + chr(39) + 's own words cut before their errno are not an unusual errno')}",
+                    f"stderr = {q('bwrap: ' + fill(m['format'], m['samples'], 'x') + chr(10))}",
+                    'expect = "no-match"',
+                    "",
+                ]
+            for m in plain_continued[:1]:
+                out += [
+                    "[[rule.example]]",
+                    f"name = {q('bwrap' + chr(39) + 's own words that it prints without an errno are not an unusual errno')}",
+                    f"stderr = {q('bwrap: ' + fill(m['format'], m['samples'], 'x') + chr(10))}",
+                    'expect = "no-match"',
+                    "",
+                ]
         # A message bwrap prints with an errno, seen without one: the line
         # was cut (a caller or a thread shortened it, a log truncated it).
         # The step is known, the errno is not: the step's causes, never a
@@ -520,6 +549,7 @@ def main():
                 f"patterns = ['^(?:{alts}):?$']",
                 f"except = ['^(?:{alts}){ERRNO_LIKE}'"
                 + (", '^(?:" + "|".join(regex_of(m["format"]) for m in plain) + ")$'" if plain else "")
+                + (f", '^(?:{cont_alts}):?$'" if cont_alts else "")
                 + "]",
                 f"explanation = {q(neutral(f'This is the step rule for {title}: bwrap ends this message with the errno the step met, and here nothing after it reads as an error text (the line was cut). The causes that fail this step, most likely first: ' + ', '.join(step_causes(sid)) + '. The whole line, or `bwrap-doctor check` on this host, decides between them.'))}",
                 "",
@@ -539,6 +569,22 @@ def main():
                 'expect = "no-match"',
                 "",
             ]
+            for m in continued[:1]:
+                out += [
+                    "[[rule.example]]",
+                    f"name = {q('bwrap' + chr(39) + 's own words after the message, cut before their errno, are the continued rule' + chr(39) + 's')}",
+                    f"stderr = {q('bwrap: ' + fill(m['format'], m['samples'], 'x') + chr(10))}",
+                    'expect = "no-match"',
+                    "",
+                ]
+            for m in plain_continued[:1]:
+                out += [
+                    "[[rule.example]]",
+                    f"name = {q('bwrap' + chr(39) + 's own words that it prints without an errno are not a cut line')}",
+                    f"stderr = {q('bwrap: ' + fill(m['format'], m['samples'], 'x') + chr(10))}",
+                    'expect = "no-match"',
+                    "",
+                ]
             for name, ending in (
                 ("an errno the steps table lacks (ENOTCONN)", ": Transport endpoint is not connected"),
                 ("musl's wording of an errno", ": Symbolic link loop"),
@@ -550,6 +596,43 @@ def main():
                     "[[rule.example]]",
                     f"name = {q(name + ' is not a cut line')}",
                     f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + ending + chr(10))}",
+                    'expect = "no-match"',
+                    "",
+                ]
+        # The same cut, after bwrap's own words that follow the message
+        # (`Can't bind mount %s on %s: Unable to mount source on
+        # destination`): the errno-missing rule cannot own it, since its
+        # older short form (`Can't bind mount %s on %s: %m`) reads those
+        # words as an error text; this rule does, and only these lines.
+        if continued:
+            rid = f"stage.{sid}.continued.errno-missing"
+            sample = continued[0]
+            out += [
+                "[[rule]]",
+                f"id = {q(rid)}",
+                'cause = "other"',
+                f"stage = {q(sid)}",
+                f"causes = [{', '.join(q(c) for c in step_causes(sid))}]",
+                f"summary = {q(neutral(f'bwrap failed at the step of {title}; the line was cut before its errno, so what the step met is not known.'))}",
+                f"patterns = ['^(?:{cont_alts}):?$']",
+                f"explanation = {q(neutral(f'This is the step rule for {title}: bwrap ends this message, its own account of the failing call included, with the errno the step met, and here the line ends before it (it was cut). The causes that fail this step, most likely first: ' + ', '.join(step_causes(sid)) + '. The whole line, or `bwrap-doctor check` on this host, decides between them.'))}",
+                "",
+                "[[rule.example]]",
+                f"name = {q('bwrap' + chr(39) + 's own words after the message, cut before their errno')}",
+                f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + chr(10))}",
+                'expect = "unconfirmed"',
+                "",
+                "[[rule.example]]",
+                f"name = {q('with its errno')}",
+                f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + ': ' + STRERROR[step['errnos'][0]] + chr(10))}",
+                'expect = "no-match"',
+                "",
+            ]
+            for m in plain_continued[:1]:
+                out += [
+                    "[[rule.example]]",
+                    f"name = {q('bwrap' + chr(39) + 's own words that it prints without an errno are not a cut line')}",
+                    f"stderr = {q('bwrap: ' + fill(m['format'], m['samples'], 'x') + chr(10))}",
                     'expect = "no-match"',
                     "",
                 ]
@@ -578,6 +661,14 @@ def main():
                 'expect = "no-match"',
                 "",
             ]
+            for m in plain_continued[:1]:
+                out += [
+                    "[[rule.example]]",
+                    f"name = {q('bwrap' + chr(39) + 's own words after a message, printed without an errno')}",
+                    f"stderr = {q('bwrap: ' + fill(m['format'], m['samples'], 'x') + chr(10))}",
+                    'expect = "unconfirmed"',
+                    "",
+                ]
     with open("rules/stages.toml", "w") as fh:
         fh.write("\n".join(out))
 

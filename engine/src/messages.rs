@@ -332,14 +332,28 @@ const ERRNO_TEXTS: &[&str] = &[
 /// (pressure-vessel: `E: Child process exited with code 1: bwrap: setting
 /// up uid map: Permission denied.`). Give such a message its errno as bwrap
 /// prints it; any other message is returned unchanged.
+///
+/// A caller that logs bwrap's line may also append its own words after the
+/// errno: `(exit status 1)`, `(os error 13)`, ` [1]`, `, exit code: 1`,
+/// `; exiting`. Where `: ` and an errno text are followed by such a tail
+/// (see [`caller_tail`]), the message is read up to the errno. bwrap's own
+/// texts that go on after an errno are not errno texts so followed
+/// (`Limit exceeded (ENOSPC). (Hint: …)`, `… exceeded (ENOSPC)`, the
+/// inline errno of `Can't remount … submount (…), ignoring error`), and
+/// stay whole.
 pub fn with_canonical_errno(m: &Message) -> Message {
     // Closing punctuation a caller put around bwrap's line (`(bwrap: …)`,
-    // `[bwrap: …].`) or a sentence's period: no errno text ends so.
+    // `[bwrap: …].`, `` `bwrap: …` ``) or a sentence's period: no errno
+    // text ends so.
     let bare = m
         .text
-        .trim_end_matches(|c: char| c.is_whitespace() || ".,;)]}>".contains(c));
-    let Some((e, at)) = ending_errno(bare) else {
-        return m.clone();
+        .trim_end_matches(|c: char| c.is_whitespace() || ".,;)]}>\"'`".contains(c));
+    let (e, at, bare) = match ending_errno(bare) {
+        Some((e, at)) => (e, at, bare),
+        None => match errno_before_caller_tail(m.text.trim_end()) {
+            Some((e, at, end)) => (e, at, &m.text[..end]),
+            None => return m.clone(),
+        },
     };
     let head = &bare[..at];
     if !head.ends_with(": ") {
@@ -369,6 +383,56 @@ fn ending_errno(text: &str) -> Option<(&'static str, usize)> {
             .strip_suffix(&e.to_lowercase())
             .map(|head| (*e, head.len()))
     })
+}
+
+/// The last errno text (compared ignoring case) that follows `: ` in
+/// `text` and is followed only by a caller's tail: its text as glibc spells
+/// it, where it starts and where it ends. `None` when there is none, or
+/// when lower-casing would move byte offsets.
+fn errno_before_caller_tail(text: &str) -> Option<(&'static str, usize, usize)> {
+    let lower = text.to_lowercase();
+    if lower.len() != text.len() {
+        return None;
+    }
+    let mut best: Option<(&'static str, usize, usize)> = None;
+    for e in ERRNO_TEXTS {
+        let needle = format!(": {}", e.to_lowercase());
+        for (i, _) in lower.match_indices(&needle) {
+            let (at, end) = (i + 2, i + needle.len());
+            // The whole errno: longer texts come first, and a word goes on
+            // no further (`No such device` inside `No such device or …`).
+            if best.is_some_and(|(_, b, _)| b >= at) || !caller_tail(&text[end..]) {
+                continue;
+            }
+            best = Some((e, at, end));
+        }
+    }
+    best
+}
+
+/// Is `tail`, what follows an errno text, words a caller appended rather
+/// than bwrap's: a parenthesised or bracketed aside (` (exit status 1)`,
+/// ` (os error 13)`, ` [1]`), or a clause after a comma or semicolon
+/// (`, exit code: 1`, `; exiting`), perhaps after a quote or bracket that
+/// closed bwrap's line and perhaps closed by a period. bwrap's
+/// `die_with_error` ends its line with the errno, so a tail so shaped after
+/// `: ` and an errno text is not part of its message. Anything else (a
+/// letter straight after the errno, another `: `) is not cut.
+fn caller_tail(tail: &str) -> bool {
+    // A quote or bracket the caller closed around bwrap's line comes first.
+    let t = tail.trim_start_matches(|c: char| "\"'`)]".contains(c));
+    let aside = |open: char, close: char| {
+        t.trim_start().strip_prefix(open).is_some_and(|r| {
+            let inner =
+                r.trim_end_matches(|c: char| c.is_whitespace() || ".,;)]}>\"'`".contains(c));
+            !inner.trim().is_empty() && !inner.contains(open) && !inner.contains(close)
+        })
+    };
+    let clause = |sep: char| {
+        t.strip_prefix(sep)
+            .is_some_and(|r| r.starts_with(' ') && !r.trim().is_empty())
+    };
+    aside('(', ')') || aside('[', ']') || clause(',') || clause(';')
 }
 
 /// For words retyped by hand: `die_with_error` always prints `%s: %s`, the
@@ -872,6 +936,74 @@ mod tests {
             "Permission denied.",
         ] {
             assert_eq!(fix(same), same);
+        }
+    }
+
+    fn canonical(t: &str) -> String {
+        with_canonical_errno(&Message {
+            line: t.to_string(),
+            text: t.to_string(),
+        })
+        .text
+    }
+
+    #[test]
+    fn a_callers_parenthesised_or_bracketed_aside_after_the_errno_is_not_read() {
+        let bare = "Can't bind mount /a on /b: Permission denied";
+        for shape in [
+            " (exit status 1)",
+            " (exit code 1)",
+            " (os error 13)",
+            " (exit status 1).",
+            " [1]",
+            "\" (exit status 1)",
+            "` (os error 13))",
+        ] {
+            assert_eq!(canonical(&format!("{bare}{shape}")), bare, "{shape:?}");
+        }
+        // In other letter case too, and the whole errno, not its start.
+        assert_eq!(
+            canonical("Can't create file at /x: no such device or address (os error 6)"),
+            "Can't create file at /x: No such device or address"
+        );
+    }
+
+    #[test]
+    fn a_callers_comma_or_semicolon_clause_after_the_errno_is_not_read() {
+        let bare = "setting up uid map: Permission denied";
+        for shape in [", exit code: 1", "; exiting", "; exiting.", ", aborting"] {
+            assert_eq!(canonical(&format!("{bare}{shape}")), bare, "{shape:?}");
+        }
+    }
+
+    #[test]
+    fn a_closing_quote_or_backtick_after_the_errno_is_not_read() {
+        let bare = "execvp x: No such file or directory";
+        for shape in ["\"", "'", "`", ")", "].", "."] {
+            assert_eq!(canonical(&format!("{bare}{shape}")), bare, "{shape:?}");
+        }
+    }
+
+    #[test]
+    fn bwraps_own_words_after_an_errno_are_kept_whole() {
+        for own in [
+            // die_with_mount_error's ENOSPC text and its hint.
+            "Can't bind mount /a on /b: Unable to mount source on destination: Limit exceeded (ENOSPC). (Hint: Check that /proc/sys/fs/mount-max is sufficient, typically 100000)",
+            "Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded (ENOSPC)",
+            "Unable to set up system call filtering as requested: prctl(PR_SET_SECCOMP) reported EINVAL. (Hint: this requires a kernel configured with CONFIG_SECCOMP and CONFIG_SECCOMP_FILTER.)",
+            // 0.12's warning: the errno inline, in parentheses, then words.
+            "Can't remount /x submount (Permission denied), ignoring error",
+            // bind-mount.c's texts, with and without their errno.
+            "Can't bind mount /a on /b: Unable to find \"/b\" in mount table",
+            "Can't bind mount /a on /b: Unable to find \"/b\" in mount table: No such file or directory",
+            "Can't make symlink at /x: destination exists, and cannot read symlink target: Permission denied",
+            "Can't bind mount /a on /b: open(\"/b\", O_PATH): Permission denied",
+            // Words straight after the errno, or a further `: `: not a tail.
+            "x: Permission denied by policy",
+            "x: Permission denied: more",
+            "x: Permission denied ()",
+        ] {
+            assert_eq!(canonical(own), own, "{own:?}");
         }
     }
 

@@ -879,6 +879,30 @@ explanation = "e"
     }
 
     #[test]
+    fn a_callers_suffix_after_the_errno_does_not_hide_the_rules_of_that_errno() {
+        // A launcher appends its own words to bwrap's line; the broad rule
+        // (t.broad) matches it as written, the errno's rule (t.map) only
+        // once the suffix is read off.
+        for suffix in [
+            " (exit status 1)",
+            " (os error 13)",
+            ", exit code: 1",
+            "; exiting",
+            " [1]",
+        ] {
+            let text = format!("bwrap: setting up uid map: Permission denied{suffix}\n");
+            let d = pasted(&text);
+            let rules: Vec<&str> = named(&d).iter().map(|(r, _)| *r).collect();
+            assert!(rules.contains(&"t.map"), "{text}: {rules:?}");
+            assert_eq!(
+                d.candidates[0].message.text,
+                "setting up uid map: Permission denied"
+            );
+            assert!(d.retyped, "{text}");
+        }
+    }
+
+    #[test]
     fn a_wrapped_message_is_joined_back_when_a_broad_rule_matches_its_first_line() {
         // `^setting up uid map` (t.broad) matches the first line as written;
         // joined, the errno's rule matches too, and t.broad still does.
