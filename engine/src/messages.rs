@@ -336,7 +336,7 @@ const ERRNO_TEXTS: &[&str] = &[
 /// A caller that logs bwrap's line may also append its own words after the
 /// errno: `(exit status 1)`, `(os error 13)`, ` [1]`, `, exit code: 1`,
 /// `; exiting`. Where `: ` and an errno text are followed by such a tail
-/// (see [`caller_tail`]), the message is read up to the errno. bwrap's own
+/// (see `caller_tail`), the message is read up to the errno. bwrap's own
 /// texts that go on after an errno are not errno texts so followed
 /// (`Limit exceeded (ENOSPC). (Hint: …)`, `… exceeded (ENOSPC)`, the
 /// inline errno of `Can't remount … submount (…), ignoring error`), and
