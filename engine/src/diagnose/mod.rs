@@ -713,8 +713,60 @@ pub fn candidate(
     }
 }
 
+/// Rules for the tests here and in the reports.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::Diagnosis;
+    use crate::facts::Obs;
+    use crate::probe::{Context, Facts};
+    use crate::rules::{RuleSet, SourceKind, parse};
+
+    /// A rule whose `refutes = false` condition (`caller.seccomp` ≠ 2)
+    /// comes before an ordinary one (`os.id` = x).
+    const SOFT_CONDITION: &str = r#"
+[[rule]]
+id = "t.soft"
+cause = "wsl1"
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+[[rule.confirm]]
+fact = "caller.seccomp"
+not_equals = 2
+refutes = false
+[[rule.confirm]]
+fact = "os.id"
+equals = "x"
+"#;
+
+    /// The rules of a test's TOML text, all active.
+    pub(crate) fn rule_set(toml: &str) -> RuleSet {
+        RuleSet::all_active(
+            parse(SourceKind::User, std::path::Path::new("t.toml"), toml)
+                .unwrap()
+                .rules,
+        )
+    }
+
+    /// [`SOFT_CONDITION`] on `bwrap: boom: x`, with `caller.seccomp` and
+    /// `os.id` seen as given.
+    pub(crate) fn diagnose_soft_condition(seccomp: i64, os: &str) -> Diagnosis {
+        let rules = rule_set(SOFT_CONDITION);
+        let facts = Facts::recorded(
+            [
+                ("caller.seccomp".to_string(), Obs::Seen(seccomp.into())),
+                ("os.id".to_string(), Obs::seen(os)),
+            ]
+            .into(),
+            Context::default(),
+        );
+        super::diagnose(&rules, &facts, b"bwrap: boom: x\n")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::fixtures::rule_set;
     use super::*;
     use crate::probe::Context;
     use crate::rules::{SourceKind, parse};
@@ -799,11 +851,7 @@ explanation = "e"
 "#;
 
     fn pasted(text: &str) -> Diagnosis {
-        let rules = RuleSet::all_active(
-            parse(SourceKind::User, Path::new("t.toml"), EXEC)
-                .unwrap()
-                .rules,
-        );
+        let rules = rule_set(EXEC);
         let facts = Facts::recorded(BTreeMap::new(), Context::default());
         diagnose_pasted(&rules, &facts, text.as_bytes())
     }
@@ -964,11 +1012,7 @@ explanation = "e"
 "#;
 
     fn ranked(facts: &[(&str, serde_json::Value)], stderr: &str) -> Diagnosis {
-        let rules = RuleSet::all_active(
-            parse(SourceKind::User, Path::new("t.toml"), PRIORS)
-                .unwrap()
-                .rules,
-        );
+        let rules = rule_set(PRIORS);
         let facts = Facts::recorded(
             facts
                 .iter()
@@ -1048,11 +1092,7 @@ equals = false
 fact = "os.version_id"
 equals = "1"
 "#;
-        let rules = RuleSet::all_active(
-            parse(SourceKind::User, Path::new("t.toml"), RULES)
-                .unwrap()
-                .rules,
-        );
+        let rules = rule_set(RULES);
         let facts = Facts::recorded(
             [
                 ("os.id".to_string(), Obs::seen("x")),
@@ -1071,36 +1111,8 @@ equals = "1"
         // `refutes = false`: needed to confirm; failing, it rules nothing
         // out (another mechanism of the message may hold as well), while a
         // later ordinary condition still refutes.
-        const RULES: &str = r#"
-[[rule]]
-id = "t.soft"
-cause = "wsl1"
-summary = "s"
-patterns = ['^boom: ']
-explanation = "e"
-[[rule.confirm]]
-fact = "caller.seccomp"
-not_equals = 2
-refutes = false
-[[rule.confirm]]
-fact = "os.id"
-equals = "x"
-"#;
-        let rules = RuleSet::all_active(
-            parse(SourceKind::User, Path::new("t.toml"), RULES)
-                .unwrap()
-                .rules,
-        );
         let verdict = |seccomp: i64, os: &str| {
-            let facts = Facts::recorded(
-                [
-                    ("caller.seccomp".to_string(), Obs::Seen(seccomp.into())),
-                    ("os.id".to_string(), Obs::seen(os)),
-                ]
-                .into(),
-                Context::default(),
-            );
-            let d = diagnose(&rules, &facts, b"bwrap: boom: x\n");
+            let d = fixtures::diagnose_soft_condition(seccomp, os);
             let c = d.candidates.iter().find(|c| c.rule == "t.soft").unwrap();
             c.verdict
         };
@@ -1165,11 +1177,7 @@ summary = "s"
 patterns = ['^boom: ']
 explanation = "e"
 "#;
-        let rules = RuleSet::all_active(
-            parse(SourceKind::User, Path::new("t.toml"), STEP)
-                .unwrap()
-                .rules,
-        );
+        let rules = rule_set(STEP);
         let facts = Facts::recorded(
             [("kernel.version".to_string(), Obs::seen("w"))].into(),
             Context::default(),
@@ -1203,11 +1211,7 @@ summary = "s"
 patterns = ['^boom: ']
 explanation = "e"
 "#;
-        let rules = RuleSet::all_active(
-            parse(SourceKind::User, Path::new("t.toml"), STEP)
-                .unwrap()
-                .rules,
-        );
+        let rules = rule_set(STEP);
         let first = |kind: Option<&str>| {
             let facts = Facts::recorded(
                 kind.map(|k| ("container.kind".to_string(), Obs::seen(k)))
@@ -1246,11 +1250,7 @@ summary = "s"
 patterns = ['.']
 explanation = "e"
 "#;
-        let rules = RuleSet::all_active(
-            parse(SourceKind::User, Path::new("t.toml"), STEP)
-                .unwrap()
-                .rules,
-        );
+        let rules = rule_set(STEP);
         let facts = Facts::recorded(BTreeMap::new(), Context::default());
         // bwrap warned and went on; the program failed on its own.
         let d = diagnose(
@@ -1277,11 +1277,7 @@ explanation = "e"
         let text = format!(
             "{EXEC}\n[[rule]]\nid = \"t.step\"\ncause = \"other\"\nstage = \"exec\"\nsummary = \"s\"\npatterns = ['^execvp ']\nexplanation = \"e\"\n"
         );
-        let rules = RuleSet::all_active(
-            parse(SourceKind::User, Path::new("t.toml"), &text)
-                .unwrap()
-                .rules,
-        );
+        let rules = rule_set(&text);
         let facts = Facts::recorded(BTreeMap::new(), Context::default());
         // As written, only the stage rule knows the first line; joined
         // back, the specific rule knows the message.
@@ -1404,11 +1400,7 @@ equals = false
 
     #[test]
     fn with_no_cause_confirmed_the_quote_is_the_line_the_rule_matched_not_the_last() {
-        let rules = RuleSet::all_active(
-            parse(SourceKind::User, Path::new("t.toml"), UNREAD)
-                .unwrap()
-                .rules,
-        );
+        let rules = rule_set(UNREAD);
         let facts = Facts::recorded(BTreeMap::new(), Context::default());
         let d = diagnose_pasted(
             &rules,

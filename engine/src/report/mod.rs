@@ -97,43 +97,7 @@ mod tests {
     /// cause is not confirmed (not "0 facts could not be read").
     #[test]
     fn a_condition_that_does_not_refute_is_shown_as_leaving_the_cause_open() {
-        use crate::facts::Obs;
-        use crate::probe::Context;
-        const RULES: &str = r#"
-[[rule]]
-id = "t.soft"
-cause = "wsl1"
-summary = "s"
-patterns = ['^boom: ']
-explanation = "e"
-[[rule.confirm]]
-fact = "caller.seccomp"
-not_equals = 2
-refutes = false
-[[rule.confirm]]
-fact = "os.id"
-equals = "x"
-"#;
-        let set = rules::RuleSet::all_active(
-            rules::parse(
-                rules::SourceKind::User,
-                std::path::Path::new("t.toml"),
-                RULES,
-            )
-            .unwrap()
-            .rules,
-        );
-        let diagnosis = |os: &str| {
-            let facts = Facts::recorded(
-                [
-                    ("caller.seccomp".to_string(), Obs::Seen(2.into())),
-                    ("os.id".to_string(), Obs::seen(os)),
-                ]
-                .into(),
-                Context::default(),
-            );
-            diagnose::diagnose(&set, &facts, b"bwrap: boom: x\n")
-        };
+        let diagnosis = |os: &str| crate::diagnose::fixtures::diagnose_soft_condition(2, os);
         let open = diagnosis("x");
         let long = super::human::render(&open, false);
         assert!(
