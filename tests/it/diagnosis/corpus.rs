@@ -147,18 +147,27 @@ struct Tally {
 
 /// The development set: the cases the rules were written from (recall).
 fn corpus_accuracy_per_cause() {
-    let m = measure("tests/corpus");
-    assert!(m.total >= 40, "the corpus has {} cases", m.total);
-    m.assert_only_known_wrong(DEVELOPMENT_KNOWN_WRONG);
     // Floors under the figures measured last: 150/160 named first (93.8%),
     // 79 confirmed (49.4%), after the kinds of set B and of the 25 cases of
     // 2026-12-05 (136-160), which stood at 146/160 (91.2%) and 73 (45.6%)
     // before any rule changed for them (tests/corpus/README.md). They were
     // 94/44 under 127/135 (94.1%) and 60 (44.4%); 95/50 under 98.9%/51.6% of
     // 91 cases before the 44 cases of 2026-12-04 (092-135).
-    m.assert_floors(93, 49);
-    let f = measure_on_fixtures("tests/corpus");
+    assert_set("tests/corpus", 40, DEVELOPMENT_KNOWN_WRONG, (93, 49));
+}
+
+/// Replay `set` on its threads' facts and on complete fixture hosts, report
+/// both, then require at least `min_cases` cases, no wrong confirmation on
+/// the threads' facts beyond `known` nor on fixture hosts beyond
+/// [`FIXTURE_KNOWN_WRONG`], and the floors (named first, confirmed; per
+/// cent) on the threads' facts.
+fn assert_set(set: &str, min_cases: usize, known: KnownWrong, floors: (usize, usize)) {
+    let m = measure(set);
+    let f = measure_on_fixtures(set);
     report_beside(&m, &f);
+    assert!(m.total >= min_cases, "{set} has {} cases", m.total);
+    m.assert_only_known_wrong(known);
+    m.assert_floors(floors.0, floors.1);
     f.assert_only_known_fixture_wrong();
 }
 
@@ -484,23 +493,12 @@ const FEW_FACTS_FLOORS: &[(&str, KnownWrong, (usize, usize, usize))] = &[
 /// development measure (its misses were read and classified by kind). The
 /// name is kept; the held-out figure is set B's.
 fn held_out_test_set_accuracy_per_cause() {
-    let m = measure("tests/corpus/test");
-    assert!(m.total >= 60, "the test set has {} cases", m.total);
     // Set A was retired into development on 2026-12-04 22:13 UTC (its misses
     // were classified by kind, tests/corpus/test/README.md): no wrong
-    // confirmation is accepted any more.
-    assert!(
-        m.wrong.is_empty(),
-        "tests/corpus/test: confirmed but wrong:\n{}",
-        m.wrong.join("\n")
-    );
-    // Floors under the figures measured after the kinds were fixed (91.0%
-    // and 44.8% of 67; confirmed 49.3% after set B's kinds); development
-    // figures now, not generalization.
-    m.assert_floors(91, 49);
-    let f = measure_on_fixtures("tests/corpus/test");
-    report_beside(&m, &f);
-    f.assert_only_known_fixture_wrong();
+    // confirmation is accepted any more. Floors under the figures measured
+    // after the kinds were fixed (91.0% and 44.8% of 67; confirmed 49.3%
+    // after set B's kinds); development figures now, not generalization.
+    assert_set("tests/corpus/test", 60, &[], (91, 49));
 }
 
 /// Test set B (tests/corpus/test-b/README.md): 62 cases chosen on
@@ -516,13 +514,7 @@ fn held_out_test_set_accuracy_per_cause() {
 /// path.) A wrong confirmation beyond the one listed with its reason in
 /// [`TEST_SET_B_KNOWN_WRONG`] fails.
 fn held_out_test_set_b_accuracy_per_cause() {
-    let m = measure("tests/corpus/test-b");
-    assert!(m.total >= 60, "test set B has {} cases", m.total);
-    m.assert_only_known_wrong(TEST_SET_B_KNOWN_WRONG);
-    m.assert_floors(91, 32);
-    let f = measure_on_fixtures("tests/corpus/test-b");
-    report_beside(&m, &f);
-    f.assert_only_known_fixture_wrong();
+    assert_set("tests/corpus/test-b", 60, TEST_SET_B_KNOWN_WRONG, (91, 32));
 }
 
 /// Wrong confirmations on test set B's thread facts at its baseline
@@ -549,13 +541,7 @@ const TEST_SET_B_KNOWN_WRONG: &[(&str, &str)] = &[(
 /// sit there. These figures measure recall now, not generalization. Any
 /// wrong confirmation fails.
 fn held_out_test_set_c_accuracy_per_cause() {
-    let m = measure("tests/corpus/test-c");
-    assert!(m.total >= 60, "test set C has {} cases", m.total);
-    m.assert_only_known_wrong(TEST_SET_C_KNOWN_WRONG);
-    m.assert_floors(95, 30);
-    let f = measure_on_fixtures("tests/corpus/test-c");
-    report_beside(&m, &f);
-    f.assert_only_known_fixture_wrong();
+    assert_set("tests/corpus/test-c", 60, TEST_SET_C_KNOWN_WRONG, (95, 30));
 }
 
 /// Wrong confirmations on set C's thread facts, with the reason (case file,
@@ -582,13 +568,7 @@ const TEST_SET_C_KNOWN_WRONG: &[(&str, &str)] = &[];
 /// confirmation beyond those its baseline showed, listed with their reason
 /// in [`TEST_SET_D_KNOWN_WRONG`], fails.
 fn held_out_test_set_d_accuracy_per_cause() {
-    let m = measure("tests/corpus/test-d");
-    let f = measure_on_fixtures("tests/corpus/test-d");
-    report_beside(&m, &f);
-    assert!(m.total >= 43, "test set D has {} cases", m.total);
-    m.assert_only_known_wrong(TEST_SET_D_KNOWN_WRONG);
-    m.assert_floors(88, 48);
-    f.assert_only_known_fixture_wrong();
+    assert_set("tests/corpus/test-d", 43, TEST_SET_D_KNOWN_WRONG, (88, 48));
 }
 
 /// Wrong confirmations on test set D's thread facts at its baseline
