@@ -692,8 +692,8 @@ impl Measured {
 /// read them; the totals and the per-cause table are. A failing assertion
 /// still names its case.
 /// Set C was retired into development on 2026-12-05 02:32 UTC, set D on
-/// 2026-12-05 05:10 UTC; set E (tests/corpus/split.md, "Set E") is chosen
-/// against 27802ce and held out once it lands.
+/// 2026-12-05 05:10 UTC; set E (tests/corpus/split.md, "Set E"), chosen
+/// against fb38665 (the rules of 27802ce), is held out now.
 const HELD_OUT: &[&str] = &["tests/corpus/test-e"];
 
 /// Set to print a held-out set's per-case lines anyway.
