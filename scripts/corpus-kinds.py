@@ -105,6 +105,12 @@ def kernel(release, version=None):
             "kernel.version": version or f"Linux version {release}"}
 
 
+# /proc/PID/status has a Seccomp_filters line from Linux 5.9 (proc(5)); the
+# kinds whose upstream kernel is older have none (a vendor kernel's
+# backports are not assumed either way: rhel-8, gvisor and wsl1 keep BASE's).
+PRE_5_9 = {"caller.seccomp_filters": ABSENT}
+
+
 APPARMOR_ON = {"apparmor.enabled": True, "apparmor.label": "unconfined",
                "apparmor.profile_files": [], "apparmor.profiles_loaded": [],
                "lsm.list": ["lockdown", "capability", "landlock", "yama", "apparmor"]}
@@ -119,12 +125,16 @@ UBUNTU_APP_PROFILES = [
      "unconfined": False, "disabled": False},
 ]
 BWRAP_USERNS_RESTRICT = [
+    # As the probe reads the packaged file (`allow capability,` is every
+    # capability, `allow mount,` every mount; unpriv_bwrap's `audit deny
+    # capability,` leaves none): tests/it/probe/fixtures.rs,
+    # fixture_kinds_carry_bwrap_userns_restrict_as_the_probe_reads_it.
     {"file": "/etc/apparmor.d/bwrap-userns-restrict", "name": "bwrap", "attach": "/usr/bin/bwrap",
-     "flags": ["attach_disconnected", "mediate_deleted"], "userns": True, "capabilities": [],
-     "mount_all": False, "unconfined": False, "disabled": False},
+     "flags": ["attach_disconnected", "mediate_deleted"], "userns": True, "capabilities": ["all"],
+     "mount_all": True, "unconfined": False, "disabled": False},
     {"file": "/etc/apparmor.d/bwrap-userns-restrict", "name": "unpriv_bwrap", "attach": None,
      "flags": ["attach_disconnected", "mediate_deleted"], "userns": True, "capabilities": [],
-     "mount_all": False, "unconfined": False, "disabled": False},
+     "mount_all": True, "unconfined": False, "disabled": False},
 ]
 
 
@@ -169,7 +179,7 @@ kind("debian-11", "Debian 11 (bullseye) desktop: unprivileged_userns_clone=1 (th
 kind("debian-10", "Debian 10 (buster) and older: Debian's kernel patch defaults "
      "kernel.unprivileged_userns_clone to 0, so unprivileged users get no user namespace; "
      "bubblewrap 0.3.1 (setuid only when the admin chose so).",
-     os_release("debian", "10", "Debian GNU/Linux 10 (buster)"), kernel("4.19.0-27-amd64"),
+     os_release("debian", "10", "Debian GNU/Linux 10 (buster)"), kernel("4.19.0-27-amd64"), PRE_5_9,
      APPARMOR_ON, {"sysctl.kernel.unprivileged_userns_clone": 0, "bwrap.version": "0.3.1",
                    "sysctl.kernel.yama.ptrace_scope": 0}, userns_fail("unshare", "EPERM"))
 kind("ubuntu-20.04", "Ubuntu 20.04 desktop: AppArmor on, no userns restriction, "
@@ -230,7 +240,7 @@ kind("rhel-8", "RHEL 8 and its rebuilds (Alibaba Cloud Linux 3, Rocky, Alma 8): 
 kind("rhel-7", "CentOS/RHEL 7: user.max_user_namespaces=0 by default, SELinux enforcing, "
      "bubblewrap 0.4.1 (EPEL 0.1.8 before).",
      os_release("rhel", "7.9", "Red Hat Enterprise Linux Server 7.9 (Maipo)", "fedora"),
-     kernel("3.10.0-1160.el7.x86_64"),
+     kernel("3.10.0-1160.el7.x86_64"), PRE_5_9,
      {"selinux.mode": "enforcing",
       "selinux.context": "unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023",
       "bwrap.version": "0.4.1", "sysctl.user.max_user_namespaces": 0,
@@ -244,7 +254,7 @@ kind("arch", "Arch Linux (and Artix, Manjaro): the linux package keeps "
 kind("no-userns-kernel", "A distribution kernel built without CONFIG_USER_NS (Arch's linux "
      "until late 2017; Slackware 14.x; self-configured kernels): no "
      "user namespace at all (unshare gives EINVAL), no /proc/self/ns/user.",
-     os_release("arch", ABSENT, "Arch Linux"), kernel("4.8.13-1-ARCH"),
+     os_release("arch", ABSENT, "Arch Linux"), kernel("4.8.13-1-ARCH"), PRE_5_9,
      {"kernel.namespaces": ["cgroup", "ipc", "mnt", "net", "pid", "uts"], "bwrap.version": "0.1.8",
       "sysctl.user.max_user_namespaces": ABSENT,
       "lsm.list": ["capability"]},

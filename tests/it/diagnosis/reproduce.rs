@@ -25,6 +25,7 @@ pub fn tests() -> Vec<Test> {
         Each a_program_for_another_architecture_is_diagnosed_as_its_format,
         Each a_foreign_program_in_a_root_without_sh_is_not_confirmed_missing,
         Each a_data_descriptor_that_is_not_open_is_diagnosed_as_the_callers_arguments,
+        Each a_malformed_seccomp_program_is_the_callers_filter_not_a_missing_kernel_feature,
         Each a_read_only_proc_sys_is_diagnosed_for_disable_userns,
         Once a_chroot_is_diagnosed_as_the_chroot_not_the_sysctl,
         Once root_in_a_chroot_of_a_plain_directory_is_diagnosed_as_the_chroot,
@@ -674,6 +675,63 @@ fn a_data_descriptor_that_is_not_open_is_diagnosed_as_the_callers_arguments(who:
     );
     let d = assert_diagnosed(&direct, &shim, Some("bad-arguments.data-fd"));
     assert!(d.contains("/tmp/x"), "{d}");
+}
+
+fn a_malformed_seccomp_program_is_the_callers_filter_not_a_missing_kernel_feature(who: &As) {
+    // valoq/bwscripts#1: the descriptor of --seccomp holds something that is
+    // not a compiled filter. Here one 8-byte instruction of 0xff bytes (a
+    // length bwrap accepts, an opcode seccomp refuses): the kernel, which
+    // has filters, answers EINVAL, and bwrap 0.5+ prints its hint about
+    // CONFIG_SECCOMP_FILTER all the same. The missing feature must not be
+    // confirmed; the caller's program is, where /proc/self/status shows the
+    // kernel's filters (Linux 5.9+). The live diagnosis is asked of
+    // `explain` with the call: through the shim, whose stderr is a pipe
+    // here, the shim would run bwrap again to read its message, and it does
+    // not replay a call with a --seccomp filter of its own (replay.rs).
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if !status.contains("\nSeccomp_filters:") {
+        support::skip(
+            "this kernel shows no Seccomp_filters line (before Linux 5.9, or no CONFIG_SECCOMP_FILTER)",
+        );
+    }
+    let call = ["--ro-bind", "/", "/", "--seccomp", "10", "true"];
+    let (direct, shim) = twice(
+        *who,
+        &[
+            "sh",
+            "-c",
+            "f=$(mktemp) && printf '\\377\\377\\377\\377\\377\\377\\377\\377' >\"$f\" \\
+             && { \"$@\" 10<\"$f\"; rc=$?; rm -f \"$f\"; exit $rc; }",
+            "sh",
+        ],
+        &call,
+        &|_| {},
+    );
+    let said = direct.stderr_text();
+    assert_eq!(direct.status.code(), Some(1), "{said}");
+    assert!(said.contains("PR_SET_SECCOMP"), "{said}");
+    // The shim changes nothing of bwrap's run: same status, bwrap's words first.
+    assert_eq!(shim.status.code(), direct.status.code());
+    assert!(
+        shim.stderr_text().starts_with(&said),
+        "{}",
+        shim.stderr_text()
+    );
+    let mut argv = vec!["explain", "--"];
+    argv.extend(call);
+    let mut c = crate::cli_doctor(*who, &argv);
+    let out = support::run_with_input(
+        &mut c,
+        Some(said.as_bytes()),
+        std::time::Duration::from_secs(60),
+    );
+    let d = out.stdout_text() + &out.stderr_text();
+    assert!(
+        d.contains("rule: bad-arguments.seccomp-program ("),
+        "expected the caller's program confirmed; got:\n{d}"
+    );
+    assert!(!d.contains("no cause could be confirmed"), "{d}");
+    assert!(!d.contains("rule: kernel-feature-missing"), "{d}");
 }
 
 fn a_read_only_proc_sys_is_diagnosed_for_disable_userns(who: &As) {

@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
         Once ubuntu_2404_system_and_os_release,
         Once ubuntu_2404_apparmor_restriction_is_seen,
         Once ubuntu_2404_profile_files_parse_the_real_profiles,
+        Once fixture_kinds_carry_bwrap_userns_restrict_as_the_probe_reads_it,
         Once ubuntu_2404_bwrap_userns_restrict_covers_usr_bin_bwrap,
         Once ubuntu_2404_covering_profile_matches_through_the_real_path,
         Once ubuntu_2404_confining_profile_is_the_one_that_attaches_and_confines,
@@ -903,4 +904,48 @@ fn namespace_kinds_the_kernel_lacks_are_named_from_proc_self_ns() {
     let f = host_facts(Host::fixture(root.join("nothing")), None, Some(&call));
     assert_obs(&f, "kernel.namespaces", Obs::Absent);
     assert_unavailable(&f, "args.unsupported_namespaces");
+}
+
+/// The fixture host kinds (tests/fixtures/kinds/*.json, which the corpus
+/// replays on) are written by hand; every one that lists Ubuntu's
+/// `bwrap-userns-restrict` must list its profiles as the probe reads the
+/// real file (the ubuntu-24.04 fixture tree holds the apparmor package's
+/// copy): `allow capability,` is every capability and `allow mount,` every
+/// mount. A kind that said `capabilities: []` there confirmed
+/// apparmor-profile-denial for a loopback EPERM on Ubuntu 25.04+ (set D
+/// 022), which a live host's probe refutes.
+fn fixture_kinds_carry_bwrap_userns_restrict_as_the_probe_reads_it() {
+    let file = "/etc/apparmor.d/bwrap-userns-restrict";
+    let real = seen(&ubuntu(), "apparmor.profile_files");
+    let real: Vec<&Value> = real
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["file"] == file)
+        .collect();
+    assert_eq!(real.len(), 2, "bwrap and unpriv_bwrap: {real:#?}");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kinds");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let Some(files) = v["facts"]["apparmor.profile_files"].as_array() else {
+            continue;
+        };
+        let listed: Vec<&Value> = files.iter().filter(|p| p["file"] == file).collect();
+        if listed.is_empty() {
+            continue;
+        }
+        assert_eq!(
+            listed,
+            real,
+            "{}: {file} differs from what the probe reads",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2, "{checked} kinds list {file}");
 }

@@ -36,6 +36,7 @@ fn strerror(errno: &str) -> &'static str {
         "E2BIG" => "Argument list too long",
         "ENOEXEC" => "Exec format error",
         "EBADF" => "Bad file descriptor",
+        "ENXIO" => "No such device or address",
         "ENOMEM" => "Cannot allocate memory",
         "EACCES" => "Permission denied",
         "EFAULT" => "Bad address",
