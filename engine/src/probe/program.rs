@@ -396,6 +396,22 @@ pub fn observe_format(host: &Host, facts: &Facts, prog: &str) -> Obs {
         Err(Obs::Absent) => return missing(None),
         Err(o) => return o,
     };
+    // /proc and /dev/fd name this process's own files (its descriptors, its
+    // executable), not what bwrap bound: not read.
+    if [
+        "/proc",
+        "/dev/fd",
+        "/dev/stdin",
+        "/dev/stdout",
+        "/dev/stderr",
+    ]
+    .iter()
+    .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    {
+        return Obs::unavailable(format!(
+            "{path} names this process's own files, not the program bwrap ran"
+        ));
+    }
     // An absolute symlink resolves against the sandbox's root there, not
     // the host's: what the host shows at its target is not the sandbox's.
     if let Ok(target) = std::fs::read_link(host.path(&path))

@@ -837,6 +837,14 @@ fn a_programs_format_is_read_from_the_file_the_call_binds_there() {
         Obs::Unavailable(_)
     ));
     assert_obs(&f, "file.seen_foreign:/opt/tool/tool", Obs::seen(false));
+    // A bind from /proc or /dev/fd names the shim's own files: not read.
+    for src in ["/proc/self/exe", "/dev/fd/3"] {
+        let f = on(&["--ro-bind", src, "/opt/tool/tool", "/opt/tool/tool"]);
+        assert!(
+            matches!(f.get("file.format:/opt/tool/tool"), Obs::Unavailable(_)),
+            "{src}"
+        );
+    }
     // Recorded facts (pasted text): nothing seen, nothing foreign.
     let pasted = Facts::recorded(Default::default(), super::context(None, None));
     assert!(matches!(
