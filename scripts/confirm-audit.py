@@ -86,6 +86,9 @@ def holds_on_absence(c):
     # not known at all
     if c["fact"].startswith("args.shows:") and k == "equals" and v is False:
         return True
+    # the program not seen to be foreign: also when it was not seen at all
+    if c["fact"].startswith("file.seen_foreign:") and k == "equals" and v is False:
+        return True
     # a path seen not to exist
     return c["fact"].startswith("path.exists:") and k == "equals" and v is False
 

@@ -77,6 +77,7 @@ BASE = {
     "caller.uid": 1000, "caller.uid_map": "0 0 4294967295", "chroot": False,
     "container.evidence": evidence(), "container.kind": "none",
     "experiment.netns": OK, "experiment.proc_mount": OK, "experiment.userns": OK,
+    "kernel.machine": "x86_64",
     "kernel.namespaces": NS, "kernel.release": "6.6.0", "kernel.version": "Linux version 6.6.0",
     "lsm.list": ["lockdown", "capability", "landlock", "yama", "bpf"],
     "os.id": ABSENT, "os.id_like": ABSENT, "os.pretty_name": ABSENT, "os.version_id": ABSENT,

@@ -45,6 +45,10 @@ pub enum Family {
     PathMount,
     /// `file.interpreter:PATH`.
     FileInterpreter,
+    /// `file.format:PATH`.
+    FileFormat,
+    /// `file.seen_foreign:PATH`.
+    SeenForeign,
     /// `bwrap.path`: the bwrap that ran, from the call's context.
     BwrapPath,
     /// `args.*`: the failing call's own arguments.
@@ -100,6 +104,15 @@ pub const CATALOGUE: &[Entry] = &[
         in_snapshot: true,
         value: "string",
         meaning: "/proc/version; WSL1 and gVisor show themselves here",
+    },
+    Entry {
+        key: "kernel.machine",
+        takes_arg: false,
+        kind: Kind::Host,
+        family: Family::System,
+        in_snapshot: true,
+        value: "string (x86_64, aarch64, armv7l, ppc64le, riscv64…)",
+        meaning: "uname -m, the machine this kernel runs (/proc/sys/kernel/arch; uname(2) where that file is missing): what file.format compares a program's ELF machine with",
     },
     Entry {
         key: "kernel.namespaces",
@@ -659,6 +672,24 @@ pub const CATALOGUE: &[Entry] = &[
         in_snapshot: false,
         value: "string (path); absent if the program needs none",
         meaning: "the ELF interpreter (PT_INTERP) or #! interpreter a host program needs",
+    },
+    Entry {
+        key: "file.format:",
+        takes_arg: true,
+        kind: Kind::Host,
+        family: Family::FileFormat,
+        in_snapshot: false,
+        value: "{format, machine, class, endian, native, host_path, binfmt}: format elf | script | other | missing; machine (elf only) x86_64, aarch64, i386, arm… (em-N for a machine without a name here); native true (elf of kernel.machine, or a script), false (elf of another machine, or other), null (a 32-bit program of the host's compatibility machine, a directory or device, or the host machine unknown); binfmt, for a file the kernel does not run itself: \"none\" (no enabled binfmt_misc handler claims it), \"unknown\" (binfmt_misc not mounted or not readable here), or the handler {name, interpreter, flags}",
+        meaning: "the format of the program bwrap runs at this sandbox path, read from the host file the call puts there (the source of the bind at the path or at a directory above it; the host's own path when the call's arguments are not known): its first 64 bytes only, a regular file only (and /proc/sys/fs/binfmt_misc for a file the kernel does not run itself); missing when no such host file exists or the call puts nothing there; unavailable when the call puts something other than a host file there (a tmpfs, a symlink, an overlay) or an absolute symlink (which resolves elsewhere inside the sandbox), or a path under /proc or /dev/fd (this process's own files)",
+    },
+    Entry {
+        key: "file.seen_foreign:",
+        takes_arg: true,
+        kind: Kind::Derived,
+        family: Family::SeenForeign,
+        in_snapshot: false,
+        value: "bool; false when file.format is not known",
+        meaning: "file.format was observed and says the program is of a format this kernel cannot run (native false); false, not unavailable, when it was not observed (pasted text, a snapshot): nothing was seen there",
     },
     // what the sandbox will contain, from the call's arguments
     Entry {

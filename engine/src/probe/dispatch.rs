@@ -36,6 +36,10 @@ pub enum Probe<'k> {
     PathMount(&'k str),
     /// `file.interpreter:PATH`.
     FileInterpreter(&'k str),
+    /// `file.format:PATH`.
+    FileFormat(&'k str),
+    /// `file.seen_foreign:PATH`.
+    SeenForeign(&'k str),
     /// `bwrap.path`.
     BwrapPath,
     /// `args.*` (but the two below): the key (or prefix) and its argument.
@@ -88,6 +92,8 @@ impl<'k> Probe<'k> {
             Family::PathFstype => Probe::PathFstype(arg),
             Family::PathMount => Probe::PathMount(arg),
             Family::FileInterpreter => Probe::FileInterpreter(arg),
+            Family::FileFormat => Probe::FileFormat(arg),
+            Family::SeenForeign => Probe::SeenForeign(arg),
             Family::BwrapPath => Probe::BwrapPath,
             Family::Args => Probe::Args(e.key, arg),
             Family::UnsupportedNamespaces => Probe::UnsupportedNamespaces,
@@ -127,7 +133,9 @@ pub fn observe(host: &Host, facts: &Facts, key: &str) -> Obs {
             paths::observe(host, e.key, path)
         }
         Probe::FileInterpreter(path) => program::observe(host, e.key, path),
+        Probe::FileFormat(path) => program::observe_format(host, facts, path),
         Probe::BwrapPath
+        | Probe::SeenForeign(_)
         | Probe::Args(..)
         | Probe::UnsupportedNamespaces
         | Probe::CoversInterpreter(_)
@@ -152,6 +160,7 @@ fn derived(facts: &Facts, probe: Probe) -> Option<Obs> {
             None => unknown_bwrap(),
         },
         Probe::CoversInterpreter(program) => args::covers_interpreter(facts, program),
+        Probe::SeenForeign(program) => program::seen_foreign(facts, program),
         Probe::UnsupportedNamespaces => args::unsupported_namespaces(facts),
         Probe::Args(k, arg) => args::derive(&facts.ctx, k, arg),
         Probe::KnowsOption(option) => args::knows_option(facts, option),
@@ -187,6 +196,10 @@ mod tests {
         assert_eq!(
             probe("file.interpreter:/usr/bin/python3"),
             Ok(Probe::FileInterpreter("/usr/bin/python3"))
+        );
+        assert_eq!(
+            probe("file.format:/opt/tool"),
+            Ok(Probe::FileFormat("/opt/tool"))
         );
         assert_eq!(
             probe("args.has:--unshare-net"),

@@ -1,5 +1,5 @@
 //! The kernel, the distribution and the active LSMs: kernel.release,
-//! kernel.version, os.*, lsm.list, selinux.mode, selinux.context.
+//! kernel.version, kernel.machine, os.*, lsm.list, selinux.mode, selinux.context.
 
 use super::{Host, flat};
 use crate::facts::Obs;
@@ -10,6 +10,7 @@ pub fn observe(host: &Host, facts: &Facts, key: &str) -> Obs {
     match key {
         "kernel.release" => one_line(host, "/proc/sys/kernel/osrelease"),
         "kernel.version" => one_line(host, "/proc/version"),
+        "kernel.machine" => machine(host),
         "kernel.namespaces" => namespaces(host),
         "os.id" => os_field(host, "ID"),
         "os.id_like" => os_field(host, "ID_LIKE"),
@@ -26,6 +27,18 @@ fn one_line(host: &Host, abs: &str) -> Obs {
     match host.read_fact(abs) {
         Ok(s) => Obs::seen(s.trim_end_matches(['\n', '\0']).trim().to_string()),
         Err(o) => o,
+    }
+}
+
+/// `uname -m`: /proc/sys/kernel/arch (Linux 6.1 and later); on the live
+/// host without that file, uname(2).
+fn machine(host: &Host) -> Obs {
+    match one_line(host, "/proc/sys/kernel/arch") {
+        Obs::Absent if host.is_live() => match crate::sys::fs::machine() {
+            Some(m) => Obs::seen(m),
+            None => Obs::unavailable("uname(2) failed"),
+        },
+        o => o,
     }
 }
 

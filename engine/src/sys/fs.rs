@@ -226,6 +226,105 @@ pub fn statfs_magic(path: &CStr, limit: Duration) -> Result<Result<u64, i32>, Fa
     })
 }
 
+/// How many bytes of a program [`read_head`] reads: an ELF identification
+/// and header (64 bytes for ELF64), or a `#!` line's start.
+pub const HEAD_CAP: usize = 64;
+
+/// What [`read_head`] found at a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Head {
+    /// A regular file: its first bytes (at most [`HEAD_CAP`]).
+    File(Vec<u8>),
+    /// A directory.
+    Directory,
+    /// Something else that is not a regular file (a FIFO, a device, a
+    /// socket): not opened for reading.
+    Special,
+}
+
+const HEAD_FILE: u8 = 1;
+const HEAD_DIR: u8 = 2;
+const HEAD_SPECIAL: u8 = 3;
+
+/// The first bytes of the file at `path` (following symlinks, as execve
+/// does), else the errno. Read-only and bounded: opened `O_RDONLY |
+/// O_NONBLOCK | O_NOCTTY` (a FIFO does not block the open), checked with
+/// `fstat` to be a regular file before one `read` of at most [`HEAD_CAP`]
+/// bytes. In a forked child with the time bound `limit` on the live host (a
+/// file on a hung network mount), in this process on a fixture tree.
+pub fn read_head(path: &CStr, limit: Option<Duration>) -> Result<Result<Head, i32>, Failure> {
+    // SAFETY: the body makes open, fstat, one read into a stack buffer and
+    // close (dropping the descriptor), and pushes at most 5 + HEAD_CAP
+    // bytes; it does not allocate.
+    let bytes = unsafe {
+        fork::bounded(limit, |out| {
+            use nix::fcntl::OFlag;
+            let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
+            let fd = match nix::fcntl::open(path, flags, nix::sys::stat::Mode::empty()) {
+                Ok(fd) => fd,
+                Err(e) => {
+                    out.push(&[0]);
+                    out.push(&(e as i32).to_le_bytes());
+                    return;
+                }
+            };
+            let kind = match nix::sys::stat::fstat(&fd) {
+                Ok(st) => st.st_mode & libc::S_IFMT,
+                Err(e) => {
+                    out.push(&[0]);
+                    out.push(&(e as i32).to_le_bytes());
+                    return;
+                }
+            };
+            if kind == libc::S_IFDIR {
+                out.push(&[HEAD_DIR]);
+                return;
+            }
+            if kind != libc::S_IFREG {
+                out.push(&[HEAD_SPECIAL]);
+                return;
+            }
+            let mut buf = [0u8; HEAD_CAP];
+            match nix::unistd::read(&fd, &mut buf) {
+                Ok(n) => {
+                    out.push(&[HEAD_FILE]);
+                    out.push(&buf[..n.min(HEAD_CAP)]);
+                }
+                Err(e) => {
+                    out.push(&[0]);
+                    out.push(&(e as i32).to_le_bytes());
+                }
+            }
+        })
+    }?;
+    match bytes.split_first() {
+        Some((&HEAD_FILE, rest)) => Ok(Ok(Head::File(rest.to_vec()))),
+        Some((&HEAD_DIR, [])) => Ok(Ok(Head::Directory)),
+        Some((&HEAD_SPECIAL, [])) => Ok(Ok(Head::Special)),
+        Some((0, e)) => e
+            .try_into()
+            .map(|b| Err(i32::from_le_bytes(b)))
+            .map_err(|_| Failure::Garbled),
+        _ => Err(Failure::Garbled),
+    }
+}
+
+/// The machine this kernel runs (`uname -m`: x86_64, aarch64, armv7l…).
+#[must_use]
+pub fn machine() -> Option<String> {
+    // SAFETY: uname fills the zeroed struct it is given; its fields are
+    // NUL-terminated arrays (the zeroed last byte stays a terminator).
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is a valid, writable utsname.
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return None;
+    }
+    let m = &u.machine;
+    let len = m.iter().position(|&c| c == 0).unwrap_or(m.len());
+    let bytes: Vec<u8> = m[..len].iter().map(|&c| c as u8).collect();
+    String::from_utf8(bytes).ok().filter(|s| !s.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -622,6 +622,38 @@ fn a_program_for_another_architecture_is_diagnosed_as_its_format(who: &As) {
     );
     let d = assert_diagnosed(&direct, &shim, Some("exec-format-unsupported.execvp"));
     assert!(d.contains("architecture"), "{d}");
+    // What the live shim saw of the program (file.format, read from the
+    // bound file): AArch64, not this machine's; a missing program, its
+    // missing interpreter or a foreign ENOENT are not what it says.
+    let json = support::install().scratch().join("foreign-arch.json");
+    let (_, shim) = twice(
+        *who,
+        &[],
+        &["--ro-bind", "/", "/", "--ro-bind", &p, &sh, &p],
+        &|c| {
+            c.env("BWRAP_DOCTOR_JSON", &json);
+        },
+    );
+    assert_eq!(shim.status.code(), Some(1));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        v["confirmed"],
+        serde_json::json!(["exec-format-unsupported.execvp"]),
+        "{v:#}"
+    );
+    // The probe on this host, the call not known: the host's own file.
+    let host = bwrap_doctor_engine::probe::Host::live();
+    let facts = bwrap_doctor_engine::probe::Facts::live(
+        &host,
+        bwrap_doctor_engine::probe::Context::default(),
+    );
+    let format = facts.get(&format!("file.format:{p}"));
+    let f = format.value().cloned().unwrap_or_default();
+    assert_eq!(f["format"], "elf", "{format:?}");
+    assert_eq!(f["machine"], "aarch64", "{format:?}");
+    assert_eq!(f["class"], 64, "{format:?}");
+    assert_eq!(f["native"], false, "{format:?}");
 }
 
 fn a_foreign_program_in_a_root_without_sh_is_not_confirmed_missing(who: &As) {
@@ -651,6 +683,71 @@ fn a_foreign_program_in_a_root_without_sh_is_not_confirmed_missing(who: &As) {
     assert!(
         !d.contains("rule: command-not-found-in-sand"),
         "the program is bound and there: command-not-found-in-sandbox confirmed from ENOENT alone:\n{d}"
+    );
+    // The live shim reads the bound file's header (file.format): an
+    // AArch64 program on this machine, so the format is confirmed, and it
+    // names the program's machine and this one's.
+    let d = assert_diagnosed(&direct, &shim, Some("exec-format-unsupported.foreign-elf"));
+    assert!(d.contains("aarch64"), "{d}");
+    assert!(d.contains(std::env::consts::ARCH), "{d}");
+
+    // The same program bound from another host path (the bind's source is
+    // what is read), with the JSON document: one cause confirmed.
+    let json = support::install().scratch().join("foreign-no-sh.json");
+    let elsewhere = "/opt/elsewhere/tool";
+    let (direct, shim) = twice(*who, &[], &["--ro-bind", &p, elsewhere, elsewhere], &|c| {
+        c.env("BWRAP_DOCTOR_JSON", &json);
+    });
+    assert_eq!(
+        direct.stderr_text(),
+        format!("bwrap: execvp {elsewhere}: No such file or directory\n")
+    );
+    assert_diagnosed(&direct, &shim, Some("exec-format-unsupported.foreign-elf"));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        v["confirmed"],
+        serde_json::json!(["exec-format-unsupported.foreign-elf"]),
+        "{v:#}"
+    );
+    let seen = v["observations"]
+        .as_array()
+        .and_then(|o| {
+            o.iter()
+                .find(|o| o["key"] == format!("file.format:{elsewhere}"))
+        })
+        .map(|o| o["obs"].clone())
+        .unwrap_or_default();
+    assert_eq!(
+        seen["host_path"],
+        p.as_str(),
+        "the bind's source is read: {v:#}"
+    );
+    assert_eq!(seen["machine"], "aarch64", "{v:#}");
+    assert_eq!(seen["native"], false, "{v:#}");
+
+    // A native program that is truly absent: the call binds the directory
+    // the path is under, the host has no such file there. The shim reads
+    // the bind's source and confirms the program missing, not its format.
+    let dir = std::path::Path::new(&p)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let absent = format!("{dir}/no-such-tool");
+    let (direct, shim) = twice(*who, &[], &["--ro-bind", &dir, &dir, &absent], &|_| {});
+    assert_eq!(
+        direct.stderr_text(),
+        format!("bwrap: execvp {absent}: No such file or directory\n")
+    );
+    let d = assert_diagnosed(
+        &direct,
+        &shim,
+        Some("command-not-found-in-sandbox.missing-source"),
+    );
+    assert!(
+        !d.contains("rule: exec-format"),
+        "a missing program confirmed as its format:\n{d}"
     );
 }
 

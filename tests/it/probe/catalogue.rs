@@ -28,7 +28,7 @@ fn sample(key: &str) -> String {
         }
         "args.covers_interpreter:" => "/bin/sh",
         "args.option_since:" | "bwrap.knows_option:" => "--argv0",
-        "file.interpreter:" => "/bin/sh",
+        "file.interpreter:" | "file.format:" | "file.seen_foreign:" => "/bin/sh",
         _ => "",
     };
     format!("{key}{arg}")

@@ -38,6 +38,7 @@ pub fn tests() -> Vec<Test> {
         Once own_profiles_say_whether_their_path_still_exists,
         Once docker_masks_parts_of_proc_and_makes_proc_sys_read_only,
         Once a_programs_interpreter_is_read_from_the_host,
+        Once a_programs_format_is_read_from_the_file_the_call_binds_there,
         Once args_cover_what_the_call_puts_in_the_sandbox,
         Once bwrap_knows_an_option_by_its_version,
     ]
@@ -764,6 +765,108 @@ fn docker_masks_parts_of_proc_and_makes_proc_sys_read_only() {
     assert!(
         matches!(u.get("proc.masked"), Obs::Unavailable(_)),
         "no mountinfo in that fixture"
+    );
+}
+
+/// `file.format` reads the header of the host file the call binds at the
+/// program's path (not the host's own path), and compares its ELF machine
+/// with `kernel.machine`; `file.seen_foreign` says so only where it was
+/// seen. A fixture tree of an AArch64 host, holding an x86-64 program.
+fn a_programs_format_is_read_from_the_file_the_call_binds_there() {
+    let root = support::install().scratch().join("format-host");
+    std::fs::create_dir_all(root.join("proc/sys/kernel")).unwrap();
+    std::fs::create_dir_all(root.join("srv/x86")).unwrap();
+    std::fs::write(root.join("proc/sys/kernel/arch"), "aarch64\n").unwrap();
+    let mut elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0".to_vec();
+    elf.extend_from_slice(&62u16.to_le_bytes());
+    std::fs::write(root.join("srv/x86/tool"), &elf).unwrap();
+    std::fs::write(root.join("srv/x86/run.sh"), "#!/bin/sh\n").unwrap();
+    let on = |args: &[&str]| host_facts(Host::fixture(&root), None, Some(args));
+
+    let f = on(&["--ro-bind", "/srv/x86", "/opt/tool", "/opt/tool/tool"]);
+    assert_obs(&f, "kernel.machine", Obs::seen("aarch64"));
+    assert_obs(
+        &f,
+        "file.format:/opt/tool/tool",
+        Obs::seen(json!({
+            "format": "elf", "machine": "x86_64", "class": 64, "endian": "little",
+            "native": false, "host_path": "/srv/x86/tool", "binfmt": "unknown",
+        })),
+    );
+    assert_obs(&f, "file.seen_foreign:/opt/tool/tool", Obs::seen(true));
+    // A qemu-user handler for x86-64 registered on this AArch64 host
+    // claims it (binfmt_misc read under the same root).
+    let binfmt = root.join("proc/sys/fs/binfmt_misc");
+    std::fs::create_dir_all(&binfmt).unwrap();
+    std::fs::write(binfmt.join("status"), "enabled\n").unwrap();
+    std::fs::write(
+        binfmt.join("qemu-x86_64"),
+        "enabled\ninterpreter /usr/bin/qemu-x86_64-static\nflags: F\noffset 0\n\
+         magic 7f454c4602010100000000000000000002003e00\n\
+         mask fffffffffffefe00fffffffffffffffffeffffff\n",
+    )
+    .unwrap();
+    let f = on(&["--ro-bind", "/srv/x86", "/opt/tool", "/opt/tool/tool"]);
+    let claimed = seen(&f, "file.format:/opt/tool/tool");
+    assert_eq!(claimed["binfmt"]["name"], "qemu-x86_64");
+    assert_eq!(claimed["binfmt"]["flags"], "F");
+    let script = seen(&f, "file.format:/opt/tool/run.sh");
+    assert_eq!(script["format"], "script");
+    assert_eq!(script["native"], true);
+    assert_obs(&f, "file.seen_foreign:/opt/tool/run.sh", Obs::seen(false));
+    // The bound directory has no such file: missing, not foreign.
+    let gone = seen(&f, "file.format:/opt/tool/nothing");
+    assert_eq!(gone["format"], "missing");
+    assert_eq!(gone["host_path"], "/srv/x86/nothing");
+    assert_obs(&f, "file.seen_foreign:/opt/tool/nothing", Obs::seen(false));
+    // The call puts nothing at the path: missing, and no host path.
+    let f = on(&["--ro-bind", "/srv", "/srv", "/opt/tool/tool"]);
+    let none = seen(&f, "file.format:/opt/tool/tool");
+    assert_eq!(none["format"], "missing");
+    assert_eq!(none["host_path"], Value::Null);
+    // A tmpfs over the bind: no host file is what the sandbox shows there.
+    let f = on(&[
+        "--ro-bind",
+        "/srv/x86",
+        "/opt/tool",
+        "--tmpfs",
+        "/opt",
+        "/opt/tool/tool",
+    ]);
+    assert!(matches!(
+        f.get("file.format:/opt/tool/tool"),
+        Obs::Unavailable(_)
+    ));
+    assert_obs(&f, "file.seen_foreign:/opt/tool/tool", Obs::seen(false));
+    // A bind from /proc or /dev/fd names the shim's own files: not read.
+    for src in ["/proc/self/exe", "/dev/fd/3"] {
+        let f = on(&["--ro-bind", src, "/opt/tool/tool", "/opt/tool/tool"]);
+        assert!(
+            matches!(f.get("file.format:/opt/tool/tool"), Obs::Unavailable(_)),
+            "{src}"
+        );
+    }
+    // Recorded facts (pasted text): nothing seen, nothing foreign.
+    let pasted = Facts::recorded(Default::default(), super::context(None, None));
+    assert!(matches!(
+        pasted.get("file.format:/opt/tool/tool"),
+        Obs::Unavailable(_)
+    ));
+    assert_obs(
+        &pasted,
+        "file.seen_foreign:/opt/tool/tool",
+        Obs::seen(false),
+    );
+    // The live host's machine is uname's.
+    let uname = std::process::Command::new("uname")
+        .arg("-m")
+        .output()
+        .unwrap();
+    let live = host_facts(Host::live(), None, None);
+    assert_obs(
+        &live,
+        "kernel.machine",
+        Obs::seen(String::from_utf8_lossy(&uname.stdout).trim()),
     );
 }
 
