@@ -252,6 +252,12 @@ kind("arch", "Arch Linux (and Artix, Manjaro): the linux package keeps "
      "kernel.unprivileged_userns_clone=1, no LSM confining bwrap, bubblewrap 0.11.0.",
      os_release("arch", ABSENT, "Arch Linux"), kernel("6.16.1-arch1-1"),
      {"sysctl.kernel.unprivileged_userns_clone": 1, "bwrap.version": "0.11.0"})
+kind("arch-hardened", "Arch Linux with the linux-hardened kernel package: its configuration leaves "
+     "CONFIG_USER_NS_UNPRIVILEGED off, so kernel.unprivileged_userns_clone defaults to 0 and an "
+     "unprivileged user gets no user namespace; no LSM confining bwrap, bubblewrap 0.11.0 (not setuid).",
+     os_release("arch", ABSENT, "Arch Linux"), kernel("6.16.1-hardened1-1-hardened"),
+     {"sysctl.kernel.unprivileged_userns_clone": 0, "bwrap.version": "0.11.0"},
+     userns_fail("unshare", "EPERM"))
 kind("no-userns-kernel", "A distribution kernel built without CONFIG_USER_NS (Arch's linux "
      "until late 2017; Slackware 14.x; self-configured kernels): no "
      "user namespace at all (unshare gives EINVAL), no /proc/self/ns/user.",

@@ -109,7 +109,13 @@ MEANING = {
     "userns": {
         "EPERM": ("the kernel refused to create a namespace to this caller: unprivileged user namespaces are switched off, a seccomp filter refuses clone/unshare, the caller is in a chroot, or (without a user namespace) the caller lacks CAP_SYS_ADMIN", ["seccomp-filter", "userns-sysctl-disabled", "nested-userns-limit", "chroot", "container-no-privileges", "apparmor-userns-restrict"]),
         "EACCES": ("a security module refused the namespace (AppArmor's userns mediation on Ubuntu 23.10+, SELinux)", ["apparmor-userns-restrict", "apparmor-profile-path-mismatch", "selinux-denial"]),
-        "EINVAL": ("the kernel does not know a namespace kind bwrap asked for (no CONFIG_USER_NS, WSL1, a namespace type this kernel lacks)", ["userns-unsupported-kernel", "wsl1", "kernel-feature-missing", "gvisor"]),
+        # bwrap prints `Creating new namespace failed: EINVAL` only when it
+        # did not ask for a user namespace (with --unshare-user, or
+        # unprivileged, EINVAL has its own words: IMPLIED below), so a kernel
+        # without user namespaces never prints it: another namespace kind
+        # (ipc, pid, net, uts, cgroup) this kernel lacks, or an emulation
+        # with none (WSL1, gVisor).
+        "EINVAL": ("the kernel does not know a namespace kind bwrap asked for (a namespace type this kernel lacks, WSL1; for a kernel without user namespaces bwrap prints its own words instead)", ["kernel-feature-missing", "wsl1", "gvisor"]),
         "ENOSPC": ("a namespace limit is reached: user.max_user_namespaces (or another max_*_namespaces) is 0 or exhausted, or 32 levels of nesting", ["userns-max-zero", "nested-userns-limit"]),
         "EUSERS": ("older kernels' word for the nesting limit (32 levels of user namespaces)", ["nested-userns-limit", "userns-max-zero"]),
         "ENOMEM": ("the kernel could not allocate the namespace, or the pid namespace's limit is reached", ["other"]),
@@ -270,6 +276,44 @@ SPLIT = {
         ("set-id", r"^unable to (drop root uid|switch to [ug]id)",
          "the kernel refused the change of ids (setuid or setgid): bwrap has no CAP_SETUID or CAP_SETGID over the user namespace it joined with --userns, or, setuid, could not drop root: a filter refusing the call, a caller already confined by AppArmor's `unprivileged_userns` profile (the restriction confines a process that created a namespace and what it starts, not one that joins), or a profile of the caller's own denying the capability",
          ["seccomp-filter", "apparmor-userns-restrict", "apparmor-profile-denial", "container-no-privileges"]),
+    ],
+}
+# Messages bwrap prints without an errno although its source prints them
+# for one errno only: step -> [(suffix, regex on the catalogued format,
+# the errno, what it means, causes)]. Their own rule,
+# `stage.STEP.message.SUFFIX`, owns them; `stage.STEP.message` the others.
+# bubblewrap.c (every release 0.4-0.12), after clone() with the namespace
+# flags fails: `if (opt_unshare_user) { if (errno == EINVAL) die ("…kernel
+# does not support user namespaces…"); else if (errno == EPERM &&
+# !is_privileged) die ("No permissions to creat… new namespace…"); } if
+# (errno == ENOSPC) die ("…max_*_namespaces exceeded (ENOSPC)");
+# die_with_error ("Creating new namespace failed")`.
+IMPLIED = {
+    "userns": [
+        # EPERM from clone(CLONE_NEWUSER) for an unprivileged (non-setuid)
+        # bwrap: the Debian/linux-hardened sysctl (the switch bwrap's own
+        # words name), a seccomp filter refusing the flag, a chroot
+        # (clone(2): EPERM), or an outer sandbox's filter. A missing
+        # capability does not refuse a user namespace, and AppArmor refuses
+        # its creation with EACCES. The step rule is heard only when the
+        # specific rules, which decide the others by container.kind,
+        # caller.seccomp and chroot, are all ruled out: then the switch the
+        # message names comes first (development sets: of 18 cases with
+        # these words, the 7 filters are all in Docker, the 3 outer sandboxes
+        # in Flatpak, 3 of 4 chroots stated as such; the 4 on a host in no
+        # container are the sysctl).
+        ("eperm", r"^No permissions to creat",
+         "EPERM", "clone() refused the new user namespace to this unprivileged bwrap: unprivileged user namespaces are switched off (kernel.unprivileged_userns_clone = 0, the switch bwrap names), a seccomp filter refuses the flag, the caller is in a chroot, or an outer confinement forbids it",
+         ["userns-sysctl-disabled", "seccomp-filter", "chroot", "nested-userns-limit"]),
+        # EINVAL with --unshare-user (or an unprivileged bwrap, which always
+        # asks for one): no CONFIG_USER_NS (bwrap's words), but also any
+        # other namespace kind the kernel lacks (the same clone() call).
+        ("einval", r"^Creating new namespace failed, likely because the kernel does not support user",
+         "EINVAL", "clone() does not know a namespace kind bwrap asked for together with the user namespace: a kernel without user namespaces (bwrap's words), WSL1, or another namespace kind this kernel lacks",
+         ["userns-unsupported-kernel", "kernel-feature-missing", "wsl1", "gvisor"]),
+        ("enospc", r"max_\*_namespaces exceeded \(ENOSPC\)",
+         "ENOSPC", "a namespace limit is reached: user.max_user_namespaces (or another max_*_namespaces) is 0 or exhausted, or 32 levels of nesting",
+         ["userns-max-zero", "nested-userns-limit"]),
     ],
 }
 # The live experiments and host facts that bear on each step, shown as
@@ -647,6 +691,36 @@ def main():
                     'expect = "no-match"',
                     "",
                 ]
+        for suffix, r, errno, meaning, causes in IMPLIED.get(sid, []):
+            mine = [m for m in plain if re.search(r, m["format"])]
+            assert mine, (sid, suffix)
+            other = next(m for m in plain if not any(re.search(x[1], m["format"]) for x in IMPLIED[sid]))
+            rid = f"stage.{sid}.message.{suffix}"
+            sample = mine[0]
+            out += [
+                "[[rule]]",
+                f"id = {q(rid)}",
+                'cause = "other"',
+                f"stage = {q(sid)}",
+                f"causes = [{', '.join(q(c) for c in causes)}]",
+                f"summary = {q(neutral(f'bwrap stopped at the step of {title}, with words it prints only for {errno}: {meaning}.'))}",
+                f"patterns = ['^(?:{'|'.join(regex_of(m['format']) for m in mine)})$']",
+                f"explanation = {q(neutral(f'This is the step rule for {title}; bwrap printed no errno, but it prints these words only when the call failed with {errno}. No rule for a specific cause stands for it. The causes that fail this step so, most likely first: ' + ', '.join(causes) + '.'))}",
+                "",
+            ] + evidence(sid) + [
+                "[[rule.example]]",
+                f"name = {q(f'words bwrap prints only for {errno}')}",
+                f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + chr(10))}",
+                'expect = "unconfirmed"',
+                "",
+                "[[rule.example]]",
+                f"name = {q('another message of the step without an errno')}",
+                f"stderr = {q('bwrap: ' + fill(other['format'], other['samples'], 'x') + chr(10))}",
+                'expect = "no-match"',
+                "",
+            ]
+        plain = [m for m in plain if not any(re.search(x[1], m["format"]) for x in IMPLIED.get(sid, []))]
+        plain_continued = [m for m in plain if continues(m)]
         if plain:
             rid = f"stage.{sid}.message"
             alts_plain = "|".join(regex_of(m["format"]) for m in plain)

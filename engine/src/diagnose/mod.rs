@@ -364,7 +364,7 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
     if any_match(rules, &rejoined) {
         return diagnose_messages(rules, facts, rejoined);
     }
-    let loose = ignoring_case(rules);
+    let loose = ignoring_case(rules, false);
     let retyped: Vec<Message> = as_written
         .iter()
         .map(messages::without_final_period)
@@ -372,7 +372,13 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
         .map(|m| messages::with_errno_separator(&m))
         .collect();
     if any_match(&loose, &retyped) {
-        let mut d = diagnose_messages(&loose, facts, retyped);
+        let mut d = diagnose_messages(&loose, facts, retyped.clone());
+        if d.candidates.iter().all(|c| c.verdict == Verdict::Refuted) {
+            // Every specific rule was ruled out: the step's rule must be
+            // heard, never silence, so its patterns ignore case too (only
+            // here: compiling every step's formats costs more than the rest).
+            d = diagnose_messages(&ignoring_case(rules, true), facts, retyped);
+        }
         d.retyped = true;
         return d;
     }
@@ -400,9 +406,10 @@ fn any_match(rules: &RuleSet, messages: &[Message]) -> bool {
         .any(|r| messages.iter().any(|m| match_rule(r, &m.text).is_some()))
 }
 
-/// The same rules with every specific pattern ignoring case. A pattern that does
-/// not compile so (none should: it compiled as written) is left as it is.
-fn ignoring_case(rules: &RuleSet) -> RuleSet {
+/// The same rules with every specific pattern (and, with `stages`, every
+/// stage rule's) ignoring case. A pattern that does not compile so (none
+/// should: it compiled as written) is left as it is.
+fn ignoring_case(rules: &RuleSet, stages: bool) -> RuleSet {
     let loosen = |res: &mut [regex::Regex]| {
         for re in res.iter_mut() {
             if let Ok(r) = crate::rules::pattern(re.as_str(), true) {
@@ -414,10 +421,14 @@ fn ignoring_case(rules: &RuleSet) -> RuleSet {
         all: rules.all.clone(),
         problems: Vec::new(),
     };
-    // Stage rules keep their patterns: the loose set is used only when a
-    // specific rule matches loosely, and recompiling every step's formats
-    // would cost more than all the rest.
-    for l in loose.all.iter_mut().filter(|l| l.rule.stage.is_none()) {
+    // Stage rules keep their patterns unless asked: the loose set is used
+    // only when a specific rule matches loosely, and recompiling every
+    // step's formats would cost more than all the rest.
+    for l in loose
+        .all
+        .iter_mut()
+        .filter(|l| stages || l.rule.stage.is_none())
+    {
         loosen(&mut l.rule.patterns);
         loosen(&mut l.rule.except);
     }
@@ -905,6 +916,65 @@ explanation = "e"
                 .candidates
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn retyped_words_whose_specific_rules_are_all_ruled_out_fall_back_to_their_step() {
+        // containers/bubblewrap#644 on a host that rules out the specific
+        // rule: the step's rule is heard (issue 13 point 2), not silence,
+        // although its pattern is written in bwrap's letter case.
+        const RULES: &str = r#"
+[[rule]]
+id = "t.ns"
+cause = "kernel-feature-missing"
+summary = "s"
+patterns = ['^Creating new namespace failed: Invalid argument$']
+explanation = "e"
+[[rule.confirm]]
+fact = "kernel.version"
+equals = "v"
+
+[[rule]]
+id = "t.step"
+cause = "other"
+stage = "userns"
+causes = ["kernel-feature-missing", "wsl1"]
+summary = "s"
+patterns = ['^Creating new namespace failed: (?P<error>Invalid argument)$']
+explanation = "e"
+"#;
+        let rules = rule_set(RULES);
+        let facts = Facts::recorded(
+            [("kernel.version".to_string(), Obs::seen("w"))].into(),
+            Context::default(),
+        );
+        let d = diagnose_pasted(
+            &rules,
+            &facts,
+            b"bwrap: creating new namespace failed: invalid argument.\n",
+        );
+        assert!(d.retyped);
+        let order: Vec<(&str, Verdict)> = d
+            .candidates
+            .iter()
+            .map(|c| (c.rule.as_str(), c.verdict))
+            .collect();
+        assert_eq!(
+            order,
+            [("t.step", Verdict::Unconfirmed), ("t.ns", Verdict::Refuted)]
+        );
+        // Where the specific rule stands, the step's rule is not heard.
+        let facts = Facts::recorded(
+            [("kernel.version".to_string(), Obs::seen("v"))].into(),
+            Context::default(),
+        );
+        let d = diagnose_pasted(
+            &rules,
+            &facts,
+            b"bwrap: creating new namespace failed: invalid argument.\n",
+        );
+        let order: Vec<&str> = d.candidates.iter().map(|c| c.rule.as_str()).collect();
+        assert_eq!(order, ["t.ns"]);
     }
 
     #[test]

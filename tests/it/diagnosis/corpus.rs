@@ -995,7 +995,8 @@ fn kinds_dir() -> std::path::PathBuf {
 /// A case's kind, by this rule (tests/corpus/README.md, "Fixture hosts"):
 /// its `kind` field when it has one ("unrepresented": no kind fits, the case
 /// is not replayed on a fixture host); else its `container.kind`, when not
-/// "none"; else its `os.id` and `os.version_id`; else `generic-desktop`.
+/// "none"; else its `os.id` and `os.version_id` (and, on Arch, a
+/// linux-hardened `kernel.release`); else `generic-desktop`.
 fn kind_of(case: &Case) -> Option<String> {
     if let Some(k) = &case.kind {
         return (k != "unrepresented").then(|| k.clone());
@@ -1023,6 +1024,8 @@ fn kind_of(case: &Case) -> Option<String> {
         .get("sysctl.kernel.apparmor_restrict_unprivileged_userns")
         .and_then(|v| v.as_integer())
         == Some(1);
+    // linux-hardened names itself in its release (`5.1.16.a-1-hardened`).
+    let hardened = s("kernel.release").is_some_and(|r| r.contains("hardened"));
     let k = match (s("os.id"), version) {
         (Some("ubuntu"), Some(v)) if v < (21, 0) => "ubuntu-20.04",
         (Some("ubuntu"), Some(v)) if v < (23, 10) => "ubuntu-22.04",
@@ -1036,6 +1039,7 @@ fn kind_of(case: &Case) -> Option<String> {
         (Some("fedora" | "bazzite" | "secureblue"), _) => "fedora",
         (Some("centos" | "rhel"), Some(v)) if v.0 <= 7 => "rhel-7",
         (Some("centos" | "rhel" | "alinux" | "rocky" | "almalinux"), _) => "rhel-8",
+        (Some("arch" | "artix" | "manjaro"), _) if hardened => "arch-hardened",
         (Some("arch" | "artix" | "manjaro"), _) => "arch",
         (Some("nixos"), _) => "nixos",
         (Some(os @ ("ubuntu" | "debian")), None) => panic!(
