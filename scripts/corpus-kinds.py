@@ -223,9 +223,10 @@ kind("ubuntu-25.04",
      userns_fail("uid_map", "EPERM"))
 # A program of a strictly confined snap (Steam's) on Ubuntu 24.04: snap-confine
 # runs it under the profile snapd generated for it (snap.steam.steam, enforce)
-# and loads snapd's two seccomp filters (the global one and the snap's)
-# without no_new_privs; the snap's mount namespace is rooted in its base snap
-# (pivot_root), so pid 1's root cannot be compared (another mount namespace,
+# and loads snapd's seccomp filters, three since the .bin2 profiles (the
+# snap's deny and allow filters, then the global one: snap-confine's
+# seccomp-support.c) with CAP_SYS_ADMIN, so without no_new_privs; the snap's
+# mount namespace is rooted in its base snap (pivot_root), so pid 1's root cannot be compared (another mount namespace,
 # /proc/1/root closed to the user). The host's /etc, /proc and sysctls show
 # through. Pressure-vessel runs the Steam Runtime's own bwrap; the restriction
 # does not move a confined process to unprivileged_userns (the snap's profile
@@ -244,7 +245,7 @@ kind("snap-steam",
       "apparmor.label": "snap.steam.steam (enforce)",
       "apparmor.profile_files": UBUNTU_APP_PROFILES,
       "apparmor.profiles_loaded": loaded(UBUNTU_APP_PROFILES),
-      "caller.seccomp": 2, "caller.seccomp_filters": 2,
+      "caller.seccomp": 2, "caller.seccomp_filters": 3,
       "chroot": {"unavailable": "cannot look at /proc/1/root: Permission denied (os error 13); "
                                 "/ is a mount point, and pid 1 is in another mount namespace"},
       "container.evidence": evidence(chroot="unavailable (cannot look at /proc/1/root: Permission "
