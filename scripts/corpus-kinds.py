@@ -221,6 +221,36 @@ kind("ubuntu-25.04",
       "apparmor.profile_files": UBUNTU_APP_PROFILES + BWRAP_USERNS_RESTRICT,
       "apparmor.profiles_loaded": loaded(UBUNTU_APP_PROFILES + BWRAP_USERNS_RESTRICT)},
      userns_fail("uid_map", "EPERM"))
+# A program of a strictly confined snap (Steam's) on Ubuntu 24.04: snap-confine
+# runs it under the profile snapd generated for it (snap.steam.steam, enforce)
+# and loads snapd's seccomp filters, three since the .bin2 profiles (the
+# snap's deny and allow filters, then the global one: snap-confine's
+# seccomp-support.c) with CAP_SYS_ADMIN, so without no_new_privs; the snap's
+# mount namespace is rooted in its base snap (pivot_root), so pid 1's root cannot be compared (another mount namespace,
+# /proc/1/root closed to the user). The host's /etc, /proc and sysctls show
+# through. Pressure-vessel runs the Steam Runtime's own bwrap; the restriction
+# does not move a confined process to unprivileged_userns (the snap's profile
+# grants userns through steam-support), so the experiments pass.
+SNAP_STEAM_BWRAP = ("/home/user/snap/steam/common/.local/share/Steam/steamapps/common/"
+                    "SteamLinuxRuntime_sniper/pressure-vessel/libexec/steam-runtime-tools-0/srt-bwrap")
+kind("snap-steam",
+     "A program of the Steam snap (strict confinement) on Ubuntu 24.04: the caller is "
+     "confined by the snap's AppArmor profile snap.steam.steam (enforce) and snapd's seccomp "
+     "filters (no no_new_privs), the restriction sysctl on, pressure-vessel's bundled bwrap "
+     "(0.10.0) under the snap's home; the snap's mount namespace hides whether / is pid 1's root.",
+     os_release("ubuntu", "24.04", "Ubuntu 24.04.1 LTS", "debian"), kernel("6.8.0-31-generic"),
+     APPARMOR_ON, UBUNTU_RESTRICT,
+     {"sysctl.kernel.unprivileged_userns_clone": 1, "bwrap.version": "0.10.0",
+      "bwrap.path": SNAP_STEAM_BWRAP, "bwrap.realpath": SNAP_STEAM_BWRAP, "bwrap.owner_uid": 1000,
+      "apparmor.label": "snap.steam.steam (enforce)",
+      "apparmor.profile_files": UBUNTU_APP_PROFILES,
+      "apparmor.profiles_loaded": loaded(UBUNTU_APP_PROFILES),
+      "caller.seccomp": 2, "caller.seccomp_filters": 3,
+      "chroot": {"unavailable": "cannot look at /proc/1/root: Permission denied (os error 13); "
+                                "/ is a mount point, and pid 1 is in another mount namespace"},
+      "container.evidence": evidence(chroot="unavailable (cannot look at /proc/1/root: Permission "
+                                     "denied (os error 13); / is a mount point, and pid 1 is in "
+                                     "another mount namespace)")})
 kind("fedora", "Fedora Workstation (also its atomic desktops): SELinux enforcing, the user "
      "in unconfined_t, user namespaces on, bubblewrap 0.11.0.",
      os_release("fedora", "42", "Fedora Linux 42 (Workstation Edition)"),

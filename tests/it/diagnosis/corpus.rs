@@ -150,13 +150,16 @@ struct Tally {
 
 /// The development set: the cases the rules were written from (recall).
 fn corpus_accuracy_per_cause() {
-    // Floors under the figures measured last: 150/160 named first (93.8%),
-    // 79 confirmed (49.4%), after the kinds of set B and of the 25 cases of
+    // Floors under the figures measured last: 151/160 named first (94.4%),
+    // 79 confirmed (49.4%), after the snap decision (branch `snap`: 084 and
+    // 132 relabelled apparmor-profile-denial and named so, 144 named so by
+    // the bind prior; 150/160 before). 150/160 (93.8%) and 79 after the
+    // kinds of set B and of the 25 cases of
     // 2026-12-05 (136-160), which stood at 146/160 (91.2%) and 73 (45.6%)
     // before any rule changed for them (tests/corpus/README.md). They were
     // 94/44 under 127/135 (94.1%) and 60 (44.4%); 95/50 under 98.9%/51.6% of
     // 91 cases before the 44 cases of 2026-12-04 (092-135).
-    assert_set("tests/corpus", 40, DEVELOPMENT_KNOWN_WRONG, (93, 49));
+    assert_set("tests/corpus", 40, DEVELOPMENT_KNOWN_WRONG, (94, 49));
 }
 
 /// Replay `set` on its threads' facts and on complete fixture hosts, report
@@ -487,8 +490,18 @@ type KnownWrong = &'static [(&'static str, &'static str)];
 /// figures were 145/160 and 137/160 before the kinds of set B and of the 25
 /// cases of 2026-12-05 (136-160); 125/135 and 118/135 before them, and
 /// 96.7% and 89.0% of 91 before the 44 cases of 2026-12-04 (092-135).
+/// Lowered on branch `snap` (2026-12-05) from (92, 88, 84) to (91, 87, 83),
+/// for one relabelled case: development 148/141/135 → 147/140/134 of 160.
+/// 084 (the Steam snap's profile refusing a bind, `Can't bind mount …:
+/// EACCES`) was named first as container-lsm-profile, its old label; by the
+/// taxonomy a snap's profile is apparmor-profile-denial (engine/rules/README.md,
+/// "A snap's confinement"), and the words with only Ubuntu 22.04 or nothing
+/// known cannot tell a snap's profile from a container's (the bind prior
+/// needs AppArmor stated on; keying it on Ubuntu instead would move 114, an
+/// LXD container on Ubuntu, to wrong in the `os.*`-only replay). No other
+/// case moved.
 const FEW_FACTS_FLOORS: &[(&str, KnownWrong, (usize, usize, usize))] = &[
-    ("tests/corpus", DEVELOPMENT_KNOWN_WRONG, (92, 88, 84)),
+    ("tests/corpus", DEVELOPMENT_KNOWN_WRONG, (91, 87, 83)),
     ("tests/corpus/test", &[], (89, 86, 82)),
     ("tests/corpus/test-b", TEST_SET_B_KNOWN_WRONG, (90, 87, 87)),
     ("tests/corpus/test-c", TEST_SET_C_KNOWN_WRONG, (83, 83, 81)),

@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Test> {
         Once explain_json_has_the_versioned_schema_and_the_confirmed_rule,
         Once a_snapshot_of_the_wrong_schema_version_or_syntax_is_refused_in_one_line,
         Once profiles_confining_copied_bwraps_are_named_on_a_debian_kernel,
+        Once a_snaps_profile_is_named_at_every_step_it_refuses_not_a_container_or_the_restriction,
     ]
 }
 
@@ -288,5 +289,78 @@ fn profiles_confining_copied_bwraps_are_named_on_a_debian_kernel() {
         !out.stdout_text().contains("[apparmor-profile-denial]"),
         "{}",
         out.stdout_text()
+    );
+}
+
+/// `explain --json --snapshot` of a fixture host kind (tests/fixtures/kinds) on `stderr`.
+fn explain_kind(kind: &str, stderr: &str) -> serde_json::Value {
+    let path = format!("tests/fixtures/kinds/{kind}.json");
+    let mut c = doctor(As::User, &["explain", "--snapshot", &path, "--json"]);
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    let out = support::run_with_input(
+        &mut c,
+        Some(stderr.as_bytes()),
+        std::time::Duration::from_secs(60),
+    );
+    support::schema::parse_valid(&out.stdout_text())
+}
+
+fn a_snaps_profile_is_named_at_every_step_it_refuses_not_a_container_or_the_restriction() {
+    // A program of the Steam snap (kind snap-steam: snap.steam.steam in
+    // enforce mode, Ubuntu 24.04's restriction on): every step the snap's
+    // AppArmor profile mediates is confirmed as that profile's denial, and
+    // neither the restriction (which moves only unconfined processes to
+    // unprivileged_userns) nor a container's profile is confirmed.
+    for msg in [
+        "Can't read /proc/sys/kernel/overflowuid: Permission denied",
+        "Creating new namespace failed: Permission denied",
+        "setting up uid map: Operation not permitted",
+        "setting up gid map: Permission denied",
+        "loopback: Failed RTM_NEWADDR: No child processes",
+        "Failed to make / slave: Permission denied",
+        "Can't mount tmpfs on /newroot/tmp: Permission denied",
+        "Can't mount proc on /newroot/proc: Permission denied",
+        "Can't bind mount /oldroot/media/u/Steam Library/steamapps/common/SteamLinuxRuntime_sniper/var/tmp-1/usr on /newroot/usr: Unable to mount source on destination: Permission denied",
+        "mounting proc: Permission denied",
+        "pivot_root: Permission denied",
+    ] {
+        let v = explain_kind("snap-steam", &format!("bwrap: {msg}\n"));
+        assert_eq!(
+            v["confirmed"],
+            serde_json::json!(["apparmor-profile-denial.snap"]),
+            "{msg}: {v:#}"
+        );
+        let fixes = v["candidates"][0]["fixes"].to_string();
+        assert!(
+            fixes.contains("snap connect steam:steam-support"),
+            "{msg}: {fixes}"
+        );
+    }
+    // EPERM at the unshare is snapd's seccomp filter as much as anything:
+    // not confirmed as the profile.
+    let v = explain_kind(
+        "snap-steam",
+        "bwrap: Creating new namespace failed: Operation not permitted\n",
+    );
+    assert_eq!(v["confirmed"], serde_json::json!([]), "{v:#}");
+    // The same messages from an unconfined program on Ubuntu 24.04 are the
+    // restriction's, and in Docker the container's profile: not the snap's.
+    let v = explain_kind(
+        "ubuntu-24.04-desktop",
+        "bwrap: setting up uid map: Operation not permitted\n",
+    );
+    assert_eq!(
+        v["confirmed"],
+        serde_json::json!(["apparmor-userns-restrict"]),
+        "{v:#}"
+    );
+    let v = explain_kind(
+        "docker-default",
+        "bwrap: Failed to make / slave: Permission denied\n",
+    );
+    assert_eq!(
+        v["confirmed"],
+        serde_json::json!(["container-lsm-profile.apparmor"]),
+        "{v:#}"
     );
 }
