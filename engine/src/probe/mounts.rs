@@ -5,12 +5,16 @@
 use super::Host;
 use crate::facts::Obs;
 
-/// One mountinfo line: the mount point (unescaped) and its options.
+/// One mountinfo line: the mount point (unescaped), its options, and whether
+/// what it mounts was deleted from its file system since (the root field ends
+/// in `//deleted`: a bind of a file or directory the host has since removed or
+/// replaced by a rename, which the kernel no longer lets anyone bind: ENOENT).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mount {
     pub point: String,
     pub read_only: bool,
     pub fstype: String,
+    pub deleted: bool,
 }
 
 /// `\040` and friends back to bytes.
@@ -43,6 +47,7 @@ pub fn parse(text: &str) -> Vec<Mount> {
                 point: unescape(f.get(4)?),
                 read_only: f.get(5)?.split(',').any(|o| o == "ro"),
                 fstype: f.get(sep + 1)?.to_string(),
+                deleted: f.get(3)?.ends_with("//deleted"),
             })
         })
         .collect()
@@ -81,6 +86,7 @@ pub fn observe(host: &Host, key: &str, arg: &str) -> Obs {
                 "point": m.point,
                 "fstype": m.fstype,
                 "read_only": m.read_only,
+                "deleted": m.deleted,
             })),
             None => Obs::Absent,
         },
@@ -131,5 +137,20 @@ mod tests {
         );
         assert_eq!(holding(&m, "/proc/sys/kernel").unwrap().point, "/proc/sys");
         assert_eq!(holding(&m, "/etc/passwd").unwrap().point, "/");
+        assert!(m.iter().all(|m| !m.deleted));
+    }
+
+    #[test]
+    fn a_bind_of_a_file_replaced_since_is_deleted() {
+        // Steam's FHS bwrap on NixOS after an activation replaced /etc/group
+        // (nixpkgs#247065), in the shape mountinfo showed on this project's
+        // test machine for a bound file renamed over on the host.
+        let text = "22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n\
+                    90 22 8:1 /etc/static/group//deleted /etc/group ro,nosuid - ext4 /dev/sda1 rw\n\
+                    91 22 8:1 /etc/passwd /etc/passwd ro,nosuid - ext4 /dev/sda1 rw\n";
+        let m = parse(text);
+        assert!(holding(&m, "/etc/group").unwrap().deleted);
+        assert!(!holding(&m, "/etc/passwd").unwrap().deleted);
+        assert!(!holding(&m, "/etc/hosts").unwrap().deleted);
     }
 }
