@@ -23,6 +23,7 @@ pub fn tests() -> Vec<Test> {
         Each symlinked_destinations_are_diagnosed_with_the_symlink,
         Each a_missing_bind_source_is_diagnosed,
         Once a_bind_of_a_file_replaced_under_an_outer_sandbox_is_diagnosed,
+        Each a_directory_shifted_into_the_commands_place_is_the_callers_arguments,
         Each a_program_for_another_architecture_is_diagnosed_as_its_format,
         Each a_foreign_program_in_a_root_without_sh_is_not_confirmed_missing,
         Each a_data_descriptor_that_is_not_open_is_diagnosed_as_the_callers_arguments,
@@ -567,6 +568,38 @@ fn a_missing_bind_source_is_diagnosed(who: &As) {
     );
     let d = assert_diagnosed(&direct, &shim, Some("bind-source-missing"));
     assert!(d.contains(&missing), "{d}");
+}
+
+fn a_directory_shifted_into_the_commands_place_is_the_callers_arguments(who: &As) {
+    // bubblewrap#415: `--bind-try SRC` without its destination takes
+    // `--chdir` as the destination (the missing source is skipped, as
+    // --bind-try allows), so the directory meant for --chdir is run as the
+    // program: execvp's EACCES, which a missing x bit gives too.
+    let dir = support::install().scratch().join("home");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let home = dir.display().to_string();
+    let (direct, shim) = twice(
+        *who,
+        &[],
+        &[
+            "--ro-bind",
+            "/",
+            "/",
+            "--bind-try",
+            "/run/does-not-exist.sock",
+            "--chdir",
+            &home,
+            "true",
+        ],
+        &|_| {},
+    );
+    assert_eq!(
+        direct.stderr_text(),
+        format!("bwrap: execvp {home}: Permission denied\n")
+    );
+    let d = assert_diagnosed(&direct, &shim, Some("bad-arguments.program-is-directory"));
+    assert!(!d.contains("rule: command-not-found-in-sandbox"), "{d}");
 }
 
 fn a_bind_of_a_file_replaced_under_an_outer_sandbox_is_diagnosed() {
