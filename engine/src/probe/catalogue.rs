@@ -661,7 +661,7 @@ pub const CATALOGUE: &[Entry] = &[
         family: Family::PathMount,
         in_snapshot: false,
         value: "{point, fstype, read_only, deleted}",
-        meaning: "the mount that holds the path, from /proc/self/mountinfo (works where statfs is refused, e.g. another user's FUSE mount); deleted: what it mounts was removed or replaced on its file system since (a bind of a host file renamed over, `//deleted`)",
+        meaning: "the mount that holds the path, from /proc/self/mountinfo (works where statfs is refused, e.g. another user's FUSE mount); deleted: the path is itself a mount of a file or directory removed or replaced on its file system since (a bind of a host file renamed over, `//deleted`)",
     },
     // programs
     Entry {

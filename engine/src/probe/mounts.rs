@@ -86,7 +86,9 @@ pub fn observe(host: &Host, key: &str, arg: &str) -> Obs {
                 "point": m.point,
                 "fstype": m.fstype,
                 "read_only": m.read_only,
-                "deleted": m.deleted,
+                // Only for the path's own mount: what lies under a bind of a
+                // deleted directory is still linked in it.
+                "deleted": m.deleted && m.point == format!("/{}", arg.trim_matches('/')),
             })),
             None => Obs::Absent,
         },
@@ -152,5 +154,33 @@ mod tests {
         assert!(holding(&m, "/etc/group").unwrap().deleted);
         assert!(!holding(&m, "/etc/passwd").unwrap().deleted);
         assert!(!holding(&m, "/etc/hosts").unwrap().deleted);
+    }
+
+    #[test]
+    fn path_mount_says_deleted_only_for_the_paths_own_mount() {
+        let root = std::env::temp_dir().join(format!("bwd-mounts-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("proc/self")).unwrap();
+        std::fs::write(
+            root.join("proc/self/mountinfo"),
+            "22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n\
+             90 22 8:1 /etc/static/group//deleted /etc/group ro,nosuid - ext4 /dev/sda1 rw\n\
+             91 22 8:1 /srv/old//deleted /srv/data rw - ext4 /dev/sda1 rw\n",
+        )
+        .unwrap();
+        let host = Host::fixture(&root);
+        let deleted = |p: &str| match observe(&host, "path.mount:", p) {
+            Obs::Seen(v) => v["deleted"].clone(),
+            o => panic!("{p}: {o:?}"),
+        };
+        assert_eq!(deleted("/etc/group"), true);
+        assert_eq!(deleted("/etc/group/"), true);
+        assert_eq!(deleted("/srv/data"), true);
+        assert_eq!(
+            deleted("/srv/data/file"),
+            false,
+            "under a deleted directory's bind"
+        );
+        assert_eq!(deleted("/etc/passwd"), false);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }
