@@ -660,8 +660,8 @@ pub const CATALOGUE: &[Entry] = &[
         kind: Kind::Host,
         family: Family::PathMount,
         in_snapshot: false,
-        value: "{point, fstype, read_only}",
-        meaning: "the mount that holds the path, from /proc/self/mountinfo (works where statfs is refused, e.g. another user's FUSE mount)",
+        value: "{point, fstype, read_only, deleted}",
+        meaning: "the mount that holds the path, from /proc/self/mountinfo (works where statfs is refused, e.g. another user's FUSE mount); deleted: the path is itself a mount of a file or directory removed or replaced on its file system since (a bind of a host file renamed over, `//deleted`)",
     },
     // programs
     Entry {
@@ -679,7 +679,7 @@ pub const CATALOGUE: &[Entry] = &[
         kind: Kind::Host,
         family: Family::FileFormat,
         in_snapshot: false,
-        value: "{format, machine, class, endian, native, host_path, binfmt}: format elf | script | other | missing; machine (elf only) x86_64, aarch64, i386, arm… (em-N for a machine without a name here); native true (elf of kernel.machine, or a script), false (elf of another machine, or other), null (a 32-bit program of the host's compatibility machine, a directory or device, or the host machine unknown); binfmt, for a file the kernel does not run itself: \"none\" (no enabled binfmt_misc handler claims it), \"unknown\" (binfmt_misc not mounted or not readable here), or the handler {name, interpreter, flags}",
+        value: "{format, machine, class, endian, native, host_path, binfmt}: format elf | script | other | directory | missing; machine (elf only) x86_64, aarch64, i386, arm… (em-N for a machine without a name here); native true (elf of kernel.machine, or a script), false (elf of another machine, or other), null (a 32-bit program of the host's compatibility machine, a directory or device, or the host machine unknown); binfmt, for a file the kernel does not run itself: \"none\" (no enabled binfmt_misc handler claims it), \"unknown\" (binfmt_misc not mounted or not readable here), or the handler {name, interpreter, flags}",
         meaning: "the format of the program bwrap runs at this sandbox path, read from the host file the call puts there (the source of the bind at the path or at a directory above it; the host's own path when the call's arguments are not known): its first 64 bytes only, a regular file only (and /proc/sys/fs/binfmt_misc for a file the kernel does not run itself); missing when no such host file exists or the call puts nothing there; unavailable when the call puts something other than a host file there (a tmpfs, a symlink, an overlay) or an absolute symlink (which resolves elsewhere inside the sandbox), or a path under /proc or /dev/fd (this process's own files)",
     },
     Entry {

@@ -5,12 +5,16 @@
 use super::Host;
 use crate::facts::Obs;
 
-/// One mountinfo line: the mount point (unescaped) and its options.
+/// One mountinfo line: the mount point (unescaped), its options, and whether
+/// what it mounts was deleted from its file system since (the root field ends
+/// in `//deleted`: a bind of a file or directory the host has since removed or
+/// replaced by a rename, which the kernel no longer lets anyone bind: ENOENT).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mount {
     pub point: String,
     pub read_only: bool,
     pub fstype: String,
+    pub deleted: bool,
 }
 
 /// `\040` and friends back to bytes.
@@ -43,6 +47,7 @@ pub fn parse(text: &str) -> Vec<Mount> {
                 point: unescape(f.get(4)?),
                 read_only: f.get(5)?.split(',').any(|o| o == "ro"),
                 fstype: f.get(sep + 1)?.to_string(),
+                deleted: f.get(3)?.ends_with("//deleted"),
             })
         })
         .collect()
@@ -81,6 +86,9 @@ pub fn observe(host: &Host, key: &str, arg: &str) -> Obs {
                 "point": m.point,
                 "fstype": m.fstype,
                 "read_only": m.read_only,
+                // Only for the path's own mount: what lies under a bind of a
+                // deleted directory is still linked in it.
+                "deleted": m.deleted && m.point == format!("/{}", arg.trim_matches('/')),
             })),
             None => Obs::Absent,
         },
@@ -131,5 +139,48 @@ mod tests {
         );
         assert_eq!(holding(&m, "/proc/sys/kernel").unwrap().point, "/proc/sys");
         assert_eq!(holding(&m, "/etc/passwd").unwrap().point, "/");
+        assert!(m.iter().all(|m| !m.deleted));
+    }
+
+    #[test]
+    fn a_bind_of_a_file_replaced_since_is_deleted() {
+        // Steam's FHS bwrap on NixOS after an activation replaced /etc/group
+        // (nixpkgs#247065), in the shape mountinfo showed on this project's
+        // test machine for a bound file renamed over on the host.
+        let text = "22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n\
+                    90 22 8:1 /etc/static/group//deleted /etc/group ro,nosuid - ext4 /dev/sda1 rw\n\
+                    91 22 8:1 /etc/passwd /etc/passwd ro,nosuid - ext4 /dev/sda1 rw\n";
+        let m = parse(text);
+        assert!(holding(&m, "/etc/group").unwrap().deleted);
+        assert!(!holding(&m, "/etc/passwd").unwrap().deleted);
+        assert!(!holding(&m, "/etc/hosts").unwrap().deleted);
+    }
+
+    #[test]
+    fn path_mount_says_deleted_only_for_the_paths_own_mount() {
+        let root = std::env::temp_dir().join(format!("bwd-mounts-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("proc/self")).unwrap();
+        std::fs::write(
+            root.join("proc/self/mountinfo"),
+            "22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n\
+             90 22 8:1 /etc/static/group//deleted /etc/group ro,nosuid - ext4 /dev/sda1 rw\n\
+             91 22 8:1 /srv/old//deleted /srv/data rw - ext4 /dev/sda1 rw\n",
+        )
+        .unwrap();
+        let host = Host::fixture(&root);
+        let deleted = |p: &str| match observe(&host, "path.mount:", p) {
+            Obs::Seen(v) => v["deleted"].clone(),
+            o => panic!("{p}: {o:?}"),
+        };
+        assert_eq!(deleted("/etc/group"), true);
+        assert_eq!(deleted("/etc/group/"), true);
+        assert_eq!(deleted("/srv/data"), true);
+        assert_eq!(
+            deleted("/srv/data/file"),
+            false,
+            "under a deleted directory's bind"
+        );
+        assert_eq!(deleted("/etc/passwd"), false);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -459,7 +459,10 @@ fn describe(
     let head = match head {
         Ok(Ok(crate::sys::fs::Head::File(h))) => h,
         // A directory or a device: execve refuses it with EACCES, not for
-        // its format.
+        // its format. A directory is never a program a caller means: an
+        // operand shifted into the command's place (an option given one
+        // operand too few), so it is told apart.
+        Ok(Ok(crate::sys::fs::Head::Directory)) => return Obs::Seen(value("directory", None)),
         Ok(Ok(_)) => return Obs::Seen(value("other", None)),
         Ok(Err(e)) if e == libc::ENOENT || e == libc::ENOTDIR => return missing(Some(path)),
         Ok(Err(e)) => {
@@ -624,8 +627,11 @@ mod tests {
         assert_eq!(field(&script, "format"), "script");
         assert_eq!(field(&script, "native"), true);
         let d = read(&dir);
-        assert_eq!(field(&d, "format"), "other");
+        assert_eq!(field(&d, "format"), "directory");
         assert_eq!(field(&d, "native"), &Value::Null, "a directory is EACCES's");
+        let dev = read(std::path::Path::new("/dev/null"));
+        assert_eq!(field(&dev, "format"), "other");
+        assert_eq!(field(&dev, "native"), &Value::Null, "a device is EACCES's");
         let gone = read(&dir.join("nothing"));
         assert_eq!(field(&gone, "format"), "missing");
         let under_file = read(&dir.join("script/x"));

@@ -22,6 +22,8 @@ pub fn tests() -> Vec<Test> {
         Once loopback_without_cap_net_admin_is_diagnosed_as_missing_privileges,
         Each symlinked_destinations_are_diagnosed_with_the_symlink,
         Each a_missing_bind_source_is_diagnosed,
+        Once a_bind_of_a_file_replaced_under_an_outer_sandbox_is_diagnosed,
+        Each a_directory_shifted_into_the_commands_place_is_the_callers_arguments,
         Each a_program_for_another_architecture_is_diagnosed_as_its_format,
         Each a_foreign_program_in_a_root_without_sh_is_not_confirmed_missing,
         Each a_data_descriptor_that_is_not_open_is_diagnosed_as_the_callers_arguments,
@@ -566,6 +568,86 @@ fn a_missing_bind_source_is_diagnosed(who: &As) {
     );
     let d = assert_diagnosed(&direct, &shim, Some("bind-source-missing"));
     assert!(d.contains(&missing), "{d}");
+}
+
+fn a_directory_shifted_into_the_commands_place_is_the_callers_arguments(who: &As) {
+    // bubblewrap#415: `--bind-try SRC` without its destination takes
+    // `--chdir` as the destination (the missing source is skipped, as
+    // --bind-try allows), so the directory meant for --chdir is run as the
+    // program: execvp's EACCES, which a missing x bit gives too.
+    let dir = support::install().scratch().join("home");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let home = dir.display().to_string();
+    let (direct, shim) = twice(
+        *who,
+        &[],
+        &[
+            "--ro-bind",
+            "/",
+            "/",
+            "--bind-try",
+            "/run/does-not-exist.sock",
+            "--chdir",
+            &home,
+            "true",
+        ],
+        &|_| {},
+    );
+    assert_eq!(
+        direct.stderr_text(),
+        format!("bwrap: execvp {home}: Permission denied\n")
+    );
+    let d = assert_diagnosed(&direct, &shim, Some("bad-arguments.program-is-directory"));
+    assert!(!d.contains("rule: command-not-found-in-sandbox"), "{d}");
+}
+
+fn a_bind_of_a_file_replaced_under_an_outer_sandbox_is_diagnosed() {
+    // nixpkgs#247065: Steam's FHS bwrap bound the host's /etc/group when it
+    // started; NixOS's activation then replaced the file by a rename, so the
+    // outer sandbox holds the deleted inode (`//deleted` in mountinfo) and the
+    // nested bwrap's bind of it fails with ENOENT. Root runs the outer bwrap
+    // (a private mount namespace keeps the host untouched), waits until it
+    // has bound the file, renames a new file over it on the host, and only
+    // then lets the nested bwrap (the real one, then the shim) run.
+    if !support::is_root() {
+        support::skip("needs root for the outer sandbox's capabilities");
+    }
+    let dir = support::install().scratch().join("replaced");
+    std::fs::create_dir(&dir).unwrap();
+    let d = dir.display();
+    let outer = support::real_bwrap().display().to_string();
+    let script = format!(
+        "rm -f {d}/bound {d}/ready; echo old > {d}/group\n\
+         {outer} --dev-bind / / --tmpfs /mnt --ro-bind {d}/group /mnt/group --cap-add ALL \\\n\
+           sh -c 'touch {d}/bound; while [ ! -e {d}/ready ]; do sleep 0.05; done; exec \"$@\"' sh \"$@\" &\n\
+         while [ ! -e {d}/bound ]; do sleep 0.05; done\n\
+         echo new > {d}/group.new && mv {d}/group.new {d}/group && touch {d}/ready\n\
+         wait $!"
+    );
+    let (direct, shim) = twice(
+        As::Root,
+        &["sh", "-c", &script, "sh"],
+        &[
+            "--ro-bind",
+            "/",
+            "/",
+            "--ro-bind",
+            "/mnt/group",
+            "/mnt/group",
+            "true",
+        ],
+        &|_| {},
+    );
+    assert!(
+        direct
+            .stderr_text()
+            .contains("Unable to mount source on destination: No such file or directory"),
+        "{}",
+        direct.stderr_text()
+    );
+    let diagnosis = assert_diagnosed(&direct, &shim, Some("bind-source-missing.replaced"));
+    assert!(diagnosis.contains("/mnt/group"), "{diagnosis}");
 }
 
 /// An executable of another architecture than this host's: an ELF header

@@ -754,12 +754,16 @@ fn docker_masks_parts_of_proc_and_makes_proc_sys_read_only() {
     assert_obs(
         &f,
         "path.mount:/etc/resolv.conf",
-        Obs::seen(json!({"point": "/etc/resolv.conf", "fstype": "ext4", "read_only": false})),
+        Obs::seen(
+            json!({"point": "/etc/resolv.conf", "fstype": "ext4", "read_only": false, "deleted": false}),
+        ),
     );
     assert_obs(
         &f,
         "path.mount:/proc/sys/kernel/overflowuid",
-        Obs::seen(json!({"point": "/proc/sys", "fstype": "proc", "read_only": true})),
+        Obs::seen(
+            json!({"point": "/proc/sys", "fstype": "proc", "read_only": true, "deleted": false}),
+        ),
     );
     let u = ubuntu();
     assert!(
