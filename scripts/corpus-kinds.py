@@ -363,9 +363,13 @@ kind("podman-rootless", "A Fedora image run by rootless Podman with its defaults
       "experiment.proc_mount": fail("unshare(CLONE_NEWNS|CLONE_NEWPID)", "EPERM")})
 kind("kubernetes", "A pod with the container runtime's defaults (containerd): root, the "
      "default capability set, masked and read-only /proc paths, seccomp Unconfined "
-     "(Kubernetes' default unless SeccompDefault is set), Debian 12 image.",
+     "(Kubernetes' default unless SeccompDefault is set), Debian 12 image, on a node whose "
+     "kernel has AppArmor on (Debian's default), where containerd's CRI gives a pod that "
+     "names no profile its runtime default, cri-containerd.apparmor.d, which denies mount "
+     "(containerd generateApparmorSpecOpts, after kubernetes#51746).",
      os_release("debian", "12", "Debian GNU/Linux 12 (bookworm)"), kernel("6.1.0-26-cloud-amd64"),
      {"container.kind": "kubernetes", "lsm.list": {"unavailable": "securityfs is not mounted in the container"},
+      "apparmor.enabled": True, "apparmor.label": "cri-containerd.apparmor.d (enforce)",
       "caller.uid": 0, "caller.euid": 0, "caller.caps_effective": DOCKER_CAPS,
       "caller.caps_permitted": DOCKER_CAPS, "caller.caps_bounding": DOCKER_CAPS,
       "proc.masked": DOCKER_MASKED, "proc.read_only": DOCKER_RO,
@@ -445,6 +449,21 @@ kind("nested-bwrap", "Inside another bwrap sandbox (a Steam pressure-vessel cont
      {"container.kind": "bwrap", "sandbox.outer_bwrap": True, "caller.in_initial_userns": False,
       "caller.uid_map": "1000 1000 1", "caller.caps_bounding": [],
       "container.evidence": evidence(**{"outer bwrap": "an ancestor is bwrap"})})
+kind("firejail", "Inside a firejail sandbox started by a desktop user without a profile "
+     "(firejail --noprofile): new mount and pid namespaces, no user namespace, no seccomp "
+     "filter, no capability dropped; firejail's fs_proc_sys_dev_boot() (src/firejail/fs.c, "
+     "run for every sandbox) remounts /proc/sys read-only and covers /proc/bus, /proc/irq, "
+     "/proc/kallsyms, /proc/kcore, /proc/sysrq-trigger, /proc/timer_list and /proc/sys files "
+     "(binfmt_misc, core_pattern, modprobe, panic_on_oom) with empty ones, so a new procfs is "
+     "refused in a user namespace. No marker the container probe reads: pid 1 is firejail's "
+     "own process, whose environment (container=firejail) a user cannot read.",
+     os_release("linux", ABSENT, "Linux"),
+     {"proc.masked": ["/proc/bus", "/proc/irq", "/proc/kallsyms", "/proc/kcore",
+                      "/proc/sys/fs/binfmt_misc", "/proc/sys/kernel/core_pattern",
+                      "/proc/sys/kernel/modprobe", "/proc/sys/vm/panic_on_oom",
+                      "/proc/sysrq-trigger", "/proc/timer_list"],
+      "proc.read_only": ["/proc/sys"],
+      "experiment.proc_mount": fail("mount proc", "EPERM")})
 
 OUT.mkdir(parents=True, exist_ok=True)
 for old in OUT.glob("*.json"):

@@ -150,8 +150,9 @@ struct Tally {
 
 /// The development set: the cases the rules were written from (recall).
 fn corpus_accuracy_per_cause() {
-    // Floors under the figures measured last: 156/160 named first (97.5%),
-    // 79 confirmed (49.4%), after the
+    // Floors under the figures measured last: 157/160 named first (98.1%),
+    // 79 confirmed (49.4%), with branches `userns`, `snap`, `dest` and
+    // `nested` merged (156/160 before `nested`). After the
     // snap decision (branch `snap`: 084 and 132 relabelled
     // apparmor-profile-denial and named so, 144 named so by the bind
     // prior) and the binds' kinds (branch `dest`: 0.4's EINVAL at a bind
@@ -162,7 +163,10 @@ fn corpus_accuracy_per_cause() {
     // before any rule changed for them (tests/corpus/README.md). They were
     // 94/44 under 127/135 (94.1%) and 60 (44.4%); 95/50 under 98.9%/51.6% of
     // 91 cases before the 44 cases of 2026-12-04 (092-135).
-    assert_set("tests/corpus", 40, DEVELOPMENT_KNOWN_WRONG, (97, 49));
+    // Branch `nested` (containers and nested sandboxes) alone: 151/160
+    // (94.4%), dev 098 relabelled by the mechanism (a privileged bwrap's
+    // EPERM at namespace creation in Docker: the missing CAP_SYS_ADMIN).
+    assert_set("tests/corpus", 40, DEVELOPMENT_KNOWN_WRONG, (98, 49));
 }
 
 /// Replay `set` on its threads' facts and on complete fixture hosts, report
@@ -490,6 +494,10 @@ type KnownWrong = &'static [(&'static str, &'static str)];
 /// (branch `rulesd`): 39/43 (90.7%), 39/43 (90.7%), 40/43 (93.0%). After
 /// the binds' kinds (branch `dest`) development stands at 151/160 (94.4%),
 /// 144/160 (90.0%), 138/160 (86.3%); the other sets are unchanged.
+/// branch `nested` (containers and nested sandboxes: relabels by the
+/// mechanism, engine/rules/README.md): development 149/160 (93.1%), 142/160
+/// (88.8%), 136/160 (85.0%); set B 59/62 (95.2%), 57/62 (91.9%), 57/62;
+/// set C 57/60 (95.0%), 57/60, 56/60 (93.3%); sets A and D unchanged.
 /// Before the audit: development 148, 139, 133; set A 60, 58, 55;
 /// set B 56, 53, 53; set C 49, 48, 47. The development set's few-facts
 /// figures were 145/160 and 137/160 before the kinds of set B and of the 25
@@ -505,12 +513,13 @@ type KnownWrong = &'static [(&'static str, &'static str)];
 /// needs AppArmor stated on; keying it on Ubuntu instead would move 114, an
 /// LXD container on Ubuntu, to wrong in the `os.*`-only replay). No other
 /// case moved. Raised on branch `dest` (the binds' kinds: 135, 149, 155,
-/// 123, 124); with both merged (and `userns`): 150/143/137 of 160.
+/// 123, 124); with both merged (and `userns`): 150/143/137 of 160; with
+/// `nested` too: 151/144/138 (94.4%, 90.0%, 86.3%).
 const FEW_FACTS_FLOORS: &[(&str, KnownWrong, (usize, usize, usize))] = &[
-    ("tests/corpus", DEVELOPMENT_KNOWN_WRONG, (93, 89, 85)),
+    ("tests/corpus", DEVELOPMENT_KNOWN_WRONG, (94, 90, 86)),
     ("tests/corpus/test", &[], (89, 86, 82)),
-    ("tests/corpus/test-b", TEST_SET_B_KNOWN_WRONG, (90, 87, 87)),
-    ("tests/corpus/test-c", TEST_SET_C_KNOWN_WRONG, (83, 83, 81)),
+    ("tests/corpus/test-b", TEST_SET_B_KNOWN_WRONG, (95, 91, 91)),
+    ("tests/corpus/test-c", TEST_SET_C_KNOWN_WRONG, (95, 95, 93)),
     ("tests/corpus/test-d", TEST_SET_D_KNOWN_WRONG, (90, 90, 93)),
 ];
 
@@ -544,8 +553,10 @@ fn held_out_test_set_accuracy_per_cause() {
 /// confirms it, and the thread gives none); it is still named first. A
 /// wrong confirmation beyond the one listed with its reason in
 /// [`TEST_SET_B_KNOWN_WRONG`] fails.
+/// Branch `nested`: 60/62 (96.8%) named first, 028, 030 and 042 relabelled by
+/// the mechanism (engine/rules/README.md, "Containers and nested sandboxes").
 fn held_out_test_set_b_accuracy_per_cause() {
-    assert_set("tests/corpus/test-b", 60, TEST_SET_B_KNOWN_WRONG, (91, 30));
+    assert_set("tests/corpus/test-b", 60, TEST_SET_B_KNOWN_WRONG, (96, 30));
 }
 
 /// Wrong confirmations on test set B's thread facts at its baseline
@@ -571,8 +582,10 @@ const TEST_SET_B_KNOWN_WRONG: &[(&str, &str)] = &[(
 /// 57/60 (95.0%) named first, 18 (30.0%) confirmed, none wrong; the floors
 /// sit there. These figures measure recall now, not generalization. Any
 /// wrong confirmation fails.
+/// Branch `nested`: 58/60 (96.7%) named first, 044 relabelled by the
+/// mechanism (EACCES at `Failed to make / slave` is a security module's).
 fn held_out_test_set_c_accuracy_per_cause() {
-    assert_set("tests/corpus/test-c", 60, TEST_SET_C_KNOWN_WRONG, (95, 30));
+    assert_set("tests/corpus/test-c", 60, TEST_SET_C_KNOWN_WRONG, (96, 30));
 }
 
 /// Wrong confirmations on set C's thread facts, with the reason (case file,
@@ -969,12 +982,6 @@ const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[
         "held-out set: the gvisor kind's caller is Docker's default root without \
          CAP_SYS_ADMIN or CAP_NET_ADMIN, on which container-no-privileges holds beside gvisor; \
          the thread's bwrap got past unshare(CLONE_NEWNET), so its caller was not that one",
-    ),
-    (
-        "042-claude-code-50022-rootless-podman-devpts.toml",
-        "test set B: the podman-rootless kind's container label refuses the devpts mount, so \
-         container-lsm-profile holds on the fixture; the thread blames missing privileges and \
-         its first-call-only failure leaves the mechanism open",
     ),
     (
         "055-openlitespeed-223-debian10-unknown-option.toml",
