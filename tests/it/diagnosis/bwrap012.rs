@@ -156,7 +156,11 @@ fn openat2_refused_by_a_seccomp_filter_is_diagnosed_for_0_12(who: &As) {
         direct.stderr_text(),
         "bwrap: Can't open source /: Function not implemented\n"
     );
-    assert_diagnosed(&direct, &shim, Some("seccomp-filter.openat2"));
+    assert_diagnosed(
+        &direct,
+        &shim,
+        Some("kernel-feature-missing.openat2-filtered"),
+    );
 }
 
 fn a_masked_proc_is_diagnosed_in_0_8_and_0_12() {
