@@ -400,6 +400,19 @@ def q(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+
+def rule_head(rid, sid, causes, summary):
+    """The lines every stage rule starts with: its id, the `other` cause a
+    step rule stands for, its step, the causes it names and its summary."""
+    return [
+        "[[rule]]",
+        f"id = {q(rid)}",
+        'cause = "other"',
+        f"stage = {q(sid)}",
+        f"causes = [{', '.join(q(c) for c in causes)}]",
+        f"summary = {q(neutral(summary))}",
+    ]
+
 def main():
     cat = tomllib.load(open("rules/catalogue/messages.toml", "rb"))["message"]
     steps = tomllib.load(open("rules/catalogue/steps.toml", "rb"))["step"]
@@ -462,13 +475,7 @@ def main():
                 pos = "bwrap: " + (fill(sample["format"], sample["samples"], STRERROR[errno]) + ": " + STRERROR[errno] if sample in p_with else fill(sample["format"], sample["samples"], STRERROR[errno])) + "\n"
                 neg_other = "bwrap: " + fill(sample["format"], sample["samples"], STRERROR[other_errno]) + (": " + STRERROR[other_errno] if sample in p_with else "") + "\n"
                 neg_step = "bwrap: " + fill(other_step_msg["format"], other_step_msg["samples"], STRERROR[errno]) + (": " + STRERROR[errno] if other_step_msg["errno"] != "inline" else "") + "\n"
-                out += [
-                    "[[rule]]",
-                    f"id = {q(rid)}",
-                    'cause = "other"',
-                    f"stage = {q(sid)}",
-                    f"causes = [{', '.join(q(c) for c in causes)}]",
-                    f"summary = {q(neutral(f'bwrap failed at the step of {title}, with {errno} ({{error}}): {meaning}.'))}",
+                out += rule_head(rid, sid, causes, f'bwrap failed at the step of {title}, with {errno} ({{error}}): {meaning}.') + [
                     "patterns = [",
                 ]
                 out += [f"  '{p}'," for p in pats]
@@ -541,13 +548,7 @@ def main():
         if alts:
             rid = f"stage.{sid}.other-errno"
             sample = with_errno[0]
-            out += [
-                "[[rule]]",
-                f"id = {q(rid)}",
-                'cause = "other"',
-                f"stage = {q(sid)}",
-                'causes = ["other"]',
-                f"summary = {q(neutral(f'bwrap failed at the step of {title}, with an error ({{error}}) this step rarely returns.'))}",
+            out += rule_head(rid, sid, ["other"], f'bwrap failed at the step of {title}, with an error ({{error}}) this step rarely returns.') + [
                 f"patterns = ['^(?:{alts}): (?P<error>[^:]+)$']",
                 f"except = [': (?:{known})$'"
                 + (", '^(?:" + "|".join(regex_of(m["format"]) for m in plain) + ")$'" if plain else "")
@@ -594,13 +595,7 @@ def main():
         if alts:
             rid = f"stage.{sid}.errno-missing"
             sample = with_errno[0]
-            out += [
-                "[[rule]]",
-                f"id = {q(rid)}",
-                'cause = "other"',
-                f"stage = {q(sid)}",
-                f"causes = [{', '.join(q(c) for c in step_causes(sid))}]",
-                f"summary = {q(neutral(f'bwrap failed at the step of {title}; the line was cut before its errno, so what the step met is not known.'))}",
+            out += rule_head(rid, sid, step_causes(sid), f'bwrap failed at the step of {title}; the line was cut before its errno, so what the step met is not known.') + [
                 f"patterns = ['^(?:{alts}):?$']",
                 f"except = ['^(?:{alts}){ERRNO_LIKE}'"
                 + (", '^(?:" + "|".join(regex_of(m["format"]) for m in plain) + ")$'" if plain else "")
@@ -662,13 +657,7 @@ def main():
         if continued:
             rid = f"stage.{sid}.continued.errno-missing"
             sample = continued[0]
-            out += [
-                "[[rule]]",
-                f"id = {q(rid)}",
-                'cause = "other"',
-                f"stage = {q(sid)}",
-                f"causes = [{', '.join(q(c) for c in step_causes(sid))}]",
-                f"summary = {q(neutral(f'bwrap failed at the step of {title}; the line was cut before its errno, so what the step met is not known.'))}",
+            out += rule_head(rid, sid, step_causes(sid), f'bwrap failed at the step of {title}; the line was cut before its errno, so what the step met is not known.') + [
                 f"patterns = ['^(?:{cont_alts}):?$']",
                 f"explanation = {q(neutral(f'This is the step rule for {title}: bwrap ends this message, its own account of the failing call included, with the errno the step met, and here the line ends before it (it was cut). The causes that fail this step, most likely first: ' + ', '.join(step_causes(sid)) + '. The whole line, or `bwrap-doctor check` on this host, decides between them.'))}",
                 "",
@@ -697,13 +686,7 @@ def main():
             other = next(m for m in plain if not any(re.search(x[1], m["format"]) for x in IMPLIED[sid]))
             rid = f"stage.{sid}.message.{suffix}"
             sample = mine[0]
-            out += [
-                "[[rule]]",
-                f"id = {q(rid)}",
-                'cause = "other"',
-                f"stage = {q(sid)}",
-                f"causes = [{', '.join(q(c) for c in causes)}]",
-                f"summary = {q(neutral(f'bwrap stopped at the step of {title}, with words it prints only for {errno}: {meaning}.'))}",
+            out += rule_head(rid, sid, causes, f'bwrap stopped at the step of {title}, with words it prints only for {errno}: {meaning}.') + [
                 f"patterns = ['^(?:{'|'.join(regex_of(m['format']) for m in mine)})$']",
                 f"explanation = {q(neutral(f'This is the step rule for {title}; bwrap printed no errno, but it prints these words only when the call failed with {errno}. No rule for a specific cause stands for it. The causes that fail this step so, most likely first: ' + ', '.join(causes) + '.'))}",
                 "",
@@ -725,13 +708,7 @@ def main():
             rid = f"stage.{sid}.message"
             alts_plain = "|".join(regex_of(m["format"]) for m in plain)
             sample = plain[0]
-            out += [
-                "[[rule]]",
-                f"id = {q(rid)}",
-                'cause = "other"',
-                f"stage = {q(sid)}",
-                f"causes = [{', '.join(q(c) for c in step_causes(sid))}]",
-                f"summary = {q(neutral(f'bwrap stopped at the step of {title}: ' + STEP_SAYS.get(sid, 'it states the reason itself') + '.'))}",
+            out += rule_head(rid, sid, step_causes(sid), f'bwrap stopped at the step of {title}: ' + STEP_SAYS.get(sid, 'it states the reason itself') + '.') + [
                 f"patterns = ['^(?:{alts_plain})$']",
                 f"explanation = {q(neutral(f'This is the step rule for {title}; bwrap printed no errno, and its message is its own account of what went wrong. No rule for a specific cause stands for it.'))}",
                 "",

@@ -245,13 +245,26 @@ impl Parsed {
     /// destination is the path or one of its ancestors.
     #[must_use]
     pub fn covers(&self, path: &str) -> bool {
+        self.covering(path).is_some()
+    }
+
+    /// The last operation whose destination is `path` or one of its
+    /// ancestors (what the sandbox shows there), with the rest of `path`
+    /// below that destination (empty when it is `path` itself).
+    #[must_use]
+    pub fn covering(&self, path: &str) -> Option<(&Op, String)> {
         let norm = |p: &str| format!("/{}", p.trim_matches('/'));
         let want = norm(path);
-        self.ops.iter().any(|o| {
-            o.arg(ArgKind::Dest).is_some_and(|d| {
-                let d = norm(d);
-                d == "/" || want == d || want.starts_with(&format!("{d}/"))
-            })
+        self.ops.iter().rev().find_map(|o| {
+            let d = norm(o.arg(ArgKind::Dest)?);
+            let rest = if d == "/" {
+                want.strip_prefix('/')
+            } else if want == d {
+                Some("")
+            } else {
+                want.strip_prefix(&format!("{d}/"))
+            }?;
+            Some((o, rest.to_string()))
         })
     }
 

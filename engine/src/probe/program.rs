@@ -209,20 +209,7 @@ pub fn host_file(facts: &Facts, prog: &str) -> Result<String, Obs> {
     let Some(args) = &facts.ctx.args else {
         return Ok(prog.to_string());
     };
-    let norm = |p: &str| format!("/{}", p.trim_matches('/'));
-    let want = norm(prog);
-    let covering = args.ops.iter().rev().find_map(|o| {
-        let d = norm(o.arg(ArgKind::Dest)?);
-        let rest = if d == "/" {
-            want.strip_prefix('/')
-        } else if want == d {
-            Some("")
-        } else {
-            want.strip_prefix(&format!("{d}/"))
-        }?;
-        Some((o, rest.to_string()))
-    });
-    let Some((op, rest)) = covering else {
+    let Some((op, rest)) = args.covering(prog) else {
         if !args.unread_args_fds.is_empty() {
             return Err(Obs::unavailable(
                 "part of the arguments came through an --args pipe that cannot be read back",
