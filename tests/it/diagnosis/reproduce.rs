@@ -873,14 +873,17 @@ fn a_malformed_seccomp_program_is_the_callers_filter_not_a_missing_kernel_featur
             "this kernel shows no Seccomp_filters line (before Linux 5.9, or no CONFIG_SECCOMP_FILTER)",
         );
     }
-    let call = ["--ro-bind", "/", "/", "--seccomp", "10", "true"];
+    // A single-digit descriptor: dash, Debian's sh, reads `10<f` as the
+    // word "10" and a redirection of stdin, so bwrap would read whatever
+    // the test inherited at 10 (nothing, in CI: EBADF).
+    let call = ["--ro-bind", "/", "/", "--seccomp", "8", "true"];
     let (direct, shim) = twice(
         *who,
         &[
             "sh",
             "-c",
             "f=$(mktemp) && printf '\\377\\377\\377\\377\\377\\377\\377\\377' >\"$f\" \\
-             && { \"$@\" 10<\"$f\"; rc=$?; rm -f \"$f\"; exit $rc; }",
+             && { \"$@\" 8<\"$f\"; rc=$?; rm -f \"$f\"; exit $rc; }",
             "sh",
         ],
         &call,
