@@ -5,6 +5,7 @@
 use super::{assert_same, both};
 use crate::support::{self, As, Via};
 use crate::{Body, Test};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -71,6 +72,18 @@ fn death_of_bwrap_by_signal_n_is_mirrored_as_signal_n(who: &As) {
             let args = support::probe_args(&[], &["--sleep-ms", "20000"]);
             let mut cmd = support::bwrap(via, *who, &args);
             cmd.stdout(Stdio::null()).stderr(Stdio::null());
+            // The signal's default action, whatever the harness left: a job
+            // started with `&` by a non-interactive shell ignores SIGINT and
+            // SIGQUIT, and bwrap would inherit that, directly as through the
+            // shim (signals.rs proves the inheritance). SIGKILL cannot be
+            // reset; signal() refuses it and changes nothing.
+            // SAFETY: only signal(2), async-signal-safe, between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    libc::signal(sig, libc::SIG_DFL);
+                    Ok(())
+                })
+            };
             let mut child = cmd.spawn().unwrap();
             let top = child.id();
             // The real bwrap: the child itself, or the shim's child.
