@@ -32,6 +32,7 @@ pub fn tests() -> Vec<Test> {
         Once held_out_test_set_d_accuracy_per_cause,
         Once held_out_test_set_e_accuracy_per_cause,
         Once held_out_test_set_f_accuracy_per_cause,
+        Once held_out_test_set_g_accuracy_per_cause,
         Once corpus_kind_fixtures_are_complete_and_consistent,
         Once explain_texts_of_the_development_sets_carry_no_placeholder_or_fact_state,
     ]
@@ -693,6 +694,28 @@ fn held_out_test_set_f_accuracy_per_cause() {
 /// rules of 5131a0e), with the reason (case file, why). Aim: none.
 const TEST_SET_F_KNOWN_WRONG: &[(&str, &str)] = &[];
 
+/// Test set G (tests/corpus/test-g/README.md): chosen on 2026-12-05 from
+/// 23:42 UTC against ce56077 by two collectors who write no rules (G1:
+/// GitHub threads; G2: every other kind of record), committed before any
+/// case was replayed and before any rule change of the session (branches
+/// `ubuntu`, `qemu`, `devmiss`, whose worktrees do not contain this set)
+/// landed: 8 cases by G1 (ec04d69, 23:42-23:48 UTC), 13 by G2 (c3de340,
+/// 23:42-23:54 UTC). Baseline measured once, 23:55 UTC, on the rules of
+/// ce56077: on the thread's facts 17/21 (81.0%) named first, 7/21 (33.3%)
+/// confirmed, none wrong; on complete fixture hosts 16/19 (84.2%), 9/19,
+/// one wrong (111, in [`FIXTURE_KNOWN_WRONG`]; two cases have no kind).
+/// The floors sit at the baseline. One case is 4.8 points. Exposure: a
+/// floor set at 81 failed once and printed the four thread-fact misses
+/// (the lead read them, 23:56 UTC; no brief changed after; the floor
+/// failure now hides a held-out set's misses).
+fn held_out_test_set_g_accuracy_per_cause() {
+    assert_set("tests/corpus/test-g", 21, TEST_SET_G_KNOWN_WRONG, (80, 33));
+}
+
+/// Wrong confirmations on test set G's thread facts at its baseline (the
+/// rules of ce56077), with the reason (case file, why). Aim: none.
+const TEST_SET_G_KNOWN_WRONG: &[(&str, &str)] = &[];
+
 /// The causes an `explain --json` document names, in its order, with
 /// their verdicts: the candidates neither superseded nor refuted. A stage
 /// rule (a step that failed, no specific rule standing) names its causes
@@ -758,12 +781,20 @@ impl Measured {
 
     fn assert_floors(&self, first: usize, confirmed: usize) {
         let total = self.total;
+        // A held-out set's misses stay hidden here too: a floor is a number,
+        // and the cases below it are what a rule writer must not read.
+        let missed = if hidden(&self.set) {
+            format!(
+                "(its misses are hidden: the set is held out; {SHOW_HELD_OUT}=1 shows them and retires it)"
+            )
+        } else {
+            self.missed.join("\n")
+        };
         assert!(
             self.first * 100 >= total * first,
-            "{}: the cause named first is right in {}/{total}, below {first}%:\n{}",
+            "{}: the cause named first is right in {}/{total}, below {first}%:\n{missed}",
             self.set,
             self.first,
-            self.missed.join("\n")
         );
         assert!(
             self.confirmed * 100 >= total * confirmed,
@@ -776,16 +807,23 @@ impl Measured {
 
 /// The sets still held out: their per-case lines (which case was missed and
 /// how) are not printed, so that a rule writer reading a test log does not
-/// read them; the totals and the per-cause table are. A failing assertion
-/// still names its case.
+/// read them; the totals and the per-cause table are, and a floor's
+/// failure gives only the figure. A wrong confirmation still names its case
+/// (it must be acted on).
 /// Set C was retired into development on 2026-12-05 02:32 UTC, set D on
 /// 2026-12-05 05:10 UTC; set E (tests/corpus/split.md, "Set E"), chosen
 /// against fb38665 (the rules of 27802ce), was held out until 2026-12-05
-/// 22:22 UTC; set F, chosen against 5131a0e, is held out now.
-const HELD_OUT: &[&str] = &["tests/corpus/test-f"];
+/// 22:22 UTC; set F, chosen against 5131a0e and d31fc40, and set G, chosen
+/// against ce56077 (2026-12-05 23:42 UTC on), are held out now.
+const HELD_OUT: &[&str] = &["tests/corpus/test-f", "tests/corpus/test-g"];
 
 /// Set to print a held-out set's per-case lines anyway.
 const SHOW_HELD_OUT: &str = "BWD_SHOW_HELD_OUT";
+
+/// Whether `set`'s per-case lines are kept out of the output.
+fn hidden(set: &str) -> bool {
+    HELD_OUT.contains(&set) && std::env::var_os(SHOW_HELD_OUT).is_none()
+}
 
 /// Replay every case of `set` on the facts its thread states and report
 /// per cause.
@@ -934,7 +972,7 @@ fn replay(set: &str, on: On) -> Measured {
             t.cases, t.first, t.confirmed
         );
     }
-    if HELD_OUT.contains(&set) && std::env::var_os(SHOW_HELD_OUT).is_none() {
+    if hidden(set) {
         eprintln!(
             "      per-case lines hidden ({} named first wrongly, {} confirmed wrongly, {} not replayed): \
              the set is held out, its misses must not be read while rules are written \
@@ -1002,6 +1040,14 @@ fn report_beside(thread: &Measured, fixture: &Measured) {
 /// Wrong confirmations on complete fixture hosts that are understood, with
 /// the reason (case file, why). Aim: none.
 const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[
+    (
+        "111-sf-operator-zuul-executor-pod-resolv-conf-bind-eacces.toml",
+        "test set G at its baseline (the rules of ce56077), not mended from the case: its only \
+         fix is a privileged pod on OpenShift, which lifts SELinux's container type as well as \
+         the missing privileges; the collector labelled it container-no-privileges and names \
+         container-lsm-profile as the other reading (COLLECTOR-G2.md), and the fixture host \
+         confirms the other",
+    ),
     (
         "024-bwrap-415-bind-try-missing-dest.toml",
         "held-out set: the wrong confirmation known on the thread's facts too \
