@@ -154,7 +154,10 @@ Suites: $UBUNTU_SUITES
 Components: main
 Signed-By: $ukey
 SRC
-uapt apt-get -qq update >&2 || die "Ubuntu's archive (archive.ubuntu.com) is not reachable"
+# No lists of an earlier run: apt would fall back to them when a download fails.
+rm -rf "$dir/ubuntu/lists"
+mkdir -p "$dir/ubuntu/lists/partial"
+uapt apt-get -qq --error-on=any update >&2 || die "Ubuntu's archive (archive.ubuntu.com) is not reachable"
 [ -n "$(uapt apt-cache showsrc bubblewrap | sed -n 's/^Version: //p')" ] ||
   die "Ubuntu's source indices list no bubblewrap"
 read_archive ubuntu uapt "$dir/ubuntu/dl"
