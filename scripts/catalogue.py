@@ -10,9 +10,12 @@ bubblewrap is copied but the message texts themselves.
 
   catalogue.py OUT.toml STEPS.toml RELEASE=DIR [RELEASE=DIR...]
 
-RELEASE is a version ("0.8.0") or a Debian version ("0.8.0-2+deb12u1"),
-DIR a source tree of it. A Debian release's formats that its upstream
-release lacks are recorded as Debian's wordings (`variant = "debian"`).
+RELEASE is an upstream version ("0.8.0") or a distribution's package,
+"debian:0.8.0-2+deb12u1" or "ubuntu:0.9.0-1ubuntu0.2"; DIR a source tree
+of it, or "strings:FILE", the strings of its binary. A format no upstream
+release prints is a distribution's patched wording: `variant = "debian"`
+when a Debian package prints it (Ubuntu's packages of it too, as Ubuntu
+inherits Debian's patches), `variant = "ubuntu"` when only Ubuntu's do.
 STEPS.toml (rules/catalogue/steps.toml) gives each setup step its errnos
 and the patterns that put a format in it; the catalogue repeats the
 errnos with each message.
@@ -254,6 +257,12 @@ def version_key(v):
     return [int(x) for x in re.match(r"[\d.]+", v).group(0).rstrip(".").split(".")]
 
 
+def package_key(v):
+    """A package version's order among its release's packages (digits as
+    numbers: 0.9.0-1build1 < 0.9.0-1ubuntu0.2 < 0.9.0-1ubuntu0.3)."""
+    return (version_key(v), [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.findall(r"\d+|\D+", v)])
+
+
 def main():
     out_path, steps_path, *pairs = sys.argv[1:]
     with open(steps_path, "rb") as fh:
@@ -263,23 +272,25 @@ def main():
     releases = []
     for p in pairs:
         rel, d = p.split("=", 1)
-        releases.append((rel, d))
+        dist, _, rel = rel.rpartition(":")
+        releases.append((rel, d, dist or "upstream"))
     by_format = {}
     upstream = {}
     from_strings = []
-    for rel, d in releases:
+    lists = {"upstream": "releases", "debian": "debian", "ubuntu": "ubuntu"}
+    for rel, d, dist in releases:
         if d.startswith("strings:"):
-            from_strings.append((rel, d[len("strings:") :]))
+            from_strings.append((rel, d[len("strings:") :], dist))
             continue
         msgs = extract(d)
-        upstream[rel] = {m["format"] for m in msgs}
+        upstream[(dist, rel)] = {m["format"] for m in msgs}
         for m in msgs:
-            e = by_format.setdefault(m["format"], dict(m, releases=[], debian=[]))
-            (e["debian"] if "-" in rel else e["releases"]).append(rel)
-    # A Debian release known only by its binary's strings: the formats any
+            e = by_format.setdefault(m["format"], dict(m, releases=[], debian=[], ubuntu=[]))
+            e[lists[dist]].append(rel)
+    # A package known only by its binary's strings: the formats any
     # release prints that are (the end of) one of its strings, as the
     # linker may merge a string into another that ends with it.
-    for rel, path in from_strings:
+    for rel, path, dist in from_strings:
         with open(path, encoding="utf-8", errors="replace") as fh:
             strs = [l.rstrip("\n") for l in fh]
         ends = set()
@@ -287,15 +298,15 @@ def main():
             for k in range(len(s_)):
                 ends.add(s_[k:])
         have = {f for f in by_format if f in ends}
-        upstream[rel] = have
+        upstream[(dist, rel)] = have
         for f in have:
-            by_format[f]["debian"].append(rel)
-    # Debian's own wordings: formats no upstream release prints.
+            by_format[f][lists[dist]].append(rel)
+    # The distributions' own wordings: formats no upstream release prints.
     for fmt, e in by_format.items():
-        e["variant"] = "debian" if e["debian"] and not e["releases"] else "upstream"
+        e["variant"] = "upstream" if e["releases"] else "debian" if e["debian"] else "ubuntu"
     unassigned = []
     entries = []
-    for fmt, e in sorted(by_format.items(), key=lambda kv: (version_key(sorted(kv[1]["releases"] + kv[1]["debian"], key=version_key)[0]), kv[1]["where"], kv[0])):
+    for fmt, e in sorted(by_format.items(), key=lambda kv: (version_key(sorted(kv[1]["releases"] + kv[1]["debian"] + kv[1]["ubuntu"], key=version_key)[0]), kv[1]["where"], kv[0])):
         step = next((s for s in steps if any(r.search(fmt) for r in s["_res"])), None)
         if step is None:
             unassigned.append(fmt)
@@ -312,8 +323,13 @@ def main():
         "# rules/catalogue/README.md describes the fields.",
         "",
     ]
-    for rel, d in sorted(releases, key=lambda r: version_key(r[0])):
-        lines += ["[[source]]", f"release = {q(rel)}", f"messages = {len(upstream[rel])}", ""]
+    # Upstream and Debian as they come (Debian's after upstream's of a
+    # release); Ubuntu's after both, in version order.
+    for rel, d, dist in sorted(releases, key=lambda r: (version_key(r[0]), r[2] == "ubuntu", package_key(r[0]) if r[2] == "ubuntu" else 0)):
+        lines += ["[[source]]", f"release = {q(rel)}"]
+        if dist != "upstream":
+            lines.append(f"distribution = {q(dist)}")
+        lines += [f"messages = {len(upstream[(dist, rel)])}", ""]
     for i, e in enumerate(entries, 1):
         lines += [
             "[[message]]",
@@ -328,13 +344,15 @@ def main():
         ]
         if e["debian"]:
             lines.append(f"debian = {ql(sorted(e['debian'], key=version_key))}")
+        if e["ubuntu"]:
+            lines.append(f"ubuntu = {ql(sorted(e['ubuntu'], key=package_key))}")
         lines += [f"variant = {q(e['variant'])}", f"where = {q(e['where'])}"]
         if e.get("prefix") is False:
             lines.append("prefix = false")
         lines.append("")
     with open(out_path, "w") as fh:
         fh.write("\n".join(lines))
-    total = sum(len(e["releases"]) + len(e["debian"]) for e in entries)
+    total = sum(len(e["releases"]) + len(e["debian"]) + len(e["ubuntu"]) for e in entries)
     print(f"catalogue: {len(entries)} messages, {total} message×release pairs, {len(releases)} releases", file=sys.stderr)
 
 
