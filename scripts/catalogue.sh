@@ -135,11 +135,12 @@ read_archive() {
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 die() { echo "catalogue.sh: $*; messages.toml left as it was" >&2; exit 1; }
 
-if apt apt-get -qq update >&2; then
-  read_archive debian apt "$dir/dl"
-else
-  echo "catalogue.sh: the Debian archive is not reachable: upstream releases only" >&2
-fi
+# No lists of an earlier run: apt would fall back to them when a download
+# fails, and a failed index must stop the script, not drop Debian's wordings.
+rm -rf "$dir/lists"
+mkdir -p "$dir/lists/partial"
+apt apt-get -qq --error-on=any update >&2 || die "the Debian archive (deb.debian.org) is not reachable"
+read_archive debian apt "$dir/dl"
 
 # Ubuntu's archive key, from Debian's ubuntu-keyring package.
 ukey="$dir/ubuntu/ubuntu-archive-keyring.gpg"
