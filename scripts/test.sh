@@ -25,7 +25,7 @@ fi
 # so, when the archive cannot be reached).
 ./scripts/trixie.sh fetch || echo "test.sh: Debian trixie's programs are not available; the tests that need them will say so" >&2
 
-# Debian 12's arm64 bubblewrap and qemu-user-static's qemu-aarch64-static,
+# Debian's arm64 bubblewrap (0.8.0 and 0.12.0) and qemu-user-static's qemu-aarch64-static,
 # unpacked outside the system (no binfmt_misc handler is registered), for
 # the test that runs bwrap under qemu-user; it skips, saying so, when the
 # archive cannot be reached.
