@@ -157,7 +157,18 @@ def kind(name, note, *layers):
     facts = copy.deepcopy(BASE)
     for layer in layers:
         facts.update(copy.deepcopy(layer))
+    # bwrap.format: the bwrap file's format, as the probe reads it; a
+    # native ELF of kernel.machine at the kind's bwrap.path unless a layer
+    # says otherwise.
+    if not any("bwrap.format" in layer for layer in layers):
+        facts["bwrap.format"] = elf(facts["kernel.machine"], facts["bwrap.path"], True)
     KINDS[name] = (note, facts)
+
+
+def elf(machine, path, native, binfmt=None):
+    """bwrap.format for a 64-bit little-endian ELF of `machine` at `path`."""
+    return {"format": "elf", "machine": machine, "class": 64, "endian": "little",
+            "native": native, "host_path": path, "binfmt": binfmt}
 
 
 kind("generic-desktop",
@@ -422,6 +433,28 @@ kind("gvisor", "gVisor (runsc) with Docker: the sentry's own kernel says 4.4.0 i
       "container.evidence": evidence(**{"/proc/version": "gVisor"}),
       "experiment.netns": fail("unshare(CLONE_NEWNET)", "EPERM"),
       "experiment.proc_mount": fail("unshare(CLONE_NEWNS|CLONE_NEWPID)", "EPERM")})
+kind("qemu-user", "An arm64 image run with --platform linux/arm64 and --privileged by Docker "
+     "(or Podman) on an x86_64 host whose binfmt_misc has qemu-user-static's qemu-aarch64 "
+     "handler with the F flag (Debian's qemu-user-static, tonistiigi/binfmt, Docker Desktop, "
+     "Podman machine): every program of the image, bwrap and the shim too, runs under "
+     "qemu-user. --privileged: root, every capability, no seccomp filter, unconfined. "
+     "bwrap is an aarch64 ELF on an x86_64 kernel (6.1+, so kernel.machine comes from "
+     "/proc/sys/kernel/arch, which qemu-user does not translate); binfmt_misc is not mounted "
+     "in the container. qemu-user refuses the namespace flags of clone() (EINVAL) and the "
+     "kernel refuses unshare(CLONE_NEWUSER) to its multithreaded process (EINVAL), so the "
+     "shim's user namespace experiment fails so; unshare of the other namespaces passes.",
+     os_release("debian", "12", "Debian GNU/Linux 12 (bookworm)"), kernel("6.8.0-45-generic"),
+     {"container.kind": "docker", "apparmor.enabled": True, "apparmor.label": "unconfined",
+      "apparmor.profile_files": ABSENT,
+      "apparmor.profiles_loaded": {"unavailable": "securityfs is not mounted in the container"},
+      "lsm.list": {"unavailable": "securityfs is not mounted in the container"},
+      "apparmor.userns_mediation": {"unavailable": "securityfs is not mounted in the container"},
+      "caller.uid": 0, "caller.euid": 0, "caller.caps_effective": ALL_CAPS,
+      "caller.caps_permitted": ALL_CAPS, "caller.caps_bounding": ALL_CAPS,
+      "container.evidence": evidence(**{"/.dockerenv": "present (docker)"}),
+      "sysctl.kernel.unprivileged_userns_clone": 1,
+      "bwrap.format": elf("aarch64", "/usr/bin/bwrap", False, "unknown"),
+      "experiment.userns": fail("unshare(CLONE_NEWUSER)", "EINVAL")})
 kind("chroot", "A Debian 12 chroot on a Debian 12 host, used by an ordinary user (schroot "
      "runs the user's own uid; 'chroot' then 'su -l user'): the caller's root is not its "
      "mount namespace's root, and the kernel refuses such a process a user namespace "

@@ -25,6 +25,12 @@ fi
 # so, when the archive cannot be reached).
 ./scripts/trixie.sh fetch || echo "test.sh: Debian trixie's programs are not available; the tests that need them will say so" >&2
 
+# Debian's arm64 bubblewrap (0.8.0 and 0.12.0) and qemu-user-static's qemu-aarch64-static,
+# unpacked outside the system (no binfmt_misc handler is registered), for
+# the test that runs bwrap under qemu-user; it skips, saying so, when the
+# archive cannot be reached.
+./scripts/arm64.sh fetch || echo "test.sh: Debian's arm64 bubblewrap is not available; the qemu-user test will say so" >&2
+
 # The real callers at pinned versions (Codex, sandbox-runtime, Gemini CLI)
 # from the npm registry, outside the repository; their tests skip, saying
 # so, when they could not be installed.

@@ -30,6 +30,9 @@ pub fn observe(host: &Host, facts: &Facts, key: &str) -> Obs {
         "bwrap.version" => version(host, bwrap),
         "bwrap.file_caps" => file_caps(host, bwrap),
         "bwrap.readable" => readable(host, facts, bwrap),
+        "bwrap.format" => {
+            super::program::observe_bwrap_format(host, facts, &bwrap.display().to_string())
+        }
         _ => {
             let meta = match std::fs::metadata(host.path(bwrap)) {
                 Ok(m) => m,

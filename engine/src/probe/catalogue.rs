@@ -370,6 +370,15 @@ pub const CATALOGUE: &[Entry] = &[
         meaning: "file capabilities (security.capability)",
     },
     Entry {
+        key: "bwrap.format",
+        takes_arg: false,
+        kind: Kind::Host,
+        family: Family::Bwrap,
+        in_snapshot: true,
+        value: "{format, machine, class, endian, native, host_path, binfmt}: as file.format's, for the bwrap file",
+        meaning: "the format of the bwrap that ran, read as file.format reads a program (at most 64 bytes, in a time-bounded child): an ELF of another machine than kernel.machine (native false) ran under an emulator, binfmt_misc's handler for it (qemu-user), not on the kernel itself",
+    },
+    Entry {
         key: "bwrap.version",
         takes_arg: false,
         kind: Kind::Experiment,

@@ -409,7 +409,21 @@ pub fn observe_format(host: &Host, facts: &Facts, prog: &str) -> Obs {
             target.display()
         ));
     }
-    let Ok(c) = std::ffi::CString::new(host.path(&path).into_os_string().into_encoded_bytes())
+    read_format(host, facts, &path, prog)
+}
+
+/// `bwrap.format`: the format of the bwrap that ran (at `bwrap`, a host
+/// path), as `file.format` describes a program: an ELF of another machine
+/// than the kernel's (`native: false`) is run by an emulator
+/// (binfmt_misc's handler: qemu-user), not by the kernel.
+pub fn observe_bwrap_format(host: &Host, facts: &Facts, bwrap: &str) -> Obs {
+    read_format(host, facts, bwrap, bwrap)
+}
+
+/// Read the first bytes of the host file `path` (run as `prog`) and
+/// describe its format against `kernel.machine`.
+fn read_format(host: &Host, facts: &Facts, path: &str, prog: &str) -> Obs {
+    let Ok(c) = std::ffi::CString::new(host.path(path).into_os_string().into_encoded_bytes())
     else {
         return Obs::unavailable(format!("{path} holds a NUL byte"));
     };
@@ -419,7 +433,7 @@ pub fn observe_format(host: &Host, facts: &Facts, prog: &str) -> Obs {
         Obs::Seen(Value::String(m)) => Some(m),
         _ => None,
     };
-    describe(head, &path, uname.as_deref(), &|h| binfmt(host, h, prog))
+    describe(head, path, uname.as_deref(), &|h| binfmt(host, h, prog))
 }
 
 /// The `file.format` value for what [`crate::sys::fs::read_head`] read at

@@ -168,7 +168,14 @@ fn corpus_accuracy_per_cause() {
     // Branch `nested` (containers and nested sandboxes) alone: 151/160
     // (94.4%), dev 098 relabelled by the mechanism (a privileged bwrap's
     // EPERM at namespace creation in Docker: the missing CAP_SYS_ADMIN).
-    assert_set("tests/corpus", 40, DEVELOPMENT_KNOWN_WRONG, (98, 49));
+    // Confirmed floor lowered 49 → 48 on branch `qemu` (79 → 78 of 160):
+    // 099 (qemu-user in Podman) was `other`, which counts as confirmed right
+    // whenever nothing is confirmed; relabelled kernel-feature-missing by the
+    // taxonomy (engine/rules/README.md, "qemu-user emulation"), it is named
+    // first on its thread's facts but not confirmed: the thread shows nothing
+    // of the bwrap file (`bwrap.format`), which confirms it on its fixture
+    // host (qemu-user: 118 → 119 confirmed of 151).
+    assert_set("tests/corpus", 40, DEVELOPMENT_KNOWN_WRONG, (98, 48));
 }
 
 /// Replay `set` on its threads' facts and on complete fixture hosts, report
@@ -520,8 +527,19 @@ type KnownWrong = &'static [(&'static str, &'static str)];
 /// 22:22 UTC and read by kind (branches `esnap`, `econt`), joins at
 /// 30/35 (85.7%), 25/35 (71.4%), 23/35 (65.7%): its Steam-snap and
 /// container cases need the facts the thread states (a label, a sysctl).
+/// Lowered on branch `qemu` (2026-12-05) for development from (94, 90, 86)
+/// to (94, 89, 85), for one relabelled case: 151/144/138 → 151/143/137 of
+/// 160. 099 (BuildStream under qemu-user in Podman, `Creating new namespace
+/// failed, likely because the kernel does not support user namespaces`) was
+/// `other`, which counts as named first whenever nothing is confirmed; by
+/// the taxonomy it is kernel-feature-missing (engine/rules/README.md,
+/// "qemu-user emulation"), and with its container unsaid (`os.*` alone,
+/// and it states no distribution) or nothing known, the words cannot tell
+/// an emulator (2 of the 16 development cases of this EINVAL, both in a
+/// container) from WSL 1 and kernels without user namespaces, which the
+/// priors rightly put first there. With `container.kind` it is named first.
 const FEW_FACTS_FLOORS: &[(&str, KnownWrong, (usize, usize, usize))] = &[
-    ("tests/corpus", DEVELOPMENT_KNOWN_WRONG, (94, 90, 86)),
+    ("tests/corpus", DEVELOPMENT_KNOWN_WRONG, (94, 89, 85)),
     ("tests/corpus/test", &[], (89, 86, 82)),
     ("tests/corpus/test-b", TEST_SET_B_KNOWN_WRONG, (95, 91, 91)),
     ("tests/corpus/test-c", TEST_SET_C_KNOWN_WRONG, (95, 95, 93)),
@@ -1262,7 +1280,13 @@ fn experiments(f: &Facts, argv: &[String]) -> [(&'static str, serde_json::Value)
     };
     let euid = int("caller.euid").unwrap_or(1000);
     let container = str_("container.kind");
+    // Under qemu-user (a bwrap of another machine than the kernel's: the
+    // kind's shim is of the image's machine too, so it runs under the same
+    // emulator) the kernel refuses unshare(CLONE_NEWUSER) to the emulator's
+    // multithreaded process with EINVAL.
+    let emulated = f.get("bwrap.format").and_then(|v| v.get("native")) == Some(&json!(false));
     let no_user_ns = container == "wsl1"
+        || emulated
         || f.get("kernel.namespaces")
             .and_then(|v| v.as_array())
             .is_some_and(|a| !a.iter().any(|x| x == "user"));

@@ -35,6 +35,7 @@ pub fn tests() -> Vec<Test> {
         Once a_source_in_another_users_private_directory_is_diagnosed,
         Once setuid_bwrap_refusals_are_diagnosed_as_setuid_mode,
         Once file_capabilities_on_bwrap_are_diagnosed,
+        Each bwrap_under_qemu_user_is_diagnosed_as_the_emulator,
     ]
 }
 
@@ -949,4 +950,122 @@ fn a_read_only_proc_sys_is_diagnosed_for_disable_userns(who: &As) {
         &shim,
         Some("container-no-privileges.read-only-proc-sys"),
     );
+}
+
+/// A path `scripts/arm64.sh` prints (`root SUITE`: Debian's arm64 tree of
+/// bookworm, bubblewrap 0.8.0, or trixie, 0.12.0; `qemu`: qemu-user-static's
+/// qemu-aarch64-static), or skip: scripts/test.sh fetches them; this test
+/// installs nothing.
+fn arm64(args: &[&str]) -> std::path::PathBuf {
+    let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/arm64.sh"))
+        .args(args)
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        support::skip(format!(
+            "Debian's arm64 bubblewrap and qemu-aarch64-static are not here (scripts/test.sh fetches them with scripts/arm64.sh fetch): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+fn bwrap_under_qemu_user_is_diagnosed_as_the_emulator(who: &As) {
+    // bwrap for another machine run under qemu-user, as in `docker run
+    // --platform linux/arm64` on x86_64 (dev 099, set E 112): Debian's arm64
+    // bubblewrap 0.8.0 (bookworm) and 0.12.0 (trixie) under
+    // qemu-aarch64-static on this x86_64 kernel. qemu-user refuses the
+    // namespace flags of clone() with EINVAL whatever the kernel allows. The
+    // shim cannot sit in front of it here: that needs a binfmt_misc handler,
+    // a host-wide setting this suite does not make, so the diagnosis is
+    // `explain` told which bwrap ran.
+    if std::env::consts::ARCH != "x86_64" {
+        support::skip("only x86_64 is set up: the emulated bwrap is Debian's arm64 one");
+    }
+    let qemu = arm64(&["qemu"]);
+    let args = ["--ro-bind", "/", "/", "true"];
+    // The kernel itself gives namespaces to the same call.
+    let mut native = Command::new(support::real_bwrap());
+    native.args(args).plain_env();
+    who.apply(&mut native);
+    let native = support::run(&mut native);
+    assert_eq!(
+        native.status.code(),
+        Some(0),
+        "the native bwrap fails here too, so this host cannot show the emulator's failure: {}",
+        native.stderr_text()
+    );
+    // As root bwrap asks for no user namespace and prints the errno; with
+    // one (a user) it reads EINVAL as a kernel without user namespaces, and
+    // before 0.12 advises a setuid install.
+    let user_words = "bwrap: Creating new namespace failed, likely because the kernel does not support user namespaces.";
+    for (suite, after) in [
+        (
+            "bookworm",
+            "  bwrap must be installed setuid on such systems.\n",
+        ),
+        ("trixie", "\n"),
+    ] {
+        let root = arm64(&["root", suite]);
+        let bwrap = root.join("usr/bin/bwrap");
+        let mut emulated = Command::new(&qemu);
+        emulated
+            .arg("-L")
+            .arg(&root)
+            .arg(&bwrap)
+            .args(args)
+            .plain_env();
+        who.apply(&mut emulated);
+        let direct = support::run(&mut emulated);
+        assert_eq!(
+            direct.status.code(),
+            Some(1),
+            "{suite}: {}",
+            direct.stderr_text()
+        );
+        let expected = match who {
+            As::Root => "bwrap: Creating new namespace failed: Invalid argument\n".to_string(),
+            As::User => format!("{user_words}{after}"),
+        };
+        assert_eq!(direct.stderr_text(), expected, "{suite}");
+        let err = support::install()
+            .scratch()
+            .join(format!("qemu-user-{suite}-{}.err", who.label()));
+        std::fs::write(&err, direct.stderr_text()).unwrap();
+        std::fs::set_permissions(&err, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let explain = |bwrap: &Path| {
+            let inst = support::install();
+            let mut c = Command::new(&inst.doctor);
+            c.arg("explain")
+                .arg("--json")
+                .arg(&err)
+                .arg("--bwrap")
+                .arg(bwrap)
+                .arg("--")
+                .args(args)
+                .plain_env();
+            who.apply(&mut c);
+            let out = support::run(&mut c);
+            let v: serde_json::Value = serde_json::from_str(&out.stdout_text())
+                .unwrap_or_else(|e| panic!("{e}: {}", out.stderr_text()));
+            (out.status.code(), v)
+        };
+        // Told the bwrap that ran: an aarch64 program on an x86_64 kernel.
+        let (code, v) = explain(&bwrap);
+        assert_eq!(code, Some(0), "{suite}: {v:#}");
+        assert_eq!(
+            v["confirmed"],
+            serde_json::json!(["kernel-feature-missing.qemu-user"]),
+            "{suite}: {v:#}"
+        );
+        // The same words from this machine's own bwrap: nothing shows an
+        // emulator, so it is not confirmed.
+        let (_, v) = explain(support::real_bwrap());
+        assert!(
+            !v["confirmed"]
+                .as_array()
+                .is_some_and(|a| a.contains(&serde_json::json!("kernel-feature-missing.qemu-user"))),
+            "{suite}: {v:#}"
+        );
+    }
 }

@@ -814,6 +814,23 @@ fn a_programs_format_is_read_from_the_file_the_call_binds_there() {
     let claimed = seen(&f, "file.format:/opt/tool/tool");
     assert_eq!(claimed["binfmt"]["name"], "qemu-x86_64");
     assert_eq!(claimed["binfmt"]["flags"], "F");
+    // The bwrap that ran, read the same way (`bwrap.format`): an x86-64
+    // bwrap on this AArch64 kernel runs under the emulator that claims it.
+    let b = host_facts(Host::fixture(&root), Some("/srv/x86/tool"), None);
+    let bwrap = seen(&b, "bwrap.format");
+    assert_eq!(bwrap["machine"], "x86_64");
+    assert_eq!(bwrap["native"], false);
+    assert_eq!(bwrap["host_path"], "/srv/x86/tool");
+    assert_eq!(bwrap["binfmt"]["name"], "qemu-x86_64");
+    // A bwrap of the kernel's own machine: native, no handler asked.
+    let mut arm = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0".to_vec();
+    arm.extend_from_slice(&183u16.to_le_bytes());
+    std::fs::write(root.join("srv/bwrap"), &arm).unwrap();
+    let b = host_facts(Host::fixture(&root), Some("/srv/bwrap"), None);
+    let bwrap = seen(&b, "bwrap.format");
+    assert_eq!(bwrap["machine"], "aarch64");
+    assert_eq!(bwrap["native"], true);
+    assert_eq!(bwrap["binfmt"], Value::Null);
     let script = seen(&f, "file.format:/opt/tool/run.sh");
     assert_eq!(script["format"], "script");
     assert_eq!(script["native"], true);
