@@ -150,8 +150,9 @@ struct Tally {
 
 /// The development set: the cases the rules were written from (recall).
 fn corpus_accuracy_per_cause() {
-    // Floors under the figures measured last: 157/160 named first (98.1%),
-    // 79 confirmed (49.4%), with branches `userns`, `snap`, `dest` and
+    // Floors under the figures measured last: 158/160 named first (98.8%),
+    // 79 confirmed (49.4%), since branch `devmiss` (122, retyped words in
+    // another form, named first; 157/160 before), with branches `userns`, `snap`, `dest` and
     // `nested` merged (156/160 before `nested`). After the
     // snap decision (branch `snap`: 084 and 132 relabelled
     // apparmor-profile-denial and named so, 144 named so by the bind
@@ -518,13 +519,20 @@ type KnownWrong = &'static [(&'static str, &'static str)];
 /// 22:22 UTC and read by kind (branches `esnap`, `econt`), joins at
 /// 30/35 (85.7%), 25/35 (71.4%), 23/35 (65.7%): its Steam-snap and
 /// container cases need the facts the thread states (a label, a sysctl).
+/// Raised on branch `devmiss` (2026-12-05, the development sets' last
+/// misses by kind): development 151/144/138 → 154/147/141 of 160 (96.3%,
+/// 91.9%, 88.1%: 122 by the word-forms repair of retyped words, 084 and 144
+/// by the snap rule's priors for a caller's bind from `/oldroot/`, which
+/// leave 114's `/newroot/proc/sys` rebind to LXD's profile); set E
+/// 30/25/23 → 32/27/28 of 35 (91.4%, 77.1%, 80.0%: its Steam-snap binds and
+/// tmpfs mounts). No case moved to wrong.
 const FEW_FACTS_FLOORS: &[(&str, KnownWrong, (usize, usize, usize))] = &[
-    ("tests/corpus", DEVELOPMENT_KNOWN_WRONG, (94, 90, 86)),
+    ("tests/corpus", DEVELOPMENT_KNOWN_WRONG, (96, 91, 88)),
     ("tests/corpus/test", &[], (89, 86, 82)),
     ("tests/corpus/test-b", TEST_SET_B_KNOWN_WRONG, (95, 91, 91)),
     ("tests/corpus/test-c", TEST_SET_C_KNOWN_WRONG, (95, 95, 93)),
     ("tests/corpus/test-d", TEST_SET_D_KNOWN_WRONG, (90, 90, 93)),
-    ("tests/corpus/test-e", TEST_SET_E_KNOWN_WRONG, (85, 71, 65)),
+    ("tests/corpus/test-e", TEST_SET_E_KNOWN_WRONG, (91, 77, 80)),
 ];
 
 /// Test set A (tests/corpus/test/README.md): cases chosen before the rules
