@@ -170,8 +170,8 @@ pub struct Diagnosis {
     pub observations: Vec<Observation>,
     /// Facts came from this host, now (not a snapshot).
     pub live: bool,
-    /// Matched only ignoring case and a final period: pasted words that
-    /// differ from bwrap's own (see [`diagnose_pasted`]).
+    /// Matched only ignoring case and a final period (or a word's ending):
+    /// pasted words that differ from bwrap's own (see [`diagnose_pasted`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub retyped: bool,
     /// How long the diagnosis took, in milliseconds.
@@ -319,14 +319,15 @@ pub fn diagnose(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
 
 /// Diagnose text a person pasted (`explain`): also bwrap's words without
 /// the `bwrap: ` prefix (see `messages::pasted_messages`). When no rule
-/// matches the text as written, three repairs are tried in turn: a message
+/// matches the text as written, four repairs are tried in turn: a message
 /// wrapped onto the following lines is joined back
 /// (`messages::unwrapped_messages`), a message and its errno that a
 /// launcher logged as two lines behind its prefix are joined back
 /// (`messages::rejoined_writes`), then the rules are matched ignoring
 /// case and a final period, with the colon before an errno's text put back
 /// where it went missing, for words retyped by hand (the diagnosis then
-/// says `retyped`).
+/// says `retyped`), and last with each word allowed its other endings
+/// (`Create` for `Creating`; see `word_forms`).
 pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
     let as_written = messages::pasted_messages(stderr);
     // An errno bwrap cannot have printed so (other letter case, a period
@@ -470,9 +471,13 @@ fn ignoring_case(rules: &RuleSet, stages: bool) -> RuleSet {
 fn in_word_forms(rules: &RuleSet, stages: bool) -> RuleSet {
     let loosen = |res: &mut [regex::Regex]| {
         for re in res.iter_mut() {
-            let text = word_forms::loosened(re.as_str());
-            let text = text.as_deref().unwrap_or(re.as_str());
-            if let Ok(r) = crate::rules::pattern(text, true) {
+            // A loosened pattern over the size limit (a stage rule's
+            // alternation of its step's messages may be) is read ignoring
+            // case only.
+            let loose = word_forms::loosened(re.as_str())
+                .and_then(|t| crate::rules::pattern(&t, true).ok())
+                .or_else(|| crate::rules::pattern(re.as_str(), true).ok());
+            if let Some(r) = loose {
                 *re = r;
             }
         }
