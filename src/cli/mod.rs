@@ -81,7 +81,7 @@ Examples:
   bwrap-doctor explain --last        # the whole diagnosis the shim last made for you
 
 Pasted text may lack the `bwrap: ` prefix, be wrapped onto several lines, or be
-retyped in other letter case (then the report says it matched ignoring case).
+retyped in other letter case or word forms (then the report says so).
 
 Exit status: 0 a cause was confirmed; 1 none was; 2 usage or input error.")]
     Explain {

@@ -12,6 +12,7 @@
 mod evaluate;
 pub mod selftest;
 pub(crate) mod template;
+mod word_forms;
 
 use crate::messages;
 pub use crate::messages::{Message, bwrap_messages};
@@ -169,8 +170,8 @@ pub struct Diagnosis {
     pub observations: Vec<Observation>,
     /// Facts came from this host, now (not a snapshot).
     pub live: bool,
-    /// Matched only ignoring case and a final period: pasted words that
-    /// differ from bwrap's own (see [`diagnose_pasted`]).
+    /// Matched only ignoring case and a final period (or a word's ending):
+    /// pasted words that differ from bwrap's own (see [`diagnose_pasted`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub retyped: bool,
     /// How long the diagnosis took, in milliseconds.
@@ -318,14 +319,15 @@ pub fn diagnose(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
 
 /// Diagnose text a person pasted (`explain`): also bwrap's words without
 /// the `bwrap: ` prefix (see `messages::pasted_messages`). When no rule
-/// matches the text as written, three repairs are tried in turn: a message
+/// matches the text as written, four repairs are tried in turn: a message
 /// wrapped onto the following lines is joined back
 /// (`messages::unwrapped_messages`), a message and its errno that a
 /// launcher logged as two lines behind its prefix are joined back
 /// (`messages::rejoined_writes`), then the rules are matched ignoring
 /// case and a final period, with the colon before an errno's text put back
 /// where it went missing, for words retyped by hand (the diagnosis then
-/// says `retyped`).
+/// says `retyped`), and last with each word allowed its other endings
+/// (`Create` for `Creating`; see `word_forms`).
 pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnosis {
     let as_written = messages::pasted_messages(stderr);
     // An errno bwrap cannot have printed so (other letter case, a period
@@ -382,6 +384,35 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
         d.retyped = true;
         return d;
     }
+    // Last, the words in another form (`Create new namespace failed` for
+    // `Creating …`): see `word_forms`. A rule confirmed by its words alone
+    // is not confirmed by words that are only like them.
+    let forms = in_word_forms(rules, false);
+    if any_match(&forms, &retyped) {
+        let mut d = diagnose_messages(&forms, facts, retyped.clone());
+        if d.candidates.iter().all(|c| c.verdict == Verdict::Refuted) {
+            d = diagnose_messages(&in_word_forms(rules, true), facts, retyped);
+        }
+        let mut demoted = Vec::new();
+        for c in &mut d.candidates {
+            if c.verdict == Verdict::Confirmed && c.checks.is_empty() {
+                c.verdict = Verdict::Unconfirmed;
+                c.superseded_by = None;
+                demoted.push(c.rule.clone());
+            }
+        }
+        for c in &mut d.candidates {
+            if c.superseded_by
+                .as_ref()
+                .is_some_and(|s| demoted.contains(s))
+            {
+                c.superseded_by = None;
+            }
+        }
+        d.candidates.sort_by_key(rank);
+        d.retyped = true;
+        return d;
+    }
     diagnose_messages(rules, facts, as_written)
 }
 
@@ -431,6 +462,45 @@ fn ignoring_case(rules: &RuleSet, stages: bool) -> RuleSet {
     {
         loosen(&mut l.rule.patterns);
         loosen(&mut l.rule.except);
+    }
+    loose
+}
+
+/// The same rules ignoring case, with their words' endings and spaces
+/// loosened (`word_forms`); with `stages`, the stage rules' too.
+fn in_word_forms(rules: &RuleSet, stages: bool) -> RuleSet {
+    let loosen = |res: &mut [regex::Regex]| {
+        for re in res.iter_mut() {
+            // A loosened pattern over the size limit (a stage rule's
+            // alternation of its step's messages may be) is read ignoring
+            // case only.
+            let loose = word_forms::loosened(re.as_str())
+                .and_then(|t| crate::rules::pattern(&t, true).ok())
+                .or_else(|| crate::rules::pattern(re.as_str(), true).ok());
+            if let Some(r) = loose {
+                *re = r;
+            }
+        }
+    };
+    let mut loose = RuleSet {
+        all: rules.all.clone(),
+        problems: Vec::new(),
+    };
+    for l in loose
+        .all
+        .iter_mut()
+        .filter(|l| stages || l.rule.stage.is_none())
+    {
+        loosen(&mut l.rule.patterns);
+        // The exceptions are read so too: a message a more specific rule
+        // owns, retyped, is still that rule's; and a prior given for the
+        // message is given for it retyped.
+        loosen(&mut l.rule.except);
+        for p in &mut l.rule.priors {
+            if let Some(m) = p.message.as_mut() {
+                loosen(std::slice::from_mut(m));
+            }
+        }
     }
     loose
 }
@@ -975,6 +1045,89 @@ explanation = "e"
         );
         let order: Vec<&str> = d.candidates.iter().map(|c| c.rule.as_str()).collect();
         assert_eq!(order, ["t.ns"]);
+    }
+
+    #[test]
+    fn words_retyped_in_another_form_match_last_and_confirm_only_by_their_conditions() {
+        // ansible/awx#11016, as the thread typed it: `Create` for bwrap's
+        // `Creating`, `Space` for `space`.
+        const RULES: &str = r#"
+[[rule]]
+id = "t.max"
+cause = "userns-max-zero"
+summary = "s"
+patterns = ['^Creating new namespace failed: (?P<error>No space left on device)$']
+explanation = "e"
+[[rule.confirm]]
+fact = "kernel.version"
+equals = "v"
+[[rule.prior]]
+weight = 50
+message = '^Creating new namespace failed: No space'
+source = "s"
+
+[[rule]]
+id = "t.words"
+cause = "wsl1"
+summary = "s"
+patterns = ['^Creating new namespace failed: Invalid argument$']
+explanation = "e"
+"#;
+        let rules = rule_set(RULES);
+        let seen = |v: &str| {
+            Facts::recorded(
+                [("kernel.version".to_string(), Obs::seen(v))].into(),
+                Context::default(),
+            )
+        };
+        let verdicts = |d: &Diagnosis| -> Vec<(String, Verdict)> {
+            d.candidates
+                .iter()
+                .map(|c| (c.rule.clone(), c.verdict))
+                .collect()
+        };
+        let text = b"bwrap: Create new namespace failed: No Space left on device\n";
+        let d = diagnose_pasted(&rules, &seen("v"), text);
+        assert!(d.retyped);
+        assert_eq!(verdicts(&d), [("t.max".to_string(), Verdict::Confirmed)]);
+        let d = diagnose_pasted(&rules, &seen("w"), text);
+        assert_eq!(verdicts(&d), [("t.max".to_string(), Verdict::Refuted)]);
+        // The prior given for bwrap's words is given for them retyped.
+        let d = diagnose_pasted(
+            &rules,
+            &Facts::recorded(BTreeMap::new(), Context::default()),
+            text,
+        );
+        assert_eq!(d.candidates[0].verdict, Verdict::Unconfirmed);
+        assert_eq!(d.candidates[0].prior, Some(50));
+        // A rule its words alone confirm is not confirmed by words that are
+        // only like them; bwrap's own words still confirm it.
+        let d = diagnose_pasted(
+            &rules,
+            &seen("v"),
+            b"bwrap: Create new namespace failed: Invalid argument\n",
+        );
+        assert_eq!(
+            verdicts(&d),
+            [("t.words".to_string(), Verdict::Unconfirmed)]
+        );
+        let d = diagnose_pasted(
+            &rules,
+            &seen("v"),
+            b"bwrap: Creating new namespace failed: Invalid argument\n",
+        );
+        assert!(!d.retyped);
+        assert_eq!(verdicts(&d), [("t.words".to_string(), Verdict::Confirmed)]);
+        // Other words are another message, in any form.
+        assert!(
+            diagnose_pasted(
+                &rules,
+                &seen("v"),
+                b"bwrap: Create a namespace failed: Invalid argument\n"
+            )
+            .candidates
+            .is_empty()
+        );
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub fn render_with(d: &Diagnosis, color: bool, words: Words) -> String {
     let mut out = Lines::new(words);
     causes(&mut out, d, color);
     if d.retyped {
-        out.line("  note: the text differs from bwrap's own words (letter case, a final period), so the rules were matched ignoring both; paste bwrap's exact output for a surer answer");
+        out.line("  note: the text differs from bwrap's own words (letter case, a final period, a word's ending), so the rules were matched ignoring those; paste bwrap's exact output for a surer answer");
     }
     out.finish()
 }

@@ -152,8 +152,9 @@ struct Tally {
 
 /// The development set: the cases the rules were written from (recall).
 fn corpus_accuracy_per_cause() {
-    // Floors under the figures measured last: 157/160 named first (98.1%),
-    // 79 confirmed (49.4%), with branches `userns`, `snap`, `dest` and
+    // Floors under the figures measured last: 158/160 named first (98.8%),
+    // 79 confirmed (49.4%), since branch `devmiss` (122, retyped words in
+    // another form, named first; 157/160 before), with branches `userns`, `snap`, `dest` and
     // `nested` merged (156/160 before `nested`). After the
     // snap decision (branch `snap`: 084 and 132 relabelled
     // apparmor-profile-denial and named so, 144 named so by the bind
@@ -538,13 +539,26 @@ type KnownWrong = &'static [(&'static str, &'static str)];
 /// an emulator (2 of the 16 development cases of this EINVAL, both in a
 /// container) from WSL 1 and kernels without user namespaces, which the
 /// priors rightly put first there. With `container.kind` it is named first.
+/// Raised on branch `devmiss` (2026-12-05, the development sets' last
+/// misses by kind): development 151/144/138 → 154/147/141 of 160 (96.3%,
+/// 91.9%, 88.1%: 122 by the word-forms repair of retyped words, 084 and 144
+/// by the snap rule's priors for a caller's bind from `/oldroot/`, which
+/// leave 114's `/newroot/proc/sys` rebind to LXD's profile); set E
+/// 30/25/23 → 32/27/28 of 35 (91.4%, 77.1%, 80.0%: its Steam-snap binds and
+/// tmpfs mounts). No case moved to wrong. Then the replaced /etc file on
+/// NixOS (bind-source-missing.replaced's NixOS prior): development
+/// 154/147/141 → 156/149/141 (97.5%, 93.1%, 88.1%: 123, 124), set E
+/// 32/27/28 → 33/28/28 (94.3%, 80.0%, 80.0%: E 016).
+/// With both merged (main, 2026-12-06 00:40 UTC): development 156/148/140
+/// of 160 (97.5%, 92.5%, 87.5%): devmiss's gains, less 099 at `os.*` alone
+/// and with nothing known.
 const FEW_FACTS_FLOORS: &[(&str, KnownWrong, (usize, usize, usize))] = &[
-    ("tests/corpus", DEVELOPMENT_KNOWN_WRONG, (94, 89, 85)),
+    ("tests/corpus", DEVELOPMENT_KNOWN_WRONG, (97, 92, 87)),
     ("tests/corpus/test", &[], (89, 86, 82)),
     ("tests/corpus/test-b", TEST_SET_B_KNOWN_WRONG, (95, 91, 91)),
     ("tests/corpus/test-c", TEST_SET_C_KNOWN_WRONG, (95, 95, 93)),
     ("tests/corpus/test-d", TEST_SET_D_KNOWN_WRONG, (90, 90, 93)),
-    ("tests/corpus/test-e", TEST_SET_E_KNOWN_WRONG, (85, 71, 65)),
+    ("tests/corpus/test-e", TEST_SET_E_KNOWN_WRONG, (94, 80, 80)),
 ];
 
 /// Test set A (tests/corpus/test/README.md): cases chosen before the rules
