@@ -722,8 +722,9 @@ const TEST_SET_E_KNOWN_WRONG: &[(&str, &str)] = &[];
 /// of 2026-12-05 23:40 UTC on (branches `ubuntu`, `qemu`, `devmiss`; the
 /// `qemu` topic chosen by the lead knowing this set's two misses are
 /// qemu-user cases, so steered for that family), measured once at 00:38
-/// UTC: unchanged (the qemu rule's prior needs a container the threads do
-/// not state, and its confirmation needs the bwrap file).
+/// UTC: unchanged (not checked case by case; likely: the qemu rule's
+/// prior needs a container the threads do not state, and its confirmation
+/// needs the bwrap file).
 fn held_out_test_set_f_accuracy_per_cause() {
     assert_set("tests/corpus/test-f", 15, TEST_SET_F_KNOWN_WRONG, (86, 40));
 }
