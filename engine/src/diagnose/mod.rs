@@ -439,45 +439,45 @@ fn any_match(rules: &RuleSet, messages: &[Message]) -> bool {
 
 /// The same rules with every specific pattern (and, with `stages`, every
 /// stage rule's) ignoring case. A pattern that does not compile so (none
-/// should: it compiled as written) is left as it is.
+/// should: it compiled as written) is left as it is. Priors keep their
+/// messages as written (read so, a prior for one wording moved a retyped
+/// EINVAL of development case 082 to WSL 1's prior).
 fn ignoring_case(rules: &RuleSet, stages: bool) -> RuleSet {
-    let loosen = |res: &mut [regex::Regex]| {
-        for re in res.iter_mut() {
-            if let Ok(r) = crate::rules::pattern(re.as_str(), true) {
-                *re = r;
-            }
-        }
-    };
-    let mut loose = RuleSet {
-        all: rules.all.clone(),
-        problems: Vec::new(),
-    };
     // Stage rules keep their patterns unless asked: the loose set is used
     // only when a specific rule matches loosely, and recompiling every
     // step's formats would cost more than all the rest.
-    for l in loose
-        .all
-        .iter_mut()
-        .filter(|l| stages || l.rule.stage.is_none())
-    {
-        loosen(&mut l.rule.patterns);
-        loosen(&mut l.rule.except);
-    }
-    loose
+    loosened(rules, stages, false, &|re| {
+        crate::rules::pattern(re.as_str(), true).ok()
+    })
 }
 
 /// The same rules ignoring case, with their words' endings and spaces
-/// loosened (`word_forms`); with `stages`, the stage rules' too.
+/// loosened (`word_forms`); with `stages`, the stage rules' too. A prior
+/// given for a message is given for it retyped.
 fn in_word_forms(rules: &RuleSet, stages: bool) -> RuleSet {
-    let loosen = |res: &mut [regex::Regex]| {
+    loosened(rules, stages, true, &|re| {
+        // A loosened pattern over the size limit (a stage rule's
+        // alternation of its step's messages may be) is read ignoring
+        // case only.
+        word_forms::loosened(re.as_str())
+            .and_then(|t| crate::rules::pattern(&t, true).ok())
+            .or_else(|| crate::rules::pattern(re.as_str(), true).ok())
+    })
+}
+
+/// A copy of `rules` whose patterns and exceptions (a message a more
+/// specific rule owns, retyped, is still that rule's) — of the stage rules
+/// too with `stages`, and the priors' messages with `priors` — are read
+/// through `loosen`; a pattern it returns nothing for stays as written.
+fn loosened(
+    rules: &RuleSet,
+    stages: bool,
+    priors: bool,
+    loosen: &dyn Fn(&regex::Regex) -> Option<regex::Regex>,
+) -> RuleSet {
+    let each = |res: &mut [regex::Regex]| {
         for re in res.iter_mut() {
-            // A loosened pattern over the size limit (a stage rule's
-            // alternation of its step's messages may be) is read ignoring
-            // case only.
-            let loose = word_forms::loosened(re.as_str())
-                .and_then(|t| crate::rules::pattern(&t, true).ok())
-                .or_else(|| crate::rules::pattern(re.as_str(), true).ok());
-            if let Some(r) = loose {
+            if let Some(r) = loosen(re) {
                 *re = r;
             }
         }
@@ -491,14 +491,11 @@ fn in_word_forms(rules: &RuleSet, stages: bool) -> RuleSet {
         .iter_mut()
         .filter(|l| stages || l.rule.stage.is_none())
     {
-        loosen(&mut l.rule.patterns);
-        // The exceptions are read so too: a message a more specific rule
-        // owns, retyped, is still that rule's; and a prior given for the
-        // message is given for it retyped.
-        loosen(&mut l.rule.except);
-        for p in &mut l.rule.priors {
-            if let Some(m) = p.message.as_mut() {
-                loosen(std::slice::from_mut(m));
+        each(&mut l.rule.patterns);
+        each(&mut l.rule.except);
+        if priors {
+            for m in l.rule.priors.iter_mut().filter_map(|p| p.message.as_mut()) {
+                each(std::slice::from_mut(m));
             }
         }
     }
