@@ -689,6 +689,10 @@ fn a_program_for_another_architecture_is_diagnosed_as_its_format(who: &As) {
         support::skip("this host is AArch64: the foreign program must be of another architecture");
     }
     let p = foreign_program("foreign-arch");
+    // binfmt_misc as this host shows it ("unknown" where it is not mounted
+    // or readable, checked against its status file); skipped where a
+    // handler claims the program (the kernel would run it through it).
+    binfmt_for(&p);
     let sh = std::fs::canonicalize("/bin/sh")
         .unwrap()
         .display()
@@ -739,6 +743,65 @@ fn a_program_for_another_architecture_is_diagnosed_as_its_format(who: &As) {
     assert_eq!(f["native"], false, "{format:?}");
 }
 
+/// What binfmt_misc does with the foreign program `p` on this host, as the
+/// probe reads it (`file.format`'s `binfmt`): `"none"` where binfmt_misc is
+/// read and no enabled handler claims it, `"unknown"` where it is not
+/// mounted or not readable (this machine, CI, most containers: a handler of
+/// the host may still run it, so the format is not confirmed). Checked
+/// against /proc/sys/fs/binfmt_misc/status itself. Skips where a handler
+/// claims it: the kernel then runs it through the handler, not as the
+/// recipe needs (the suite registers nothing host-wide).
+fn binfmt_for(p: &str) -> String {
+    let host = bwrap_doctor_engine::probe::Host::live();
+    let facts = bwrap_doctor_engine::probe::Facts::live(
+        &host,
+        bwrap_doctor_engine::probe::Context::default(),
+    );
+    let format = facts.get(&format!("file.format:{p}"));
+    let binfmt = format.value().cloned().unwrap_or_default()["binfmt"].clone();
+    match std::fs::read_to_string("/proc/sys/fs/binfmt_misc/status") {
+        Err(_) => assert_eq!(
+            binfmt, "unknown",
+            "binfmt_misc/status cannot be read here: {format:?}"
+        ),
+        Ok(s) if s.trim() == "disabled" => {
+            assert_eq!(binfmt, "none", "binfmt_misc is disabled: {format:?}");
+        }
+        Ok(_) => {}
+    }
+    match binfmt.as_str() {
+        Some(b @ ("none" | "unknown")) => b.to_string(),
+        _ => support::skip(format!(
+            "a binfmt_misc handler claims the foreign program here ({binfmt}): the kernel runs it through the handler"
+        )),
+    }
+}
+
+/// The diagnosis of a foreign program's ENOENT in a root without /bin/sh
+/// by `rule` (an exec-format rule), for what the host shows of binfmt_misc
+/// (`binfmt_for`): confirmed where binfmt_misc was read and no handler
+/// claims the program; where it could not be read, its cause named first,
+/// not confirmed (the host's handler may run the program, and the ENOENT
+/// may then be a missing loader's or the handler's interpreter's).
+fn assert_format_diagnosed(direct: &Output, shim: &Output, binfmt: &str, rule: &str) -> String {
+    if binfmt == "none" {
+        return assert_diagnosed(direct, shim, Some(rule));
+    }
+    let d = assert_diagnosed(direct, shim, None);
+    let words = Words::for_bwrap_lines(direct.stderr_text().lines());
+    let cause = rule.split('.').next().unwrap_or(rule);
+    let first = d.lines().find(|l| l.trim_start().starts_with("possible:"));
+    assert!(
+        first.is_some_and(|l| l.contains(&format!("[{}]", words.id(cause)))),
+        "binfmt_misc unread: {cause} should be named first, unconfirmed:\n{d}"
+    );
+    assert!(
+        d.contains("binfmt_misc was read"),
+        "the condition left unmet (binfmt_misc unread) should be shown:\n{d}"
+    );
+    d
+}
+
 fn a_foreign_program_in_a_root_without_sh_is_not_confirmed_missing(who: &As) {
     // Review of branch rulesc: glibc's execvp hands a file the kernel
     // refuses with ENOEXEC to /bin/sh and returns that exec's errno. In a
@@ -751,6 +814,7 @@ fn a_foreign_program_in_a_root_without_sh_is_not_confirmed_missing(who: &As) {
         support::skip("this host is AArch64: the foreign program must be of another architecture");
     }
     let p = foreign_program("foreign-arch-no-sh");
+    let binfmt = binfmt_for(&p);
     let (direct, shim) = twice(*who, &[], &["--ro-bind", &p, &p, &p], &|_| {});
     assert_eq!(
         direct.stderr_text(),
@@ -768,9 +832,15 @@ fn a_foreign_program_in_a_root_without_sh_is_not_confirmed_missing(who: &As) {
         "the program is bound and there: command-not-found-in-sandbox confirmed from ENOENT alone:\n{d}"
     );
     // The live shim reads the bound file's header (file.format): an
-    // AArch64 program on this machine, so the format is confirmed, and it
-    // names the program's machine and this one's.
-    let d = assert_diagnosed(&direct, &shim, Some("exec-format-unsupported.foreign-elf"));
+    // AArch64 program on this machine, so the format is confirmed where
+    // binfmt_misc shows no handler for it (named first where it cannot be
+    // read), and it names the program's machine and this one's.
+    let d = assert_format_diagnosed(
+        &direct,
+        &shim,
+        &binfmt,
+        "exec-format-unsupported.foreign-elf",
+    );
     assert!(d.contains("aarch64"), "{d}");
     assert!(d.contains(std::env::consts::ARCH), "{d}");
 
@@ -785,14 +855,32 @@ fn a_foreign_program_in_a_root_without_sh_is_not_confirmed_missing(who: &As) {
         direct.stderr_text(),
         format!("bwrap: execvp {elsewhere}: No such file or directory\n")
     );
-    assert_diagnosed(&direct, &shim, Some("exec-format-unsupported.foreign-elf"));
+    assert_format_diagnosed(
+        &direct,
+        &shim,
+        &binfmt,
+        "exec-format-unsupported.foreign-elf",
+    );
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(
-        v["confirmed"],
-        serde_json::json!(["exec-format-unsupported.foreign-elf"]),
-        "{v:#}"
-    );
+    if binfmt == "none" {
+        assert_eq!(
+            v["confirmed"],
+            serde_json::json!(["exec-format-unsupported.foreign-elf"]),
+            "{v:#}"
+        );
+    } else {
+        assert_eq!(v["confirmed"], serde_json::json!([]), "{v:#}");
+        let first = v["candidates"].as_array().and_then(|c| {
+            c.iter()
+                .find(|c| c["verdict"] == "unconfirmed" && c["superseded_by"].is_null())
+        });
+        assert_eq!(
+            first.map(|c| c["rule"].clone()),
+            Some(serde_json::json!("exec-format-unsupported.foreign-elf")),
+            "{v:#}"
+        );
+    }
     let seen = v["observations"]
         .as_array()
         .and_then(|o| {
@@ -808,6 +896,7 @@ fn a_foreign_program_in_a_root_without_sh_is_not_confirmed_missing(who: &As) {
     );
     assert_eq!(seen["machine"], "aarch64", "{v:#}");
     assert_eq!(seen["native"], false, "{v:#}");
+    assert_eq!(seen["binfmt"], binfmt.as_str(), "{v:#}");
 
     // A native program that is truly absent: the call binds the directory
     // the path is under, the host has no such file there. The shim reads
