@@ -385,8 +385,10 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
         return d;
     }
     // Last, the words in another form (`Create new namespace failed` for
-    // `Creating …`): see `word_forms`. A rule confirmed by its words alone
-    // is not confirmed by words that are only like them.
+    // `Creating …`): see `word_forms`. Words that are only like bwrap's may
+    // be another program's (`execvpe …`), and a rule's conditions may hold
+    // by default where nothing is known of the call: what matches only so
+    // is named, never confirmed.
     let forms = in_word_forms(rules, false);
     if any_match(&forms, &retyped) {
         let mut d = diagnose_messages(&forms, facts, retyped.clone());
@@ -395,7 +397,7 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
         }
         let mut demoted = Vec::new();
         for c in &mut d.candidates {
-            if c.verdict == Verdict::Confirmed && c.checks.is_empty() {
+            if c.verdict == Verdict::Confirmed {
                 c.verdict = Verdict::Unconfirmed;
                 c.superseded_by = None;
                 demoted.push(c.rule.clone());
@@ -1045,7 +1047,7 @@ explanation = "e"
     }
 
     #[test]
-    fn words_retyped_in_another_form_match_last_and_confirm_only_by_their_conditions() {
+    fn words_retyped_in_another_form_match_last_and_are_named_never_confirmed() {
         // ansible/awx#11016, as the thread typed it: `Create` for bwrap's
         // `Creating`, `Space` for `space`.
         const RULES: &str = r#"
@@ -1086,7 +1088,9 @@ explanation = "e"
         let text = b"bwrap: Create new namespace failed: No Space left on device\n";
         let d = diagnose_pasted(&rules, &seen("v"), text);
         assert!(d.retyped);
-        assert_eq!(verdicts(&d), [("t.max".to_string(), Verdict::Confirmed)]);
+        // Its condition holds, but words only like bwrap's name the rule:
+        // they do not confirm it.
+        assert_eq!(verdicts(&d), [("t.max".to_string(), Verdict::Unconfirmed)]);
         let d = diagnose_pasted(&rules, &seen("w"), text);
         assert_eq!(verdicts(&d), [("t.max".to_string(), Verdict::Refuted)]);
         // The prior given for bwrap's words is given for them retyped.
@@ -1097,8 +1101,8 @@ explanation = "e"
         );
         assert_eq!(d.candidates[0].verdict, Verdict::Unconfirmed);
         assert_eq!(d.candidates[0].prior, Some(50));
-        // A rule its words alone confirm is not confirmed by words that are
-        // only like them; bwrap's own words still confirm it.
+        // Nor is a rule its words alone confirm; bwrap's own words still
+        // confirm it.
         let d = diagnose_pasted(
             &rules,
             &seen("v"),

@@ -9,8 +9,11 @@
 //! more allowed its other endings (its stem and then `-e`, `-es`, `-ed`,
 //! `-ing`, `-s`, `-d` or nothing), every space allowed to be several, and a
 //! colon allowed a space before it.
-//! The words themselves, their order and bwrap's errno text stay as the
-//! pattern has them: a reading of the same message, never of another one.
+//! The words themselves, their order, bwrap's errno text (the `error`
+//! group) and the names of system calls and functions (`execvp`,
+//! `unshare`, …: another ending is another function) stay as the pattern
+//! has them: a reading of the same message, never of another one. And a
+//! reading this loose never confirms a cause (`diagnose`): it names one.
 //!
 //! Only the literal words of a pattern change: character classes, groups,
 //! alternatives and escapes are kept byte for byte (the pattern is parsed
@@ -26,6 +29,35 @@ const ENDINGS: &[&str] = &["ing", "ed", "es", "e", "s"];
 /// Shorter words (`uid`, `map`, `new`, `proc`, `open`) keep their form: an
 /// ending there would make another word, not another form of it.
 const MIN_WORD: usize = 5;
+
+/// Names of system calls and functions bwrap's messages carry: another
+/// ending makes another function (`execvpe`), not another form.
+const NAMES: &[&str] = &[
+    "execvp",
+    "unshare",
+    "mount",
+    "umount",
+    "chdir",
+    "fchdir",
+    "mkdir",
+    "setns",
+    "prctl",
+    "capset",
+    "openat",
+    "symlink",
+    "chmod",
+    "fstat",
+    "ioctl",
+    "socket",
+    "seccomp",
+    "clone",
+    "sethostname",
+    "setuid",
+    "setgid",
+    "setgroups",
+    "loopback",
+    "pivot",
+];
 
 /// `pattern` with its words' endings and its spaces loosened, or `None`
 /// when it does not parse or has nothing to loosen.
@@ -80,6 +112,9 @@ fn collect(a: &Ast, edits: &mut Vec<(usize, usize, String)>) {
                 collect(x, edits);
             }
         }
+        // bwrap's errno text keeps its form.
+        Ast::Group(g) if matches!(&g.kind, ast::GroupKind::CaptureName { name, .. } if name.name == "error") =>
+            {}
         Ast::Group(g) => collect(&g.ast, edits),
         // A repeated item keeps its form: `s?` is the pattern's own ending.
         _ => {}
@@ -129,7 +164,8 @@ fn run(items: &[Ast], edits: &mut Vec<(usize, usize, String)>) {
             Some(x) => plain(x).is_some_and(|(c, _, _)| matches!(c, ' ' | ':' | ',' | ';')),
         };
         let before = i.checked_sub(1).and_then(|k| items.get(k));
-        if w.len() >= MIN_WORD && apart(before) && apart(items.get(j)) {
+        let name = NAMES.iter().any(|n| n.eq_ignore_ascii_case(&w));
+        if w.len() >= MIN_WORD && !name && apart(before) && apart(items.get(j)) {
             edits.push((start, end, word(&w)));
         }
         i = j;
@@ -158,6 +194,16 @@ mod tests {
         assert!(!r.is_match("Create new namespace failed: Permission denied"));
         assert!(!r.is_match("new namespace Creating failed: No space left on device"));
         assert!(!r.is_match("Creating new namespace: No space left on device"));
+        // bwrap's errno text keeps its form.
+        assert!(!r.is_match("Creating new namespace failed: No spaces left on device"));
+    }
+
+    #[test]
+    fn a_function_name_keeps_its_form() {
+        let r = re(r"^execvp (?P<prog>.+): (?P<error>No such file or directory)$");
+        assert!(r.is_match("execvp  /usr/bin/foo: No such file or directory"));
+        assert!(!r.is_match("execvpe /usr/bin/foo: No such file or directory"));
+        assert!(!r.is_match("execvp /usr/bin/foo: No such file or directorys"));
     }
 
     #[test]
