@@ -154,6 +154,26 @@ fn machine_name(em: u16, class: u8, le: bool) -> String {
     name.to_string()
 }
 
+/// The names [`machine_name`] gives (besides `em-N`).
+const KNOWN_MACHINES: &[&str] = &[
+    "x86_64",
+    "i386",
+    "aarch64",
+    "arm",
+    "mips64",
+    "mips",
+    "ppc",
+    "ppc64le",
+    "ppc64",
+    "s390x",
+    "s390",
+    "riscv64",
+    "riscv32",
+    "loongarch64",
+    "sparc",
+    "sparc64",
+];
+
 /// `uname -m` reduced to the names [`machine_name`] gives: i686 → i386,
 /// armv7l → arm.
 fn host_machine(uname: &str) -> &str {
@@ -174,6 +194,11 @@ fn host_machine(uname: &str) -> &str {
 #[must_use]
 pub fn runs_natively(host: &str, machine: &str, class: u8) -> Option<bool> {
     let host = host_machine(host);
+    // A machine without a name here (`em-N`), or a kernel's name this table
+    // does not give (alpha, hppa, m68k…): unknown, never "foreign".
+    if machine.starts_with("em-") || !KNOWN_MACHINES.contains(&host) {
+        return None;
+    }
     if machine == host {
         // x32 (an x86_64 ELF of class 32) needs its own kernel option.
         return if machine == "x86_64" && class == 32 {
@@ -583,6 +608,10 @@ mod tests {
         assert_eq!(runs_natively("x86_64", "x86_64", 32), None, "x32");
         assert_eq!(runs_natively("aarch64", "arm", 32), None);
         assert_eq!(runs_natively("armv7l", "arm", 32), Some(true));
+        // A machine or a kernel without a name here is unknown, not foreign.
+        assert_eq!(runs_natively("x86_64", "em-36902", 64), None);
+        assert_eq!(runs_natively("alpha", "em-36902", 64), None);
+        assert_eq!(runs_natively("parisc", "em-15", 32), None);
         assert_eq!(runs_natively("i686", "i386", 32), Some(true));
         assert_eq!(runs_natively("i686", "x86_64", 64), Some(false));
         assert_eq!(runs_natively("ppc64le", "ppc64", 64), Some(false));
