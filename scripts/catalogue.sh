@@ -127,7 +127,10 @@ read_archive() {
         tar -C "$dir/trees/$up" --strip-components=1 -xJf "$orig"
         add "$up=$dir/trees/$up"
       else
-        echo "catalogue.sh: $1's bubblewrap $v: not in the archive here, left out" >&2
+        # A package the indices list but whose files cannot be had (a
+        # download that failed, an archive pruned under its index): stop
+        # rather than write a catalogue without its wordings.
+        die "$1's bubblewrap $v is listed but none of its files could be downloaded"
       fi
     fi
   done
