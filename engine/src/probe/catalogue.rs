@@ -375,7 +375,7 @@ pub const CATALOGUE: &[Entry] = &[
         kind: Kind::Host,
         family: Family::Bwrap,
         in_snapshot: true,
-        value: "{format, machine, class, endian, native, host_path, binfmt}: as file.format's, for the bwrap file",
+        value: "{format, machine, class, endian, native, host_path, binfmt, emulation}: as file.format's, for the bwrap file; emulation \"seen\" (a foreign ELF), \"ruled-out\" (an ELF of kernel.machine read from /proc/sys/kernel/arch, which qemu-user does not answer), \"unknown\" (the machine from uname(2), which an emulator answers; a script; a compatibility program)",
         meaning: "the format of the bwrap that ran, read as file.format reads a program (at most 64 bytes, in a time-bounded child): an ELF of another machine than kernel.machine (native false) ran under an emulator, binfmt_misc's handler for it (qemu-user), not on the kernel itself",
     },
     Entry {

@@ -441,8 +441,30 @@ pub fn observe_format(host: &Host, facts: &Facts, prog: &str) -> Obs {
 /// path), as `file.format` describes a program: an ELF of another machine
 /// than the kernel's (`native: false`) is run by an emulator
 /// (binfmt_misc's handler: qemu-user), not by the kernel.
+///
+/// Its `emulation` field says what this host shows of an emulator under
+/// bwrap: `"seen"` (a foreign ELF), `"ruled-out"` (an ELF of the kernel's
+/// machine, that machine read from /proc/sys/kernel/arch, which qemu-user
+/// does not answer for the kernel: Linux 6.1+), `"unknown"` otherwise
+/// (uname(2), which an emulator answers with the machine it emulates; a
+/// script; a 32-bit compatibility program).
 pub fn observe_bwrap_format(host: &Host, facts: &Facts, bwrap: &str) -> Obs {
-    read_format(host, facts, bwrap, bwrap)
+    let mut obs = read_format(host, facts, bwrap, bwrap);
+    if let Obs::Seen(v @ Value::Object(_)) = &mut obs {
+        let arch_file = host.read_fact("/proc/sys/kernel/arch").is_ok();
+        v["emulation"] = json!(emulation(v["native"].as_bool(), arch_file));
+    }
+    obs
+}
+
+/// `bwrap.format`'s `emulation` from its `native` and whether the kernel's
+/// machine came from /proc/sys/kernel/arch.
+fn emulation(native: Option<bool>, arch_file: bool) -> &'static str {
+    match native {
+        Some(false) => "seen",
+        Some(true) if arch_file => "ruled-out",
+        _ => "unknown",
+    }
 }
 
 /// Read the first bytes of the host file `path` (run as `prog`) and
@@ -608,6 +630,11 @@ mod tests {
         assert_eq!(runs_natively("x86_64", "x86_64", 32), None, "x32");
         assert_eq!(runs_natively("aarch64", "arm", 32), None);
         assert_eq!(runs_natively("armv7l", "arm", 32), Some(true));
+        // Under uname(2) alone a native-looking bwrap may still be emulated.
+        assert_eq!(emulation(Some(false), false), "seen");
+        assert_eq!(emulation(Some(true), true), "ruled-out");
+        assert_eq!(emulation(Some(true), false), "unknown");
+        assert_eq!(emulation(None, true), "unknown");
         // A machine or a kernel without a name here is unknown, not foreign.
         assert_eq!(runs_natively("x86_64", "em-36902", 64), None);
         assert_eq!(runs_natively("alpha", "em-36902", 64), None);
