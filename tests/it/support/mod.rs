@@ -483,8 +483,17 @@ pub fn running_bwrap(via: Via, top: u32) -> u32 {
             children_of(top).first().copied()
         }),
     };
-    eventually("bwrap's sandbox", Duration::from_secs(10), || {
-        (!children_of(bwrap).is_empty()).then_some(())
+    // Until the sandboxed program runs (a process below bwrap that is no
+    // longer bwrap, its child or, with a pid namespace, its grandchild):
+    // bwrap's child waits for its parent before it execs, and a bwrap
+    // signalled earlier leaves it waiting for ever.
+    let is_program = |pid: &u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() != "bwrap")
+    };
+    eventually("bwrap's sandboxed program", Duration::from_secs(10), || {
+        let kids = children_of(bwrap);
+        let grandkids = kids.iter().flat_map(|k| children_of(*k));
+        (kids.iter().any(is_program) || grandkids.clone().any(|g| is_program(&g))).then_some(())
     });
     bwrap
 }
