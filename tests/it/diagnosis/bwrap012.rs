@@ -25,17 +25,11 @@ pub fn tests() -> Vec<Test> {
 
 /// bubblewrap 0.12.0 from Debian trixie, or skip.
 pub(super) fn bwrap012() -> PathBuf {
-    let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/trixie.sh"))
-        .arg("bwrap")
-        .output()
-        .unwrap();
-    if !out.status.success() {
-        support::skip(format!(
-            "bubblewrap 0.12 from Debian trixie is not here (scripts/test.sh fetches it with scripts/trixie.sh fetch): {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    support::fetched(
+        "trixie.sh",
+        &["bwrap"],
+        "bubblewrap 0.12 from Debian trixie",
+    )
 }
 
 /// `[wrapper…] BWRAP ARGS…` run directly and through the shim (told to run

@@ -1046,17 +1046,11 @@ fn a_read_only_proc_sys_is_diagnosed_for_disable_userns(who: &As) {
 /// qemu-aarch64-static), or skip: scripts/test.sh fetches them; this test
 /// installs nothing.
 fn arm64(args: &[&str]) -> std::path::PathBuf {
-    let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/arm64.sh"))
-        .args(args)
-        .output()
-        .unwrap();
-    if !out.status.success() {
-        support::skip(format!(
-            "Debian's arm64 bubblewrap and qemu-aarch64-static are not here (scripts/test.sh fetches them with scripts/arm64.sh fetch): {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    support::fetched(
+        "arm64.sh",
+        args,
+        "Debian's arm64 bubblewrap and qemu-aarch64-static",
+    )
 }
 
 fn bwrap_under_qemu_user_is_diagnosed_as_the_emulator(who: &As) {

@@ -27,6 +27,22 @@ pub fn skip(why: impl Into<String>) -> ! {
     std::panic::panic_any(Skip(why.into()))
 }
 
+/// The path a download script of scripts/ prints (`scripts/SCRIPT ARGS…`:
+/// trixie.sh's bwrap 0.12, arm64.sh's arm64 trees and qemu), or skip saying
+/// that `what` is not here: scripts/test.sh fetches it; tests install
+/// nothing.
+pub fn fetched(script: &str, args: &[&str], what: &str) -> PathBuf {
+    let path = format!("{}/scripts/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(&path).args(args).output().unwrap();
+    if !out.status.success() {
+        skip(format!(
+            "not here: {what} (scripts/test.sh fetches it with scripts/{script} fetch): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
 thread_local! {
     static CURRENT: RefCell<String> = const { RefCell::new(String::new()) };
     static LAST_PANIC: RefCell<String> = const { RefCell::new(String::new()) };
