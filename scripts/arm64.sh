@@ -23,16 +23,8 @@ set -eu
 # Outside the checkout, which may sit where the unprivileged test user
 # cannot reach (/root/…).
 dir="${BWD_ARM64_DIR:-/var/tmp/bwrap-doctor-arm64}"
-# Under /var/tmp, where every user may create files: the programs in it
-# are run by the tests as root, so the directory must be root's or this
-# user's, writable by no one else, and not a symlink.
-mkdir -p "$dir" 2>/dev/null || true
-if [ -L "$dir" ] || [ ! -d "$dir" ] ||
-  ! { [ "$(stat -c %u "$dir")" = 0 ] || [ "$(stat -c %u "$dir")" = "$(id -u)" ]; } ||
-  [ -n "$(find "$dir" -maxdepth 0 -perm /022)" ]; then
-  echo "arm64.sh: $dir is not root's or $(id -un)'s alone ($(stat -c '%U, mode %a' "$dir" 2>/dev/null)): not using what it holds; remove it or set BWD_ARM64_DIR" >&2
-  exit 77
-fi
+. "$(dirname "$0")/private-dir.sh"
+private_dir arm64.sh "$dir" BWD_ARM64_DIR
 qemu="$dir/qemu/usr/bin/qemu-aarch64-static"
 PACKAGES="bubblewrap:arm64 libc6:arm64 libcap2:arm64 libselinux1:arm64 libpcre2-8-0:arm64"
 

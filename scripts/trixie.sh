@@ -15,16 +15,8 @@ set -eu
 # Outside the checkout, which may sit where the unprivileged test user
 # cannot reach (/root/…).
 dir="${BWD_TRIXIE_DIR:-/var/tmp/bwrap-doctor-trixie}"
-# Under /var/tmp, where every user may create files: the programs in it
-# are run by the tests as root, so the directory must be root's or this
-# user's, writable by no one else, and not a symlink.
-mkdir -p "$dir" 2>/dev/null || true
-if [ -L "$dir" ] || [ ! -d "$dir" ] ||
-  ! { [ "$(stat -c %u "$dir")" = 0 ] || [ "$(stat -c %u "$dir")" = "$(id -u)" ]; } ||
-  [ -n "$(find "$dir" -maxdepth 0 -perm /022)" ]; then
-  echo "trixie.sh: $dir is not root's or $(id -un)'s alone ($(stat -c '%U, mode %a' "$dir" 2>/dev/null)): not using what it holds; remove it or set BWD_TRIXIE_DIR" >&2
-  exit 77
-fi
+. "$(dirname "$0")/private-dir.sh"
+private_dir trixie.sh "$dir" BWD_TRIXIE_DIR
 root="$dir/root"
 lib="$root/usr/lib/x86_64-linux-gnu"
 loader="$lib/ld-linux-x86-64.so.2"
