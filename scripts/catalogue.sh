@@ -23,10 +23,10 @@
 # whose files are still in its pool are listed in UBUNTU_WITHDRAWN below
 # with the SHA-256 of the file read (the .dsc, whose checksums then check
 # the tarballs; or the amd64 .deb, whose strings are read), pinned when the
-# catalogue first recorded them. Unlike Debian's, Ubuntu's archive is
-# required: when it (or a pinned file) cannot be had, the script stops
-# before writing anything, so a regeneration never drops Ubuntu's
-# wordings.
+# catalogue first recorded them. Both archives are required: when either
+# (or a listed package's files, or a pinned file) cannot be had, the
+# script stops before writing anything, so a regeneration never drops a
+# distribution's wordings.
 set -eu
 git_dir="${1:?usage: scripts/catalogue.sh GIT-DIR (a clone of bubblewrap)}"
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -65,15 +65,24 @@ Suites: $SUITES
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
-apt() {
-  "$@" -o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$dir/sources" \
-    -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" \
+# in_config BASE COMMAND…: an apt command on the private configuration
+# whose sources and lists are under BASE (the package cache is shared).
+in_config() {
+  base="$1"; shift
+  "$@" -o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$base/sources" \
+    -o "Dir::State::Lists=$base/lists" -o "Dir::Cache=$dir/cache" \
     -o Debug::NoLocking=1 -o APT::Sandbox::User=root -o APT::Architecture=amd64
 }
-uapt() {
-  "$@" -o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$dir/ubuntu/sources" \
-    -o "Dir::State::Lists=$dir/ubuntu/lists" -o "Dir::Cache=$dir/cache" \
-    -o Debug::NoLocking=1 -o APT::Sandbox::User=root -o APT::Architecture=amd64
+apt() { in_config "$dir" "$@"; }
+uapt() { in_config "$dir/ubuntu" "$@"; }
+# fresh_lists APT-FUNCTION BASE ARCHIVE: the configuration's indices,
+# downloaded now. No lists of an earlier run: apt would fall back to them
+# when a download fails, and a failed index must stop the script, not drop
+# a distribution's wordings.
+fresh_lists() {
+  rm -rf "$2/lists"
+  mkdir -p "$2/lists/partial"
+  $1 apt-get -qq --error-on=any update >&2 || die "$3 is not reachable"
 }
 # unpack DIST VERSION ORIG DEBIAN-TARBALL: the patched tree of one package
 # (DIST debian or ubuntu), and upstream's tree when GIT-DIR lacks its tag.
@@ -138,11 +147,7 @@ read_archive() {
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 die() { echo "catalogue.sh: $*; messages.toml left as it was" >&2; exit 1; }
 
-# No lists of an earlier run: apt would fall back to them when a download
-# fails, and a failed index must stop the script, not drop Debian's wordings.
-rm -rf "$dir/lists"
-mkdir -p "$dir/lists/partial"
-apt apt-get -qq --error-on=any update >&2 || die "the Debian archive (deb.debian.org) is not reachable"
+fresh_lists apt "$dir" "the Debian archive (deb.debian.org)"
 read_archive debian apt "$dir/dl"
 
 # Ubuntu's archive key, from Debian's ubuntu-keyring package.
@@ -158,10 +163,7 @@ Suites: $UBUNTU_SUITES
 Components: main
 Signed-By: $ukey
 SRC
-# No lists of an earlier run: apt would fall back to them when a download fails.
-rm -rf "$dir/ubuntu/lists"
-mkdir -p "$dir/ubuntu/lists/partial"
-uapt apt-get -qq --error-on=any update >&2 || die "Ubuntu's archive (archive.ubuntu.com) is not reachable"
+fresh_lists uapt "$dir/ubuntu" "Ubuntu's archive (archive.ubuntu.com)"
 [ -n "$(uapt apt-cache showsrc bubblewrap | sed -n 's/^Version: //p')" ] ||
   die "Ubuntu's source indices list no bubblewrap"
 read_archive ubuntu uapt "$dir/ubuntu/dl"
