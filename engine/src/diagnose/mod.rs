@@ -374,13 +374,7 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
         .map(|m| messages::with_errno_separator(&m))
         .collect();
     if any_match(&loose, &retyped) {
-        let mut d = diagnose_messages(&loose, facts, retyped.clone());
-        if d.candidates.iter().all(|c| c.verdict == Verdict::Refuted) {
-            // Every specific rule was ruled out: the step's rule must be
-            // heard, never silence, so its patterns ignore case too (only
-            // here: compiling every step's formats costs more than the rest).
-            d = diagnose_messages(&ignoring_case(rules, true), facts, retyped);
-        }
+        let mut d = or_step_rules(&loose, || ignoring_case(rules, true), facts, retyped);
         d.retyped = true;
         return d;
     }
@@ -391,31 +385,37 @@ pub fn diagnose_pasted(rules: &RuleSet, facts: &Facts, stderr: &[u8]) -> Diagnos
     // is named, never confirmed.
     let forms = in_word_forms(rules, false);
     if any_match(&forms, &retyped) {
-        let mut d = diagnose_messages(&forms, facts, retyped.clone());
-        if d.candidates.iter().all(|c| c.verdict == Verdict::Refuted) {
-            d = diagnose_messages(&in_word_forms(rules, true), facts, retyped);
-        }
-        let mut demoted = Vec::new();
+        let mut d = or_step_rules(&forms, || in_word_forms(rules, true), facts, retyped);
+        // Only a confirmed rule yields to another: with none confirmed,
+        // none yields.
         for c in &mut d.candidates {
             if c.verdict == Verdict::Confirmed {
                 c.verdict = Verdict::Unconfirmed;
-                c.superseded_by = None;
-                demoted.push(c.rule.clone());
             }
-        }
-        for c in &mut d.candidates {
-            if c.superseded_by
-                .as_ref()
-                .is_some_and(|s| demoted.contains(s))
-            {
-                c.superseded_by = None;
-            }
+            c.superseded_by = None;
         }
         d.candidates.sort_by_key(rank);
         d.retyped = true;
         return d;
     }
     diagnose_messages(rules, facts, as_written)
+}
+
+/// `loose`'s diagnosis of `messages`; where it rules out every candidate,
+/// the diagnosis with the stage rules read as loosely too (`with_stages`),
+/// so that the step's rule is heard, never silence. Only then: compiling
+/// every step's formats loosely costs more than all the rest.
+fn or_step_rules(
+    loose: &RuleSet,
+    with_stages: impl FnOnce() -> RuleSet,
+    facts: &Facts,
+    messages: Vec<Message>,
+) -> Diagnosis {
+    let d = diagnose_messages(loose, facts, messages.clone());
+    if d.candidates.iter().all(|c| c.verdict == Verdict::Refuted) {
+        return diagnose_messages(&with_stages(), facts, messages);
+    }
+    d
 }
 
 /// The ids of the specific rules (not stage rules) that match one of
