@@ -616,9 +616,16 @@ fn fall_back_to_stages(
         return;
     }
     let stages: Vec<&Rule> = rules.active().filter(|r| r.stage.is_some()).collect();
-    let Some(failing) = messages.iter().rev().find(|m| {
-        !messages::is_warning(&m.text) && stages.iter().any(|r| match_rule(r, &m.text).is_some())
-    }) else {
+    // The last message of a step, not a warning; a setuid bwrap's "partner
+    // gone" line only when no other message names a step.
+    let failing_of = |partner_gone_too: bool| {
+        messages.iter().rev().find(|m| {
+            !messages::is_warning(&m.text)
+                && (partner_gone_too || !messages::is_partner_gone(&m.text))
+                && stages.iter().any(|r| match_rule(r, &m.text).is_some())
+        })
+    };
+    let Some(failing) = failing_of(false).or_else(|| failing_of(true)) else {
         return;
     };
     let mut heard = Vec::new();
@@ -1494,6 +1501,48 @@ explanation = "e"
             d.candidates[0].message.text,
             "execvp x: No such file or directory"
         );
+    }
+
+    #[test]
+    fn a_setuid_bwraps_partner_gone_line_is_not_the_failing_step() {
+        // The privileged process died of the bind it printed; the other one
+        // only found the socket closed (bubblewrap#104, 0.1's setuid bwrap).
+        const STEPS: &str = r#"
+[[rule]]
+id = "t.bind"
+cause = "other"
+stage = "bind-remount"
+causes = ["bad-arguments"]
+summary = "s"
+patterns = ['^Can.t bind mount ']
+explanation = "e"
+
+[[rule]]
+id = "t.setuid"
+cause = "other"
+stage = "caps-setuid"
+causes = ["apparmor-profile-denial"]
+summary = "s"
+patterns = ['privileged_op_socket$']
+explanation = "e"
+"#;
+        let rules = rule_set(STEPS);
+        let facts = Facts::recorded(BTreeMap::new(), Context::default());
+        let d = diagnose(
+            &rules,
+            &facts,
+            b"bwrap: Can't bind mount /oldroot/x on /newroot/: Invalid argument\nbwrap: Can't read from privileged_op_socket\n",
+        );
+        let rules_heard: Vec<&str> = d.candidates.iter().map(|c| c.rule.as_str()).collect();
+        assert_eq!(rules_heard, ["t.bind"]);
+        // Alone, the line is still the step's.
+        let d = diagnose(
+            &rules,
+            &facts,
+            b"bwrap: Can't read from privileged_op_socket\n",
+        );
+        let rules_heard: Vec<&str> = d.candidates.iter().map(|c| c.rule.as_str()).collect();
+        assert_eq!(rules_heard, ["t.setuid"]);
     }
 
     #[test]
