@@ -648,10 +648,21 @@ fn fall_back_to_stages(
         // still possible, and a cause that needs a container or another
         // sandbox goes after the others on a host seen to run in none: the
         // first is the one the step names.
+        //
+        // And the reverse of a container cause on a host without one: where
+        // the caller is seen confined by an AppArmor profile in enforce mode
+        // outside any container (a snap's, an application's), which bwrap
+        // without a profile of its own inherits, that profile's refusal
+        // (apparmor-profile-denial) goes before the step's other causes.
+        // Ordering only: nothing says the profile is what answered.
         let no_container = facts.get("container.kind") == Obs::seen("none");
+        let confined = no_container
+            && matches!(facts.get("apparmor.label"),
+                Obs::Seen(serde_json::Value::String(l)) if l.ends_with("(enforce)"));
         c.causes.sort_by_key(|sc| {
             (
                 sc.verdict == Some(Verdict::Refuted),
+                !(confined && sc.cause == Cause::AppArmorProfileDenial),
                 no_container && INSIDE_ONLY.contains(&sc.cause),
             )
         });
@@ -1467,6 +1478,49 @@ explanation = "e"
                 first(kind),
                 ["container-lsm-profile", "mount-permission-denied", "chroot"]
             );
+        }
+    }
+
+    #[test]
+    fn a_caller_seen_confined_by_apparmor_outside_a_container_names_its_profile_first() {
+        const STEP: &str = r#"
+[[rule]]
+id = "t.step"
+cause = "other"
+stage = "files-dirs-symlinks"
+causes = ["bad-arguments", "selinux-denial", "apparmor-profile-denial"]
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+"#;
+        let rules = rule_set(STEP);
+        let first = |label: Option<&str>, kind: Option<&str>| {
+            let facts = Facts::recorded(
+                label
+                    .map(|l| ("apparmor.label".to_string(), Obs::seen(l)))
+                    .into_iter()
+                    .chain(kind.map(|k| ("container.kind".to_string(), Obs::seen(k))))
+                    .collect(),
+                Context::default(),
+            );
+            let d = diagnose(&rules, &facts, b"bwrap: boom: x\n");
+            d.candidates[0].causes[0].cause.id()
+        };
+        // A snap's profile on the host: the profile first.
+        assert_eq!(
+            first(Some("snap.heroic.heroic (enforce)"), Some("none")),
+            "apparmor-profile-denial"
+        );
+        // Unconfined, in complain mode, a container's profile, or nothing
+        // known: the listed order.
+        for (label, kind) in [
+            (Some("unconfined"), Some("none")),
+            (Some("snap.heroic.heroic (complain)"), Some("none")),
+            (Some("docker-default (enforce)"), Some("docker")),
+            (Some("snap.heroic.heroic (enforce)"), None),
+            (None, None),
+        ] {
+            assert_eq!(first(label, kind), "bad-arguments", "{label:?} {kind:?}");
         }
     }
 

@@ -787,7 +787,9 @@ const TEST_SET_F_KNOWN_WRONG: &[(&str, &str)] = &[];
 /// rule change for them. Raised on branch `binds` (2026-12-06: whose path,
 /// engine/rules/README.md): 43/48 (89.6%) named first (002, 003, 210),
 /// 18 confirmed, none wrong; fixture hosts 38/42, 20, one wrong (111; 210's
-/// fixture host no longer confirms mount-permission-denied).
+/// fixture host no longer confirms mount-permission-denied); then 39/42 (403:
+/// a caller seen confined by a snap's AppArmor profile puts the step's
+/// apparmor-profile-denial first).
 fn held_out_test_set_g_accuracy_per_cause() {
     assert_set("tests/corpus/test-g", 48, TEST_SET_G_KNOWN_WRONG, (89, 37));
 }
