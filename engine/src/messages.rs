@@ -462,6 +462,15 @@ pub(crate) fn is_warning(text: &str) -> bool {
         || (text.starts_with("Can't remount ") && text.ends_with(", ignoring error"))
 }
 
+/// A setuid bwrap (0.4-0.11) runs as two processes: the privileged one makes
+/// the mounts the other asks for over `privileged_op_socket`. When the
+/// privileged one dies of a failure it printed, the other finds the socket
+/// closed and prints only that: its partner's failure, not a step of its
+/// own. The failing step is the message before it, when there is one.
+pub(crate) fn is_partner_gone(text: &str) -> bool {
+    text == "Can't read from privileged_op_socket" || text == "Can't write to privileged_op_socket"
+}
+
 /// Did bwrap's own setup fail? Its fatal message is its last word: the last
 /// non-empty line of stderr is a bwrap message (not a warning). A program
 /// in the sandbox that failed after bwrap started it prints after it, or

@@ -616,9 +616,16 @@ fn fall_back_to_stages(
         return;
     }
     let stages: Vec<&Rule> = rules.active().filter(|r| r.stage.is_some()).collect();
-    let Some(failing) = messages.iter().rev().find(|m| {
-        !messages::is_warning(&m.text) && stages.iter().any(|r| match_rule(r, &m.text).is_some())
-    }) else {
+    // The last message of a step, not a warning; a setuid bwrap's "partner
+    // gone" line only when no other message names a step.
+    let failing_of = |partner_gone_too: bool| {
+        messages.iter().rev().find(|m| {
+            !messages::is_warning(&m.text)
+                && (partner_gone_too || !messages::is_partner_gone(&m.text))
+                && stages.iter().any(|r| match_rule(r, &m.text).is_some())
+        })
+    };
+    let Some(failing) = failing_of(false).or_else(|| failing_of(true)) else {
         return;
     };
     let mut heard = Vec::new();
@@ -641,10 +648,21 @@ fn fall_back_to_stages(
         // still possible, and a cause that needs a container or another
         // sandbox goes after the others on a host seen to run in none: the
         // first is the one the step names.
+        //
+        // And the reverse of a container cause on a host without one: where
+        // the caller is seen confined by an AppArmor profile in enforce mode
+        // outside any container (a snap's, an application's), which bwrap
+        // without a profile of its own inherits, that profile's refusal
+        // (apparmor-profile-denial) goes before the step's other causes.
+        // Ordering only: nothing says the profile is what answered.
         let no_container = facts.get("container.kind") == Obs::seen("none");
+        let confined = no_container
+            && matches!(facts.get("apparmor.label"),
+                Obs::Seen(serde_json::Value::String(l)) if l.ends_with("(enforce)"));
         c.causes.sort_by_key(|sc| {
             (
                 sc.verdict == Some(Verdict::Refuted),
+                !(confined && sc.cause == Cause::AppArmorProfileDenial),
                 no_container && INSIDE_ONLY.contains(&sc.cause),
             )
         });
@@ -1464,6 +1482,49 @@ explanation = "e"
     }
 
     #[test]
+    fn a_caller_seen_confined_by_apparmor_outside_a_container_names_its_profile_first() {
+        const STEP: &str = r#"
+[[rule]]
+id = "t.step"
+cause = "other"
+stage = "files-dirs-symlinks"
+causes = ["bad-arguments", "selinux-denial", "apparmor-profile-denial"]
+summary = "s"
+patterns = ['^boom: ']
+explanation = "e"
+"#;
+        let rules = rule_set(STEP);
+        let first = |label: Option<&str>, kind: Option<&str>| {
+            let facts = Facts::recorded(
+                label
+                    .map(|l| ("apparmor.label".to_string(), Obs::seen(l)))
+                    .into_iter()
+                    .chain(kind.map(|k| ("container.kind".to_string(), Obs::seen(k))))
+                    .collect(),
+                Context::default(),
+            );
+            let d = diagnose(&rules, &facts, b"bwrap: boom: x\n");
+            d.candidates[0].causes[0].cause.id()
+        };
+        // A snap's profile on the host: the profile first.
+        assert_eq!(
+            first(Some("snap.heroic.heroic (enforce)"), Some("none")),
+            "apparmor-profile-denial"
+        );
+        // Unconfined, in complain mode, a container's profile, or nothing
+        // known: the listed order.
+        for (label, kind) in [
+            (Some("unconfined"), Some("none")),
+            (Some("snap.heroic.heroic (complain)"), Some("none")),
+            (Some("docker-default (enforce)"), Some("docker")),
+            (Some("snap.heroic.heroic (enforce)"), None),
+            (None, None),
+        ] {
+            assert_eq!(first(label, kind), "bad-arguments", "{label:?} {kind:?}");
+        }
+    }
+
+    #[test]
     fn a_warning_is_never_explained_by_a_stage_rule() {
         const STEP: &str = r#"
 [[rule]]
@@ -1494,6 +1555,48 @@ explanation = "e"
             d.candidates[0].message.text,
             "execvp x: No such file or directory"
         );
+    }
+
+    #[test]
+    fn a_setuid_bwraps_partner_gone_line_is_not_the_failing_step() {
+        // The privileged process died of the bind it printed; the other one
+        // only found the socket closed (bubblewrap#104, 0.1's setuid bwrap).
+        const STEPS: &str = r#"
+[[rule]]
+id = "t.bind"
+cause = "other"
+stage = "bind-remount"
+causes = ["bad-arguments"]
+summary = "s"
+patterns = ['^Can.t bind mount ']
+explanation = "e"
+
+[[rule]]
+id = "t.setuid"
+cause = "other"
+stage = "caps-setuid"
+causes = ["apparmor-profile-denial"]
+summary = "s"
+patterns = ['privileged_op_socket$']
+explanation = "e"
+"#;
+        let rules = rule_set(STEPS);
+        let facts = Facts::recorded(BTreeMap::new(), Context::default());
+        let d = diagnose(
+            &rules,
+            &facts,
+            b"bwrap: Can't bind mount /oldroot/x on /newroot/: Invalid argument\nbwrap: Can't read from privileged_op_socket\n",
+        );
+        let rules_heard: Vec<&str> = d.candidates.iter().map(|c| c.rule.as_str()).collect();
+        assert_eq!(rules_heard, ["t.bind"]);
+        // Alone, the line is still the step's.
+        let d = diagnose(
+            &rules,
+            &facts,
+            b"bwrap: Can't read from privileged_op_socket\n",
+        );
+        let rules_heard: Vec<&str> = d.candidates.iter().map(|c| c.rule.as_str()).collect();
+        assert_eq!(rules_heard, ["t.setuid"]);
     }
 
     #[test]

@@ -554,14 +554,27 @@ type KnownWrong = &'static [(&'static str, &'static str)];
 /// of 160 (97.5%, 92.5%, 87.5%): devmiss's gains, less 099 at `os.*` alone
 /// and with nothing known. Set G joined at its retirement (2026-12-06 02:20
 /// UTC, the rules of 7d3b9cd): 40/37/37 of 48 (83.3%, 77.1%, 77.1%).
+/// Lowered on branch `binds` (2026-12-06) for development from (97, 92, 87)
+/// to (96, 91, 86), for one case the re-counted prior now names second:
+/// 156/148/140 → 155/147/139 of 160. Of the development cases (every set)
+/// whose `Can't find source path …: Permission denied` is neither under
+/// /root nor the document portal, 4 are a local directory closed by its
+/// modes to the uid bwrap runs as (bad-arguments: set G 002, 210, set E
+/// 109, dev 119, the last two relabelled by the taxonomy) and 1 a root-owned
+/// sshfs without allow_other (064, mount-permission-denied), so with nothing
+/// known `bad-arguments.source-unsearchable` (prior 40) goes first
+/// (engine/rules/README.md, "Whose path: a source the uid cannot reach").
+/// 064 is still named first on its thread's facts (`path.mount` fuse
+/// confirms it). Set A 60/58/55 → 61/59/56 of 67 (024) and set G
+/// 40/37/37 → 43/40/40 of 48 (002, 003, 210) rose; no other case moved.
 const FEW_FACTS_FLOORS: &[(&str, KnownWrong, (usize, usize, usize))] = &[
-    ("tests/corpus", DEVELOPMENT_KNOWN_WRONG, (97, 92, 87)),
-    ("tests/corpus/test", &[], (89, 86, 82)),
+    ("tests/corpus", DEVELOPMENT_KNOWN_WRONG, (96, 91, 86)),
+    ("tests/corpus/test", &[], (91, 88, 83)),
     ("tests/corpus/test-b", TEST_SET_B_KNOWN_WRONG, (95, 91, 91)),
     ("tests/corpus/test-c", TEST_SET_C_KNOWN_WRONG, (95, 95, 93)),
     ("tests/corpus/test-d", TEST_SET_D_KNOWN_WRONG, (90, 90, 93)),
     ("tests/corpus/test-e", TEST_SET_E_KNOWN_WRONG, (94, 80, 80)),
-    ("tests/corpus/test-g", TEST_SET_G_KNOWN_WRONG, (83, 77, 77)),
+    ("tests/corpus/test-g", TEST_SET_G_KNOWN_WRONG, (89, 83, 83)),
 ];
 
 /// Test set A (tests/corpus/test/README.md): cases chosen before the rules
@@ -574,7 +587,9 @@ fn held_out_test_set_accuracy_per_cause() {
     // confirmation is accepted any more. Floors under the figures measured
     // after the kinds were fixed (91.0% and 44.8% of 67; confirmed 49.3%
     // after set B's kinds); development figures now, not generalization.
-    assert_set("tests/corpus/test", 60, &[], (91, 49));
+    // Raised on branch `binds` (2026-12-06): 62/67 (92.5%), 024 by the
+    // absolute-path prior of bad-arguments.program-is-directory.
+    assert_set("tests/corpus/test", 60, &[], (92, 49));
 }
 
 /// Test set B (tests/corpus/test-b/README.md): 62 cases chosen on
@@ -770,9 +785,14 @@ const TEST_SET_F_KNOWN_WRONG: &[(&str, &str)] = &[];
 /// cbbb88d: 40/48, 18, none wrong; fixture hosts 36/42, 20, two wrong):
 /// its misses are read by rule writers from now on, and held-out set H
 /// (tests/corpus/split.md, "Set H") is chosen against 7d3b9cd, before any
-/// rule change for them.
+/// rule change for them. Raised on branch `binds` (2026-12-06: whose path,
+/// engine/rules/README.md): 43/48 (89.6%) named first (002, 003, 210),
+/// 18 confirmed, none wrong; fixture hosts 38/42, 20, one wrong (111; 210's
+/// fixture host no longer confirms mount-permission-denied); then 39/42 (403:
+/// a caller seen confined by a snap's AppArmor profile puts the step's
+/// apparmor-profile-denial first).
 fn held_out_test_set_g_accuracy_per_cause() {
-    assert_set("tests/corpus/test-g", 48, TEST_SET_G_KNOWN_WRONG, (83, 37));
+    assert_set("tests/corpus/test-g", 48, TEST_SET_G_KNOWN_WRONG, (89, 37));
 }
 
 /// Wrong confirmations on test set G's thread facts at its baseline (the
@@ -1145,13 +1165,6 @@ fn report_beside(thread: &Measured, fixture: &Measured) {
 /// Wrong confirmations on complete fixture hosts that are understood, with
 /// the reason (case file, why). Aim: none.
 const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[
-    (
-        "210-asa-server-manager-umu-root-dbus-run-user-0.toml",
-        "test set G's second batch at its baseline (the rules of 895ab82), not mended from the \
-         case: a bind source the running uid cannot reach, labelled bad-arguments after \
-         test-b/035 and set G's 002; the collector names mount-permission-denied as the other \
-         reading (COLLECTOR-G3.md), and the fixture host confirms the other",
-    ),
     (
         "111-sf-operator-zuul-executor-pod-resolv-conf-bind-eacces.toml",
         "test set G at its baseline (the rules of ce56077), not mended from the case: its only \

@@ -197,7 +197,7 @@ fn a_source_in_another_users_private_directory_is_diagnosed() {
         d.stderr_text(),
         format!("bwrap: Can't find source path {inner}: Permission denied\n")
     );
-    assert_diagnosed(&d, &s, Some("mount-permission-denied.unsearchable"));
+    assert_diagnosed(&d, &s, Some("bad-arguments.source-unsearchable"));
 }
 
 fn setuid_bwrap_refusals_are_diagnosed_as_setuid_mode() {
