@@ -1116,30 +1116,9 @@ const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[
          reading (COLLECTOR-G3.md), and the fixture host confirms the other",
     ),
     (
-        "111-sf-operator-zuul-executor-pod-resolv-conf-bind-eacces.toml",
-        "test set G at its baseline (the rules of ce56077), not mended from the case: its only \
-         fix is a privileged pod on OpenShift, which lifts SELinux's container type as well as \
-         the missing privileges; the collector labelled it container-no-privileges and names \
-         container-lsm-profile as the other reading (COLLECTOR-G2.md), and the fixture host \
-         confirms the other",
-    ),
-    (
         "024-bwrap-415-bind-try-missing-dest.toml",
         "held-out set: the wrong confirmation known on the thread's facts too \
          (tests/corpus/test/README.md), not mended from the case",
-    ),
-    (
-        "079-umu-156-docker-pv-debug-log.toml",
-        "development set: the docker-default kind's bounding set lacks CAP_SYS_ADMIN, so the \
-         second probe's `capset failed: EPERM` is confirmed as missing privileges \
-         (container-no-privileges.capset), which the case's evidence names for that line; its \
-         label is the first line's cause (the seccomp filter)",
-    ),
-    (
-        "049-gvisor-13438-loopback-preconfigured.toml",
-        "held-out set: the gvisor kind's caller is Docker's default root without \
-         CAP_SYS_ADMIN or CAP_NET_ADMIN, on which container-no-privileges holds beside gvisor; \
-         the thread's bwrap got past unshare(CLONE_NEWNET), so its caller was not that one",
     ),
     (
         "055-openlitespeed-223-debian10-unknown-option.toml",
@@ -1284,6 +1263,30 @@ fn fixture_snapshot(case: &Case, dir: &Path) -> Option<std::path::PathBuf> {
                     serde_json::json!({"unavailable": "not in the fixture kind"}),
                 );
             }
+        }
+    }
+    // SELinux the thread names as enforcing on a kind with AppArmor: a host
+    // enforces one of the two major LSMs (every distribution a kind stands for
+    // builds one in as the major LSM), so the kind's AppArmor goes, and the
+    // caller's SELinux domain is unknown unless the thread gives it.
+    if stated.get("selinux.mode").and_then(|v| v.as_str()) == Some("enforcing")
+        && !says("apparmor.label")
+        && !says("apparmor.enabled")
+        && kind_facts(&kind).get("apparmor.enabled") == Some(&serde_json::Value::Bool(true))
+    {
+        for k in [
+            "apparmor.enabled",
+            "apparmor.label",
+            "apparmor.profile_files",
+            "apparmor.profiles_loaded",
+        ] {
+            f.insert(k.into(), serde_json::json!({"absent": true}));
+        }
+        if !says("selinux.context") {
+            f.insert(
+                "selinux.context".into(),
+                serde_json::json!({"unavailable": "not in the fixture kind"}),
+            );
         }
     }
     if says("bwrap.path") && !says("bwrap.realpath") {
