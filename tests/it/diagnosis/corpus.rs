@@ -769,9 +769,12 @@ const TEST_SET_F_KNOWN_WRONG: &[(&str, &str)] = &[];
 /// cbbb88d: 40/48, 18, none wrong; fixture hosts 36/42, 20, two wrong):
 /// its misses are read by rule writers from now on, and held-out set H
 /// (tests/corpus/split.md, "Set H") is chosen against 7d3b9cd, before any
-/// rule change for them.
+/// rule change for them. Branch `userns` (2026-12-06): 41/48 (85.4%) named
+/// first with 109's stated namespace limits and the new limit rules, 18
+/// confirmed, none wrong; fixture hosts 36/42, 20, one wrong (210): the
+/// named-first floor rises to 85.
 fn held_out_test_set_g_accuracy_per_cause() {
-    assert_set("tests/corpus/test-g", 48, TEST_SET_G_KNOWN_WRONG, (83, 37));
+    assert_set("tests/corpus/test-g", 48, TEST_SET_G_KNOWN_WRONG, (85, 37));
 }
 
 /// Wrong confirmations on test set G's thread facts at its baseline (the
