@@ -1136,13 +1136,6 @@ const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[
          odroid C2 ran a vendor kernel without seccomp filters (the maintainer's diagnosis), so \
          the kind's defaults, not a rule, disagree with the thread",
     ),
-    (
-        "021-bwrap-102-centos7-setuid-without-filecaps-build.toml",
-        "set C (development since 02:32 UTC): the rhel-7 kind has user.max_user_namespaces = 0 \
-         (RHEL 7.4 and later), on which userns-max-zero holds; the thread's CentOS 7.2 kernel \
-         (3.10.0-327) predates that sysctl and its bwrap was installed setuid (without the file \
-         caps its build then wanted), so the kind's defaults, not a rule, disagree with the thread",
-    ),
 ];
 
 /// The fixture host kinds (tests/fixtures/kinds/README.md).
@@ -1220,6 +1213,25 @@ fn kind_facts(kind: &str) -> Facts {
     v["facts"].as_object().unwrap().clone()
 }
 
+/// Whether a kernel release predates the user.max_*_namespaces sysctls:
+/// upstream before 4.9, RHEL 7's 3.10.0 before build 693 (7.4).
+fn kernel_predates_ns_limits(release: &str) -> bool {
+    let num = |s: &str| s.parse::<u32>().ok();
+    let mut parts = release.split(['.', '-']);
+    let (Some(major), Some(minor)) = (parts.next().and_then(num), parts.next().and_then(num))
+    else {
+        return false;
+    };
+    if (major, minor) == (3, 10) && release.contains(".el7") {
+        let build = release
+            .strip_prefix("3.10.0-")
+            .and_then(|r| r.split('.').next())
+            .and_then(num);
+        return build.is_some_and(|b| b < 693);
+    }
+    (major, minor) < (4, 9)
+}
+
 /// The case on a complete fixture host of its kind: the kind's facts, the
 /// thread's facts over them, the caller's identity kept coherent, and the
 /// experiments recomputed for the merged host ([`experiments`]) unless the
@@ -1290,6 +1302,18 @@ fn fixture_snapshot(case: &Case, dir: &Path) -> Option<std::path::PathBuf> {
                 "selinux.context".into(),
                 serde_json::json!({"unavailable": "not in the fixture kind"}),
             );
+        }
+    }
+    // A kernel the thread names that predates the user.max_*_namespaces
+    // sysctls (Linux 4.9; RHEL 7 backported them in 7.4's 3.10.0-693) has
+    // none: the kind's values (rhel-7's limit of 0) are not that host's.
+    if let Some(rel) = stated.get("kernel.release").and_then(|v| v.as_str()) {
+        if kernel_predates_ns_limits(rel) {
+            for (k, _) in f.clone().iter() {
+                if k.starts_with("sysctl.user.max_") && !says(k) {
+                    f.insert(k.clone(), serde_json::json!({"absent": true}));
+                }
+            }
         }
     }
     if says("bwrap.path") && !says("bwrap.realpath") {
