@@ -14,7 +14,7 @@ evidence:
                  call's options), which says the mechanism *can* be there, not
                  that it refused this step;
   absence-only   every condition holds on an absent fact (exists = false,
-                 not_equals, not_in, not_contains, empty = true, or a path
+                 not_equals, not_in, not_contains(_all), empty = true, or a path
                  seen missing): the cause is inferred from something missing,
                  which several mechanisms produce.
 
@@ -63,7 +63,7 @@ CONTEXT = (
 )
 TESTS = (
     "equals", "not_equals", "in", "not_in", "matches", "exists", "contains",
-    "not_contains", "empty", "greater_than", "less_than",
+    "not_contains", "empty", "greater_than", "less_than", "not_contains_all",
 )
 
 
@@ -76,7 +76,7 @@ def test_of(c):
 
 def holds_on_absence(c):
     k, v = test_of(c)
-    if k in ("not_equals", "not_in", "not_contains"):
+    if k in ("not_equals", "not_in", "not_contains", "not_contains_all"):
         return True
     if k == "exists" and v is False:
         return True

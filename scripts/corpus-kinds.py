@@ -94,6 +94,8 @@ BASE = {
     "sysctl.kernel.yama.ptrace_scope": 1,
     "sysctl.user.max_mnt_namespaces": 63379, "sysctl.user.max_net_namespaces": 63379,
     "sysctl.user.max_pid_namespaces": 63379, "sysctl.user.max_user_namespaces": 63379,
+    "sysctl.user.max_ipc_namespaces": 63379, "sysctl.user.max_uts_namespaces": 63379,
+    "sysctl.user.max_cgroup_namespaces": 63379,
 }
 
 
@@ -322,6 +324,8 @@ kind("wsl1", "Windows Subsystem for Linux 1 (Ubuntu 20.04 image): no user namesp
       "caller.uid_map": ABSENT, "container.evidence": evidence(**{"/proc/version": "Microsoft (WSL1)"}),
       "sysctl.user.max_user_namespaces": ABSENT, "sysctl.user.max_mnt_namespaces": ABSENT,
       "sysctl.user.max_net_namespaces": ABSENT, "sysctl.user.max_pid_namespaces": ABSENT,
+      "sysctl.user.max_ipc_namespaces": ABSENT, "sysctl.user.max_uts_namespaces": ABSENT,
+      "sysctl.user.max_cgroup_namespaces": ABSENT,
       "sysctl.fs.mount-max": ABSENT, "sysctl.kernel.yama.ptrace_scope": ABSENT},
      userns_fail("unshare", "EINVAL"))
 kind("wsl2", "Windows Subsystem for Linux 2 (Ubuntu 22.04 image on Microsoft's kernel): "

@@ -27,6 +27,7 @@ pub fn holds(test: &Test, obs: &Obs, field: Option<&str>) -> Option<bool> {
         Test::Exists(want) => *want,
         Test::Contains(item) => contains(v, item),
         Test::NotContains(item) => !contains(v, item),
+        Test::NotContainsAll(items) => !items.iter().all(|i| contains(v, i)),
         Test::Empty(want) => {
             let empty = match v {
                 Value::Array(a) => a.is_empty(),
@@ -47,7 +48,9 @@ pub fn holds(test: &Test, obs: &Obs, field: Option<&str>) -> Option<bool> {
 fn holds_on_absent(test: &Test) -> bool {
     match test {
         Test::Exists(want) => !*want,
-        Test::NotEquals(_) | Test::NotIn(_) | Test::NotContains(_) => true,
+        Test::NotEquals(_) | Test::NotIn(_) | Test::NotContains(_) | Test::NotContainsAll(_) => {
+            true
+        }
         Test::Empty(want) => *want,
         _ => false,
     }
@@ -147,6 +150,17 @@ mod tests {
             holds(&Test::GreaterThan(0), &Obs::seen(2), None),
             Some(true)
         );
+        let six = Test::NotContainsAll(vec!["cap_sys_admin".into(), "cap_net_admin".into()]);
+        let caps = |c: &[&str]| Obs::seen(serde_json::json!(c));
+        assert_eq!(
+            holds(&six, &caps(&["cap_sys_admin", "cap_chown"]), None),
+            Some(true)
+        );
+        assert_eq!(
+            holds(&six, &caps(&["cap_net_admin", "cap_sys_admin"]), None),
+            Some(false)
+        );
+        assert_eq!(holds(&six, &Obs::Absent, None), Some(true));
         let re = regex::Regex::new("^Linux .*Microsoft").unwrap();
         assert_eq!(
             holds(

@@ -209,6 +209,10 @@ fn wants(c: &Condition) -> String {
         Exists(false) => "absent".into(),
         Contains(x) => format!("contains {}", v(x)),
         NotContains(x) => format!("does not contain {}", v(x)),
+        NotContainsAll(xs) => format!(
+            "lacks at least one of {}",
+            xs.iter().map(v).collect::<Vec<_>>().join(", ")
+        ),
         Empty(true) => "empty".into(),
         Empty(false) => "not empty".into(),
         GreaterThan(n) => format!("> {n}"),

@@ -34,7 +34,7 @@ impl Setting {
 
 /// The settings that close namespaces to bwrap here.
 pub fn needed(facts: &Facts) -> Vec<Setting> {
-    let table: [(&'static str, i64, &'static str, &'static str); 5] = [
+    let table: [(&'static str, i64, &'static str, &'static str); 8] = [
         (
             "kernel.unprivileged_userns_clone",
             0,
@@ -64,6 +64,24 @@ pub fn needed(facts: &Facts) -> Vec<Setting> {
             0,
             LIMIT,
             "no pid namespace may be created (--unshare-pid, --unshare-all)",
+        ),
+        (
+            "user.max_ipc_namespaces",
+            0,
+            LIMIT,
+            "no IPC namespace may be created (--unshare-ipc, --unshare-all)",
+        ),
+        (
+            "user.max_uts_namespaces",
+            0,
+            LIMIT,
+            "no UTS namespace may be created (--unshare-uts, --unshare-all)",
+        ),
+        (
+            "user.max_cgroup_namespaces",
+            0,
+            LIMIT,
+            "no cgroup namespace may be created (--unshare-cgroup, --unshare-all)",
         ),
     ];
     table

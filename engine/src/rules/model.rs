@@ -67,6 +67,9 @@ pub enum Test {
     Contains(Value),
     /// The opposite of `Contains`; holds for an absent fact.
     NotContains(Value),
+    /// A list lacks at least one of these values (the opposite of containing
+    /// them all); holds for an absent fact.
+    NotContainsAll(Vec<Value>),
     /// A list is empty (`true`) or not (`false`).
     Empty(bool),
     /// Integer comparisons.

@@ -44,6 +44,7 @@ pub(super) const CONDITION_KEYS: &[&str] = &[
     "exists",
     "contains",
     "not_contains",
+    "not_contains_all",
     "empty",
     "greater_than",
     "less_than",

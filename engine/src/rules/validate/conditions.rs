@@ -336,7 +336,7 @@ fn test(d: &mut Diags<'_>, t: &Table<'_, '_>, key: &str) -> Option<Test> {
         "not_equals" => json(d, v, key).map(Test::NotEquals),
         "contains" => json(d, v, key).map(Test::Contains),
         "not_contains" => json(d, v, key).map(Test::NotContains),
-        "in" | "not_in" => {
+        "in" | "not_in" | "not_contains_all" => {
             let DeValue::Array(items) = v.get_ref() else {
                 d.error(
                     v.span(),
@@ -360,10 +360,10 @@ fn test(d: &mut Diags<'_>, t: &Table<'_, '_>, key: &str) -> Option<Test> {
             }
             let vals: Option<Vec<Value>> = items.iter().map(|i| json(d, i, key)).collect();
             let vals = vals?;
-            Some(if key == "in" {
-                Test::In(vals)
-            } else {
-                Test::NotIn(vals)
+            Some(match key {
+                "in" => Test::In(vals),
+                "not_in" => Test::NotIn(vals),
+                _ => Test::NotContainsAll(vals),
             })
         }
         "matches" => {

@@ -215,6 +215,10 @@ fn every_test_operator_reads_into_its_test() {
             matches!(t, Test::GreaterThan(16))
         }),
         ("less_than = -1", |t| matches!(t, Test::LessThan(-1))),
+        (
+            "not_contains_all = [\"a\", \"b\"]",
+            |t| matches!(t, Test::NotContainsAll(v) if v.len() == 2),
+        ),
     ];
     for (line, ok) in cases {
         let text = format!(
