@@ -2,7 +2,7 @@
 """Prior audit: the order the engine gives unconfirmed causes, against the
 counts of the development corpus.
 
-For every development case (tests/corpus, tests/corpus/test, test-b, test-c, test-d, test-e, test-g;
+For every development case (tests/corpus, tests/corpus/test, test-b, test-c, test-d, test-e, test-f, test-g;
 never a held-out set) it runs `bwrap-doctor explain --json --snapshot` on the
 case's stderr three times, as tests/it/diagnosis/corpus.rs replays it:
 
@@ -50,7 +50,7 @@ import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The development sets. A held-out set is never read here.
-SETS = ["tests/corpus", "tests/corpus/test", "tests/corpus/test-b", "tests/corpus/test-c", "tests/corpus/test-d", "tests/corpus/test-e", "tests/corpus/test-g"]
+SETS = ["tests/corpus", "tests/corpus/test", "tests/corpus/test-b", "tests/corpus/test-c", "tests/corpus/test-d", "tests/corpus/test-e", "tests/corpus/test-f", "tests/corpus/test-g"]
 REPLAYS = {
     "few": ("os.", "container.kind"),
     "os": ("os.",),
