@@ -369,6 +369,35 @@ def regex_of(fmt, errno_at=None):
     return "".join(out).replace("'", ".")
 
 
+def plain_regex(fmt):
+    """A regex for a message bwrap prints without an errno, which may be
+    quoted cut after any of its sentences (`…user namespaces.` without the
+    `See <https://deb.li/bubblewrap> …` that follows): each later sentence
+    is optional."""
+    m = re.search(r"\.( +)(?=\S)", fmt)
+    if not m:
+        return regex_of(fmt)
+    head, gap, rest = fmt[: m.start(1)], m.group(1), fmt[m.end(1) :]
+    return regex_of(head) + "(?:" + esc(gap) + plain_regex(rest) + ")?"
+
+
+def cut_example(msgs):
+    """An example of the first of `msgs` that has several sentences, quoted
+    cut after its first one (the stage rule still owns it)."""
+    for m in msgs:
+        text = fill(m["format"], m["samples"], "x")
+        cut = re.search(r"\.( +)(?=\S)", text)
+        if cut:
+            return [
+                "[[rule.example]]",
+                f"name = {q('its words quoted cut after their first sentence')}",
+                f"stderr = {q('bwrap: ' + text[: cut.start(1)] + chr(10))}",
+                'expect = "unconfirmed"',
+                "",
+            ]
+    return []
+
+
 def fill(fmt, samples, errtext):
     vals = [errtext if s == "{errno}" else s for s in samples]
     i = iter(vals)
@@ -551,7 +580,7 @@ def main():
             out += rule_head(rid, sid, ["other"], f'bwrap failed at the step of {title}, with an error ({{error}}) this step rarely returns.') + [
                 f"patterns = ['^(?:{alts}): (?P<error>[^:]+)$']",
                 f"except = [': (?:{known})$'"
-                + (", '^(?:" + "|".join(regex_of(m["format"]) for m in plain) + ")$'" if plain else "")
+                + (", '^(?:" + "|".join(plain_regex(m["format"]) for m in plain) + ")$'" if plain else "")
                 + (f", '^(?:{cont_alts}):?$'" if cont_alts else "")
                 + "]",
                 f"explanation = {q(neutral(f'This is the step rule for {title}: the errno bwrap printed is none of those this step usually returns (' + ', '.join(step['errnos']) + '), so no rule knows what it means here. `bwrap-doctor check` runs the live experiments on this host.'))}",
@@ -598,7 +627,7 @@ def main():
             out += rule_head(rid, sid, step_causes(sid), f'bwrap failed at the step of {title}; the line was cut before its errno, so what the step met is not known.') + [
                 f"patterns = ['^(?:{alts}):?$']",
                 f"except = ['^(?:{alts}){ERRNO_LIKE}'"
-                + (", '^(?:" + "|".join(regex_of(m["format"]) for m in plain) + ")$'" if plain else "")
+                + (", '^(?:" + "|".join(plain_regex(m["format"]) for m in plain) + ")$'" if plain else "")
                 + (f", '^(?:{cont_alts}):?$'" if cont_alts else "")
                 + "]",
                 f"explanation = {q(neutral(f'This is the step rule for {title}: bwrap ends this message with the errno the step met, and here nothing after it reads as an error text (the line was cut). The causes that fail this step, most likely first: ' + ', '.join(step_causes(sid)) + '. The whole line, or `bwrap-doctor check` on this host, decides between them.'))}",
@@ -687,7 +716,7 @@ def main():
             rid = f"stage.{sid}.message.{suffix}"
             sample = mine[0]
             out += rule_head(rid, sid, causes, f'bwrap stopped at the step of {title}, with words it prints only for {errno}: {meaning}.') + [
-                f"patterns = ['^(?:{'|'.join(regex_of(m['format']) for m in mine)})$']",
+                f"patterns = ['^(?:{'|'.join(plain_regex(m['format']) for m in mine)})$']",
                 f"explanation = {q(neutral(f'This is the step rule for {title}; bwrap printed no errno, but it prints these words only when the call failed with {errno}. No rule for a specific cause stands for it. The causes that fail this step so, most likely first: ' + ', '.join(causes) + '.'))}",
                 "",
             ] + evidence(sid) + [
@@ -696,6 +725,7 @@ def main():
                 f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + chr(10))}",
                 'expect = "unconfirmed"',
                 "",
+            ] + cut_example(mine) + [
                 "[[rule.example]]",
                 f"name = {q('another message of the step without an errno')}",
                 f"stderr = {q('bwrap: ' + fill(other['format'], other['samples'], 'x') + chr(10))}",
@@ -706,7 +736,7 @@ def main():
         plain_continued = [m for m in plain if continues(m)]
         if plain:
             rid = f"stage.{sid}.message"
-            alts_plain = "|".join(regex_of(m["format"]) for m in plain)
+            alts_plain = "|".join(plain_regex(m["format"]) for m in plain)
             sample = plain[0]
             out += rule_head(rid, sid, step_causes(sid), f'bwrap stopped at the step of {title}: ' + STEP_SAYS.get(sid, 'it states the reason itself') + '.') + [
                 f"patterns = ['^(?:{alts_plain})$']",
@@ -717,6 +747,7 @@ def main():
                 f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + chr(10))}",
                 'expect = "unconfirmed"',
                 "",
+            ] + cut_example(plain) + [
                 "[[rule.example]]",
                 f"name = {q('with an errno after it')}",
                 f"stderr = {q('bwrap: ' + fill(sample['format'], sample['samples'], 'x') + ': Invalid argument: more' + chr(10))}",
