@@ -567,6 +567,8 @@ type KnownWrong = &'static [(&'static str, &'static str)];
 /// 064 is still named first on its thread's facts (`path.mount` fuse
 /// confirms it). Set A 60/58/55 → 61/59/56 of 67 (024) and set G
 /// 40/37/37 → 43/40/40 of 48 (002, 003, 210) rose; no other case moved.
+/// Set F joined at its retirement (2026-12-06 03:20 UTC), measured after the
+/// /sys, /proc and /dev exception below: 13/11/11 of 15.
 const FEW_FACTS_FLOORS: &[(&str, KnownWrong, (usize, usize, usize))] = &[
     ("tests/corpus", DEVELOPMENT_KNOWN_WRONG, (96, 91, 86)),
     ("tests/corpus/test", &[], (91, 88, 83)),
@@ -574,6 +576,7 @@ const FEW_FACTS_FLOORS: &[(&str, KnownWrong, (usize, usize, usize))] = &[
     ("tests/corpus/test-c", TEST_SET_C_KNOWN_WRONG, (95, 95, 93)),
     ("tests/corpus/test-d", TEST_SET_D_KNOWN_WRONG, (90, 90, 93)),
     ("tests/corpus/test-e", TEST_SET_E_KNOWN_WRONG, (94, 80, 80)),
+    ("tests/corpus/test-f", TEST_SET_F_KNOWN_WRONG, (86, 73, 73)),
     ("tests/corpus/test-g", TEST_SET_G_KNOWN_WRONG, (89, 83, 83)),
 ];
 
@@ -749,9 +752,12 @@ const TEST_SET_E_KNOWN_WRONG: &[(&str, &str)] = &[];
 /// mount-permission-denied) now named bad-arguments first, by
 /// `bad-arguments.source-unsearchable`'s prior. Retired into development at
 /// 03:20 UTC (the lead read its misses to see why); the floors sit at that
-/// figure.
+/// figure. Then, as development data: a source under /sys, /proc or /dev
+/// closed by its modes is the host's hardening, not a path the call chose
+/// (`bad-arguments.source-unsearchable` no longer ranks it): 13/15 named
+/// first (86.7%), 6 confirmed; fixture hosts 9/10.
 fn held_out_test_set_f_accuracy_per_cause() {
-    assert_set("tests/corpus/test-f", 15, TEST_SET_F_KNOWN_WRONG, (80, 40));
+    assert_set("tests/corpus/test-f", 15, TEST_SET_F_KNOWN_WRONG, (86, 40));
 }
 
 /// Wrong confirmations on test set F's thread facts at its baseline (the
