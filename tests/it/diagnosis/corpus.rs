@@ -567,7 +567,7 @@ type KnownWrong = &'static [(&'static str, &'static str)];
 /// 064 is still named first on its thread's facts (`path.mount` fuse
 /// confirms it). Set A 60/58/55 → 61/59/56 of 67 (024) and set G
 /// 40/37/37 → 43/40/40 of 48 (002, 003, 210) rose; no other case moved.
-/// Set F joined at its retirement (2026-12-06 03:20 UTC), measured after the
+/// Set F joined at its retirement (2026-12-06 03:15 UTC), measured after the
 /// /sys, /proc and /dev exception below: 13/11/11 of 15.
 const FEW_FACTS_FLOORS: &[(&str, KnownWrong, (usize, usize, usize))] = &[
     ("tests/corpus", DEVELOPMENT_KNOWN_WRONG, (96, 91, 86)),
@@ -751,7 +751,7 @@ const TEST_SET_E_KNOWN_WRONG: &[(&str, &str)] = &[];
 /// hardened /sys/block the caller may not search, labelled
 /// mount-permission-denied) now named bad-arguments first, by
 /// `bad-arguments.source-unsearchable`'s prior. Retired into development at
-/// 03:20 UTC (the lead read its misses to see why); the floors sit at that
+/// 03:15 UTC (when the lead read its misses to see why); the floors sit at that
 /// figure. Then, as development data: a source under /sys, /proc or /dev
 /// closed by its modes is the host's hardening, not a path the call chose
 /// (`bad-arguments.source-unsearchable` no longer ranks it): 13/15 named
@@ -953,7 +953,7 @@ impl Measured {
 /// against ce56077 (2026-12-05 23:42 UTC on), were held out together; set
 /// G was retired into development on 2026-12-06 02:20 UTC (its per-case
 /// lines were read to brief the rule writers). Set F was retired on
-/// 2026-12-06 03:20 UTC, after its figure fell with the round of branches
+/// 2026-12-06 03:15 UTC, after its figure fell with the round of branches
 /// `binds` and `userns` (its misses were read to see why). Set H (chosen
 /// against 7d3b9cd, 02:17 UTC on) is held out now.
 const HELD_OUT: &[&str] = &["tests/corpus/test-h"];
