@@ -539,11 +539,28 @@ stderr = "bwrap: one\n"
 expect = "no-match"
 "#;
 
-    fn tmp(name: &str) -> PathBuf {
+    /// A scratch directory under the temporary directory, removed when the
+    /// test ends (passed or failed).
+    struct Scratch(PathBuf);
+
+    impl std::ops::Deref for Scratch {
+        type Target = PathBuf;
+        fn deref(&self) -> &PathBuf {
+            &self.0
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn tmp(name: &str) -> Scratch {
         let d = std::env::temp_dir().join(format!("bwd-load-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
-        d
+        Scratch(d)
     }
 
     fn status(set: &RuleSet, id: &str) -> Vec<String> {
@@ -680,7 +697,7 @@ expect = "no-match"
         std::fs::write(dir.join("notes.txt"), "not toml").unwrap();
         std::fs::write(dir.join(".swap.toml"), "garbage [").unwrap();
         let loc = Locations {
-            system_dir: Some(dir),
+            system_dir: Some(dir.to_path_buf()),
             ..Locations::default()
         };
         let set = load_from(&loc, &[]);
