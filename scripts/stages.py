@@ -369,16 +369,23 @@ def regex_of(fmt, errno_at=None):
     return "".join(out).replace("'", ".")
 
 
+# The end of a sentence inside a message: a period and spaces before more
+# words, not the period of an abbreviation (`e.g. debian`).
+SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)\.( +)(?=[A-Za-z<(])")
+
+
 def plain_regex(fmt):
     """A regex for a message bwrap prints without an errno, which may be
     quoted cut after any of its sentences (`…user namespaces.` without the
     `See <https://deb.li/bubblewrap> …` that follows): each later sentence
     is optional."""
-    m = re.search(r"\.( +)(?=\S)", fmt)
+    m = SENTENCE_END.search(fmt)
     if not m:
         return regex_of(fmt)
-    head, gap, rest = fmt[: m.start(1)], m.group(1), fmt[m.end(1) :]
-    return regex_of(head) + "(?:" + esc(gap) + plain_regex(rest) + ")?"
+    head, rest = fmt[: m.start(1)], fmt[m.end(1) :]
+    # The gap as any run of spaces: pasted text often collapses the two
+    # spaces bwrap prints after some sentences.
+    return regex_of(head) + "(?: +" + plain_regex(rest) + ")?"
 
 
 def cut_example(msgs):
@@ -386,7 +393,7 @@ def cut_example(msgs):
     cut after its first one (the stage rule still owns it)."""
     for m in msgs:
         text = fill(m["format"], m["samples"], "x")
-        cut = re.search(r"\.( +)(?=\S)", text)
+        cut = SENTENCE_END.search(text)
         if cut:
             return [
                 "[[rule.example]]",
