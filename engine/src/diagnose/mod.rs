@@ -654,15 +654,18 @@ fn fall_back_to_stages(
         // first is the one the step names.
         //
         // And the reverse of a container cause on a host without one: where
-        // the caller is seen confined by an AppArmor profile in enforce mode
-        // outside any container (a snap's, an application's), which bwrap
-        // without a profile of its own inherits, that profile's refusal
-        // (apparmor-profile-denial) goes before the step's other causes.
+        // the caller is seen confined by an AppArmor profile in enforce (or
+        // kill) mode outside any container (a snap's, an application's),
+        // which bwrap, not seen to have a profile of its own, inherits, that
+        // profile's refusal (apparmor-profile-denial) goes before the step's
+        // other causes.
         // Ordering only: nothing says the profile is what answered.
         let no_container = facts.get("container.kind") == Obs::seen("none");
         let confined = no_container
             && matches!(facts.get("apparmor.label"),
-                Obs::Seen(serde_json::Value::String(l)) if l.ends_with("(enforce)"));
+                Obs::Seen(serde_json::Value::String(l))
+                    if l.ends_with("(enforce)") || l.ends_with("(kill)"))
+            && !matches!(facts.get("apparmor.confining_profile"), Obs::Seen(_));
         c.causes.sort_by_key(|sc| {
             (
                 sc.verdict == Some(Verdict::Refuted),
