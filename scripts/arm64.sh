@@ -62,7 +62,7 @@ SRC
     -o Dir::State::status=/dev/null -o APT::Architecture=amd64 \
     -o APT::Architectures::=amd64 -o APT::Architectures::=arm64 \
     -o Debug::NoLocking=1 -o APT::Sandbox::User=root
-  apt-get "$@" -qq --error-on=any update >&2 || { echo "arm64.sh: cannot reach the Debian archive" >&2; exit 77; }
+  apt-get "$@" -qq --error-on=any update >&2 || { echo "arm64.sh: apt-get update failed (its error is above: the Debian archive unreachable, or an apt older than 2.2 without --error-on)" >&2; exit 77; }
   rm -f "$s"/debs/*.deb
   extra=""
   [ "$s" != "$dir/bookworm" ] || extra="qemu-user-static:amd64"

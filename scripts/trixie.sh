@@ -49,7 +49,7 @@ SRC
   set -- -o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$dir/sources" \
     -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" \
     -o Debug::NoLocking=1 -o APT::Sandbox::User=root
-  apt-get "$@" -qq --error-on=any update >&2 || { echo "trixie.sh: cannot reach the Debian archive" >&2; exit 77; }
+  apt-get "$@" -qq --error-on=any update >&2 || { echo "trixie.sh: apt-get update failed (its error is above: the Debian archive unreachable, or an apt older than 2.2 without --error-on)" >&2; exit 77; }
   (cd "$dir/debs" && apt-get "$@" -qq download $PACKAGES >&2) || { echo "trixie.sh: download failed" >&2; exit 77; }
   for deb in "$dir"/debs/*.deb; do
     dpkg-deb -x "$deb" "$root"
