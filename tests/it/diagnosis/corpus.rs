@@ -1212,11 +1212,7 @@ fn report_beside(thread: &Measured, fixture: &Measured) {
 
 /// Wrong confirmations on complete fixture hosts that are understood, with
 /// the reason (case file, why). Aim: none.
-const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[(
-    "024-bwrap-415-bind-try-missing-dest.toml",
-    "held-out set: the wrong confirmation known on the thread's facts too \
-         (tests/corpus/test/README.md), not mended from the case",
-)];
+const FIXTURE_KNOWN_WRONG: &[(&str, &str)] = &[];
 
 /// The fixture host kinds (tests/fixtures/kinds/README.md).
 fn kinds_dir() -> std::path::PathBuf {
