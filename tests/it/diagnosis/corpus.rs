@@ -569,7 +569,7 @@ type KnownWrong = &'static [(&'static str, &'static str)];
 /// confirms it). Set A 60/58/55 → 61/59/56 of 67 (024) and set G
 /// 40/37/37 → 43/40/40 of 48 (002, 003, 210) rose; no other case moved.
 /// Set F joined at its retirement (2026-12-06 03:15 UTC), measured after the
-/// /sys, /proc and /dev exception below: 13/11/11 of 15.
+/// /sys and /proc exception below: 13/11/11 of 15.
 const FEW_FACTS_FLOORS: &[(&str, KnownWrong, (usize, usize, usize))] = &[
     ("tests/corpus", DEVELOPMENT_KNOWN_WRONG, (96, 91, 86)),
     ("tests/corpus/test", &[], (91, 88, 83)),
@@ -753,8 +753,9 @@ const TEST_SET_E_KNOWN_WRONG: &[(&str, &str)] = &[];
 /// mount-permission-denied) now named bad-arguments first, by
 /// `bad-arguments.source-unsearchable`'s prior. Retired into development at
 /// 03:15 UTC (when the lead read its misses to see why); the floors sit at that
-/// figure. Then, as development data: a source under /sys, /proc or /dev
-/// closed by its modes is the host's hardening, not a path the call chose
+/// figure. Then, as development data: a source under /sys or /proc (and
+/// until the review, /dev) closed by its modes is the host's hardening, not
+/// a path the call chose
 /// (`bad-arguments.source-unsearchable` no longer ranks it): 13/15 named
 /// first (86.7%), 6 confirmed; fixture hosts 9/10.
 fn held_out_test_set_f_accuracy_per_cause() {
