@@ -1315,10 +1315,11 @@ fn kernel_predates_ns_limits(release: &str) -> bool {
 /// thread states them. `None` when no kind fits.
 fn fixture_snapshot(case: &Case, dir: &Path) -> Option<std::path::PathBuf> {
     let kind = kind_of(case)?;
-    let mut f = kind_facts(&kind);
+    let of_kind = kind_facts(&kind);
+    let mut f = of_kind.clone();
     let stated: serde_json::Value = serde_json::to_value(&case.facts).unwrap();
     let stated = stated.as_object().unwrap();
-    let kind_euid = f.get("caller.euid").and_then(|v| v.as_i64());
+    let kind_euid = of_kind.get("caller.euid").and_then(|v| v.as_i64());
     for (k, v) in stated {
         f.insert(k.clone(), v.clone());
     }
@@ -1345,7 +1346,7 @@ fn fixture_snapshot(case: &Case, dir: &Path) -> Option<std::path::PathBuf> {
     // (a program started from the user's shell), profiles unknown.
     if stated.get("apparmor.enabled") == Some(&serde_json::Value::Bool(true))
         && !says("apparmor.label")
-        && kind_facts(&kind).get("apparmor.label") == Some(&serde_json::json!({"absent": true}))
+        && of_kind.get("apparmor.label") == Some(&serde_json::json!({"absent": true}))
     {
         f.insert("apparmor.label".into(), "unconfined".into());
         for k in ["apparmor.profile_files", "apparmor.profiles_loaded"] {
@@ -1364,7 +1365,7 @@ fn fixture_snapshot(case: &Case, dir: &Path) -> Option<std::path::PathBuf> {
     if stated.get("selinux.mode").and_then(|v| v.as_str()) == Some("enforcing")
         && !says("apparmor.label")
         && !says("apparmor.enabled")
-        && kind_facts(&kind).get("apparmor.enabled") == Some(&serde_json::Value::Bool(true))
+        && of_kind.get("apparmor.enabled") == Some(&serde_json::Value::Bool(true))
     {
         for k in [
             "apparmor.enabled",
