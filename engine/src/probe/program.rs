@@ -129,50 +129,55 @@ pub fn format(head: &[u8]) -> Format {
     }
 }
 
-/// An ELF `e_machine` as `uname -m` spells the machine (elf.h's EM_*).
-fn machine_name(em: u16, class: u8, le: bool) -> String {
-    let wide = class == 64;
-    let name = match em {
-        3 => "i386",
-        62 => "x86_64",
-        40 => "arm",
-        183 => "aarch64",
-        8 if wide => "mips64",
-        8 => "mips",
-        20 => "ppc",
-        21 if le => "ppc64le",
-        21 => "ppc64",
-        22 if wide => "s390x",
-        22 => "s390",
-        243 if wide => "riscv64",
-        243 => "riscv32",
-        258 => "loongarch64",
-        2 => "sparc",
-        43 => "sparc64",
-        _ => return format!("em-{em}"),
-    };
-    name.to_string()
+/// Which ELF programs of one `e_machine` a name in [`MACHINES`] is for.
+#[derive(Clone, Copy)]
+enum Variant {
+    Any,
+    /// ELFCLASS64.
+    Wide,
+    /// ELFCLASS32.
+    Narrow,
+    /// Little-endian.
+    Little,
 }
 
-/// The names [`machine_name`] gives (besides `em-N`).
-const KNOWN_MACHINES: &[&str] = &[
-    "x86_64",
-    "i386",
-    "aarch64",
-    "arm",
-    "mips64",
-    "mips",
-    "ppc",
-    "ppc64le",
-    "ppc64",
-    "s390x",
-    "s390",
-    "riscv64",
-    "riscv32",
-    "loongarch64",
-    "sparc",
-    "sparc64",
+/// ELF `e_machine` values (elf.h's EM_*) as `uname -m` spells the machine,
+/// the first row that fits a program naming it.
+const MACHINES: &[(u16, Variant, &str)] = &[
+    (3, Variant::Any, "i386"),
+    (62, Variant::Any, "x86_64"),
+    (40, Variant::Any, "arm"),
+    (183, Variant::Any, "aarch64"),
+    (8, Variant::Wide, "mips64"),
+    (8, Variant::Narrow, "mips"),
+    (20, Variant::Any, "ppc"),
+    (21, Variant::Little, "ppc64le"),
+    (21, Variant::Any, "ppc64"),
+    (22, Variant::Wide, "s390x"),
+    (22, Variant::Narrow, "s390"),
+    (243, Variant::Wide, "riscv64"),
+    (243, Variant::Narrow, "riscv32"),
+    (258, Variant::Any, "loongarch64"),
+    (2, Variant::Any, "sparc"),
+    (43, Variant::Any, "sparc64"),
 ];
+
+/// An ELF `e_machine` as `uname -m` spells the machine ([`MACHINES`]), or
+/// `em-N` for one without a name here.
+fn machine_name(em: u16, class: u8, le: bool) -> String {
+    MACHINES
+        .iter()
+        .find(|(e, variant, _)| {
+            *e == em
+                && match variant {
+                    Variant::Any => true,
+                    Variant::Wide => class == 64,
+                    Variant::Narrow => class != 64,
+                    Variant::Little => le,
+                }
+        })
+        .map_or_else(|| format!("em-{em}"), |(_, _, name)| (*name).to_string())
+}
 
 /// `uname -m` reduced to the names [`machine_name`] gives: i686 → i386,
 /// armv7l → arm.
@@ -196,7 +201,7 @@ pub fn runs_natively(host: &str, machine: &str, class: u8) -> Option<bool> {
     let host = host_machine(host);
     // A machine without a name here (`em-N`), or a kernel's name this table
     // does not give (alpha, hppa, m68k…): unknown, never "foreign".
-    if machine.starts_with("em-") || !KNOWN_MACHINES.contains(&host) {
+    if machine.starts_with("em-") || !MACHINES.iter().any(|(_, _, name)| *name == host) {
         return None;
     }
     if machine == host {
