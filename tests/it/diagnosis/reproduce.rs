@@ -1067,11 +1067,14 @@ fn bwrap_under_qemu_user_is_diagnosed_as_the_emulator(who: &As) {
     }
     let qemu = arm64(&["qemu"]);
     let args = ["--ro-bind", "/", "/", "true"];
+    // Each command in a plain environment, as `who`.
+    let run = |c: &mut Command| {
+        c.plain_env();
+        who.apply(c);
+        support::run(c)
+    };
     // The kernel itself gives namespaces to the same call.
-    let mut native = Command::new(support::real_bwrap());
-    native.args(args).plain_env();
-    who.apply(&mut native);
-    let native = support::run(&mut native);
+    let native = run(Command::new(support::real_bwrap()).args(args));
     assert_eq!(
         native.status.code(),
         Some(0),
@@ -1091,15 +1094,11 @@ fn bwrap_under_qemu_user_is_diagnosed_as_the_emulator(who: &As) {
     ] {
         let root = arm64(&["root", suite]);
         let bwrap = root.join("usr/bin/bwrap");
-        let mut emulated = Command::new(&qemu);
-        emulated
+        let direct = run(Command::new(&qemu)
             .arg("-L")
             .arg(&root)
             .arg(&bwrap)
-            .args(args)
-            .plain_env();
-        who.apply(&mut emulated);
-        let direct = support::run(&mut emulated);
+            .args(args));
         assert_eq!(
             direct.status.code(),
             Some(1),
@@ -1117,18 +1116,14 @@ fn bwrap_under_qemu_user_is_diagnosed_as_the_emulator(who: &As) {
         std::fs::write(&err, direct.stderr_text()).unwrap();
         std::fs::set_permissions(&err, std::fs::Permissions::from_mode(0o644)).unwrap();
         let explain = |bwrap: &Path| {
-            let inst = support::install();
-            let mut c = Command::new(&inst.doctor);
-            c.arg("explain")
+            let out = run(Command::new(&support::install().doctor)
+                .arg("explain")
                 .arg("--json")
                 .arg(&err)
                 .arg("--bwrap")
                 .arg(bwrap)
                 .arg("--")
-                .args(args)
-                .plain_env();
-            who.apply(&mut c);
-            let out = support::run(&mut c);
+                .args(args));
             let v: serde_json::Value = serde_json::from_str(&out.stdout_text())
                 .unwrap_or_else(|e| panic!("{e}: {}", out.stderr_text()));
             (out.status.code(), v)
