@@ -87,7 +87,8 @@ fn word(w: &str) -> String {
         .iter()
         .find(|e| lower.ends_with(*e) && w.len() - e.len() >= 4)
         .map_or(w.len(), |e| w.len() - e.len());
-    format!("{}(?:ing|ed|es|e|s|d)?", &w[..stem_len])
+    // The stem, then one of the endings, or `-d` after a stem that kept its `e`.
+    format!("{}(?:{}|d)?", &w[..stem_len], ENDINGS.join("|"))
 }
 
 fn plain(a: &Ast) -> Option<(char, usize, usize)> {
