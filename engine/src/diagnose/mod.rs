@@ -844,6 +844,17 @@ fact = "os.id"
 equals = "x"
 "#;
 
+    /// Recorded facts: each key with a value seen, the others not recorded.
+    pub(crate) fn seen_facts(pairs: &[(&str, Option<&str>)]) -> Facts<'static> {
+        Facts::recorded(
+            pairs
+                .iter()
+                .filter_map(|(k, v)| v.map(|v| ((*k).to_string(), Obs::seen(v))))
+                .collect(),
+            Context::default(),
+        )
+    }
+
     /// The rules of a test's TOML text, all active.
     pub(crate) fn rule_set(toml: &str) -> RuleSet {
         RuleSet::all_active(
@@ -871,7 +882,7 @@ equals = "x"
 
 #[cfg(test)]
 mod tests {
-    use super::fixtures::rule_set;
+    use super::fixtures::{rule_set, seen_facts};
     use super::*;
     use crate::probe::Context;
     use crate::rules::{SourceKind, parse};
@@ -1462,12 +1473,7 @@ explanation = "e"
 "#;
         let rules = rule_set(STEP);
         let first = |kind: Option<&str>| {
-            let facts = Facts::recorded(
-                kind.map(|k| ("container.kind".to_string(), Obs::seen(k)))
-                    .into_iter()
-                    .collect(),
-                Context::default(),
-            );
+            let facts = seen_facts(&[("container.kind", kind)]);
             let d = diagnose(&rules, &facts, b"bwrap: boom: x\n");
             d.candidates[0]
                 .causes
@@ -1502,14 +1508,7 @@ explanation = "e"
 "#;
         let rules = rule_set(STEP);
         let first = |label: Option<&str>, kind: Option<&str>| {
-            let facts = Facts::recorded(
-                label
-                    .map(|l| ("apparmor.label".to_string(), Obs::seen(l)))
-                    .into_iter()
-                    .chain(kind.map(|k| ("container.kind".to_string(), Obs::seen(k))))
-                    .collect(),
-                Context::default(),
-            );
+            let facts = seen_facts(&[("apparmor.label", label), ("container.kind", kind)]);
             let d = diagnose(&rules, &facts, b"bwrap: boom: x\n");
             d.candidates[0].causes[0].cause.id()
         };
